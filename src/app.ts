@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppDeps } from './app-deps.js';
+import { assistantRoutes } from './http/assistants.js';
+import { createAuthenticator } from './http/auth.js';
+import { installErrorHandlers } from './http/errors.js';
+import { fileRoutes } from './http/files.js';
+import { messageRoutes } from './http/messages.js';
+import { installMetrics } from './http/metrics.js';
+import { openApiDocument } from './http/openapi.js';
+import { registerRoutes, type RouteSpec } from './http/route.js';
+import { threadRoutes } from './http/threads.js';
+import { v1FileRoutes } from './http/v1-files.js';
+
+/** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
+export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
+
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...fileRoutes, ...v1FileRoutes];
+
+/** A readiness check beyond the database: a name and whether it is usable. */
+export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;
+
+export interface BuildAppOptions {
+  logger?: Logger;
+  readinessChecks?: ReadinessCheck[];
+  version?: string;
+}
+
+function parseJson(body: string): unknown {
+  // An empty body (the SDK's bodiless POSTs) means "no parameters", not malformed JSON.
+  return body.trim() === '' ? undefined : JSON.parse(body);
+}
+
+/** Builds the Fastify app from its dependencies. Listening is the caller's business. */
+export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: deps.config.maxBodyBytes,
+    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      (err as { statusCode?: number }).statusCode = 400;
+      done(err as Error, undefined);
+    }
+  });
+  await app.register(multipart, { limits: { fileSize: deps.config.maxFileBytes + 1, files: 1, fields: 20 } });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandlers(app);
+  const metrics = installMetrics(app);
+  const auth = createAuthenticator(deps.store, deps.config.apiKey);
+  app.decorateRequest('project', '');
+
+  for (const prefix of API_PREFIXES) {
+    await app.register(
+      async (scope) => {
+        scope.addHook('onRequest', async (request) => {
+          request.project = await auth.authenticate(request);
+        });
+        registerRoutes(scope, API_ROUTES, deps);
+      },
+      { prefix },
+    );
+  }
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const checks = [];
+    try {
+      await deps.store.ping();
+      const pending = await deps.store.pendingMigrations();
+      checks.push({ name: 'database', ok: pending.length === 0, detail: pending.length ? `pending migrations: ${pending.join(', ')}` : undefined });
+    } catch (err) {
+      checks.push({ name: 'database', ok: false, detail: (err as Error).message });
+    }
+    for (const check of options.readinessChecks ?? []) checks.push(await check());
+    const ready = checks.every((c) => c.ok || c.name !== 'database');
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.contentType);
+    return metrics.metrics();
+  });
+  const openapi = openApiDocument(API_ROUTES, options.version ?? '0.0.0');
+  app.get('/openapi.json', async () => openapi);
+  return app;
+}

@@ -1,0 +1,102 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * Settings in order of precedence: command-line flags > environment > config file (`assistd.yaml`, or the path in
+ * ASSISTD_CONFIG) > defaults. This is the only module that reads process.env.
+ */
+const fileSchema = z.strictObject({
+  host: z.string().optional(),
+  port: z.coerce.number().int().min(0).max(65535).optional(),
+  data_dir: z.string().optional(),
+  database_url: z.string().optional(),
+  api_key: z.string().optional(),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  max_file_bytes: z.coerce.number().int().positive().optional(),
+  max_body_bytes: z.coerce.number().int().positive().optional(),
+  models: z.array(z.record(z.string(), z.unknown())).optional(),
+  code_timeout_seconds: z.coerce.number().positive().optional(),
+});
+
+export type FileConfig = z.infer<typeof fileSchema>;
+
+export interface Config {
+  host: string;
+  /** True when HOST was given explicitly; with no API key the server still binds to loopback only. */
+  hostExplicit: boolean;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  apiKey?: string;
+  logLevel: NonNullable<FileConfig['log_level']>;
+  maxFileBytes: number;
+  maxBodyBytes: number;
+  /** Raw `models:` routes, validated by the provider registry. */
+  models: Array<Record<string, unknown>>;
+  codeTimeoutSeconds: number;
+  /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
+  env: Record<string, string | undefined>;
+}
+
+export class ConfigError extends Error {}
+
+const ENV_KEYS: Record<string, keyof FileConfig> = {
+  HOST: 'host',
+  PORT: 'port',
+  ASSISTD_DATA_DIR: 'data_dir',
+  DATABASE_URL: 'database_url',
+  ASSISTD_API_KEY: 'api_key',
+  LOG_LEVEL: 'log_level',
+  ASSISTD_MAX_FILE_BYTES: 'max_file_bytes',
+  ASSISTD_MAX_BODY_BYTES: 'max_body_bytes',
+  ASSISTD_CODE_TIMEOUT_SECONDS: 'code_timeout_seconds',
+};
+
+function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
+  const file = path ?? 'assistd.yaml';
+  if (!existsSync(file)) {
+    if (required) throw new ConfigError(`config file ${file} (from ASSISTD_CONFIG) does not exist`);
+    return {};
+  }
+  try {
+    return (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? {};
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+}
+
+function validate(raw: Record<string, unknown>, source: string): FileConfig {
+  const result = fileSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+  throw new ConfigError(`invalid setting '${key}' in ${source}: ${issue.message}`);
+}
+
+/** Builds the typed config; throws ConfigError naming the bad key. */
+export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = validate(readConfigFile(env.ASSISTD_CONFIG, env.ASSISTD_CONFIG !== undefined), 'the config file');
+  const envRaw: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    if (env[name] !== undefined && env[name] !== '') envRaw[key] = env[name];
+  }
+  const fromEnv = validate(envRaw, 'the environment');
+  const fromFlags = validate(flags as Record<string, unknown>, 'the command line');
+  const merged = { ...fromFile, ...fromEnv, ...fromFlags };
+  return {
+    host: merged.host ?? '127.0.0.1',
+    hostExplicit: merged.host !== undefined,
+    port: merged.port ?? 8080,
+    dataDir: resolve(merged.data_dir ?? 'data'),
+    databaseUrl: merged.database_url,
+    apiKey: merged.api_key,
+    logLevel: merged.log_level ?? 'info',
+    maxFileBytes: merged.max_file_bytes ?? 512 * 1024 * 1024,
+    maxBodyBytes: merged.max_body_bytes ?? 10 * 1024 * 1024,
+    models: merged.models ?? [],
+    codeTimeoutSeconds: merged.code_timeout_seconds ?? 120,
+    env: { ...env },
+  };
+}

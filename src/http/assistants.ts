@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
+import { notFound } from '../domain/errors.js';
+import type { Assistant } from '../domain/types.js';
+import type { Store } from '../store/store.js';
+import { listQuery, pageQuery, toListPage } from './pagination.js';
+import { resolveToolResources } from './references.js';
+import { route } from './route.js';
+import {
+  metadataSchema,
+  responseFormatSchema,
+  temperatureSchema,
+  toolResourcesSchema,
+  toolsSchema,
+  topPSchema,
+} from './schemas.js';
+import { assistantView } from './v1-shapes.js';
+
+const fields = {
+  name: z.string().max(256).nullable(),
+  description: z.string().max(512).nullable(),
+  instructions: z.string().max(256_000).nullable(),
+  tools: toolsSchema,
+  tool_resources: toolResourcesSchema,
+  metadata: metadataSchema,
+  temperature: temperatureSchema,
+  top_p: topPSchema,
+  response_format: responseFormatSchema,
+  /** v1: files of the assistant, read as code_interpreter files. */
+  file_ids: z.array(z.string()).max(20),
+};
+
+const createBody = z.object({ model: z.string().min(1).max(256), ...fields }).partial().required({ model: true });
+const modifyBody = z.object({ model: z.string().min(1).max(256), ...fields }).partial();
+
+/** v1 `file_ids` and v2 tool_resources are one stored list; v2 wins when both are given. */
+function withLegacyFiles<T extends { file_ids?: string[]; tool_resources?: z.infer<typeof toolResourcesSchema> }>(body: T) {
+  if (!body.file_ids || body.tool_resources?.code_interpreter) return body.tool_resources;
+  return { ...(body.tool_resources ?? {}), code_interpreter: { file_ids: body.file_ids } };
+}
+
+export async function getAssistant(store: Store, project: string, id: string): Promise<Assistant> {
+  const assistant = await store.assistants.get(project, id);
+  if (!assistant) throw notFound('assistant', id);
+  return assistant;
+}
+
+export const assistantRoutes = [
+  route({
+    method: 'POST',
+    path: '/assistants',
+    summary: 'Create assistant',
+    body: createBody,
+    async handler({ body, project, shape }, { store }) {
+      const assistant: Assistant = {
+        id: newId(ID_PREFIX.assistant),
+        object: 'assistant',
+        created_at: nowSeconds(),
+        name: body.name ?? null,
+        description: body.description ?? null,
+        model: body.model,
+        instructions: body.instructions ?? null,
+        tools: body.tools ?? [],
+        tool_resources: (await resolveToolResources(store, project, withLegacyFiles(body))) ?? {},
+        metadata: body.metadata ?? {},
+        temperature: body.temperature ?? 1,
+        top_p: body.top_p ?? 1,
+        response_format: body.response_format ?? 'auto',
+      };
+      await store.assistants.insert(project, assistant);
+      return assistantView(assistant, shape);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/assistants',
+    summary: 'List assistants',
+    query: listQuery(),
+    async handler({ query, project, shape }, { store }) {
+      const page = await store.assistants.list(project, pageQuery(query));
+      return toListPage(page, (a) => assistantView(a, shape));
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/assistants/:assistant_id',
+    summary: 'Retrieve assistant',
+    async handler({ params, project, shape }, { store }) {
+      return assistantView(await getAssistant(store, project, params.assistant_id!), shape);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/assistants/:assistant_id',
+    summary: 'Modify assistant',
+    body: modifyBody,
+    async handler({ params, body, project, shape }, { store }) {
+      const current = await getAssistant(store, project, params.assistant_id!);
+      const { file_ids: _legacy, tool_resources: _resources, ...changes } = body;
+      const resources = await resolveToolResources(store, project, withLegacyFiles(body));
+      const next: Assistant = { ...current, ...changes, ...(resources !== undefined ? { tool_resources: resources } : {}) };
+      if (!(await store.assistants.replace(project, next))) throw notFound('assistant', current.id);
+      return assistantView(next, shape);
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/assistants/:assistant_id',
+    summary: 'Delete assistant',
+    async handler({ params, project }, { store }) {
+      if (!(await store.assistants.delete(project, params.assistant_id!))) throw notFound('assistant', params.assistant_id!);
+      return { id: params.assistant_id, object: 'assistant.deleted', deleted: true };
+    },
+  }),
+];

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { notFound } from '../domain/errors.js';
+import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
+import { buildMessage } from '../domain/messages.js';
+import type { Thread } from '../domain/types.js';
+import type { Store } from '../store/store.js';
+import { checkMessageFiles } from './messages.js';
+import { resolveToolResources } from './references.js';
+import { route } from './route.js';
+import { messageInputSchema, metadataSchema, toolResourcesSchema } from './schemas.js';
+import { threadView } from './v1-shapes.js';
+
+const createBody = z.object({
+  messages: z.array(messageInputSchema).max(32).optional(),
+  tool_resources: toolResourcesSchema.optional(),
+  metadata: metadataSchema.optional(),
+});
+
+const modifyBody = z.object({ tool_resources: toolResourcesSchema.optional(), metadata: metadataSchema.optional() });
+
+export async function getThread(store: Store, project: string, id: string): Promise<Thread> {
+  const thread = await store.threads.get(project, id);
+  if (!thread) throw notFound('thread', id);
+  return thread;
+}
+
+/** Creates a thread and its initial messages in one transaction, so a bad message leaves nothing behind. */
+export async function createThread(store: Store, project: string, body: z.infer<typeof createBody>): Promise<Thread> {
+  const messages = body.messages ?? [];
+  for (const [index, message] of messages.entries()) await checkMessageFiles(store, project, message, `messages[${index}]`);
+  const thread: Thread = {
+    id: newId(ID_PREFIX.thread),
+    object: 'thread',
+    created_at: nowSeconds(),
+    metadata: body.metadata ?? {},
+    tool_resources: (await resolveToolResources(store, project, body.tool_resources)) ?? {},
+  };
+  await store.transaction(async (tx) => {
+    await tx.threads.insert(project, thread);
+    for (const message of messages) await tx.messages.insert(project, buildMessage(thread.id, message));
+  });
+  return thread;
+}
+
+export const threadCreateBody = createBody;
+
+export const threadRoutes = [
+  route({
+    method: 'POST',
+    path: '/threads',
+    summary: 'Create thread',
+    body: createBody,
+    async handler({ body, project, shape }, { store }) {
+      return threadView(await createThread(store, project, body), shape);
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/threads/:thread_id',
+    summary: 'Retrieve thread',
+    async handler({ params, project, shape }, { store }) {
+      return threadView(await getThread(store, project, params.thread_id!), shape);
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/threads/:thread_id',
+    summary: 'Modify thread',
+    body: modifyBody,
+    async handler({ params, body, project, shape }, { store }) {
+      const current = await getThread(store, project, params.thread_id!);
+      const resources = await resolveToolResources(store, project, body.tool_resources);
+      const next: Thread = {
+        ...current,
+        ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
+        ...(resources !== undefined ? { tool_resources: resources } : {}),
+      };
+      if (!(await store.threads.replace(project, next))) throw notFound('thread', current.id);
+      return threadView(next, shape);
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/threads/:thread_id',
+    summary: 'Delete thread',
+    async handler({ params, project }, { store }) {
+      const id = params.thread_id!;
+      const deleted = await store.transaction(async (tx) => {
+        await tx.messages.deleteWhere(project, { thread_id: id });
+        return tx.threads.delete(project, id);
+      });
+      if (!deleted) throw notFound('thread', id);
+      return { id, object: 'thread.deleted', deleted: true };
+    },
+  }),
+];

@@ -1,0 +1,18 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createKyselyStore } from './kysely-store.js';
+import { postgresTypes } from './migrations.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+
+// bigint columns hold unix seconds, which fit a JS number exactly.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Postgres through a connection pool; the same repositories as SQLite. */
+export function createPostgresStore(options: { url: string; poolSize?: number }): Store {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener that kills the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return createKyselyStore(db, { dialect: 'postgres', skipLocked: true, notify: true }, postgresTypes);
+}

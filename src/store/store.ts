@@ -1,0 +1,57 @@
+import type { Assistant, FileObject, Message, Thread } from '../domain/types.js';
+import type { KeysRepo } from './keys-repo.js';
+
+/** A page request: keyset pagination over (created_at, id), never OFFSET. */
+export interface PageQuery {
+  limit: number;
+  order: 'asc' | 'desc';
+  after?: string;
+  before?: string;
+}
+
+export interface Page<T> {
+  data: T[];
+  has_more: boolean;
+}
+
+/** Equality filters on a repository's indexed columns (thread_id, run_id, purpose, ...). */
+export type Scope = Record<string, string | null>;
+
+/** One resource stored as its wire object plus the columns it is found by. Every call is confined to a project. */
+export interface DocumentRepo<T extends { id: string; created_at: number }> {
+  insert(project: string, doc: T): Promise<void>;
+  get(project: string, id: string): Promise<T | undefined>;
+  /** Replaces the stored object; false when it no longer exists. */
+  replace(project: string, doc: T): Promise<boolean>;
+  delete(project: string, id: string): Promise<boolean>;
+  deleteWhere(project: string, scope: Scope): Promise<number>;
+  list(project: string, page: PageQuery, scope?: Scope): Promise<Page<T>>;
+  count(project: string, scope?: Scope): Promise<number>;
+}
+
+/** What differs between databases, as flags rather than dialect checks scattered through the code. */
+export interface StoreCapabilities {
+  dialect: 'sqlite' | 'postgres';
+  /** Row locks with FOR UPDATE SKIP LOCKED for claiming work. */
+  skipLocked: boolean;
+  /** LISTEN/NOTIFY for waking workers in other processes. */
+  notify: boolean;
+}
+
+/** The persistence boundary: the only room that knows which database is in use. */
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  readonly assistants: DocumentRepo<Assistant>;
+  readonly threads: DocumentRepo<Thread>;
+  readonly messages: DocumentRepo<Message>;
+  readonly files: DocumentRepo<FileObject>;
+  readonly keys: KeysRepo;
+  /** Runs fn with repositories bound to one transaction. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Throws when the database cannot be reached. */
+  ping(): Promise<void>;
+  /** Names of migrations not yet applied. */
+  pendingMigrations(): Promise<string[]>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
