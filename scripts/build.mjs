@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// Compiles src/ to dist/ and copies the non-TypeScript files the runtime loads (the sandbox's Python worker).
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+rmSync('dist', { recursive: true, force: true });
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+function copyAssets(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) copyAssets(path);
+    else if (/\.(py)$/.test(name)) cpSync(path, join('dist', relative('src', path)));
+  }
+}
+copyAssets('src');
