@@ -1,0 +1,73 @@
+/**
+ * Azure OpenAI chat models. The run's model name is the deployment name: requests go to
+ * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…` with an `api-key` header,
+ * which the `AzureOpenAI` client builds for us.
+ */
+import { AzureOpenAI } from 'openai';
+import type { ChatModel } from './chat-model.js';
+import { createClientChatModel, defaultTimeouts, type UpstreamTimeouts } from './client-chat-model.js';
+import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
+import type { RetryPolicy } from './retry.js';
+
+/** A GA api-version that supports tools, vision, json_schema and `stream_options`. */
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+/** How to reach one Azure OpenAI deployment. */
+export interface AzureOpenAIConfig {
+  /** The model name runs use. */
+  name: string;
+  /** e.g. `https://my-resource.openai.azure.com`. */
+  endpoint: string;
+  apiKey: string;
+  /** Defaults to `name`. */
+  deployment?: string;
+  apiVersion?: string;
+  contextWindow?: number;
+  supportsTools?: boolean;
+  supportsVision?: boolean;
+  timeouts?: Partial<UpstreamTimeouts>;
+  retry?: RetryPolicy;
+  setupHint?: string;
+  keyHint?: string;
+}
+
+/** Creates a streaming chat model for an Azure OpenAI deployment. */
+export function createAzureOpenAIModel(cfg: AzureOpenAIConfig): ChatModel {
+  const timeouts = { ...defaultTimeouts, ...cfg.timeouts };
+  const deployment = cfg.deployment ?? cfg.name;
+  const client = new AzureOpenAI({
+    endpoint: cfg.endpoint,
+    apiKey: cfg.apiKey,
+    apiVersion: cfg.apiVersion ?? DEFAULT_AZURE_API_VERSION,
+    // Passing `deployment` pins the URL to it; every option the client would read from process.env is explicit.
+    deployment,
+    baseURL: null,
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    timeout: timeouts.requestMs,
+    maxRetries: 0,
+    logLevel: 'off',
+  });
+  // Deployment names are free-form; they often carry the model name, so try both for the catalog.
+  const known = lookupModel(deployment) ?? lookupModel(cfg.name);
+  return createClientChatModel({
+    client,
+    info: {
+      name: cfg.name,
+      provider: 'azure',
+      contextWindow: cfg.contextWindow ?? known?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+      supportsTools: cfg.supportsTools ?? true,
+      supportsVision: cfg.supportsVision ?? known?.supportsVision ?? false,
+    },
+    target: {
+      url: cfg.endpoint,
+      model: deployment,
+      setupHint: cfg.setupHint ?? 'check AZURE_OPENAI_ENDPOINT and that the deployment exists',
+      keyHint: cfg.keyHint ?? 'set AZURE_OPENAI_API_KEY',
+    },
+    timeouts,
+    ...(cfg.retry ? { retry: cfg.retry } : {}),
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * A `ChatModel` over an `openai` client (plain or Azure): builds the streaming request, retries what is worth
+ * retrying, bounds every wait, and normalizes the chunks. Both real adapters are thin factories around this.
+ */
+import { APIError, type OpenAI } from 'openai';
+import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import {
+  ProviderError,
+  abortReason,
+  type ChatEvent,
+  type ChatModel,
+  type ChatModelInfo,
+  type ChatRequest,
+} from './chat-model.js';
+import { ChunkNormalizer } from './chunk-normalizer.js';
+import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
+import { classifyForRetry, toProviderError, type UpstreamTarget } from './upstream-error.js';
+
+/** How long to wait on an upstream. Every wait is bounded so a run can never hang on a silent server. */
+export interface UpstreamTimeouts {
+  /** Connect and send, until the response headers arrive (per attempt). */
+  requestMs: number;
+  /** Longest silence in the response body, including before the first chunk (a local model loading counts). */
+  idleMs: number;
+}
+
+export const defaultTimeouts: UpstreamTimeouts = { requestMs: 60_000, idleMs: 120_000 };
+
+export interface ClientChatModelOptions {
+  client: OpenAI;
+  info: ChatModelInfo;
+  target: UpstreamTarget;
+  timeouts: UpstreamTimeouts;
+  retry?: RetryPolicy;
+}
+
+// Base URLs whose server rejected `stream_options` (older Azure api-versions, some local servers); we stop
+// sending it there and estimate usage instead. Process-wide because the answer does not change.
+const rejectsStreamOptions = new Set<string>();
+
+/** Creates a `ChatModel` that streams from `client` to `target`. */
+export function createClientChatModel(options: ClientChatModelOptions): ChatModel {
+  return {
+    info: options.info,
+    stream: (req, signal) => streamChat(options, req, signal),
+  };
+}
+
+async function* streamChat(
+  options: ClientChatModelOptions,
+  req: ChatRequest,
+  signal: AbortSignal,
+): AsyncGenerator<ChatEvent> {
+  const { target, timeouts } = options;
+  const where = `${target.url} (model ${target.model})`;
+  // One controller per call: the caller's signal, the idle timer and an early `break` all cancel through it.
+  const upstream = new AbortController();
+  const forward = () => upstream.abort(signal.reason);
+  signal.addEventListener('abort', forward, { once: true });
+  if (signal.aborted) forward();
+  let idleTimedOut = false;
+  try {
+    const stream = await openStream(options, req, upstream.signal, signal);
+    const normalizer = new ChunkNormalizer();
+    const idle = setTimeout(() => {
+      idleTimedOut = true;
+      upstream.abort();
+    }, timeouts.idleMs);
+    try {
+      for await (const chunk of stream) {
+        const events = normalizer.push(chunk);
+        for (const event of events) yield event;
+        // Refreshed after the consumer took the events, so a slow consumer is not blamed on the upstream.
+        idle.refresh();
+      }
+    } finally {
+      clearTimeout(idle);
+    }
+    // The client ends the iteration quietly when its request is aborted; find out why it ended.
+    if (signal.aborted) throw abortReason(signal);
+    if (idleTimedOut) throw idleError(where, timeouts.idleMs);
+    yield* normalizer.end(req, where);
+  } catch (err) {
+    if (signal.aborted) throw abortReason(signal);
+    if (idleTimedOut) throw idleError(where, timeouts.idleMs);
+    throw toProviderError(err, target, timeouts.requestMs);
+  } finally {
+    signal.removeEventListener('abort', forward);
+    upstream.abort();
+  }
+}
+
+async function openStream(
+  options: ClientChatModelOptions,
+  req: ChatRequest,
+  upstreamSignal: AbortSignal,
+  callerSignal: AbortSignal,
+) {
+  const { client, target, timeouts } = options;
+  const open = (usage: boolean) =>
+    withRetry(
+      () =>
+        client.chat.completions.create(buildBody(req, target.model, usage), {
+          signal: upstreamSignal,
+          timeout: timeouts.requestMs,
+          maxRetries: 0,
+        }),
+      classifyForRetry,
+      options.retry ?? defaultRetryPolicy,
+      callerSignal,
+    );
+  const withUsage = !rejectsStreamOptions.has(client.baseURL);
+  try {
+    return await open(withUsage);
+  } catch (err) {
+    if (!withUsage || !isStreamOptionsRejection(err)) throw err;
+    rejectsStreamOptions.add(client.baseURL);
+    return await open(false);
+  }
+}
+
+function isStreamOptionsRejection(err: unknown): boolean {
+  return err instanceof APIError && err.status === 400 && /stream_options/i.test(err.message);
+}
+
+/** The chat-completions body: only what the request sets, so strict servers see no unexpected nulls. */
+export function buildBody(req: ChatRequest, upstreamModel: string, includeUsage: boolean): ChatCompletionCreateParamsStreaming {
+  const body: ChatCompletionCreateParamsStreaming = {
+    model: upstreamModel,
+    messages: req.messages as ChatCompletionCreateParamsStreaming['messages'],
+    stream: true,
+  };
+  if (includeUsage) body.stream_options = { include_usage: true };
+  // OpenAI rejects tool_choice and parallel_tool_calls when no tools are offered.
+  if (req.tools && req.tools.length > 0) {
+    body.tools = req.tools as ChatCompletionCreateParamsStreaming['tools'];
+    if (req.tool_choice !== undefined) body.tool_choice = req.tool_choice;
+    if (req.parallel_tool_calls !== undefined) body.parallel_tool_calls = req.parallel_tool_calls;
+  }
+  if (req.temperature != null) body.temperature = req.temperature;
+  if (req.top_p != null) body.top_p = req.top_p;
+  if (req.max_tokens !== undefined) {
+    // Reasoning models accept only the newer name; everything else (Ollama, vLLM, older Azure) the older one.
+    if (/^(o\d|gpt-5)/i.test(upstreamModel)) body.max_completion_tokens = req.max_tokens;
+    else body.max_tokens = req.max_tokens;
+  }
+  if (req.response_format !== undefined) {
+    body.response_format = req.response_format as ChatCompletionCreateParamsStreaming['response_format'];
+  }
+  return body;
+}
+
+function idleError(where: string, idleMs: number): ProviderError {
+  return new ProviderError('server_error', `${where} sent nothing for ${idleMs} ms and was given up on`);
+}

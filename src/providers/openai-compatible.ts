@@ -1,0 +1,69 @@
+/**
+ * OpenAI-compatible chat models: OpenAI itself, Ollama, vLLM, llama.cpp server, LM Studio — anything that
+ * serves `POST {baseURL}/chat/completions` with SSE streaming.
+ */
+import { OpenAI } from 'openai';
+import type { ChatModel } from './chat-model.js';
+import { createClientChatModel, defaultTimeouts, type UpstreamTimeouts } from './client-chat-model.js';
+import { lookupModel, DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
+import type { RetryPolicy } from './retry.js';
+
+/** Where and how to reach an OpenAI-compatible server for one model name. */
+export interface OpenAICompatibleConfig {
+  /** The model name runs use. */
+  name: string;
+  /** e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`. */
+  baseURL: string;
+  /** Local servers accept anything; the client needs a non-empty value. */
+  apiKey?: string;
+  /** Name sent upstream when it differs from `name` (a route from `gpt-4o` to `llama3.1`). */
+  upstreamModel?: string;
+  contextWindow?: number;
+  supportsTools?: boolean;
+  supportsVision?: boolean;
+  timeouts?: Partial<UpstreamTimeouts>;
+  retry?: RetryPolicy;
+  /** Shown when the server cannot be reached, e.g. "set OPENAI_BASE_URL or add a models: entry". */
+  setupHint?: string;
+  /** Shown when the server rejects the key. */
+  keyHint?: string;
+  /** Provider label for `info.provider`; defaults to 'openai-compatible'. */
+  provider?: string;
+}
+
+/** Creates a streaming chat model for an OpenAI-compatible server. */
+export function createOpenAICompatibleModel(cfg: OpenAICompatibleConfig): ChatModel {
+  const timeouts = { ...defaultTimeouts, ...cfg.timeouts };
+  const upstreamModel = cfg.upstreamModel ?? cfg.name;
+  const client = new OpenAI({
+    baseURL: cfg.baseURL,
+    // Every option the client would otherwise read from process.env is given explicitly.
+    apiKey: cfg.apiKey || 'none',
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    timeout: timeouts.requestMs,
+    maxRetries: 0,
+    logLevel: 'off',
+  });
+  const known = lookupModel(upstreamModel) ?? lookupModel(cfg.name);
+  return createClientChatModel({
+    client,
+    info: {
+      name: cfg.name,
+      provider: cfg.provider ?? 'openai-compatible',
+      contextWindow: cfg.contextWindow ?? known?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+      supportsTools: cfg.supportsTools ?? true,
+      supportsVision: cfg.supportsVision ?? known?.supportsVision ?? false,
+    },
+    target: {
+      url: cfg.baseURL,
+      model: upstreamModel,
+      setupHint: cfg.setupHint ?? 'set OPENAI_BASE_URL or add a models: entry to the config file',
+      keyHint: cfg.keyHint ?? 'set OPENAI_API_KEY or the api_key of the models: entry',
+    },
+    timeouts,
+    ...(cfg.retry ? { retry: cfg.retry } : {}),
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Turns whatever the openai client or the network threw into a `ProviderError` whose message tells the
+ * person reading `last_error` which upstream failed and what to set, and decides what is worth retrying.
+ */
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { ProviderError, errorCodeForStatus } from './chat-model.js';
+import { retryAfterMs, type RetryVerdict } from './retry.js';
+
+/** Where a model call went, and the advice to give when it fails. */
+export interface UpstreamTarget {
+  /** Base URL (or Azure endpoint) the request went to. */
+  url: string;
+  /** The upstream model or deployment name. */
+  model: string;
+  /** What to set when the upstream cannot be reached, e.g. "set OPENAI_BASE_URL or add a models: entry". */
+  setupHint: string;
+  /** What to set when the upstream rejects the credentials. */
+  keyHint: string;
+}
+
+/** Retry connection failures, timeouts, 408/409/429 and 5xx; obey `x-should-retry` when the upstream sends it. */
+export function classifyForRetry(err: unknown): RetryVerdict {
+  if (err instanceof APIConnectionError) return { retryable: true };
+  if (!(err instanceof APIError) || err.status === undefined) return { retryable: false };
+  const hint = err.headers?.get('x-should-retry');
+  const after = retryAfterMs(err.headers);
+  const retryable =
+    hint === 'true' ||
+    (hint !== 'false' && (err.status === 408 || err.status === 409 || err.status === 429 || err.status >= 500));
+  return after === undefined ? { retryable } : { retryable, retryAfterMs: after };
+}
+
+/** Maps a failure of one model call to a `ProviderError` (an existing `ProviderError` passes through). */
+export function toProviderError(err: unknown, target: UpstreamTarget, timeoutMs: number): ProviderError {
+  if (err instanceof ProviderError) return err;
+  const where = `${target.url} (model ${target.model})`;
+  if (err instanceof APIConnectionTimeoutError) {
+    return new ProviderError('server_error', `${where} did not answer within ${timeoutMs} ms`, { cause: err });
+  }
+  if (err instanceof APIConnectionError) {
+    const reason = describeCause(err);
+    return new ProviderError('server_error', `could not reach ${where}${reason}: ${target.setupHint}`, {
+      cause: err,
+    });
+  }
+  if (err instanceof APIError) return fromStatus(err, where, target);
+  if (err instanceof SyntaxError) {
+    return new ProviderError('server_error', `malformed stream from ${where}: a chunk was not valid JSON`, {
+      cause: err,
+    });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new ProviderError('server_error', `the stream from ${where} broke off mid-way (${message})`, { cause: err });
+}
+
+function fromStatus(err: APIError, where: string, target: UpstreamTarget): ProviderError {
+  const detail = upstreamMessage(err);
+  const status = err.status;
+  if (status === undefined) {
+    return new ProviderError('server_error', `${where} reported an error mid-stream: ${detail}`, { cause: err });
+  }
+  const options = { status, cause: err };
+  if (status === 401 || status === 403) {
+    return new ProviderError('server_error', `${where} rejected the credentials (${status}): ${detail}; ${target.keyHint}`, options);
+  }
+  if (status === 404) {
+    return new ProviderError('server_error', `${where} answered 404: ${detail}; check the model or deployment name, or ${target.setupHint}`, options);
+  }
+  const code = errorCodeForStatus(status);
+  const prefix = code === 'rate_limit_exceeded' ? `rate limited by ${where}` : `${where} answered ${status}`;
+  return new ProviderError(code, `${prefix}: ${detail}`, options);
+}
+
+function upstreamMessage(err: APIError): string {
+  const body = err.error as { message?: unknown } | undefined;
+  if (body && typeof body.message === 'string' && body.message) return body.message;
+  return err.message.replace(/^\d{3}\s+/, '') || 'no details given';
+}
+
+function describeCause(err: APIConnectionError): string {
+  const cause = err.cause as { code?: string; cause?: { code?: string } } | undefined;
+  const code = cause?.code ?? cause?.cause?.code;
+  return code ? ` (${code})` : '';
+}
