@@ -33,12 +33,16 @@ function parseJson(body: string): unknown {
   return body.trim() === '' ? undefined : JSON.parse(body);
 }
 
+// Request ids: unique per process start (random prefix) and cheap per request (a counter).
+const requestIdPrefix = randomBytes(6).toString('hex');
+let requestCounter = 0;
+
 /** Builds the Fastify app from its dependencies. Listening is the caller's business. */
 export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: deps.config.maxBodyBytes,
-    genReqId: () => `req_${randomBytes(12).toString('hex')}`,
+    genReqId: () => `req_${requestIdPrefix}${(++requestCounter).toString(36)}`,
   });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {

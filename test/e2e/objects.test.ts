@@ -77,7 +77,7 @@ for (const variant of variants) {
       assert.deepEqual(updated.metadata, { k: 'w' });
       assert.deepEqual(await client.beta.threads.retrieve(thread.id), updated);
       const messageId = messages.data[0]!.id;
-      assert.deepEqual(await client.beta.threads.del?.(thread.id) ?? (await client.beta.threads.delete(thread.id)), {
+      assert.deepEqual(await client.beta.threads.delete(thread.id), {
         id: thread.id,
         object: 'thread.deleted',
         deleted: true,
