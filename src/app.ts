@@ -11,13 +11,14 @@ import { messageRoutes } from './http/messages.js';
 import { installMetrics } from './http/metrics.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
+import { runRoutes } from './http/runs.js';
 import { threadRoutes } from './http/threads.js';
 import { v1FileRoutes } from './http/v1-files.js';
 
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...fileRoutes, ...v1FileRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;

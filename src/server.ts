@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
 import type { Config } from './config.js';
+import { createRunWorker } from './engine/run-worker.js';
+import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
+import { createModelRegistry } from './providers/registry.js';
+import { createInMemoryScriptSource } from './providers/script.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 
@@ -19,7 +23,9 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
-  const app = await buildApp({ config, store, blobs }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }) });
+  const models = createModelRegistry(providersConfig(config), { scriptSource: createInMemoryScriptSource() });
+  const runs = createRunWorker({ store, models }, logger?.child({ room: 'engine' }));
+  const app = await buildApp({ config, store, blobs, models, runs }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }) });
   const keyless = !config.apiKey && (await store.keys.countActive()) === 0;
   let host = config.host;
   if (keyless && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
@@ -37,7 +43,13 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     async close() {
       await app.close();
+      await runs.close();
       await store.close();
     },
   };
+}
+
+/** The model registry's settings: the config file's `models:` routes and the provider environment. */
+export function providersConfig(config: Config): ProvidersConfig {
+  return { models: modelRoutesSchema.parse(config.models), ...providersConfigFromEnv(config.env) };
 }

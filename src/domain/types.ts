@@ -125,3 +125,97 @@ export interface ListPage<T> {
   last_id: string | null;
   has_more: boolean;
 }
+
+export type RunStatus =
+  | 'queued'
+  | 'in_progress'
+  | 'requires_action'
+  | 'cancelling'
+  | 'cancelled'
+  | 'failed'
+  | 'completed'
+  | 'incomplete'
+  | 'expired';
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export interface RunError {
+  code: 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt';
+  message: string;
+}
+
+export interface FunctionToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } } | { type: 'code_interpreter' | 'file_search' };
+
+export interface TruncationStrategy {
+  type: 'auto' | 'last_messages';
+  last_messages: number | null;
+}
+
+export interface Run {
+  id: string;
+  object: 'thread.run';
+  created_at: number;
+  thread_id: string;
+  assistant_id: string;
+  status: RunStatus;
+  required_action: { type: 'submit_tool_outputs'; submit_tool_outputs: { tool_calls: FunctionToolCall[] } } | null;
+  last_error: RunError | null;
+  expires_at: number | null;
+  started_at: number | null;
+  cancelled_at: number | null;
+  failed_at: number | null;
+  completed_at: number | null;
+  incomplete_details: { reason: 'max_prompt_tokens' | 'max_completion_tokens' } | null;
+  model: string;
+  instructions: string;
+  tools: AssistantTool[];
+  metadata: Metadata;
+  usage: Usage | null;
+  temperature: number | null;
+  top_p: number | null;
+  max_prompt_tokens: number | null;
+  max_completion_tokens: number | null;
+  truncation_strategy: TruncationStrategy;
+  response_format: ResponseFormat | null;
+  tool_choice: ToolChoice;
+  parallel_tool_calls: boolean;
+}
+
+export type StepFunctionToolCall = {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string; output: string | null };
+};
+
+export type StepDetails =
+  | { type: 'message_creation'; message_creation: { message_id: string } }
+  | { type: 'tool_calls'; tool_calls: StepFunctionToolCall[] };
+
+export interface RunStep {
+  id: string;
+  object: 'thread.run.step';
+  created_at: number;
+  run_id: string;
+  assistant_id: string;
+  thread_id: string;
+  type: 'message_creation' | 'tool_calls';
+  status: 'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired';
+  cancelled_at: number | null;
+  completed_at: number | null;
+  expired_at: number | null;
+  failed_at: number | null;
+  last_error: RunError | null;
+  step_details: StepDetails;
+  usage: Usage | null;
+  metadata: Metadata;
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../domain/errors.js';
 import { buildMessage } from '../domain/messages.js';
 import type { Message } from '../domain/types.js';
+import { assertThreadUnlocked } from '../engine/thread-lock.js';
 import type { Store } from '../store/store.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { ensureFilesExist } from './references.js';
@@ -40,7 +41,10 @@ export const messageRoutes = [
       const thread = await getThread(store, project, params.thread_id!);
       await checkMessageFiles(store, project, body);
       const message = buildMessage(thread.id, body);
-      await store.messages.insert(project, message);
+      await store.transaction(async (tx) => {
+        await assertThreadUnlocked(tx, project, thread.id);
+        await tx.messages.insert(project, message);
+      });
       return messageView(message, shape);
     },
   }),

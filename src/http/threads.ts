@@ -87,6 +87,8 @@ export const threadRoutes = [
       const id = params.thread_id!;
       const deleted = await store.transaction(async (tx) => {
         await tx.messages.deleteWhere(project, { thread_id: id });
+        await tx.runSteps.deleteWhere(project, { thread_id: id });
+        await tx.runs.deleteWhere(project, { thread_id: id });
         return tx.threads.delete(project, id);
       });
       if (!deleted) throw notFound('thread', id);

@@ -1,5 +1,5 @@
 import { Migrator, type Kysely } from 'kysely';
-import type { Assistant, FileObject, Message, Thread } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, Thread } from '../domain/types.js';
 import { createDocumentRepo } from './document-repo.js';
 import { createKeysRepo } from './keys-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
@@ -20,6 +20,8 @@ export function createKyselyStore(
     threads: createDocumentRepo<Thread>(any, 'threads'),
     messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id })),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
+    runs: createDocumentRepo<Run>(any, 'runs', (r) => ({ thread_id: r.thread_id, status: r.status })),
+    runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
     keys: createKeysRepo(db),
     async transaction(fn) {
       if (db.isTransaction) return fn(store);

@@ -48,11 +48,30 @@ function foundation(types: DialectTypes): Migration {
   };
 }
 
+/** Runs and their steps; `status` is a column so the thread lock and the worker can find active runs. */
+function runs(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await documentTable(db, types, 'runs')
+        .addColumn('thread_id', types.id, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .execute();
+      await documentTable(db, types, 'run_steps')
+        .addColumn('thread_id', types.id, (c) => c.notNull())
+        .addColumn('run_id', types.id, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('runs_page').ifNotExists().on('runs').columns(['thread_id', 'created_at', 'id']).execute();
+      await db.schema.createIndex('runs_status').ifNotExists().on('runs').columns(['thread_id', 'status']).execute();
+      await db.schema.createIndex('run_steps_page').ifNotExists().on('run_steps').columns(['run_id', 'created_at', 'id']).execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_foundation': foundation(types) };
+      return { '0001_foundation': foundation(types), '0002_runs': runs(types) };
     },
   };
 }

@@ -19,6 +19,15 @@ export interface FileRow extends DocumentRow {
   purpose: string;
 }
 
+export interface RunRow extends DocumentRow {
+  thread_id: string;
+  status: string;
+}
+export interface RunStepRow extends DocumentRow {
+  thread_id: string;
+  run_id: string;
+}
+
 export interface ApiKeyRow {
   id: string;
   project: string;
@@ -34,5 +43,7 @@ export interface Database {
   threads: ThreadRow;
   messages: MessageRow;
   files: FileRow;
+  runs: RunRow;
+  run_steps: RunStepRow;
   api_keys: ApiKeyRow;
 }

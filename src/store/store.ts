@@ -1,4 +1,4 @@
-import type { Assistant, FileObject, Message, Thread } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, Thread } from '../domain/types.js';
 import type { KeysRepo } from './keys-repo.js';
 
 /** A page request: keyset pagination over (created_at, id), never OFFSET. */
@@ -45,6 +45,8 @@ export interface Store {
   readonly threads: DocumentRepo<Thread>;
   readonly messages: DocumentRepo<Message>;
   readonly files: DocumentRepo<FileObject>;
+  readonly runs: DocumentRepo<Run>;
+  readonly runSteps: DocumentRepo<RunStep>;
   readonly keys: KeysRepo;
   /** Runs fn with repositories bound to one transaction. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createTestDatabase } from '../../test/support/postgres.js';
+import { buildMessage } from '../domain/messages.js';
+import { createStore } from './create-store.js';
+import type { Store } from './store.js';
+
+// Every repository behaviour, on SQLite and on a private Postgres cluster.
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`store on ${dialect}`, () => {
+    let store: Store;
+    before(async () => {
+      const databaseUrl = dialect === 'postgres' ? await createTestDatabase() : undefined;
+      store = createStore({ databaseUrl, dataDir: mkdtempSync(join(tmpdir(), 'assistd-store-')) });
+      await store.migrate();
+      await store.migrate();
+    });
+    after(() => store.close());
+
+    test('migrations are applied once and reported', async () => {
+      assert.deepEqual(await store.pendingMigrations(), []);
+      await store.ping();
+      assert.equal(store.capabilities.dialect, dialect);
+    });
+
+    test('documents: insert, get, replace, delete, confined to a project', async () => {
+      const message = buildMessage('thread_a', { role: 'user', content: 'hello' });
+      await store.messages.insert('p1', message);
+      assert.deepEqual(await store.messages.get('p1', message.id), message);
+      assert.equal(await store.messages.get('p2', message.id), undefined);
+      assert.equal(await store.messages.replace('p2', { ...message, metadata: { x: 'y' } }), false);
+      assert.equal(await store.messages.replace('p1', { ...message, run_id: 'run_1' }), true);
+      assert.equal((await store.messages.list('p1', { limit: 10, order: 'asc' }, { thread_id: 'thread_a', run_id: 'run_1' })).data.length, 1);
+      assert.equal(await store.messages.delete('p2', message.id), false);
+      assert.equal(await store.messages.delete('p1', message.id), true);
+      assert.equal(await store.messages.get('p1', message.id), undefined);
+    });
+
+    test('keyset pagination in creation order within one second, both directions, scoped', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const m = buildMessage('thread_page', { role: 'user', content: String(i) }, { created_at: 1_700_000_000 });
+        ids.push(m.id);
+        await store.messages.insert('p1', m);
+      }
+      await store.messages.insert('p1', buildMessage('thread_other', { role: 'user', content: 'x' }));
+      const scope = { thread_id: 'thread_page' };
+      const asc = await store.messages.list('p1', { limit: 100, order: 'asc' }, scope);
+      assert.deepEqual(asc.data.map((m) => m.id), ids);
+      const desc = await store.messages.list('p1', { limit: 10, order: 'desc', after: ids[20] }, scope);
+      assert.deepEqual(desc.data.map((m) => m.id), ids.slice(10, 20).reverse());
+      assert.equal(desc.has_more, true);
+      const before = await store.messages.list('p1', { limit: 5, order: 'desc', before: ids[10] }, scope);
+      assert.deepEqual(before.data.map((m) => m.id), ids.slice(11, 16).reverse());
+      assert.equal(await store.messages.count('p1', scope), 30);
+      assert.equal(await store.messages.deleteWhere('p1', scope), 30);
+      assert.equal(await store.messages.count('p1', scope), 0);
+      await assert.rejects(store.messages.list('p1', { limit: 5, order: 'asc', after: 'msg_missing' }, scope), /after/);
+    });
+
+    test('transactions roll back as a whole', async () => {
+      const m = buildMessage('thread_tx', { role: 'user', content: 'x' });
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.messages.insert('p1', m);
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.equal(await store.messages.get('p1', m.id), undefined);
+    });
+
+    test('api keys: insert, find active, revoke', async () => {
+      const key = { id: `key_${dialect}`, project: 'p1', name: 'n', hint: 'sk-...abcd', created_at: 1, revoked_at: null };
+      await store.keys.insert({ ...key, hash: `hash-${dialect}` });
+      assert.deepEqual(await store.keys.findActive(`hash-${dialect}`), key);
+      assert.ok((await store.keys.countActive()) >= 1);
+      assert.equal(await store.keys.revoke(key.id, 2), true);
+      assert.equal(await store.keys.revoke(key.id, 3), false);
+      assert.equal(await store.keys.findActive(`hash-${dialect}`), undefined);
+    });
+  });
+}
