@@ -1,0 +1,156 @@
+import { mkdir, realpath } from 'node:fs/promises';
+import { checkHost } from './host-check.js';
+import { resolveSandboxOptions, type SandboxOptions } from './options.js';
+import { type WarmWorker, WarmPool } from './pool.js';
+import { killProcessesOfUid } from './proc-scan.js';
+import { prepareRuntime } from './runtime-dir.js';
+import {
+  type ExecuteRequest,
+  type ExecuteResult,
+  type Sandbox,
+  type SandboxStatus,
+  SandboxUnavailableError,
+} from './sandbox.js';
+import { Session } from './session.js';
+import { claimHome, releaseHome, type SessionHome, sweepStaleHomes } from './session-home.js';
+import { WorkerProcess } from './worker-process.js';
+
+/** The bubblewrap implementation of Sandbox; `createSandbox` is the public way in. */
+export function createBwrapSandbox(options?: Partial<SandboxOptions>): Sandbox {
+  return new BwrapSandbox(resolveSandboxOptions(options));
+}
+
+class BwrapSandbox implements Sandbox {
+  private state: SandboxStatus;
+  private prepared: Promise<string> | undefined;
+  private readonly pool: WarmPool;
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SandboxOptions) {
+    this.state = checkHost(options);
+    this.pool = new WarmPool(options.poolSize, () => this.startWarm(), (warm) => this.discardWarm(warm));
+    if (!this.state.available) return;
+    this.prepare().then(() => this.pool.fill(), () => undefined);
+    const every = Math.max(50, Math.min(30_000, options.idleTtlMs / 2, options.sessionTtlMs / 2));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref();
+  }
+
+  status(): SandboxStatus {
+    return { ...this.state };
+  }
+
+  async warmUp(): Promise<SandboxStatus> {
+    if (this.state.available || this.prepared) {
+      try {
+        await this.prepare();
+        await this.pool.whenFull();
+      } catch {
+        // the failure is in this.state
+      }
+    }
+    return this.status();
+  }
+
+  async execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    if (this.closed) throw new SandboxUnavailableError('the sandbox is closed');
+    if (!this.state.available && !this.prepared) throw new SandboxUnavailableError(this.state.reason);
+    await this.prepare().catch(() => {
+      throw new SandboxUnavailableError(this.state.reason);
+    });
+    let session = this.sessions.get(request.sessionKey);
+    if (session?.expired(Date.now())) {
+      this.sessions.delete(request.sessionKey);
+      void session.close();
+      session = undefined;
+    }
+    if (!session) {
+      session = new Session({
+        options: this.options,
+        acquire: () => this.pool.take(),
+        restart: (home) => this.startWorker(home),
+        release: (home) => this.releaseHome(home),
+      });
+      this.sessions.set(request.sessionKey, session);
+    }
+    return session.execute(request);
+  }
+
+  async closeSession(sessionKey: string): Promise<void> {
+    const session = this.sessions.get(sessionKey);
+    if (!session) return;
+    this.sessions.delete(sessionKey);
+    await session.close();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map((session) => session.close()));
+    await this.pool.close();
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, session] of this.sessions) {
+      if (!session.expired(now)) continue;
+      this.sessions.delete(key);
+      void session.close();
+    }
+  }
+
+  private prepare(): Promise<string> {
+    this.prepared ??= (async () => {
+      await mkdir(this.options.rootDir, { recursive: true, mode: 0o711 });
+      // Files read back are checked against their real path, so the root must be canonical.
+      this.options.rootDir = await realpath(this.options.rootDir);
+      await sweepStaleHomes(this.options);
+      return prepareRuntime(this.options);
+    })().catch((err: Error) => {
+      this.state = { available: false, reason: `the sandbox runtime could not be prepared: ${err.message}` };
+      throw err;
+    });
+    return this.prepared;
+  }
+
+  /** A worker that cannot start means this host cannot run code now: say so in status() and to the caller. */
+  private async startWorker(home: SessionHome): Promise<WorkerProcess> {
+    const runtimeDir = await this.prepare();
+    try {
+      const worker = await WorkerProcess.start({ home, runtimeDir, options: this.options });
+      this.state = { available: true };
+      return worker;
+    } catch (err) {
+      this.state = { available: false, reason: (err as Error).message };
+      throw new SandboxUnavailableError((err as Error).message, { cause: err });
+    }
+  }
+
+  private async startWarm(): Promise<WarmWorker> {
+    await this.prepare();
+    const home = await claimHome(this.options).catch((err: Error) => {
+      this.state = { available: false, reason: `could not create a session directory: ${err.message}` };
+      throw new SandboxUnavailableError(this.state.reason, { cause: err });
+    });
+    try {
+      return { home, worker: await this.startWorker(home) };
+    } catch (err) {
+      await this.releaseHome(home);
+      throw err;
+    }
+  }
+
+  private async discardWarm(warm: WarmWorker): Promise<void> {
+    await warm.worker.kill();
+    await this.releaseHome(warm.home);
+  }
+
+  private async releaseHome(home: SessionHome): Promise<void> {
+    await killProcessesOfUid(home.uid);
+    await releaseHome(this.options, home.dir);
+  }
+}

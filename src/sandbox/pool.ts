@@ -1,0 +1,85 @@
+import type { SessionHome } from './session-home.js';
+import type { WorkerProcess } from './worker-process.js';
+
+/** A started worker with its home, not yet given to any session. */
+export interface WarmWorker {
+  home: SessionHome;
+  worker: WorkerProcess;
+}
+
+/**
+ * Keeps `size` workers started and idle so a new session skips Python start-up and the numpy/pandas/
+ * matplotlib imports. Taking one triggers a refill in the background.
+ */
+export class WarmPool {
+  private readonly ready: WarmWorker[] = [];
+  private starting = 0;
+  private closed = false;
+  private lastError: Error | undefined;
+  private fullWaiters: Array<() => void> = [];
+  private readonly discarding: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly startOne: () => Promise<WarmWorker>,
+    private readonly discard: (warm: WarmWorker) => Promise<void>,
+  ) {}
+
+  /** A warm worker if one is ready, otherwise a freshly started one. */
+  async take(): Promise<WarmWorker> {
+    while (this.ready.length > 0) {
+      const warm = this.ready.shift() as WarmWorker;
+      this.fill();
+      if (warm.worker.alive) return warm;
+      await this.discard(warm);
+    }
+    this.fill();
+    return this.startOne();
+  }
+
+  /** Starts workers until ready + starting reaches the pool size. */
+  fill(): void {
+    while (!this.closed && this.ready.length + this.starting < this.size) {
+      this.starting++;
+      this.startOne().then(
+        (warm) => {
+          this.starting--;
+          if (this.closed) {
+            this.discarding.push(this.discard(warm));
+            return this.notifyIfFull();
+          }
+          this.ready.push(warm);
+          this.lastError = undefined;
+          this.notifyIfFull();
+        },
+        (err: Error) => {
+          this.starting--;
+          this.lastError = err;
+          this.notifyIfFull(); // a failing start must not leave whenFull() hanging
+        },
+      );
+    }
+    this.notifyIfFull();
+  }
+
+  /** Resolves once no start is in flight; rejects with the last start failure if the pool is short. */
+  async whenFull(): Promise<void> {
+    this.fill();
+    if (this.starting > 0) await new Promise<void>((resolve) => this.fullWaiters.push(resolve));
+    if (this.ready.length < this.size && this.lastError) throw this.lastError;
+  }
+
+  /** Stops refilling and discards every idle or still-starting worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.starting > 0) await new Promise<void>((resolve) => this.fullWaiters.push(resolve));
+    const idle = this.ready.splice(0);
+    await Promise.all([...idle.map((warm) => this.discard(warm)), ...this.discarding]);
+  }
+
+  private notifyIfFull(): void {
+    if (this.starting > 0) return;
+    const waiters = this.fullWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,69 @@
+import { createBwrapSandbox } from './bwrap-sandbox.js';
+import type { SandboxOptions } from './options.js';
+
+export type { SandboxOptions } from './options.js';
+export { defaultSandboxOptions } from './options.js';
+
+/** A host file to copy into the session's /mnt/data before the code runs. */
+export interface SandboxFileIn {
+  /** Target name in /mnt/data: one path component. */
+  name: string;
+  /** Host path to copy from. */
+  path: string;
+}
+
+/** A file under /mnt/data that the call created or changed; `name` is its path relative to /mnt/data. */
+export interface SandboxFileOut {
+  name: string;
+  bytes: Buffer;
+}
+
+/** One code execution in the session named by `sessionKey` (a thread id). */
+export interface ExecuteRequest {
+  sessionKey: string;
+  code: string;
+  files?: SandboxFileIn[];
+  /** Overrides the sandbox's default per-call timeout. */
+  timeoutMs?: number;
+}
+
+/** What a call produced. Failures of the user's code are values here, never rejections. */
+export interface ExecuteResult {
+  /** stdout and stderr interleaved and capped, followed by the traceback when the code raised. */
+  logs: string;
+  /** PNG bytes, one per figure shown or left open. */
+  images: Buffer[];
+  files: SandboxFileOut[];
+  /** The Python exception, or `Timeout` / `SandboxCrash` / `InputFileError`, with a message fit for the model. */
+  error?: { name: string; message: string };
+  /** The worker was killed (timeout, crash, memory); the next call starts a fresh Python process. */
+  restarted: boolean;
+}
+
+/** Whether this host can run code, and if not, what to install. */
+export interface SandboxStatus {
+  available: boolean;
+  reason?: string;
+}
+
+/** Runs Python for threads: one isolated, stateful session per session key. */
+export interface Sandbox {
+  status(): SandboxStatus;
+  /** Prepares the runtime and fills the warm pool; resolves with the resulting status (for readiness checks). */
+  warmUp(): Promise<SandboxStatus>;
+  execute(request: ExecuteRequest): Promise<ExecuteResult>;
+  /** Ends a session now: its processes are killed and its files removed. */
+  closeSession(sessionKey: string): Promise<void>;
+  /** Closes every session and the warm pool. */
+  close(): Promise<void>;
+}
+
+/** Rejection of `execute` when the host cannot run the sandbox; the message says what to install. */
+export class SandboxUnavailableError extends Error {
+  override name = 'SandboxUnavailableError';
+}
+
+/** Creates the bubblewrap sandbox. Never throws: problems show in `status()` and as SandboxUnavailableError. */
+export function createSandbox(options?: Partial<SandboxOptions>): Sandbox {
+  return createBwrapSandbox(options);
+}

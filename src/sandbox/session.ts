@@ -1,0 +1,133 @@
+import { changedPaths, type DataSnapshot, placeInputFile, readDataFile, snapshotData } from './data-files.js';
+import type { SandboxOptions } from './options.js';
+import type { WarmWorker } from './pool.js';
+import type { ExecuteRequest, ExecuteResult, SandboxFileOut } from './sandbox.js';
+import type { SessionHome } from './session-home.js';
+import type { RunOutcome, WorkerProcess } from './worker-process.js';
+
+/** What a session needs from the sandbox that owns it. */
+export interface SessionDeps {
+  options: SandboxOptions;
+  /** A warm worker (with its own home) for the session's first call. */
+  acquire(): Promise<WarmWorker>;
+  /** A fresh worker on the session's existing home, after the previous one was killed. */
+  restart(home: SessionHome): Promise<WorkerProcess>;
+  /** Unmounts and deletes a home once its worker is dead. */
+  release(home: SessionHome): Promise<void>;
+}
+
+const LOST_STATE = 'the Python process was restarted, so variables and imports from earlier calls are gone (files in /mnt/data were kept)';
+
+/** One thread's Python session: calls run one at a time, state lives in its worker, files in its home. */
+export class Session {
+  readonly createdAt = Date.now();
+  lastUsedAt = Date.now();
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private home: SessionHome | undefined;
+  private worker: WorkerProcess | undefined;
+  private closed = false;
+
+  constructor(private readonly deps: SessionDeps) {}
+
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /** The uid the session's code runs as, once it has a worker. */
+  get uid(): number | undefined {
+    return this.home?.uid;
+  }
+
+  expired(now: number): boolean {
+    const { sessionTtlMs, idleTtlMs } = this.deps.options;
+    return !this.busy && (now - this.createdAt >= sessionTtlMs || now - this.lastUsedAt >= idleTtlMs);
+  }
+
+  /** Queues a call behind the session's earlier ones. */
+  execute(request: ExecuteRequest): Promise<ExecuteResult> {
+    this.pending++;
+    const result = this.queue.then(() => this.runOne(request));
+    const settled = result.finally(() => {
+      this.pending--;
+      this.lastUsedAt = Date.now();
+    });
+    this.queue = settled.catch(() => undefined);
+    return settled;
+  }
+
+  /** Kills the worker at once (a running call ends as a crash), then removes the session's files. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.worker?.kill();
+    await this.queue;
+    await this.worker?.kill();
+    if (this.home) await this.deps.release(this.home);
+  }
+
+  private async ensureWorker(): Promise<{ home: SessionHome; worker: WorkerProcess }> {
+    if (this.closed) throw new Error('sandbox session is closed');
+    if (!this.home) {
+      const warm = await this.deps.acquire();
+      this.home = warm.home;
+      this.worker = warm.worker;
+    } else if (!this.worker?.alive) {
+      this.worker = await this.deps.restart(this.home);
+    }
+    if (this.closed) await this.worker?.kill(); // closed while we waited; close() releases the home
+    return { home: this.home, worker: this.worker as WorkerProcess };
+  }
+
+  private async runOne(request: ExecuteRequest): Promise<ExecuteResult> {
+    const { home, worker } = await this.ensureWorker();
+    try {
+      for (const file of request.files ?? []) await placeInputFile(home, file.name, file.path);
+    } catch (err) {
+      const message = `could not place input files in /mnt/data: ${(err as Error).message}`;
+      return { logs: '', images: [], files: [], error: { name: 'InputFileError', message }, restarted: false };
+    }
+    const before = await snapshotData(home);
+    const { options } = this.deps;
+    const timeoutMs = request.timeoutMs ?? options.callTimeoutMs;
+    const outcome = await worker.run(request.code, timeoutMs, options.interruptGraceMs);
+    if (outcome.kind !== 'result') await worker.kill();
+    const { files, notes } = await this.collectFiles(home, before);
+    return toResult(outcome, timeoutMs, files, notes);
+  }
+
+  private async collectFiles(home: SessionHome, before: DataSnapshot): Promise<{ files: SandboxFileOut[]; notes: string }> {
+    const { maxFileBytes, maxFilesPerCall } = this.deps.options;
+    const paths = changedPaths(before, await snapshotData(home));
+    const files: SandboxFileOut[] = [];
+    let notes = '';
+    for (const path of paths) {
+      if (files.length >= maxFilesPerCall) {
+        notes += `\n[${paths.length} files changed in /mnt/data; only ${maxFilesPerCall} were returned]`;
+        break;
+      }
+      const bytes = await readDataFile(home, path, maxFileBytes);
+      if (bytes === 'too-large') notes += `\n[/mnt/data/${path} is larger than ${maxFileBytes} bytes and was not returned]`;
+      else if (bytes) files.push({ name: path, bytes });
+    }
+    return { files, notes };
+  }
+}
+
+function toResult(outcome: RunOutcome, timeoutMs: number, files: SandboxFileOut[], notes: string): ExecuteResult {
+  switch (outcome.kind) {
+    case 'result': {
+      const { error } = outcome;
+      const result: ExecuteResult = { logs: outcome.logs + (error?.traceback ?? '') + notes, images: outcome.images, files, restarted: false };
+      if (error) result.error = { name: error.name, message: error.message };
+      return result;
+    }
+    case 'timeout': {
+      const message = `execution took longer than ${timeoutMs / 1000} s and was stopped; ${LOST_STATE}`;
+      return { logs: outcome.logs + notes, images: [], files, error: { name: 'Timeout', message }, restarted: true };
+    }
+    case 'crash': {
+      const message = `${outcome.reason || 'the sandbox stopped unexpectedly'}; ${LOST_STATE}`;
+      return { logs: outcome.logs + notes, images: [], files, error: { name: 'SandboxCrash', message }, restarted: true };
+    }
+  }
+}

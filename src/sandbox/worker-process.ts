@@ -1,0 +1,132 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type LaunchSpec, spawnSandboxed } from './launcher.js';
+import { killProcessesOfUid } from './proc-scan.js';
+import { encodeFrame, FrameDecoder, ProtocolError, type WorkerReply, type WorkerRequest } from './protocol.js';
+
+/** How one call ended, before it is turned into the public ExecuteResult. */
+export type RunOutcome =
+  | { kind: 'result'; logs: string; images: Buffer[]; error: { name: string; message: string; traceback: string } | null }
+  | { kind: 'timeout'; logs: string }
+  | { kind: 'crash'; reason: string; logs: string };
+
+const STDERR_TAIL = 4096;
+
+/** One sandboxed Python worker (keeper + kernel) and the pipes to it. */
+export class WorkerProcess {
+  private readonly decoder = new FrameDecoder();
+  private readonly replies: Array<WorkerReply | null> = [];
+  private waiter: ((reply: WorkerReply | null) => void) | undefined;
+  private readonly exited: Promise<void>;
+  private stderrTail = '';
+  private failure = '';
+  private nextId = 1;
+  alive = true;
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly uid: number) {
+    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
+    child.once('exit', (code, signal) => {
+      this.alive = false;
+      this.failure ||= `the sandbox exited (${signal ?? `status ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`;
+      this.deliver(null);
+    });
+    child.once('error', (err) => {
+      this.failure ||= `the sandbox could not start: ${err.message}`;
+    });
+    child.stdin.on('error', () => undefined); // EPIPE once the worker is gone; 'exit' reports that
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  /** Starts a worker and waits until numpy, pandas and matplotlib are imported. */
+  static async start(spec: Omit<LaunchSpec, 'pythonArgs'>): Promise<WorkerProcess> {
+    const { options } = spec;
+    const config = {
+      memoryBytes: options.memoryBytes,
+      fileSizeBytes: options.diskBytes,
+      maxProcesses: options.maxProcesses,
+      maxOpenFiles: options.maxOpenFiles,
+      maxOutputBytes: options.maxOutputBytes,
+    };
+    const pythonArgs = ['-u', '-B', '-s', '/opt/assistd/worker.py', JSON.stringify(config)];
+    const worker = new WorkerProcess(spawnSandboxed({ ...spec, pythonArgs }), spec.home.uid);
+    const reply = await worker.nextReply(options.startTimeoutMs);
+    if (reply !== 'timeout' && reply?.type === 'ready') return worker;
+    await worker.kill();
+    const detail = reply === 'timeout' ? 'timed out' : reply?.type === 'crash' ? `${reply.reason}\n${reply.logs}` : worker.failure;
+    throw new Error(`sandbox worker failed to start: ${detail.trim().slice(-2000)}`);
+  }
+
+  /** Runs code; on timeout it interrupts, waits `graceMs` for the traceback, then kills the worker. */
+  async run(code: string, timeoutMs: number, graceMs: number): Promise<RunOutcome> {
+    if (!this.alive) return { kind: 'crash', reason: this.failure, logs: '' };
+    const id = this.nextId++;
+    this.send({ op: 'exec', id, code });
+    const reply = await this.nextReply(timeoutMs);
+    if (reply === 'timeout') {
+      this.send({ op: 'interrupt' });
+      const late = await this.nextReply(graceMs);
+      await this.kill();
+      if (late && late !== 'timeout' && late.type !== 'ready') {
+        const traceback = late.type === 'result' ? late.error?.traceback ?? '' : '';
+        return { kind: 'timeout', logs: late.logs + traceback };
+      }
+      return { kind: 'timeout', logs: '' };
+    }
+    if (reply === null) return { kind: 'crash', reason: this.failure, logs: '' };
+    if (reply.type === 'result' && reply.id === id) {
+      const images = reply.images.map((b64) => Buffer.from(b64, 'base64'));
+      return { kind: 'result', logs: reply.logs, images, error: reply.error };
+    }
+    await this.kill();
+    if (reply.type === 'crash') return { kind: 'crash', reason: reply.reason, logs: reply.logs };
+    return { kind: 'crash', reason: 'the worker answered out of turn', logs: '' };
+  }
+
+  /** Kills the sandbox (bwrap's death takes its pid namespace along) and anything left with its uid. */
+  async kill(): Promise<void> {
+    if (this.alive) this.child.kill('SIGKILL');
+    await this.exited;
+    await killProcessesOfUid(this.uid);
+  }
+
+  private send(request: WorkerRequest): void {
+    if (this.alive) this.child.stdin.write(encodeFrame(request));
+  }
+
+  private onData(chunk: Buffer): void {
+    let replies: WorkerReply[];
+    try {
+      replies = this.decoder.push(chunk);
+    } catch (err) {
+      this.failure = err instanceof ProtocolError ? err.message : String(err);
+      this.child.kill('SIGKILL');
+      return;
+    }
+    for (const reply of replies) this.deliver(reply);
+  }
+
+  private deliver(reply: WorkerReply | null): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter) waiter(reply);
+    else this.replies.push(reply);
+  }
+
+  /** Next reply; null once the worker has exited, 'timeout' if nothing came in time. */
+  private nextReply(timeoutMs: number): Promise<WorkerReply | null | 'timeout'> {
+    if (this.replies.length > 0) return Promise.resolve(this.replies.shift() ?? null);
+    if (!this.alive) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve('timeout');
+      }, timeoutMs);
+      this.waiter = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+    });
+  }
+}
