@@ -5,30 +5,20 @@
  */
 import { AzureOpenAI } from 'openai';
 import type { ChatModel } from './chat-model.js';
-import { createClientChatModel, defaultTimeouts, type UpstreamTimeouts } from './client-chat-model.js';
+import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
-import type { RetryPolicy } from './retry.js';
 
 /** A GA api-version that supports tools, vision, json_schema and `stream_options`. */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
 
 /** How to reach one Azure OpenAI deployment. */
-export interface AzureOpenAIConfig {
-  /** The model name runs use. */
-  name: string;
+export interface AzureOpenAIConfig extends AdapterSettings {
   /** e.g. `https://my-resource.openai.azure.com`. */
   endpoint: string;
   apiKey: string;
   /** Defaults to `name`. */
   deployment?: string;
   apiVersion?: string;
-  contextWindow?: number;
-  supportsTools?: boolean;
-  supportsVision?: boolean;
-  timeouts?: Partial<UpstreamTimeouts>;
-  retry?: RetryPolicy;
-  setupHint?: string;
-  keyHint?: string;
 }
 
 /** Creates a streaming chat model for an Azure OpenAI deployment. */

@@ -26,6 +26,21 @@ export interface UpstreamTimeouts {
 
 export const defaultTimeouts: UpstreamTimeouts = { requestMs: 60_000, idleMs: 120_000 };
 
+/** Settings every client-backed adapter (OpenAI-compatible, Azure) takes for one model name. */
+export interface AdapterSettings {
+  /** The model name runs use. */
+  name: string;
+  contextWindow?: number;
+  supportsTools?: boolean;
+  supportsVision?: boolean;
+  timeouts?: Partial<UpstreamTimeouts>;
+  retry?: RetryPolicy;
+  /** Shown when the server cannot be reached, e.g. "set OPENAI_BASE_URL or add a models: entry". */
+  setupHint?: string;
+  /** Shown when the server rejects the key. */
+  keyHint?: string;
+}
+
 export interface ClientChatModelOptions {
   client: OpenAI;
   info: ChatModelInfo;

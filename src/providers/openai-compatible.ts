@@ -4,29 +4,17 @@
  */
 import { OpenAI } from 'openai';
 import type { ChatModel } from './chat-model.js';
-import { createClientChatModel, defaultTimeouts, type UpstreamTimeouts } from './client-chat-model.js';
+import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
 import { lookupModel, DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
-import type { RetryPolicy } from './retry.js';
 
 /** Where and how to reach an OpenAI-compatible server for one model name. */
-export interface OpenAICompatibleConfig {
-  /** The model name runs use. */
-  name: string;
+export interface OpenAICompatibleConfig extends AdapterSettings {
   /** e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`. */
   baseURL: string;
   /** Local servers accept anything; the client needs a non-empty value. */
   apiKey?: string;
   /** Name sent upstream when it differs from `name` (a route from `gpt-4o` to `llama3.1`). */
   upstreamModel?: string;
-  contextWindow?: number;
-  supportsTools?: boolean;
-  supportsVision?: boolean;
-  timeouts?: Partial<UpstreamTimeouts>;
-  retry?: RetryPolicy;
-  /** Shown when the server cannot be reached, e.g. "set OPENAI_BASE_URL or add a models: entry". */
-  setupHint?: string;
-  /** Shown when the server rejects the key. */
-  keyHint?: string;
   /** Provider label for `info.provider`; defaults to 'openai-compatible'. */
   provider?: string;
 }

@@ -184,6 +184,31 @@ except OSError as e:
     assert.equal(await readFile(victim, 'utf8'), 'original');
   });
 
+  it("cannot reach the keeper's pipes to the host", async () => {
+    const code = `
+import os
+keeper = os.getppid()
+for attempt in [lambda: os.listdir(f"/proc/{keeper}/fd"), lambda: open(f"/proc/{keeper}/fd/1", "wb"), lambda: open(f"/proc/{keeper}/mem", "rb")]:
+    try:
+        attempt()
+        print("ALLOWED")
+    except OSError as e:
+        print(type(e).__name__)
+links = []
+for fd in sorted(map(int, os.listdir("/proc/self/fd"))):
+    try:
+        links.append(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        pass  # the directory listing's own fd, closed by now
+print(links[0], links[1] == links[2], len({link for link in links if link.startswith("pipe:")}))`;
+    const result = await run('pipes', code);
+    const lines = result.logs.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['PermissionError', 'PermissionError', 'PermissionError']);
+    // stdin is /dev/null, stdout and stderr share the captured-output pipe, and the only other pipes are the
+    // kernel's own two to the keeper: none of the keeper's pipes to the host is open here.
+    assert.equal(lines[3], '/dev/null True 3');
+  });
+
   it('contains a fork bomb', async () => {
     const uid = await uidOf('fork');
     const code = 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass';
