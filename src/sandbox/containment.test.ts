@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,7 @@ describe('sandbox containment: each attack fails and the host stays fine', () =>
 
   after(async () => {
     await sandbox.close();
+    await rm(hostDir, { recursive: true, force: true });
   });
 
   it('has no network: loopback of the host and DNS both fail', async () => {
@@ -257,9 +258,16 @@ for folder in ["/mnt/data", "/tmp", "/dev/shm"]:
     for name in os.listdir(folder):
         if name.startswith("fill"):
             os.remove(f"{folder}/{name}")
-print(failure, written)`;
+print(failure, written)
+for path in ["/outside-the-cap", "/dev/outside-the-cap"]:
+    try:
+        open(path, "w")
+    except OSError as e:
+        print(errno.errorcode[e.errno])`;
     const result = await run('disk', code);
-    const [failure, written] = result.logs.trim().split(' ');
+    const [summary, ...elsewhere] = result.logs.trim().split('\n');
+    assert.deepEqual(elsewhere, ['EROFS', 'EROFS'], 'the sandbox has no writable place outside its tmpfs');
+    const [failure, written] = summary.split(' ');
     assert.equal(failure, 'ENOSPC');
     assert.ok(Number(written) <= DISK_BYTES, written);
     assert.equal((await run('disk', 'open("after.txt", "w").write("ok")')).files.length, 1);

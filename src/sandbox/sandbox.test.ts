@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -91,6 +91,7 @@ describe('sandbox: sessions, charts, files', () => {
     assert.deepEqual(unchanged.files, []);
     const rewritten = await sandbox.execute({ sessionKey: 'files', code: 'open("out.csv", "a").write("5,6,11\\n")' });
     assert.deepEqual(rewritten.files.map((f) => f.name), ['out.csv']);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('keeps two sessions apart and runs them in parallel', async () => {

@@ -74,7 +74,10 @@ export class Session {
     } else if (!this.worker?.alive) {
       this.worker = await this.deps.restart(this.home);
     }
-    if (this.closed) await this.worker?.kill(); // closed while we waited; close() releases the home
+    if (this.closed) {
+      await this.worker?.kill(); // closed while we waited for a worker; close() releases the home
+      throw new Error('sandbox session is closed');
+    }
     return { home: this.home, worker: this.worker as WorkerProcess };
   }
 

@@ -98,7 +98,17 @@ class Keeper:
             self.buffer += data[:room]
         self.dropped += max(0, len(data) - max(room, 0))
 
+    def read_output(self):
+        """Collects what the output pipe holds; False once every writer has closed it."""
+        try:
+            data = os.read(self.output, 65536)
+        except BlockingIOError:
+            return True
+        self.collect(data)
+        return bool(data)
+
     def drain(self):
+        """Collects everything written before now: a reply from the kernel means its output is already in the pipe."""
         while True:
             try:
                 data = os.read(self.output, 65536)
@@ -205,7 +215,10 @@ class Keeper:
             return "the Python process closed its result channel"
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            try:
+                name = signal.Signals(sig).name
+            except ValueError:
+                name = "signal %d" % sig
             hint = " (likely out of memory)" if sig == signal.SIGKILL else ""
             return "the Python process was killed by %s%s" % (name, hint)
         return "the Python process exited with status %d" % os.WEXITSTATUS(status)
@@ -232,15 +245,8 @@ class Keeper:
         watched = [0, self.from_kernel, self.output]
         while True:
             ready, _, _ = select.select(watched, [], [])
-            if self.output in ready:
-                try:
-                    data = os.read(self.output, 65536)
-                except BlockingIOError:
-                    data = b"-"
-                if not data:
-                    watched.remove(self.output)
-                elif data != b"-":
-                    self.collect(data)
+            if self.output in ready and not self.read_output():
+                watched.remove(self.output)
             if self.from_kernel in ready:
                 self.on_kernel()
             if 0 in ready:
