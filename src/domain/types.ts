@@ -197,9 +197,33 @@ export type StepFunctionToolCall = {
   function: { name: string; arguments: string; output: string | null };
 };
 
+export type CodeInterpreterOutput = { type: 'logs'; logs: string } | { type: 'image'; image: { file_id: string } };
+
+export type StepCodeInterpreterToolCall = {
+  id: string;
+  type: 'code_interpreter';
+  code_interpreter: { input: string; outputs: CodeInterpreterOutput[] };
+};
+
+export interface FileSearchResult {
+  file_id: string;
+  file_name: string;
+  score: number;
+  /** Only on the wire when `include[]=step_details.tool_calls[*].file_search.results[*].content` was asked. */
+  content?: Array<{ type: 'text'; text: string }>;
+}
+
+export type StepFileSearchToolCall = {
+  id: string;
+  type: 'file_search';
+  file_search: { ranking_options?: { ranker: string; score_threshold: number }; results?: FileSearchResult[] };
+};
+
+export type StepToolCall = StepFunctionToolCall | StepCodeInterpreterToolCall | StepFileSearchToolCall;
+
 export type StepDetails =
   | { type: 'message_creation'; message_creation: { message_id: string } }
-  | { type: 'tool_calls'; tool_calls: StepFunctionToolCall[] };
+  | { type: 'tool_calls'; tool_calls: StepToolCall[] };
 
 export interface RunStep {
   id: string;

@@ -37,10 +37,10 @@ function stepTurns(steps: RunStep[], ownMessages: Map<string, Message>): ChatMes
     out.push({
       role: 'assistant',
       content: null,
-      tool_calls: details.tool_calls.map((c) => ({ id: c.id, type: 'function', function: { name: c.function.name, arguments: c.function.arguments } })),
+      tool_calls: details.tool_calls.flatMap((c) => (c.type === 'function' ? [{ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } }] : [])),
     });
     for (const call of details.tool_calls) {
-      if (call.function.output !== null) out.push({ role: 'tool', tool_call_id: call.id, content: call.function.output });
+      if (call.type === 'function' && call.function.output !== null) out.push({ role: 'tool', tool_call_id: call.id, content: call.function.output });
     }
   }
   return out;

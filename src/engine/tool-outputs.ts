@@ -38,7 +38,7 @@ export async function submitToolOutputs(store: Store, project: string, run: Run,
     const steps = await tx.runSteps.list(project, { limit: 100, order: 'desc' }, { run_id: run.id });
     const step = steps.data.find((s) => s.type === 'tool_calls' && s.status === 'in_progress');
     if (step && step.step_details.type === 'tool_calls') {
-      const tool_calls = step.step_details.tool_calls.map((c) => ({ ...c, function: { ...c.function, output: byId.get(c.id) ?? c.function.output } }));
+      const tool_calls = step.step_details.tool_calls.map((c) => (c.type === 'function' ? { ...c, function: { ...c.function, output: byId.get(c.id) ?? c.function.output } } : c));
       await tx.runSteps.replace(project, { ...step, status: 'completed', completed_at: nowSeconds(), step_details: { type: 'tool_calls', tool_calls } });
     }
     const next = transition(current, 'in_progress', nowSeconds());

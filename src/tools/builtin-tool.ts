@@ -1,0 +1,55 @@
+import type { BlobStore } from '../blobs/blob-store.js';
+import type { MessageContent, Run, StepCodeInterpreterToolCall, StepFileSearchToolCall } from '../domain/types.js';
+import type { ChatModelInfo, ChatTool } from '../providers/chat-model.js';
+import type { Store } from '../store/store.js';
+
+/** A built-in tool's call as recorded in a `tool_calls` run step. */
+export type BuiltinToolCall = StepCodeInterpreterToolCall | StepFileSearchToolCall;
+export type BuiltinToolType = BuiltinToolCall['type'];
+
+/** What a built-in tool may use while a run is executing. */
+export interface ToolContext {
+  project: string;
+  run: Run;
+  store: Store;
+  blobs: BlobStore;
+  /** The model the run talks to, for budgeting what the tool returns. */
+  model: ChatModelInfo;
+  /** Aborts when the run is cancelled or the worker stops. */
+  signal: AbortSignal;
+}
+
+/** One call of a built-in tool, as the model made it (arguments is the model's JSON string). */
+export interface ToolInvocation {
+  id: string;
+  arguments: string;
+}
+
+/**
+ * A tool the server executes itself (code_interpreter, file_search). It is offered to the model as a function
+ * whose name is the tool type; the engine records each call in a `tool_calls` step, feeds `outputForModel` back
+ * to the model and lets `finishMessage` annotate the assistant's reply.
+ */
+export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
+  type: C['type'];
+  /** The function offered to the model for this run (its name must be `type`). */
+  definition(ctx: ToolContext): Promise<ChatTool>;
+  /** Why this tool cannot run on this server (what to install or configure), or undefined when it can. */
+  unavailable(): string | undefined;
+  /**
+   * Executes one call. `progress` streams partial results (merged into the step's call as
+   * `thread.run.step.delta` events). Expected failures (bad code, nothing found) are part of the returned call,
+   * never a throw; a throw fails the run with `server_error`.
+   */
+  execute(call: ToolInvocation, ctx: ToolContext, progress: (partial: Partial<C>) => void): Promise<C>;
+  /** The tool message the model sees for a finished call; `ordinal` is this call's index among the run's calls of this tool. */
+  outputForModel(call: C, ordinal: number): string;
+  /**
+   * The assistant message's final content, given the text the model wrote and this run's finished calls of this
+   * tool in order: annotations (citations, `sandbox:` file paths) and extra parts (chart images).
+   */
+  finishMessage?(content: MessageContent[], calls: C[]): Promise<MessageContent[]> | MessageContent[];
+}
+
+/** The built-in tools this server has, by type. A missing one fails any run that needs it, with a clear error. */
+export type BuiltinTools = Partial<{ [K in BuiltinToolType]: BuiltinTool<Extract<BuiltinToolCall, { type: K }>> }>;
