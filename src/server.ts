@@ -10,6 +10,7 @@ import { createModelRegistry } from './providers/registry.js';
 import { createInMemoryScriptSource } from './providers/script.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
+import type { BuiltinTools } from './tools/builtin-tool.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -24,8 +25,9 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
   const models = createModelRegistry(providersConfig(config), { scriptSource: createInMemoryScriptSource() });
-  const runs = createRunWorker({ store, models }, logger?.child({ room: 'engine' }));
-  const app = await buildApp({ config, store, blobs, models, runs }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }) });
+  const tools: BuiltinTools = {};
+  const runs = createRunWorker({ store, blobs, models, tools }, logger?.child({ room: 'engine' }));
+  const app = await buildApp({ config, store, blobs, models, runs, tools }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }) });
   const keyless = !config.apiKey && (await store.keys.countActive()) === 0;
   let host = config.host;
   if (keyless && !['127.0.0.1', 'localhost', '::1'].includes(host)) {

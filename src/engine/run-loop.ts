@@ -1,15 +1,19 @@
+import type { BlobStore } from '../blobs/blob-store.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import type { Message, Run, RunError, RunStep, Usage } from '../domain/types.js';
 import { ProviderError, type ChatToolCall } from '../providers/chat-model.js';
 import { ChatTurnBuilder, type ChatTurn } from '../providers/collect-chat.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
+import type { BuiltinTools } from '../tools/builtin-tool.js';
 import { buildChatRequest } from './prompt.js';
 import { endStep, newStep, updateRun } from './run-updates.js';
 
 export interface RunLoopDeps {
   store: Store;
+  blobs: BlobStore;
   models: ModelRegistry;
+  tools: BuiltinTools;
 }
 
 /** How one model call ended. */
