@@ -77,7 +77,7 @@ async function callModel(deps: RunLoopDeps, project: string, run: Run, signal: A
   let step: RunStep | undefined;
   const builder = new ChatTurnBuilder();
   try {
-    const request = await buildChatRequest(store, project, run);
+    const request = await buildChatRequest(store, project, run, { definitions: [], replay: () => ({ arguments: "{}", output: "" }) });
     for await (const event of deps.models.resolve(run.model).stream(request, signal)) {
       if (event.type === 'text' && !message) {
         message = assistantMessage(run);

@@ -42,11 +42,16 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
    * never a throw; a throw fails the run with `server_error`.
    */
   execute(call: ToolInvocation, ctx: ToolContext, progress: (partial: Partial<C>) => void): Promise<C>;
-  /** The tool message the model sees for a finished call; `ordinal` is this call's index among the run's calls of this tool. */
-  outputForModel(call: C, ordinal: number): string;
   /**
-   * The assistant message's final content, given the text the model wrote and this run's finished calls of this
-   * tool in order: annotations (citations, `sandbox:` file paths) and extra parts (chart images).
+   * How a finished call is shown to the model on later calls of the run: the function arguments it made and the
+   * tool message it got back. `ordinal` is this call's index among the run's calls of this tool.
+   */
+  replay(call: C, ordinal: number): { arguments: string; output: string };
+  /**
+   * The assistant message's final content, given the content the engine built from the model's text and this
+   * tool's finished calls since the run's previous message, in order: annotations (citations, `sandbox:` file
+   * paths) and extra parts (chart images). The engine writes a message for a turn without text when this adds
+   * parts to it.
    */
   finishMessage?(content: MessageContent[], calls: C[]): Promise<MessageContent[]> | MessageContent[];
 }
