@@ -1,7 +1,10 @@
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
+import type { RunEventLog } from './engine/run-events.js';
 import type { RunWorker } from './engine/run-worker.js';
+import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import type { ModelRegistry } from './providers/registry.js';
+import type { SearchIndex } from './search/search-index.js';
 import type { Store } from './store/store.js';
 import type { BuiltinTools } from './tools/builtin-tool.js';
 
@@ -12,6 +15,12 @@ export interface AppDeps {
   blobs: BlobStore;
   models: ModelRegistry;
   runs: RunWorker;
+  /** The run event log that streams read. */
+  events: RunEventLog;
   /** The server-executed tools (code_interpreter, file_search) this server offers. */
   tools: BuiltinTools;
+  /** The chunks of vector store files, for search and for a file's content. */
+  searchIndex: SearchIndex;
+  /** Adds and removes vector store files and ingests them in the background. */
+  ingestion: VectorStoreIngestion;
 }

@@ -4,7 +4,7 @@ import type { Run, RunStatus } from './types.js';
 export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> = {
   queued: ['in_progress', 'cancelling', 'cancelled', 'failed', 'expired'],
   in_progress: ['requires_action', 'cancelling', 'completed', 'failed', 'incomplete', 'expired'],
-  requires_action: ['in_progress', 'cancelling', 'expired', 'failed'],
+  requires_action: ['queued', 'in_progress', 'cancelling', 'expired', 'failed'],
   cancelling: ['cancelled', 'failed', 'completed', 'incomplete', 'expired'],
   cancelled: [],
   failed: [],

@@ -1,7 +1,14 @@
-import type { ChatMessage, ChatRequest, ChatTool, ChatToolCall } from '../providers/chat-model.js';
+import type { BlobStore } from '../blobs/blob-store.js';
 import type { Message, Run, RunStep, StepToolCall } from '../domain/types.js';
+import type { ChatMessage, ChatModelInfo, ChatRequest, ChatTool, ChatToolCall } from '../providers/chat-model.js';
+import { lookupModel, contextWindowFor } from '../providers/model-catalog.js';
+import { estimatePromptTokens } from '../providers/token-estimate.js';
 import type { Store } from '../store/store.js';
 import type { BuiltinToolCall } from '../tools/builtin-tool.js';
+import { admitMinimum, callBudget, replyLimit } from './prompt-budget.js';
+import { fileLookup, promptMessage, type PromptMessage } from './prompt-content.js';
+import { chatResponseFormat, chatToolChoice } from './prompt-options.js';
+import { selectThreadMessages } from './truncation.js';
 
 /** The built-in tools of one run, as the prompt needs them. */
 export interface PromptTools {
@@ -9,6 +16,23 @@ export interface PromptTools {
   definitions: ChatTool[];
   /** How a finished built-in call is replayed to the model (see BuiltinTool.replay). */
   replay(call: BuiltinToolCall, ordinal: number): { arguments: string; output: string };
+}
+
+/** What the prompt needs beyond the run: the model it goes to, and where image bytes live. */
+export interface PromptContext {
+  /** Context window, vision and tool support; without it, the model catalog's guess for the run's model name. */
+  model?: ChatModelInfo;
+  /** Without it, stored images are described in text instead of sent. */
+  blobs?: BlobStore;
+}
+
+/** A chat request and what it costs. */
+export interface BuiltPrompt {
+  request: ChatRequest;
+  /** Estimated prompt tokens of `request` (the same count the budget used). */
+  promptTokens: number;
+  /** Thread messages left out by truncation. */
+  droppedMessages: number;
 }
 
 /** Every item of a scoped list in ascending order, page by page. */
@@ -27,10 +51,6 @@ async function readAll<T extends { id: string; created_at: number }>(
 
 function messageText(message: Message): string {
   return message.content.flatMap((part) => (part.type === 'text' ? [part.text.value] : [])).join('\n');
-}
-
-function toChat(message: Message): ChatMessage {
-  return message.role === 'user' ? { role: 'user', content: messageText(message) } : { role: 'assistant', content: messageText(message) };
 }
 
 /** One recorded call as the assistant's tool call plus the tool message answering it (none while pending). */
@@ -52,7 +72,7 @@ function stepTurns(steps: RunStep[], ownMessages: Map<string, Message>, tools: P
     const details = step.step_details;
     if (details.type === 'message_creation') {
       const message = ownMessages.get(details.message_creation.message_id);
-      if (message) out.push(toChat(message));
+      if (message) out.push({ role: 'assistant', content: messageText(message) });
       continue;
     }
     const replayed = details.tool_calls.map((c) => replayCall(c, tools, ordinals));
@@ -73,25 +93,64 @@ function functionTools(run: Run): ChatTool[] {
   });
 }
 
+/** What the model catalog knows about a model name, for callers that did not resolve the model. */
+function guessModel(name: string): ChatModelInfo {
+  return { name, provider: 'unknown', contextWindow: contextWindowFor(name), supportsTools: true, supportsVision: lookupModel(name)?.supportsVision ?? false };
+}
+
+/** Prompt tokens one message adds to a request (the estimate is a sum over messages). */
+const EMPTY_PROMPT = estimatePromptTokens([]);
+function messageCost(message: ChatMessage): number {
+  return estimatePromptTokens([message]) - EMPTY_PROMPT;
+}
+
 /**
- * The chat request for the run's next model call: its instructions as the system message, the thread's
- * messages before the run in order, then the run's own turns so far.
+ * The chat request for the run's next model call: its instructions as the system message, the thread's messages
+ * before the run (truncated by the run's strategy to fit the context window and what is left of
+ * max_prompt_tokens), then the run's own turns so far, which are never dropped. Throws a `RunBudgetError`
+ * (`PromptBudgetError`, `CompletionBudgetError`) when a run budget is spent and a `ContextWindowError` when even
+ * the smallest prompt cannot fit the model.
  */
-export async function buildChatRequest(store: Store, project: string, run: Run, builtin: PromptTools): Promise<ChatRequest> {
+export async function buildPrompt(store: Store, project: string, run: Run, builtin: PromptTools, context: PromptContext = {}): Promise<BuiltPrompt> {
+  const model = context.model ?? guessModel(run.model);
+  const budget = callBudget(run, model);
   const messages = await readAll((after) =>
     store.messages.list(project, { limit: 100, order: 'asc', after }, { thread_id: run.thread_id }),
   );
   const steps = await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
   const own = new Map(messages.filter((m) => m.run_id === run.id).map((m) => [m.id, m]));
-  const chat: ChatMessage[] = [];
-  if (run.instructions) chat.push({ role: 'system', content: run.instructions });
-  for (const message of messages) if (message.run_id !== run.id) chat.push(toChat(message));
-  chat.push(...stepTurns(steps, own, builtin));
-  const tools = [...functionTools(run), ...builtin.definitions];
+  const system: ChatMessage[] = run.instructions ? [{ role: 'system', content: run.instructions }] : [];
+  const turns = stepTurns(steps, own, builtin);
+  const tools = model.supportsTools ? [...functionTools(run), ...builtin.definitions] : [];
+
+  const files = fileLookup(store, project);
+  const contentContext = { store, project, vision: model.supportsVision, ...(context.blobs ? { blobs: context.blobs } : {}) };
+  const thread: PromptMessage[] = [];
+  for (const message of messages) if (message.run_id !== run.id) thread.push(await promptMessage(message, contentContext, files));
+
+  const costs = new Map<number, number>();
+  const cost = (i: number) => costs.get(i) ?? costs.set(i, messageCost(thread[i]!.chat)).get(i)!;
+  const fixed = estimatePromptTokens([...system, ...turns], tools);
+  const limit = admitMinimum(fixed + (thread.length > 0 ? cost(thread.length - 1) : 0), budget, model);
+  // admitMinimum guarantees room for the newest message, so the selection always succeeds.
+  const kept = selectThreadMessages({ count: thread.length, cost, isUser: (i) => thread[i]!.chat.role === 'user' }, run.truncation_strategy, limit - fixed)!;
+  const promptTokens = kept.reduce((sum, i) => sum + cost(i), fixed);
+
+  const chat = [...system, ...(await Promise.all(kept.map((i) => thread[i]!.load()))), ...turns];
   const request: ChatRequest = { model: run.model, messages: chat, temperature: run.temperature, top_p: run.top_p };
   if (tools.length > 0) {
     request.tools = tools;
     request.parallel_tool_calls = run.parallel_tool_calls;
+    if (run.tool_choice !== 'auto') request.tool_choice = chatToolChoice(run.tool_choice);
   }
-  return request;
+  const responseFormat = chatResponseFormat(run.response_format);
+  if (responseFormat) request.response_format = responseFormat;
+  const maxTokens = replyLimit(promptTokens, budget, model);
+  if (maxTokens !== undefined) request.max_tokens = maxTokens;
+  return { request, promptTokens, droppedMessages: thread.length - kept.length };
+}
+
+/** The request of `buildPrompt`, for callers that do not need its token count. */
+export async function buildChatRequest(store: Store, project: string, run: Run, builtin: PromptTools, context: PromptContext = {}): Promise<ChatRequest> {
+  return (await buildPrompt(store, project, run, builtin, context)).request;
 }

@@ -1,23 +1,30 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
-import type { Message, Run, RunError, RunStep, Usage } from '../domain/types.js';
-import { ProviderError, type ChatToolCall } from '../providers/chat-model.js';
-import { ChatTurnBuilder, type ChatTurn } from '../providers/collect-chat.js';
+import type { Run, RunError, RunStep, StepToolCall, Usage } from '../domain/types.js';
+import type { ChatTurn } from '../providers/collect-chat.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
 import type { BuiltinTools } from '../tools/builtin-tool.js';
+import { executeBuiltinCalls, offeredTools, type OfferedTools } from './builtin-calls.js';
+import { pendingCall, streamTurn, type TurnOutcome } from './model-turn.js';
 import { buildChatRequest } from './prompt.js';
-import { endStep, newStep, updateRun } from './run-updates.js';
+import type { RunEventLog } from './run-events.js';
+import { assistantMessage, callsSinceLastMessage, finishContent } from './run-messages.js';
+import { endStep, newStep, updateRun, type RunMove } from './run-updates.js';
 
 export interface RunLoopDeps {
   store: Store;
   blobs: BlobStore;
   models: ModelRegistry;
   tools: BuiltinTools;
+  events: RunEventLog;
 }
 
-/** How one model call ended. */
-type Outcome = { kind: 'turn'; turn: ChatTurn } | { kind: 'error'; error: RunError };
+/** The abort reason when this worker lost the run's lease: another worker owns it now, so write nothing. */
+export const LEASE_LOST = Symbol('lease lost');
+
+/** A run that keeps calling tools is stopped here rather than looping forever. */
+const MAX_MODEL_CALLS = 64;
 
 function addUsage(a: Usage | null, b: Usage): Usage {
   return {
@@ -27,123 +34,192 @@ function addUsage(a: Usage | null, b: Usage): Usage {
   };
 }
 
-function toRunError(err: unknown): RunError {
-  if (err instanceof ProviderError) return { code: err.code, message: err.message };
-  return { code: 'server_error', message: `The run failed: ${(err as Error)?.message ?? String(err)}` };
+/** The reason a prompt error ends the run `incomplete` (see engine/prompt.ts), if it is one. */
+function incompleteReason(err: unknown): 'max_prompt_tokens' | 'max_completion_tokens' | undefined {
+  const reason = (err as { incompleteReason?: unknown } | undefined)?.incompleteReason;
+  return reason === 'max_prompt_tokens' || reason === 'max_completion_tokens' ? reason : undefined;
 }
 
-/** The assistant message a run writes, created at its first text delta. */
-function assistantMessage(run: Run): Message {
-  return {
-    id: newId(ID_PREFIX.message),
-    object: 'thread.message',
-    created_at: nowSeconds(),
-    thread_id: run.thread_id,
-    status: 'in_progress',
-    incomplete_details: null,
-    completed_at: null,
-    incomplete_at: null,
-    role: 'assistant',
-    content: [],
-    assistant_id: run.assistant_id,
-    run_id: run.id,
-    attachments: [],
-    metadata: {},
-  };
+/** How a run ends when something fails: cancelled if the client asked meanwhile, else failed with `error`. */
+function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMove | undefined {
+  return (r) =>
+    r.status === 'cancelling' ? { to: 'cancelled', patch: extra } : r.status === 'in_progress' ? { to: 'failed', patch: { ...extra, last_error: error } } : undefined;
 }
 
 /**
- * Drives a run until it needs the client (requires_action) or ends. Safe to call for any run: one that is not
- * queued, in_progress or cancelling is left alone. Expected failures end the run as `failed`; only store errors
- * escape.
+ * Drives a run the caller holds (lease and event log) until it needs the client (requires_action) or ends.
+ * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
+ * `server_error`. Expected failures end the run as `failed`; only store errors escape.
  */
-export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal): Promise<void> {
-  const { store } = deps;
-  let run = await updateRun(store, project, runId, (r) => {
+export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal, resumed = false): Promise<void> {
+  const { store, events } = deps;
+  let run = await updateRun(store, events, project, runId, (r) => {
     if (r.status === 'queued') return { to: 'in_progress' };
-    if (r.status === 'cancelling') return { to: 'cancelled' };
+    if (r.status === 'cancelling') return { to: 'cancelled', before: (tx, next) => closeOpenParts(tx, project, next, 'cancelled') };
+    if (r.status === 'in_progress' && resumed) {
+      const error: RunError = { code: 'server_error', message: 'The server executing this run stopped before it finished. Create a new run to try again.' };
+      return { to: 'failed', patch: { last_error: error }, before: (tx, next) => closeOpenParts(tx, project, next, 'failed', error) };
+    }
     return undefined;
   });
-  while (run?.status === 'in_progress') {
-    const outcome = await callModel(deps, project, run, signal);
-    run = await settle(deps, project, run, outcome);
+  let calls = 0;
+  while (run?.status === 'in_progress' && !signal.aborted) {
+    if (++calls > MAX_MODEL_CALLS) {
+      run = await updateRun(store, events, project, runId, failMove({ code: 'server_error', message: `The run made ${MAX_MODEL_CALLS} model calls without finishing.` }));
+      break;
+    }
+    run = await step(deps, project, run, signal);
   }
+  if (signal.aborted && signal.reason !== LEASE_LOST) await interrupted(deps, project, runId);
 }
 
-/** One model call, recorded as a message_creation step and message when the model writes text. */
-async function callModel(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal): Promise<Outcome> {
-  const { store } = deps;
-  let message: Message | undefined;
-  let step: RunStep | undefined;
-  const builder = new ChatTurnBuilder();
+/** One model call and what follows it (tools, status). */
+async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal): Promise<Run | undefined> {
+  const { store, events } = deps;
+  const model = deps.models.resolve(run.model);
+  const toolCtx = { project, run, store, blobs: deps.blobs, model: model.info, signal };
+  let offered: OfferedTools;
+  let request;
   try {
-    const request = await buildChatRequest(store, project, run, { definitions: [], replay: () => ({ arguments: "{}", output: "" }) });
-    for await (const event of deps.models.resolve(run.model).stream(request, signal)) {
-      if (event.type === 'text' && !message) {
-        message = assistantMessage(run);
-        step = newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } });
-        await store.messages.insert(project, message);
-        await store.runSteps.insert(project, step);
-      }
-      builder.add(event);
-    }
-    const turn = builder.turn();
-    if (message && step) {
-      const now = nowSeconds();
-      await store.messages.replace(project, {
-        ...message,
-        status: 'completed',
-        completed_at: now,
-        content: [{ type: 'text', text: { value: turn.text, annotations: [] } }],
-      });
-      await store.runSteps.replace(project, endStep(step, 'completed', { usage: turn.tool_calls.length ? null : turn.usage }));
-    }
-    return { kind: 'turn', turn };
+    offered = await offeredTools(deps.tools, run, toolCtx);
+    request = await buildChatRequest(store, project, run, offered.prompt);
   } catch (err) {
-    const error = signal.aborted ? { code: 'server_error' as const, message: 'The run was interrupted before the model answered.' } : toRunError(err);
-    if (message && step) {
-      const now = nowSeconds();
-      await store.messages.replace(project, { ...message, status: 'incomplete', incomplete_at: now, incomplete_details: { reason: signal.aborted ? 'run_cancelled' : 'run_failed' } });
-      await store.runSteps.replace(project, signal.aborted ? endStep(step, 'cancelled') : endStep(step, 'failed', { last_error: error }));
-    }
-    return { kind: 'error', error };
+    const reason = incompleteReason(err);
+    if (reason) return updateRun(store, events, project, run.id, (r) => (r.status === 'in_progress' ? { to: 'incomplete', patch: { incomplete_details: { reason } } } : failMove({ code: 'server_error', message: '' })(r)));
+    throw err;
   }
+  const outcome = await streamTurn(deps, project, run, request, offered.names, signal);
+  if (signal.aborted) return run;
+  if (outcome.kind === 'error') return failTurn(deps, project, run, outcome, outcome.error);
+  return settleTurn(deps, project, run, outcome, outcome.turn, offered, toolCtx);
 }
 
-/** Moves the run on after a model call: to requires_action, completed, failed, or cancelled if asked meanwhile. */
-async function settle(deps: RunLoopDeps, project: string, run: Run, outcome: Outcome): Promise<Run | undefined> {
-  const { store } = deps;
-  if (outcome.kind === 'error') {
-    return updateRun(store, project, run.id, (r) =>
-      r.status === 'cancelling' ? { to: 'cancelled' } : r.status === 'in_progress' ? { to: 'failed', patch: { last_error: outcome.error } } : undefined,
+/** Closes what a failed model call left open and fails (or cancels) the run. */
+async function failTurn(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, error: RunError): Promise<Run | undefined> {
+  const { store, events } = deps;
+  return updateRun(store, events, project, run.id, (r) => {
+    const move = failMove(error)(r);
+    if (!move) return undefined;
+    return { ...move, before: async (tx) => endParts(tx, project, record, move.to === 'cancelled' ? 'cancelled' : 'failed', error) };
+  });
+}
+
+/** Ends the in-progress message and steps of a turn, returning their events. */
+async function endParts(tx: Store, project: string, record: TurnOutcome, status: 'failed' | 'cancelled', error: RunError): Promise<Array<{ event: string; data: unknown }>> {
+  const out: Array<{ event: string; data: unknown }> = [];
+  if (record.message) {
+    const message = { ...record.message, status: 'incomplete' as const, incomplete_at: nowSeconds(), incomplete_details: { reason: status === 'cancelled' ? 'run_cancelled' : 'run_failed' } };
+    await tx.messages.replace(project, message);
+    out.push({ event: 'thread.message.incomplete', data: message });
+  }
+  for (const step of [record.messageStep, record.toolStep]) {
+    if (!step) continue;
+    const ended = endStep(step, status, status === 'failed' ? { last_error: error } : {});
+    await tx.runSteps.replace(project, ended);
+    out.push({ event: `thread.run.step.${status}`, data: ended });
+  }
+  return out;
+}
+
+/** After a finished model call: write the message, run built-in tools, then pause for functions or end. */
+async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, offered: OfferedTools, toolCtx: Parameters<typeof executeBuiltinCalls>[3]): Promise<Run | undefined> {
+  const { store, events } = deps;
+  const calls = turn.tool_calls;
+  if (record.message && record.messageStep) await completeMessage(deps, project, run, record, turn, calls.length === 0);
+  const usageMove = (r: Run) => addUsage(r.usage, turn.usage);
+  if (calls.length === 0) {
+    if (!record.message) await writeToolOnlyMessage(deps, project, run);
+    const length = turn.finish_reason === 'length';
+    return updateRun(store, events, project, run.id, (r) =>
+      r.status === 'cancelling'
+        ? { to: 'cancelled', patch: { usage: usageMove(r) } }
+        : r.status === 'in_progress'
+          ? length
+            ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } } }
+            : { to: 'completed', patch: { usage: usageMove(r) } }
+          : undefined,
     );
   }
-  const { turn } = outcome;
-  const calls = turn.tool_calls;
-  const unknown = calls.find((c) => !run.tools.some((t) => t.type === 'function' && t.function.name === c.function.name));
-  // The step exists before the run asks for outputs, so a client that sees requires_action also sees the step.
-  const step = calls.length > 0 && !unknown ? toolCallsStep(run, calls, turn.usage) : undefined;
-  if (step) await store.runSteps.insert(project, step);
-  const next = await updateRun(store, project, run.id, (r) => {
-    const usage = addUsage(r.usage, turn.usage);
-    if (r.status === 'cancelling') return { to: 'cancelled', patch: { usage } };
-    if (r.status !== 'in_progress') return undefined;
-    if (unknown) {
-      const message = `The model called the tool "${unknown.function.name}", which this run does not offer as a function (built-in tools are not available yet).`;
-      return { to: 'failed', patch: { usage, last_error: { code: 'server_error', message } } };
-    }
-    if (!step) return { to: 'completed', patch: { usage } };
-    const toolCalls = calls.map((c) => ({ id: c.id, type: 'function' as const, function: { ...c.function } }));
-    return { to: 'requires_action', patch: { usage, required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: toolCalls } } } };
+  const toolStep = record.toolStep ?? newStep(run, newId(ID_PREFIX.step), { type: 'tool_calls', tool_calls: [] });
+  let stepCalls: StepToolCall[] = calls.map((c) => pendingCall(c.id, c.function.name, offered.names, c.function.arguments));
+  const unknown = calls.find((c, i) => stepCalls[i]!.type === 'function' && !run.tools.some((t) => t.type === 'function' && t.function.name === c.function.name));
+  const recorded: RunStep = { ...toolStep, usage: turn.usage, step_details: { type: 'tool_calls', tool_calls: stepCalls } };
+  if (!record.toolStep) await store.runSteps.insert(project, recorded);
+  else await store.runSteps.replace(project, recorded);
+  if (unknown) {
+    const error: RunError = { code: 'server_error', message: `The model called the tool "${unknown.function.name}", which this run does not offer.` };
+    return failTurn(deps, project, run, { ...record, message: undefined, messageStep: undefined, toolStep: recorded }, error);
+  }
+  const result = await executeBuiltinCalls(deps, recorded, calls, toolCtx);
+  if (result.kind === 'error') return failTurn(deps, project, run, { ...record, message: undefined, messageStep: undefined, toolStep: result.step }, result.error);
+  stepCalls = result.step.step_details.type === 'tool_calls' ? result.step.step_details.tool_calls : stepCalls;
+  const functionCalls = stepCalls.flatMap((c) => (c.type === 'function' ? [{ id: c.id, type: 'function' as const, function: { name: c.function.name, arguments: c.function.arguments } }] : []));
+  if (functionCalls.length > 0) {
+    return updateRun(store, events, project, run.id, (r) => {
+      if (r.status === 'cancelling') return { to: 'cancelled', patch: { usage: usageMove(r) }, before: async (tx) => endParts(tx, project, { kind: 'turn', turn, toolStep: result.step }, 'cancelled', { code: 'server_error', message: '' }) };
+      if (r.status !== 'in_progress') return undefined;
+      return { to: 'requires_action', patch: { usage: usageMove(r), required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: functionCalls } } } };
+    });
+  }
+  const done = endStep(result.step, 'completed');
+  await store.runSteps.replace(project, done);
+  events.emit(run.id, { event: 'thread.run.step.completed', data: done });
+  return store.transaction(async (tx) => {
+    const fresh = await tx.runs.get(project, run.id);
+    if (!fresh) return undefined;
+    const next = { ...fresh, usage: usageMove(fresh) };
+    await tx.runs.replace(project, next);
+    return next;
   });
-  if (step && next?.status !== 'requires_action') await store.runSteps.replace(project, endStep(step, 'cancelled'));
-  return next;
 }
 
-function toolCallsStep(run: Run, calls: ChatToolCall[], usage: Usage): RunStep {
-  const step = newStep(run, newId(ID_PREFIX.step), {
-    type: 'tool_calls',
-    tool_calls: calls.map((c) => ({ id: c.id, type: 'function', function: { ...c.function, output: null } })),
+/** Completes the turn's message with the tools' touches (annotations, images) and its step. */
+async function completeMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): Promise<void> {
+  const { store, events } = deps;
+  const calls = await callsSinceLastMessage(store, project, run, record.messageStep!.id);
+  const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, calls) };
+  await store.messages.replace(project, message);
+  const step = endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null });
+  await store.runSteps.replace(project, step);
+  events.emit(run.id, { event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step });
+}
+
+/** A model that ends right after a tool made images still gets a message showing them. */
+async function writeToolOnlyMessage(deps: RunLoopDeps, project: string, run: Run): Promise<void> {
+  const { store, events } = deps;
+  const calls = await callsSinceLastMessage(store, project, run);
+  if (calls.length === 0) return;
+  const content = await finishContent(deps.tools, '', calls);
+  if (content.length === 0) return;
+  const base = assistantMessage(run);
+  const message = { ...base, status: 'completed' as const, completed_at: nowSeconds(), content };
+  const step = endStep(newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } }), 'completed');
+  await store.messages.insert(project, message);
+  await store.runSteps.insert(project, step);
+  events.emit(run.id, { event: 'thread.run.step.created', data: step }, { event: 'thread.message.created', data: message }, { event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step });
+}
+
+/** The worker stopped mid-run (shutdown or a lost lease): close its open parts and fail it, or cancel it if asked. */
+async function interrupted(deps: RunLoopDeps, project: string, runId: string): Promise<void> {
+  const error: RunError = { code: 'server_error', message: 'The server stopped while executing this run. Create a new run to try again.' };
+  await updateRun(deps.store, deps.events, project, runId, (r) => {
+    const move = failMove(error)(r);
+    return move && { ...move, before: (tx, next) => closeOpenParts(tx, project, next, move.to === 'cancelled' ? 'cancelled' : 'failed', error) };
   });
-  return { ...step, usage };
+}
+
+/** Ends every in-progress step and message of the run (after an interruption), returning their events. */
+async function closeOpenParts(tx: Store, project: string, run: Run, status: 'failed' | 'cancelled', error?: RunError) {
+  const steps = await tx.runSteps.list(project, { limit: 100, order: 'desc' }, { run_id: run.id });
+  const out: Array<{ event: string; data: unknown }> = [];
+  for (const step of steps.data.filter((s) => s.status === 'in_progress')) {
+    const record: TurnOutcome = { kind: 'error', error: error ?? { code: 'server_error', message: '' } };
+    if (step.step_details.type === 'message_creation') {
+      const message = await tx.messages.get(project, step.step_details.message_creation.message_id);
+      if (message?.status === 'in_progress') record.message = message;
+      record.messageStep = step;
+    } else record.toolStep = step;
+    out.push(...(await endParts(tx, project, record, status, error ?? { code: 'server_error', message: '' })));
+  }
+  return out;
 }

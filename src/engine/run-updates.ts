@@ -2,26 +2,46 @@ import { nowSeconds } from '../domain/ids.js';
 import { transition } from '../domain/run-status.js';
 import type { Run, RunStatus, RunStep } from '../domain/types.js';
 import type { Store } from '../store/store.js';
+import type { RunEvent, RunEventLog } from './run-events.js';
+
+/** A status move decided on the run's fresh copy, with events to log before the run's own status event. */
+export interface RunMove {
+  to: RunStatus;
+  patch?: Partial<Run>;
+  /** Written inside the same transaction, before `thread.run.<status>` (e.g. a step's completion). */
+  before?: (tx: Store, run: Run) => Promise<RunEvent[]>;
+}
 
 /**
- * Reads the run afresh, lets `decide` pick the next status (or none), and writes it in one transaction, so the
- * worker and the API (cancel, submit) never overwrite each other's changes with a stale copy.
+ * Reads the run afresh, lets `decide` pick the next status (or none), and writes it with its
+ * `thread.run.<status>` event in one transaction, so the worker and the API (cancel, submit) never overwrite
+ * each other's changes with a stale copy and every reader sees the status in the log exactly when it is stored.
+ * Called by the worker holding the run, or by the API on a run no worker holds.
  */
 export async function updateRun(
   store: Store,
+  events: RunEventLog,
   project: string,
   runId: string,
-  decide: (run: Run) => { to: RunStatus; patch?: Partial<Run> } | undefined,
+  decide: (run: Run) => RunMove | undefined,
 ): Promise<Run | undefined> {
-  return store.transaction(async (tx) => {
+  let moved = false;
+  // Deltas already emitted are written first, outside the transaction, so the log never has a gap.
+  await events.flush(runId);
+  const result = await store.transaction(async (tx) => {
     const run = await tx.runs.get(project, runId);
     if (!run) return undefined;
     const move = decide(run);
     if (!move) return run;
     const next = transition(run, move.to, nowSeconds(), move.patch);
+    const before = move.before ? await move.before(tx, next) : [];
     await tx.runs.replace(project, next);
+    await events.commit(tx, project, runId, [...before, { event: `thread.run.${next.status}`, data: next }]);
+    moved = true;
     return next;
   });
+  if (moved) events.committed(runId);
+  return result;
 }
 
 /** A new step of a run, in progress. */
@@ -47,12 +67,8 @@ export function newStep(run: Run, id: string, details: RunStep['step_details']):
 }
 
 /** The step ended with `status`, stamped with its timestamp. */
-export function endStep(step: RunStep, status: 'completed' | 'failed' | 'cancelled', patch: Partial<RunStep> = {}): RunStep {
+export function endStep(step: RunStep, status: 'completed' | 'failed' | 'cancelled' | 'expired', patch: Partial<RunStep> = {}): RunStep {
   const now = nowSeconds();
-  return {
-    ...step,
-    ...patch,
-    status,
-    ...(status === 'completed' ? { completed_at: now } : status === 'failed' ? { failed_at: now } : { cancelled_at: now }),
-  };
+  const stamp = { completed: { completed_at: now }, failed: { failed_at: now }, cancelled: { cancelled_at: now }, expired: { expired_at: now } }[status];
+  return { ...step, ...patch, status, ...stamp };
 }

@@ -1,8 +1,8 @@
 import { BadRequestError } from '../domain/errors.js';
-import { nowSeconds } from '../domain/ids.js';
-import { transition } from '../domain/run-status.js';
-import type { Run } from '../domain/types.js';
+import type { Run, RunStep } from '../domain/types.js';
 import type { Store } from '../store/store.js';
+import type { RunEventLog } from './run-events.js';
+import { endStep, updateRun } from './run-updates.js';
 
 export interface ToolOutput {
   tool_call_id: string;
@@ -23,26 +23,35 @@ function checkOutputs(run: Run, outputs: ToolOutput[]): void {
   }
 }
 
+/** The tool_calls step with the outputs filled in, completed. */
+function answeredStep(step: RunStep, outputs: ToolOutput[]): RunStep {
+  if (step.step_details.type !== 'tool_calls') return step;
+  const byId = new Map(outputs.map((o) => [o.tool_call_id, o.output]));
+  const tool_calls = step.step_details.tool_calls.map((c) => (c.type === 'function' ? { ...c, function: { ...c.function, output: byId.get(c.id) ?? c.function.output } } : c));
+  return endStep({ ...step, step_details: { type: 'tool_calls', tool_calls } }, 'completed');
+}
+
 /**
- * Records the outputs on the run's tool_calls step and moves the run back to in_progress, in one transaction.
- * The caller kicks the worker afterwards.
+ * Records the outputs on the run's tool_calls step and queues the run again, in one transaction with their
+ * events (`thread.run.step.completed`, `thread.run.queued`). The caller kicks the worker afterwards.
  */
-export async function submitToolOutputs(store: Store, project: string, run: Run, outputs: ToolOutput[]): Promise<Run> {
-  return store.transaction(async (tx) => {
-    const current = (await tx.runs.get(project, run.id)) ?? run;
+export async function submitToolOutputs(store: Store, events: RunEventLog, project: string, run: Run, outputs: ToolOutput[]): Promise<Run> {
+  const next = await updateRun(store, events, project, run.id, (current) => {
     if (current.status !== 'requires_action') {
       throw new BadRequestError(`Runs in status "${current.status}" do not accept tool outputs.`, null);
     }
     checkOutputs(current, outputs);
-    const byId = new Map(outputs.map((o) => [o.tool_call_id, o.output]));
-    const steps = await tx.runSteps.list(project, { limit: 100, order: 'desc' }, { run_id: run.id });
-    const step = steps.data.find((s) => s.type === 'tool_calls' && s.status === 'in_progress');
-    if (step && step.step_details.type === 'tool_calls') {
-      const tool_calls = step.step_details.tool_calls.map((c) => (c.type === 'function' ? { ...c, function: { ...c.function, output: byId.get(c.id) ?? c.function.output } } : c));
-      await tx.runSteps.replace(project, { ...step, status: 'completed', completed_at: nowSeconds(), step_details: { type: 'tool_calls', tool_calls } });
-    }
-    const next = transition(current, 'in_progress', nowSeconds());
-    await tx.runs.replace(project, next);
-    return next;
+    return {
+      to: 'queued',
+      async before(tx) {
+        const steps = await tx.runSteps.list(project, { limit: 100, order: 'desc' }, { run_id: run.id });
+        const step = steps.data.find((s) => s.type === 'tool_calls' && s.status === 'in_progress');
+        if (!step) return [];
+        const done = answeredStep(step, outputs);
+        await tx.runSteps.replace(project, done);
+        return [{ event: 'thread.run.step.completed', data: done }];
+      },
+    };
   });
+  return next ?? run;
 }

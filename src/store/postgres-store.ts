@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createKyselyStore } from './kysely-store.js';
 import { postgresTypes } from './migrations.js';
+import { createPgNotifications } from './pg-notifications.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 
@@ -14,5 +15,13 @@ export function createPostgresStore(options: { url: string; poolSize?: number })
   // An idle client that loses its connection emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return createKyselyStore(db, { dialect: 'postgres', skipLocked: true, notify: true }, postgresTypes);
+  const notifications = createPgNotifications(pool, options.url);
+  const store = createKyselyStore(db, { dialect: 'postgres', skipLocked: true, notify: true }, postgresTypes, db, notifications);
+  return {
+    ...store,
+    async close() {
+      await notifications.close();
+      await store.close();
+    },
+  };
 }

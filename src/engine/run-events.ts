@@ -1,0 +1,166 @@
+import { EventEmitter } from 'node:events';
+import type { RunEventRecord } from '../store/run-events-repo.js';
+import type { Store } from '../store/store.js';
+
+/** A run event as the hosted API streamed it: the SSE event name and its payload object. */
+export interface RunEvent {
+  event: string;
+  data: unknown;
+}
+
+/** The channel other processes are woken on when a run's log grows (payload: the run id). */
+export const RUN_EVENTS_CHANNEL = 'assistd_run_events';
+
+/** Events that end a stream: the run paused for the client or ended. */
+export const STREAM_END_EVENTS = new Set([
+  'thread.run.requires_action',
+  'thread.run.completed',
+  'thread.run.incomplete',
+  'thread.run.failed',
+  'thread.run.cancelled',
+  'thread.run.expired',
+  'error',
+]);
+
+interface Writer {
+  project: string;
+  seq: number;
+  pending: RunEventRecord[];
+  flushing: Promise<void>;
+  scheduled: boolean;
+}
+
+/**
+ * The run event log. Exactly one writer appends to a run at a time (the API while no worker holds the run,
+ * else the worker holding its lease), numbering events per run. Deltas are written in small batches off the hot
+ * path; events that change the run's status are written in the same transaction as the run itself, after every
+ * pending delta, so a reader on any replica sees them in order. Local readers are woken at once, others by
+ * NOTIFY or by polling.
+ */
+export class RunEventLog {
+  private readonly writers = new Map<string, Writer>();
+  private readonly local = new EventEmitter();
+  private stopListening?: () => Promise<void>;
+
+  constructor(private readonly store: Store) {
+    this.local.setMaxListeners(0);
+  }
+
+  /** Starts hearing other processes' appends (Postgres). */
+  async start(): Promise<void> {
+    this.stopListening = await this.store.notifications?.listen(RUN_EVENTS_CHANNEL, (runId) => this.local.emit(runId));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.writers.values()].map((w) => w.flushing));
+    await this.stopListening?.();
+  }
+
+  /** Becomes the run's writer, continuing its numbering. Call when taking a run over (claim, submit). */
+  async open(project: string, runId: string, store: Store = this.store): Promise<void> {
+    const existing = this.writers.get(runId);
+    if (existing) {
+      await existing.flushing;
+      this.writers.delete(runId);
+    }
+    const seq = await store.runEvents.lastSeq(project, runId);
+    this.writers.set(runId, { project, seq, pending: [], flushing: Promise.resolve(), scheduled: false });
+  }
+
+  /** Stops writing the run (after its last committed event); pending deltas are flushed first. */
+  async release(runId: string): Promise<void> {
+    const writer = this.writers.get(runId);
+    if (!writer) return;
+    await this.flush(runId);
+    this.writers.delete(runId);
+  }
+
+  /** Appends events that need not be atomic with a state change (deltas, step progress). */
+  emit(runId: string, ...events: RunEvent[]): void {
+    const writer = this.requireWriter(runId);
+    for (const e of events) writer.pending.push({ seq: ++writer.seq, event: e.event, data: JSON.stringify(e.data) });
+    this.local.emit(runId);
+    if (!writer.scheduled) {
+      writer.scheduled = true;
+      setImmediate(() => void this.flush(runId).catch(() => {}));
+    }
+  }
+
+  /**
+   * Appends events inside the caller's transaction `tx`, after every pending event. Without an open writer
+   * (the API acting on a run no worker holds: create, submit, expiry) the numbering continues from the stored
+   * log. Call `committed` once the transaction has committed, to wake readers.
+   */
+  async commit(tx: Store, project: string, runId: string, events: RunEvent[]): Promise<void> {
+    const writer = this.writers.get(runId);
+    let batch: RunEventRecord[] = [];
+    let seq: number;
+    if (writer) {
+      // The caller flushed before opening `tx` (see updateRun); awaiting a flush here could deadlock SQLite.
+      batch = writer.pending.splice(0);
+      writer.scheduled = false;
+      seq = writer.seq;
+    } else {
+      seq = await tx.runEvents.lastSeq(project, runId);
+    }
+    for (const e of events) batch.push({ seq: ++seq, event: e.event, data: JSON.stringify(e.data) });
+    if (writer) writer.seq = seq;
+    await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000));
+  }
+
+  /** Wakes readers after a transaction that called `commit` has committed. */
+  committed(runId: string): void {
+    this.local.emit(runId);
+    void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
+  }
+
+  /** Writes pending events now. */
+  async flush(runId: string): Promise<void> {
+    const writer = this.writers.get(runId);
+    if (!writer) return;
+    writer.flushing = writer.flushing.then(async () => {
+      writer.scheduled = false;
+      const batch = writer.pending.splice(0);
+      if (batch.length === 0) return;
+      try {
+        await this.store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000));
+      } catch (err) {
+        writer.pending.unshift(...batch);
+        throw err;
+      }
+      this.local.emit(runId);
+      void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
+    });
+    return writer.flushing;
+  }
+
+  /** Events after `afterSeq`: the stored ones, then this process's not yet written ones. */
+  async read(project: string, runId: string, afterSeq: number): Promise<RunEventRecord[]> {
+    const stored = await this.store.runEvents.read(project, runId, afterSeq, 500);
+    const last = stored.length > 0 ? stored[stored.length - 1]!.seq : afterSeq;
+    if (stored.length === 500) return stored;
+    const pending = this.writers.get(runId)?.pending.filter((r) => r.seq > last) ?? [];
+    return [...stored, ...pending];
+  }
+
+  /** Resolves when the run's log may have grown, or after `timeoutMs`. */
+  wait(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.local.off(runId, done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.local.on(runId, done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  private requireWriter(runId: string): Writer {
+    const writer = this.writers.get(runId);
+    if (!writer) throw new Error(`run ${runId}: events appended without opening its log`);
+    return writer;
+  }
+}

@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import type { AppDeps } from '../app-deps.js';
+import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
+import { buildMessage } from '../domain/messages.js';
+import type { Assistant, Run, Thread, ToolChoice } from '../domain/types.js';
+import { assertThreadUnlocked } from '../engine/thread-lock.js';
+import { getAssistant } from './assistants.js';
+import { checkMessageFiles } from './messages.js';
+import { messageInputSchema, metadataSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
+import { createThread, threadCreateBody } from './threads.js';
+
+/** Requires_action runs expire ten minutes after creation, as the hosted API's did. */
+const RUN_EXPIRY_SECONDS = 600;
+
+const toolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+  z.object({ type: z.enum(['code_interpreter', 'file_search']) }),
+]);
+
+const truncationSchema = z.object({
+  type: z.enum(['auto', 'last_messages']),
+  last_messages: z.number().int().min(1).nullable().optional(),
+});
+
+/** What create run and create thread and run share. */
+export const runOptionsSchema = z.object({
+  assistant_id: z.string().min(1),
+  model: z.string().min(1).nullable().optional(),
+  instructions: z.string().max(256_000).nullable().optional(),
+  tools: toolsSchema.nullable().optional(),
+  metadata: metadataSchema.nullable().optional(),
+  temperature: temperatureSchema.optional(),
+  top_p: topPSchema.optional(),
+  max_prompt_tokens: z.number().int().min(256).nullable().optional(),
+  max_completion_tokens: z.number().int().min(16).nullable().optional(),
+  truncation_strategy: truncationSchema.nullable().optional(),
+  response_format: responseFormatSchema.optional(),
+  tool_choice: toolChoiceSchema.nullable().optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  stream: z.boolean().nullable().optional(),
+});
+
+export const createRunBody = runOptionsSchema.extend({
+  additional_instructions: z.string().max(256_000).nullable().optional(),
+  additional_messages: z.array(messageInputSchema).max(32).nullable().optional(),
+});
+
+export const createThreadAndRunBody = runOptionsSchema.extend({
+  thread: threadCreateBody.optional(),
+  tool_resources: toolResourcesSchema.nullable().optional(),
+});
+
+type RunOptions = z.infer<typeof createRunBody>;
+
+/** The run object as created: the request's overrides over the assistant's settings. */
+function newRun(thread: Thread, assistant: Assistant, body: RunOptions): Run {
+  const now = nowSeconds();
+  const instructions = [body.instructions ?? assistant.instructions ?? '', body.additional_instructions ?? '']
+    .filter((s) => s !== '')
+    .join('\n\n');
+  return {
+    id: newId(ID_PREFIX.run),
+    object: 'thread.run',
+    created_at: now,
+    thread_id: thread.id,
+    assistant_id: assistant.id,
+    status: 'queued',
+    required_action: null,
+    last_error: null,
+    expires_at: now + RUN_EXPIRY_SECONDS,
+    started_at: null,
+    cancelled_at: null,
+    failed_at: null,
+    completed_at: null,
+    incomplete_details: null,
+    model: body.model ?? assistant.model,
+    instructions,
+    tools: body.tools ?? assistant.tools,
+    metadata: body.metadata ?? {},
+    usage: null,
+    temperature: body.temperature !== undefined ? body.temperature : assistant.temperature ?? 1,
+    top_p: body.top_p !== undefined ? body.top_p : assistant.top_p ?? 1,
+    max_prompt_tokens: body.max_prompt_tokens ?? null,
+    max_completion_tokens: body.max_completion_tokens ?? null,
+    truncation_strategy: { type: body.truncation_strategy?.type ?? 'auto', last_messages: body.truncation_strategy?.last_messages ?? null },
+    response_format: body.response_format !== undefined ? body.response_format : assistant.response_format ?? 'auto',
+    tool_choice: (body.tool_choice ?? 'auto') as ToolChoice,
+    parallel_tool_calls: body.parallel_tool_calls ?? true,
+  };
+}
+
+/**
+ * Creates a run on a thread: lock check, additional messages, the run and its first events
+ * (`thread.run.created`, `thread.run.queued`, after `thread.created` when the thread is new) in one
+ * transaction; then the worker is kicked.
+ */
+export async function createRun(deps: AppDeps, project: string, thread: Thread, body: RunOptions, assistant?: Assistant, newThread = false): Promise<Run> {
+  const owner = assistant ?? (await getAssistant(deps.store, project, body.assistant_id));
+  const additional = body.additional_messages ?? [];
+  for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
+  const run = newRun(thread, owner, body);
+  await deps.store.transaction(async (tx) => {
+    await assertThreadUnlocked(tx, project, thread.id);
+    for (const message of additional) await tx.messages.insert(project, buildMessage(thread.id, message));
+    await tx.runs.insert(project, run);
+    const opening = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
+    await deps.events.commit(tx, project, run.id, newThread ? [{ event: 'thread.created', data: thread }, ...opening] : opening);
+  });
+  deps.events.committed(run.id);
+  deps.runs.kick(project, run.id);
+  return run;
+}
+
+/** Create thread and run: the assistant is checked first so a bad id leaves no thread behind. */
+export async function createThreadAndRun(deps: AppDeps, project: string, body: z.infer<typeof createThreadAndRunBody>): Promise<Run> {
+  const assistant = await getAssistant(deps.store, project, body.assistant_id);
+  const threadBody = { ...(body.thread ?? {}) };
+  if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
+  const thread = await createThread(deps.store, project, threadBody);
+  return createRun(deps, project, thread, body, assistant, true);
+}

@@ -1,0 +1,71 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isTerminal } from '../domain/run-status.js';
+import { STREAM_END_EVENTS, type RunEventLog } from '../engine/run-events.js';
+import type { RunEventRecord } from '../store/run-events-repo.js';
+import type { Store } from '../store/store.js';
+
+/** How long a stream waits for news before it looks at the run itself. */
+const WAIT_MS = 1000;
+
+/** One SSE frame, as the hosted API wrote them. */
+function frame(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
+}
+
+export interface RunStreamOptions {
+  store: Store;
+  events: RunEventLog;
+  project: string;
+  runId: string;
+  /** Stream the events after this one (0: from the run's creation). */
+  afterSeq: number;
+  /** Rewrites an event's payload for this client (include[] and the like). */
+  view?: (record: RunEventRecord) => string;
+}
+
+/**
+ * Streams a run's event log as `text/event-stream` until the run pauses for the client or ends, then sends
+ * `done`. Reads the same log whichever replica executes the run. A client that goes away only stops the
+ * stream; the run goes on and can be polled.
+ */
+export async function streamRun(request: FastifyRequest, reply: FastifyReply, options: RunStreamOptions): Promise<void> {
+  const { store, events, project, runId } = options;
+  const gone = new AbortController();
+  request.raw.on('close', () => gone.abort());
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-request-id': String(request.id),
+  });
+  let after = options.afterSeq;
+  try {
+    while (!gone.signal.aborted) {
+      const records = await events.read(project, runId, after);
+      for (const record of records) {
+        after = record.seq;
+        reply.raw.write(frame(record.event, options.view ? options.view(record) : record.data));
+        if (STREAM_END_EVENTS.has(record.event)) return finish(reply);
+      }
+      if (records.length > 0) continue;
+      await events.wait(runId, WAIT_MS, gone.signal);
+      // Status events are stored with the status, so a run that is settled has nothing more to say.
+      const run = await store.runs.get(project, runId);
+      if (!run || isTerminal(run.status) || run.status === 'requires_action') {
+        const rest = await events.read(project, runId, after);
+        for (const record of rest) reply.raw.write(frame(record.event, options.view ? options.view(record) : record.data));
+        if (rest.length === 0 || rest.some((r) => STREAM_END_EVENTS.has(r.event))) return finish(reply);
+        after = rest[rest.length - 1]!.seq;
+      }
+    }
+  } catch (err) {
+    request.log.error({ err }, 'run stream failed');
+    reply.raw.write(frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
+    finish(reply);
+  }
+}
+
+function finish(reply: FastifyReply): void {
+  if (!reply.raw.writableEnded) reply.raw.end(frame('done', '[DONE]'));
+}

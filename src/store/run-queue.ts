@@ -1,0 +1,92 @@
+import { sql, type Kysely } from 'kysely';
+import type { StoreCapabilities } from './store.js';
+
+/** A run a worker now holds; `resumed` when a previous holder's lease lapsed (it crashed or stalled). */
+export interface ClaimedRun {
+  project: string;
+  id: string;
+  resumed: boolean;
+}
+
+/**
+ * The work queue over the runs table: runs that need a worker (queued, in_progress, cancelling) are claimed
+ * with a lease that the holder renews; a lapsed lease makes the run claimable again. Claims are single UPDATE
+ * statements, so two workers never hold one run; Postgres skips rows another claimer has locked.
+ */
+export interface RunQueue {
+  /** Claims up to `limit` claimable runs (or just `runId` when given) for `owner` until `now + leaseMs`. */
+  claim(owner: string, now: number, leaseMs: number, options?: { limit?: number; runId?: string }): Promise<ClaimedRun[]>;
+  /** Extends the leases `owner` holds on `runIds`; returns the ids still held (a lost lease means stop). */
+  renew(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]>;
+  /** Gives the run up so another worker can take it at once (after a pause or when done). */
+  release(owner: string, runId: string): Promise<void>;
+  /** Active runs no worker holds whose `expires_at` has passed at `now` (unix ms), oldest first. */
+  expired(now: number, limit: number): Promise<Array<{ project: string; id: string }>>;
+  /** The active run holding a thread, if any (one indexed lookup). */
+  activeRunId(project: string, threadId: string): Promise<string | undefined>;
+}
+
+const WORK_STATUSES = ['queued', 'in_progress', 'cancelling'];
+const ACTIVE_STATUSES = ['queued', 'in_progress', 'requires_action', 'cancelling'];
+
+export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities): RunQueue {
+  return {
+    async claim(owner, now, leaseMs, options = {}) {
+      let pick = db
+        .selectFrom('runs')
+        .select('id')
+        .where('status', 'in', WORK_STATUSES)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .orderBy('created_at')
+        .limit(options.limit ?? 16);
+      if (options.runId) pick = pick.where('id', '=', options.runId);
+      if (capabilities.skipLocked) pick = pick.forUpdate().skipLocked();
+      const rows = await db
+        .updateTable('runs')
+        // SET expressions read the row's old values: previous_owner records who held the lapsed lease, if anyone.
+        .set({ previous_owner: sql`lease_owner`, lease_owner: owner, lease_until: now + leaseMs })
+        .where('id', 'in', pick)
+        // Re-checked on the row being updated, so a concurrent claimer that committed first wins cleanly.
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .returning(['project', 'id', 'previous_owner'])
+        .execute();
+      return rows.map((r: any) => ({ project: r.project, id: r.id, resumed: r.previous_owner !== null }));
+    },
+    async renew(owner, runIds, now, leaseMs) {
+      if (runIds.length === 0) return [];
+      const rows = await db
+        .updateTable('runs')
+        .set({ lease_until: now + leaseMs })
+        .where('id', 'in', runIds)
+        .where('lease_owner', '=', owner)
+        .returning('id')
+        .execute();
+      return rows.map((r: any) => r.id as string);
+    },
+    async release(owner, runId) {
+      await db.updateTable('runs').set({ lease_owner: null, lease_until: null }).where('id', '=', runId).where('lease_owner', '=', owner).execute();
+    },
+    async expired(now, limit) {
+      return db
+        .selectFrom('runs')
+        .select(['project', 'id'])
+        .where('status', 'in', ACTIVE_STATUSES)
+        .where('expires_at', '<', Math.floor(now / 1000))
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .orderBy('expires_at')
+        .limit(limit)
+        .execute();
+    },
+    async activeRunId(project, threadId) {
+      const row = await db
+        .selectFrom('runs')
+        .select('id')
+        .where('thread_id', '=', threadId)
+        .where('status', 'in', ACTIVE_STATUSES)
+        .where('project', '=', project)
+        .limit(1)
+        .executeTakeFirst();
+      return row?.id as string | undefined;
+    },
+  };
+}
