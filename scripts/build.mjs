@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/ and copies the non-TypeScript files the runtime loads (the sandbox's Python worker).
+// Compiles src/ to dist/, copies the non-TypeScript files the runtime loads (the sandbox's Python worker) and
+// builds the playground.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -15,3 +16,6 @@ function copyAssets(dir) {
   }
 }
 copyAssets('src');
+
+// The playground (web/) is static files in dist/web, which `assistd serve` serves at `/`.
+execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts'], { stdio: 'inherit' });

@@ -12,13 +12,18 @@ import { installMetrics } from './http/metrics.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
 import { runRoutes } from './http/runs.js';
+import { scriptRoutes } from './http/scripts.js';
 import { threadRoutes } from './http/threads.js';
 import { v1FileRoutes } from './http/v1-files.js';
+import { vectorStoreFileBatchRoutes } from './http/vector-store-file-batches.js';
+import { vectorStoreFileRoutes } from './http/vector-store-files.js';
+import { vectorStoreRoutes } from './http/vector-stores.js';
+import { installWebAssets } from './http/web-assets.js';
 
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;
@@ -94,5 +99,6 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   const openapi = openApiDocument(API_ROUTES, options.version ?? '0.0.0');
   app.get('/openapi.json', async () => openapi);
+  installWebAssets(app);
   return app;
 }

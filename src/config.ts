@@ -18,6 +18,10 @@ const fileSchema = z.strictObject({
   max_body_bytes: z.coerce.number().int().positive().optional(),
   models: z.array(z.record(z.string(), z.unknown())).optional(),
   code_timeout_seconds: z.coerce.number().positive().optional(),
+  code_session_ttl_seconds: z.coerce.number().positive().optional(),
+  code_session_idle_seconds: z.coerce.number().positive().optional(),
+  code_pool_size: z.coerce.number().int().min(0).max(64).optional(),
+  run_lease_seconds: z.coerce.number().int().min(1).max(3600).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -36,6 +40,13 @@ export interface Config {
   /** Raw `models:` routes, validated by the provider registry. */
   models: Array<Record<string, unknown>>;
   codeTimeoutSeconds: number;
+  /** Longest life of a code_interpreter session (one per thread), and how long it may sit idle. */
+  codeSessionTtlSeconds: number;
+  codeSessionIdleSeconds: number;
+  /** Sandbox workers kept started for new sessions. */
+  codePoolSize: number;
+  /** How long a worker's claim on a run lasts without renewal; a crashed worker's runs are taken over after it. */
+  runLeaseSeconds: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
 }
@@ -52,6 +63,10 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_MAX_FILE_BYTES: 'max_file_bytes',
   ASSISTD_MAX_BODY_BYTES: 'max_body_bytes',
   ASSISTD_CODE_TIMEOUT_SECONDS: 'code_timeout_seconds',
+  ASSISTD_CODE_SESSION_TTL_SECONDS: 'code_session_ttl_seconds',
+  ASSISTD_CODE_SESSION_IDLE_SECONDS: 'code_session_idle_seconds',
+  ASSISTD_CODE_POOL_SIZE: 'code_pool_size',
+  ASSISTD_RUN_LEASE_SECONDS: 'run_lease_seconds',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -97,6 +112,10 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     maxBodyBytes: merged.max_body_bytes ?? 10 * 1024 * 1024,
     models: merged.models ?? [],
     codeTimeoutSeconds: merged.code_timeout_seconds ?? 120,
+    codeSessionTtlSeconds: merged.code_session_ttl_seconds ?? 3600,
+    codeSessionIdleSeconds: merged.code_session_idle_seconds ?? 1800,
+    codePoolSize: merged.code_pool_size ?? 2,
+    runLeaseSeconds: merged.run_lease_seconds ?? 30,
     env: { ...env },
   };
 }

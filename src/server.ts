@@ -1,16 +1,21 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, type ReadinessCheck } from './app.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
 import type { Config } from './config.js';
+import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
+import { createStoredScriptSource } from './engine/stored-script-source.js';
+import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
 import { createModelRegistry } from './providers/registry.js';
-import { createInMemoryScriptSource } from './providers/script.js';
+import { createSandbox, type Sandbox } from './sandbox/sandbox.js';
+import { createSearchIndex } from './search/create-search-index.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 import type { BuiltinTools } from './tools/builtin-tool.js';
+import { createCodeInterpreterTool } from './tools/code-interpreter.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -20,14 +25,34 @@ export interface RunningServer {
 }
 
 /** Opens the database, applies migrations, builds the app and listens. Used by `assistd serve` and the tests. */
-export async function startServer(config: Config, logger?: Logger): Promise<RunningServer> {
+/** Test hooks: a clock (unix ms) for run leases and expiry. */
+export interface ServerOptions {
+  clock?: () => number;
+}
+
+export async function startServer(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
-  const models = createModelRegistry(providersConfig(config), { scriptSource: createInMemoryScriptSource() });
-  const tools: BuiltinTools = {};
-  const runs = createRunWorker({ store, blobs, models, tools }, logger?.child({ room: 'engine' }));
-  const app = await buildApp({ config, store, blobs, models, runs, tools }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }) });
+  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
+  const sandbox = createCodeSandbox(config, logger);
+  const tools: BuiltinTools = {
+    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
+  };
+  const searchIndex = createSearchIndex(store);
+  const ingestion = createVectorStoreIngestion({
+    store,
+    blobs,
+    index: searchIndex,
+    embeddings: models.embeddingModel(),
+    logger: logger?.child({ room: 'ingest' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const events = new RunEventLog(store);
+  const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
+  await runs.start();
+  const readinessChecks = [sandboxReadiness(sandbox)];
+  const app = await buildApp({ config, store, blobs, models, runs, tools, events, searchIndex, ingestion }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }), readinessChecks });
   const keyless = !config.apiKey && (await store.keys.countActive()) === 0;
   let host = config.host;
   if (keyless && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
@@ -46,6 +71,8 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
     async close() {
       await app.close();
       await runs.close();
+      await ingestion.close();
+      await sandbox.close();
       await store.close();
     },
   };
@@ -54,4 +81,32 @@ export async function startServer(config: Config, logger?: Logger): Promise<Runn
 /** The model registry's settings: the config file's `models:` routes and the provider environment. */
 export function providersConfig(config: Config): ProvidersConfig {
   return { models: modelRoutesSchema.parse(config.models), ...providersConfigFromEnv(config.env) };
+}
+
+/**
+ * The Python sandbox behind code_interpreter, one session per thread. Warming up (building the runtime, starting
+ * the pool) happens in the background so the server listens at once; a host that cannot run it still serves
+ * everything else, and /readyz and runs that need code_interpreter say what to install.
+ */
+function createCodeSandbox(config: Config, logger?: Logger): Sandbox {
+  const sandbox = createSandbox({
+    callTimeoutMs: config.codeTimeoutSeconds * 1000,
+    sessionTtlMs: config.codeSessionTtlSeconds * 1000,
+    idleTtlMs: config.codeSessionIdleSeconds * 1000,
+    poolSize: config.codePoolSize,
+  });
+  const log = logger?.child({ room: 'sandbox' });
+  void sandbox.warmUp().then((status) => {
+    if (status.available) log?.info('code sandbox ready');
+    else log?.warn({ reason: status.reason }, 'code_interpreter is unavailable: runs that use it will fail');
+  });
+  return sandbox;
+}
+
+/** Reported by /readyz without making the server unready: everything but code_interpreter still works. */
+function sandboxReadiness(sandbox: Sandbox): ReadinessCheck {
+  return async () => {
+    const status = sandbox.status();
+    return { name: 'sandbox', ok: status.available, ...(status.reason ? { detail: status.reason } : {}) };
+  };
 }

@@ -243,3 +243,63 @@ export interface RunStep {
   usage: Usage | null;
   metadata: Metadata;
 }
+
+export type VectorStoreAttributes = Record<string, string | number | boolean>;
+
+export interface FileCounts {
+  in_progress: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  total: number;
+}
+
+export interface ExpiresAfter {
+  anchor: 'last_active_at';
+  days: number;
+}
+
+export interface VectorStore {
+  id: string;
+  object: 'vector_store';
+  created_at: number;
+  name: string | null;
+  usage_bytes: number;
+  file_counts: FileCounts;
+  status: 'expired' | 'in_progress' | 'completed';
+  expires_after?: ExpiresAfter;
+  expires_at: number | null;
+  last_active_at: number | null;
+  metadata: Metadata;
+}
+
+/** `auto` is echoed as the static window it resolves to, as the hosted API did. */
+export type StoredChunkingStrategy =
+  | { type: 'static'; static: { max_chunk_size_tokens: number; chunk_overlap_tokens: number } }
+  | { type: 'other' };
+
+export interface VectorStoreFileError {
+  code: 'server_error' | 'unsupported_file' | 'invalid_file';
+  message: string;
+}
+
+export interface VectorStoreFile {
+  id: string;
+  object: 'vector_store.file';
+  usage_bytes: number;
+  created_at: number;
+  vector_store_id: string;
+  status: 'in_progress' | 'completed' | 'cancelled' | 'failed';
+  last_error: VectorStoreFileError | null;
+  chunking_strategy: StoredChunkingStrategy;
+  attributes: VectorStoreAttributes;
+}
+
+export interface VectorStoreFileBatch {
+  id: string;
+  object: 'vector_store.files_batch';
+  created_at: number;
+  vector_store_id: string;
+  status: 'in_progress' | 'completed' | 'cancelled' | 'failed';
+  file_counts: FileCounts;
+}

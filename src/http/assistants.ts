@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { resolveToolResources } from './references.js';
 import { route } from './route.js';
+import { syncRetrievalFiles } from './v1-retrieval.js';
 import {
   metadataSchema,
   responseFormatSchema,
@@ -51,8 +52,8 @@ export const assistantRoutes = [
     path: '/assistants',
     summary: 'Create assistant',
     body: createBody,
-    async handler({ body, project, shape }, { store }) {
-      const assistant: Assistant = {
+    async handler({ body, project, shape }, deps) {
+      let assistant: Assistant = {
         id: newId(ID_PREFIX.assistant),
         object: 'assistant',
         created_at: nowSeconds(),
@@ -61,13 +62,14 @@ export const assistantRoutes = [
         model: body.model,
         instructions: body.instructions ?? null,
         tools: body.tools ?? [],
-        tool_resources: (await resolveToolResources(store, project, withLegacyFiles(body))) ?? {},
+        tool_resources: (await resolveToolResources(deps, project, withLegacyFiles(body))) ?? {},
         metadata: body.metadata ?? {},
         temperature: body.temperature ?? 1,
         top_p: body.top_p ?? 1,
         response_format: body.response_format ?? 'auto',
       };
-      await store.assistants.insert(project, assistant);
+      if (body.file_ids && !body.tool_resources?.file_search) assistant = await syncRetrievalFiles(deps, project, assistant, body.file_ids);
+      await deps.store.assistants.insert(project, assistant);
       return assistantView(assistant, shape);
     },
   }),
@@ -94,11 +96,17 @@ export const assistantRoutes = [
     path: '/assistants/:assistant_id',
     summary: 'Modify assistant',
     body: modifyBody,
-    async handler({ params, body, project, shape }, { store }) {
+    async handler({ params, body, project, shape }, deps) {
+      const { store } = deps;
       const current = await getAssistant(store, project, params.assistant_id!);
       const { file_ids: _legacy, tool_resources: _resources, ...changes } = body;
-      const resources = await resolveToolResources(store, project, withLegacyFiles(body));
-      const next: Assistant = { ...current, ...changes, ...(resources !== undefined ? { tool_resources: resources } : {}) };
+      let resources = await resolveToolResources(deps, project, withLegacyFiles(body));
+      // v1 `file_ids` alone replace only the files, not the assistant's other resources (its retrieval store).
+      if (body.tool_resources === undefined && resources) resources = { ...current.tool_resources, ...resources };
+      let next: Assistant = { ...current, ...changes, ...(resources !== undefined ? { tool_resources: resources } : {}) };
+      // v1 files serve retrieval too: a change of files, or of tools in v1, updates the retrieval store.
+      const legacyFiles = body.file_ids ?? (shape === 'v1' && body.tools ? next.tool_resources?.code_interpreter?.file_ids : undefined);
+      if (legacyFiles && !body.tool_resources?.file_search) next = await syncRetrievalFiles(deps, project, next, legacyFiles);
       if (!(await store.assistants.replace(project, next))) throw notFound('assistant', current.id);
       return assistantView(next, shape);
     },

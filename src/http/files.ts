@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { BlobTooLargeError } from '../blobs/blob-store.js';
 import { BadRequestError, notFound, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import { contentTypeOf, FILE_PURPOSES, SUPPORTED_EXTENSIONS } from '../domain/file-types.js';
-import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
+import { buildFileObject } from '../domain/file-object.js';
+import { ID_PREFIX, newId } from '../domain/ids.js';
 import type { FileObject } from '../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
@@ -74,16 +75,7 @@ export const fileRoutes = [
         await deps.blobs.delete(id);
         throw err;
       }
-      const file: FileObject = {
-        id,
-        object: 'file',
-        bytes: upload!.bytes,
-        created_at: nowSeconds(),
-        filename: upload!.filename,
-        purpose,
-        status: 'processed',
-        status_details: null,
-      };
+      const file = buildFileObject(id, upload!.filename, upload!.bytes, purpose);
       await deps.store.files.insert(input.project, file);
       return file;
     },

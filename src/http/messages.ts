@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
+import { addAttachmentsToThreadStore } from './thread-vector-store.js';
 import { messageInputSchema, metadataSchema, type MessageInput } from './schemas.js';
 import { getThread } from './threads.js';
 import { messageView } from './v1-shapes.js';
@@ -37,7 +38,8 @@ export const messageRoutes = [
     path: '/threads/:thread_id/messages',
     summary: 'Create message',
     body: messageInputSchema,
-    async handler({ params, body, project, shape }, { store }) {
+    async handler({ params, body, project, shape }, deps) {
+      const { store } = deps;
       const thread = await getThread(store, project, params.thread_id!);
       await checkMessageFiles(store, project, body);
       const message = buildMessage(thread.id, body);
@@ -45,6 +47,7 @@ export const messageRoutes = [
         await assertThreadUnlocked(tx, project, thread.id);
         await tx.messages.insert(project, message);
       });
+      if (message.attachments?.length) await addAttachmentsToThreadStore(deps, project, thread.id, [message]);
       return messageView(message, shape);
     },
   }),

@@ -17,7 +17,7 @@ export interface RouteInput<B, Q> {
 
 /** One API operation: its validation schemas feed both request parsing and /openapi.json. */
 export interface RouteSpec<B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   summary: string;
   body?: B;

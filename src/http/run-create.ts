@@ -117,6 +117,6 @@ export async function createThreadAndRun(deps: AppDeps, project: string, body: z
   const assistant = await getAssistant(deps.store, project, body.assistant_id);
   const threadBody = { ...(body.thread ?? {}) };
   if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
-  const thread = await createThread(deps.store, project, threadBody);
+  const thread = await createThread(deps, project, threadBody);
   return createRun(deps, project, thread, body, assistant, true);
 }

@@ -5,8 +5,10 @@ import { buildMessage } from '../domain/messages.js';
 import type { Thread } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import { checkMessageFiles } from './messages.js';
+import type { AppDeps } from '../app-deps.js';
 import { resolveToolResources } from './references.js';
 import { route } from './route.js';
+import { addAttachmentsToThreadStore } from './thread-vector-store.js';
 import { messageInputSchema, metadataSchema, toolResourcesSchema } from './schemas.js';
 import { threadView } from './v1-shapes.js';
 
@@ -24,8 +26,12 @@ export async function getThread(store: Store, project: string, id: string): Prom
   return thread;
 }
 
-/** Creates a thread and its initial messages in one transaction, so a bad message leaves nothing behind. */
-export async function createThread(store: Store, project: string, body: z.infer<typeof createBody>): Promise<Thread> {
+/**
+ * Creates a thread and its initial messages in one transaction, so a bad message leaves nothing behind; files
+ * attached for file_search then go into the thread's vector store.
+ */
+export async function createThread(deps: AppDeps, project: string, body: z.infer<typeof createBody>): Promise<Thread> {
+  const { store } = deps;
   const messages = body.messages ?? [];
   for (const [index, message] of messages.entries()) await checkMessageFiles(store, project, message, `messages[${index}]`);
   const thread: Thread = {
@@ -33,12 +39,14 @@ export async function createThread(store: Store, project: string, body: z.infer<
     object: 'thread',
     created_at: nowSeconds(),
     metadata: body.metadata ?? {},
-    tool_resources: (await resolveToolResources(store, project, body.tool_resources)) ?? {},
+    tool_resources: (await resolveToolResources(deps, project, body.tool_resources)) ?? {},
   };
+  const built = messages.map((message) => buildMessage(thread.id, message));
   await store.transaction(async (tx) => {
     await tx.threads.insert(project, thread);
-    for (const message of messages) await tx.messages.insert(project, buildMessage(thread.id, message));
+    for (const message of built) await tx.messages.insert(project, message);
   });
+  if (await addAttachmentsToThreadStore(deps, project, thread.id, built)) return getThread(store, project, thread.id);
   return thread;
 }
 
@@ -50,8 +58,8 @@ export const threadRoutes = [
     path: '/threads',
     summary: 'Create thread',
     body: createBody,
-    async handler({ body, project, shape }, { store }) {
-      return threadView(await createThread(store, project, body), shape);
+    async handler({ body, project, shape }, deps) {
+      return threadView(await createThread(deps, project, body), shape);
     },
   }),
   route({
@@ -67,9 +75,10 @@ export const threadRoutes = [
     path: '/threads/:thread_id',
     summary: 'Modify thread',
     body: modifyBody,
-    async handler({ params, body, project, shape }, { store }) {
+    async handler({ params, body, project, shape }, deps) {
+      const { store } = deps;
       const current = await getThread(store, project, params.thread_id!);
-      const resources = await resolveToolResources(store, project, body.tool_resources);
+      const resources = await resolveToolResources(deps, project, body.tool_resources);
       const next: Thread = {
         ...current,
         ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),

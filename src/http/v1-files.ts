@@ -7,6 +7,7 @@ import { getMessage } from './messages.js';
 import { listQuery } from './pagination.js';
 import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
+import { syncRetrievalFiles } from './v1-retrieval.js';
 
 // v1's attached-file sub-resources. An assistant's files are its code_interpreter files; a message's are its
 // attachments. Both lists are small (<= 20), so they are paged in memory over the file objects' creation order.
@@ -54,8 +55,9 @@ export const v1FileRoutes = [
       const ids = ciFiles(assistant);
       if (!ids.includes(body.file_id)) {
         if (ids.length >= 20) throw new BadRequestError('An assistant can have at most 20 files.', 'file_id');
-        const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: [...ids, body.file_id] } } };
-        await deps.store.assistants.replace(project, next);
+        const fileIds = [...ids, body.file_id];
+        const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: fileIds } } };
+        await deps.store.assistants.replace(project, await syncRetrievalFiles(deps, project, next, fileIds));
       }
       const [file] = await filesOf(deps, project, [body.file_id]);
       return assistantFile(assistant.id, file!);
@@ -92,8 +94,9 @@ export const v1FileRoutes = [
       const assistant = await getAssistant(deps.store, project, params.assistant_id!);
       const ids = ciFiles(assistant);
       if (!ids.includes(params.file_id!)) throw notFound('assistant file', params.file_id!);
-      const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: ids.filter((id) => id !== params.file_id) } } };
-      await deps.store.assistants.replace(project, next);
+      const fileIds = ids.filter((id) => id !== params.file_id);
+      const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: fileIds } } };
+      await deps.store.assistants.replace(project, await syncRetrievalFiles(deps, project, next, fileIds));
       return { id: params.file_id, object: 'assistant.file.deleted', deleted: true };
     },
   }),

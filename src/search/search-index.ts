@@ -28,6 +28,11 @@ export interface SearchQuery {
   scoreThreshold?: number;
   /** 'none' skips reranking. */
   ranker?: string;
+  /**
+   * Which retrievers run: both by default (lexical alone when there are no query embeddings). The single ones
+   * exist to measure what each contributes.
+   */
+  retrieval?: 'hybrid' | 'lexical' | 'vector';
 }
 
 /** A retrieved passage; `score` is normalised to 0..1. */

@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import { BadRequestError } from '../domain/errors.js';
+import { compiledStatements } from './compiled-statements.js';
 import type { DocumentRepo, Page, PageQuery, Scope } from './store.js';
 
 /**
@@ -15,6 +16,14 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
   columnsOf: ColumnsOf<T> = () => ({}),
 ): DocumentRepo<T> {
   const parse = (row: { data: string }) => JSON.parse(row.data) as T;
+  const compiled = compiledStatements(db);
+  const run = <R>(key: string, build: () => Compilable, parameters: unknown[]) => compiled<R>(`${table}:${key}`, build, parameters);
+
+  /** The scope's filters as a statement-shape key plus the parameters they bind (`is null` binds none). */
+  function scopeShape(scope: Scope) {
+    const entries = Object.entries(scope);
+    return { key: entries.map(([column, value]) => (value === null ? `${column}:null` : column)).join(','), values: entries.flatMap(([, value]) => (value === null ? [] : [value])) };
+  }
 
   function scoped(project: string, scope: Scope = {}) {
     let query = db.selectFrom(table).where('project', '=', project);
@@ -24,43 +33,45 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
     return query;
   }
 
+  /** The row's values for insert and update; absent (undefined) columns are left out, as Kysely does. */
+  function columns(doc: T): [string, unknown][] {
+    return Object.entries(columnsOf(doc)).filter(([, value]) => value !== undefined);
+  }
+
   async function cursor(project: string, id: string, param: 'after' | 'before') {
-    const row = await db
-      .selectFrom(table)
-      .select(['created_at', 'id'])
-      .where('project', '=', project)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (!row) throw new BadRequestError(`Invalid '${param}': no object with id '${id}' in this list.`, param);
-    return row as { created_at: number; id: string };
+    const { rows } = await run<{ created_at: number; id: string }>(
+      'cursor',
+      () => db.selectFrom(table).select(['created_at', 'id']).where('project', '=', project).where('id', '=', id),
+      [project, id],
+    );
+    if (!rows[0]) throw new BadRequestError(`Invalid '${param}': no object with id '${id}' in this list.`, param);
+    return rows[0];
   }
 
   return {
     async insert(project, doc) {
-      await db
-        .insertInto(table)
-        .values({ id: doc.id, project, created_at: doc.created_at, data: JSON.stringify(doc), ...columnsOf(doc) })
-        .execute();
+      const values = [['id', doc.id], ['project', project], ['created_at', doc.created_at], ['data', JSON.stringify(doc)], ...columns(doc)];
+      await run(`insert:${values.map(([column]) => column).join(',')}`, () => db.insertInto(table).values(Object.fromEntries(values)), values.map(([, value]) => value));
     },
 
     async get(project, id) {
-      const row = await db.selectFrom(table).select('data').where('id', '=', id).where('project', '=', project).executeTakeFirst();
-      return row ? parse(row) : undefined;
+      const { rows } = await run<{ data: string }>('get', () => db.selectFrom(table).select('data').where('id', '=', id).where('project', '=', project), [id, project]);
+      return rows[0] ? parse(rows[0]) : undefined;
     },
 
     async replace(project, doc) {
-      const result = await db
-        .updateTable(table)
-        .set({ data: JSON.stringify(doc), ...columnsOf(doc) })
-        .where('id', '=', doc.id)
-        .where('project', '=', project)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+      const values = [['data', JSON.stringify(doc)], ...columns(doc)];
+      const result = await run(
+        `replace:${values.map(([column]) => column).join(',')}`,
+        () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project),
+        [...values.map(([, value]) => value), doc.id, project],
+      );
+      return Number(result.numAffectedRows ?? 0) > 0;
     },
 
     async delete(project, id) {
-      const result = await db.deleteFrom(table).where('id', '=', id).where('project', '=', project).executeTakeFirst();
-      return Number(result.numDeletedRows) > 0;
+      const result = await run('delete', () => db.deleteFrom(table).where('id', '=', id).where('project', '=', project), [id, project]);
+      return Number(result.numAffectedRows ?? 0) > 0;
     },
 
     async deleteWhere(project, scope) {
@@ -70,32 +81,39 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
       return Number(result.numDeletedRows);
     },
 
-    async list(project, page: PageQuery, scope): Promise<Page<T>> {
+    async list(project, page: PageQuery, scope = {}): Promise<Page<T>> {
       // `before` walks backwards from the cursor, so it reads in the opposite order and flips the result.
       const backwards = page.before !== undefined && page.after === undefined;
       const descending = (page.order === 'desc') !== backwards;
-      let query = scoped(project, scope).select('data');
-      if (page.after !== undefined) {
-        const c = await cursor(project, page.after, 'after');
-        const op = page.order === 'desc' ? '<' : '>';
-        query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), op, eb.tuple(c.created_at, c.id)));
-      }
-      if (page.before !== undefined) {
-        const c = await cursor(project, page.before, 'before');
-        const op = page.order === 'desc' ? '>' : '<';
-        query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), op, eb.tuple(c.created_at, c.id)));
-      }
+      const after = page.after !== undefined ? await cursor(project, page.after, 'after') : undefined;
+      const before = page.before !== undefined ? await cursor(project, page.before, 'before') : undefined;
+      const filters = scopeShape(scope);
       const direction = descending ? 'desc' : 'asc';
-      const rows = await query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1).execute();
+      const build = () => {
+        let query = scoped(project, scope).select('data');
+        if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '<' : '>', eb.tuple(after.created_at, after.id)));
+        if (before) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '>' : '<', eb.tuple(before.created_at, before.id)));
+        return query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1);
+      };
+      const { rows } = await run<{ data: string }>(
+        `list:${filters.key}:${after ? 'after' : ''}:${before ? 'before' : ''}:${page.order}:${direction}`,
+        build,
+        [project, ...filters.values, ...(after ? [after.created_at, after.id] : []), ...(before ? [before.created_at, before.id] : []), page.limit + 1],
+      );
       const has_more = rows.length > page.limit;
       const data = rows.slice(0, page.limit).map(parse);
       if (backwards) data.reverse();
       return { data, has_more };
     },
 
-    async count(project, scope) {
-      const row = await scoped(project, scope).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-      return Number((row as { n: number | string } | undefined)?.n ?? 0);
+    async count(project, scope = {}) {
+      const filters = scopeShape(scope);
+      const { rows } = await run<{ n: number | string }>(
+        `count:${filters.key}`,
+        () => scoped(project, scope).select((eb) => eb.fn.countAll().as('n')),
+        [project, ...filters.values],
+      );
+      return Number(rows[0]?.n ?? 0);
     },
   };
 }

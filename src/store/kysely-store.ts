@@ -1,10 +1,16 @@
 import { Migrator, type Kysely } from 'kysely';
-import type { Assistant, FileObject, Message, Run, RunStep, Thread } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import { createChunksRepo } from './chunks-repo.js';
 import { createDocumentRepo } from './document-repo.js';
 import { createKeysRepo } from './keys-repo.js';
+import { createRunEventsRepo } from './run-events-repo.js';
+import { createRunQueue } from './run-queue.js';
+import { createScriptsRepo } from './scripts-repo.js';
+import { createVectorStoreFilesRepo } from './vector-store-files-repo.js';
+import { createVectorStoresRepo } from './vector-stores-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
 import type { Database } from './schema.js';
-import type { Store, StoreCapabilities } from './store.js';
+import type { Notifications, Store, StoreCapabilities } from './store.js';
 
 /** Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle. */
 export function createKyselyStore(
@@ -12,20 +18,33 @@ export function createKyselyStore(
   capabilities: StoreCapabilities,
   types: DialectTypes,
   root: Kysely<Database> = db,
+  notifications?: Notifications,
 ): Store {
   const any = db as Kysely<any>;
   const store: Store = {
     capabilities,
+    ...(notifications ? { notifications } : {}),
     assistants: createDocumentRepo<Assistant>(any, 'assistants'),
     threads: createDocumentRepo<Thread>(any, 'threads'),
     messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id })),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
-    runs: createDocumentRepo<Run>(any, 'runs', (r) => ({ thread_id: r.thread_id, status: r.status })),
+    runs: createDocumentRepo<Run>(any, 'runs', (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at })),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
     keys: createKeysRepo(db),
+    chunks: createChunksRepo(db, types.fullText),
+    vectorStores: createVectorStoresRepo(any),
+    vectorStoreFiles: createVectorStoreFilesRepo(any, capabilities),
+    vectorStoreFileBatches: createDocumentRepo<VectorStoreFileBatch>(any, 'vector_store_file_batches', (b) => ({ vector_store_id: b.vector_store_id })),
+    runQueue: createRunQueue(any, capabilities),
+    runEvents: createRunEventsRepo(any),
+    scripts: createScriptsRepo(db),
+    async lockThread(project, threadId) {
+      // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
+      if (capabilities.skipLocked) await any.selectFrom('threads').select('id').where('id', '=', threadId).where('project', '=', project).forUpdate().execute();
+    },
     async transaction(fn) {
       if (db.isTransaction) return fn(store);
-      return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root)));
+      return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root, notifications)));
     },
     async ping() {
       await db.selectFrom('api_keys').select('id').limit(1).execute().catch(async (err) => {

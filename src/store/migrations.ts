@@ -1,9 +1,13 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { searchIndexMigration } from './search-index-migration.js';
 
 /** Column types that differ by dialect; ids compare byte-wise everywhere so they sort in creation order. */
 export interface DialectTypes {
   id: ReturnType<typeof sql>;
   bigint: 'bigint' | 'integer';
+  blob: 'blob' | 'bytea';
+  /** The full-text engine the search index is built on. */
+  fullText: 'fts5' | 'tsvector';
 }
 
 type Db = Kysely<any>;
@@ -67,14 +71,93 @@ function runs(types: DialectTypes): Migration {
   };
 }
 
-/** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
-export function migrationProvider(types: DialectTypes): MigrationProvider {
+/** The run engine: leases for claiming runs, expiry as a column the sweep can find, and the run event log. */
+function runEngine(types: DialectTypes): Migration {
   return {
-    async getMigrations() {
-      return { '0001_foundation': foundation(types), '0002_runs': runs(types) };
+    async up(db: Db) {
+      await db.schema.alterTable('runs').addColumn('lease_owner', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('lease_until', types.bigint).execute();
+      await db.schema.alterTable('runs').addColumn('previous_owner', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('expires_at', types.bigint).execute();
+      await db.schema.createIndex('runs_work').ifNotExists().on('runs').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('runs_expiry').ifNotExists().on('runs').columns(['expires_at']).execute();
+      await db.schema
+        .createTable('run_events')
+        .ifNotExists()
+        .addColumn('run_id', types.id, (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('event', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_events_pk', ['run_id', 'seq'])
+        .execute();
     },
   };
 }
 
-export const sqliteTypes: DialectTypes = { id: sql`text`, bigint: 'integer' };
-export const postgresTypes: DialectTypes = { id: sql`text collate "C"`, bigint: 'bigint' };
+/** Vector stores, their files (ingestion state as columns, leased by the pipeline) and file batches. */
+function vectorStores(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await documentTable(db, types, 'vector_stores')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('expires_at', types.bigint)
+        .execute();
+      await documentTable(db, types, 'vector_store_file_batches').addColumn('vector_store_id', types.id, (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('vector_store_files')
+        .ifNotExists()
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('vector_store_id', types.id, (c) => c.notNull())
+        .addColumn('file_id', types.id, (c) => c.notNull())
+        .addColumn('batch_id', types.id)
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('usage_bytes', types.bigint, (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('job', 'text', (c) => c.notNull())
+        .addColumn('lease_until', types.bigint)
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('vector_store_files_pk', ['vector_store_id', 'file_id'])
+        .execute();
+      const index = (name: string, table: string, columns: string[]) => db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute();
+      await index('vector_stores_page', 'vector_stores', ['project', 'created_at', 'id']);
+      await index('vector_stores_expiry', 'vector_stores', ['status', 'expires_at']);
+      await index('vector_store_file_batches_store', 'vector_store_file_batches', ['vector_store_id']);
+      await index('vector_store_files_page', 'vector_store_files', ['vector_store_id', 'created_at', 'file_id']);
+      await index('vector_store_files_status', 'vector_store_files', ['vector_store_id', 'status']);
+      await index('vector_store_files_batch', 'vector_store_files', ['batch_id', 'status']);
+      await index('vector_store_files_work', 'vector_store_files', ['status', 'created_at']);
+    },
+  };
+}
+
+/** Named scripts for the scripted model (`model: "scripted:<name>"`); shared by every project, like model routes. */
+function scripts(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('scripts')
+        .ifNotExists()
+        .addColumn('name', types.id, (c) => c.primaryKey())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addColumn('updated_at', types.bigint, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+/** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
+export function migrationProvider(types: DialectTypes): MigrationProvider {
+  return {
+    async getMigrations() {
+      return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
+        '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types) };
+    },
+  };
+}
+
+export const sqliteTypes: DialectTypes = { id: sql`text`, bigint: 'integer', blob: 'blob', fullText: 'fts5' };
+export const postgresTypes: DialectTypes = { id: sql`text collate "C"`, bigint: 'bigint', blob: 'bytea', fullText: 'tsvector' };

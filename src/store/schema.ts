@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 
 
 // Row types as Kysely sees them. Objects live in `data` as their wire JSON; the other columns exist to find them.
@@ -22,10 +23,48 @@ export interface FileRow extends DocumentRow {
 export interface RunRow extends DocumentRow {
   thread_id: string;
   status: string;
+  expires_at: number | null;
+  lease_owner: string | null;
+  /** Unix milliseconds. */
+  lease_until: number | null;
+  previous_owner: string | null;
+}
+
+export interface RunEventRow {
+  run_id: string;
+  seq: number;
+  project: string;
+  event: string;
+  data: string;
+  created_at: number;
 }
 export interface RunStepRow extends DocumentRow {
   thread_id: string;
   run_id: string;
+}
+
+export interface VectorStoreRow extends DocumentRow {
+  /** 'active' or 'expired', so the expiry sweep finds live stores past their time. */
+  status: string;
+  expires_at: number | null;
+}
+export interface VectorStoreFileBatchRow extends DocumentRow {
+  vector_store_id: string;
+}
+/** Static parts of the wire object in `data`; ingestion state in columns, each updated by one statement. */
+export interface VectorStoreFileRow {
+  project: string;
+  vector_store_id: string;
+  file_id: string;
+  batch_id: string | null;
+  created_at: number;
+  status: string;
+  usage_bytes: number;
+  last_error: string | null;
+  job: string;
+  /** Unix milliseconds. */
+  lease_until: number | null;
+  data: string;
 }
 
 export interface ApiKeyRow {
@@ -38,6 +77,34 @@ export interface ApiKeyRow {
   revoked_at: number | null;
 }
 
+/** Change counters per vector store in the search index (see search-index-migration.ts). */
+export interface SearchStoreRow {
+  vector_store_id: string;
+  project: string;
+  version: number;
+  removals: number;
+}
+export interface SearchFileRow {
+  vector_store_id: string;
+  file_id: string;
+  project: string;
+  filename: string;
+  /** JSON object. */
+  attributes: string;
+  version: number;
+}
+export interface SearchChunkRow {
+  seq: Generated<number>;
+  project: string;
+  vector_store_id: string;
+  file_id: string;
+  chunk_index: number;
+  version: number;
+  text: string;
+  /** float32 little-endian; null when no embedding model was configured. */
+  embedding: Uint8Array | null;
+}
+
 export interface Database {
   assistants: AssistantRow;
   threads: ThreadRow;
@@ -45,5 +112,20 @@ export interface Database {
   files: FileRow;
   runs: RunRow;
   run_steps: RunStepRow;
+  run_events: RunEventRow;
   api_keys: ApiKeyRow;
+  vector_stores: VectorStoreRow;
+  vector_store_files: VectorStoreFileRow;
+  vector_store_file_batches: VectorStoreFileBatchRow;
+  search_stores: SearchStoreRow;
+  search_files: SearchFileRow;
+  search_chunks: SearchChunkRow;
+  scripts: ScriptRow;
+}
+
+export interface ScriptRow {
+  name: string;
+  data: string;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,5 +1,11 @@
-import type { Assistant, FileObject, Message, Run, RunStep, Thread } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { ChunksRepo } from './chunks-repo.js';
 import type { KeysRepo } from './keys-repo.js';
+import type { ScriptsRepo } from './scripts-repo.js';
+import type { RunEventsRepo } from './run-events-repo.js';
+import type { RunQueue } from './run-queue.js';
+import type { VectorStoreFilesRepo } from './vector-store-files-repo.js';
+import type { VectorStoresRepo } from './vector-stores-repo.js';
 
 /** A page request: keyset pagination over (created_at, id), never OFFSET. */
 export interface PageQuery {
@@ -38,6 +44,13 @@ export interface StoreCapabilities {
   notify: boolean;
 }
 
+/** Wake-ups between processes sharing a database. Payloads are short strings (ids). */
+export interface Notifications {
+  notify(channel: string, payload: string): Promise<void>;
+  /** Calls `onMessage` for each notification on `channel`; resolves with a function that stops listening. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+}
+
 /** The persistence boundary: the only room that knows which database is in use. */
 export interface Store {
   readonly capabilities: StoreCapabilities;
@@ -48,6 +61,19 @@ export interface Store {
   readonly runs: DocumentRepo<Run>;
   readonly runSteps: DocumentRepo<RunStep>;
   readonly keys: KeysRepo;
+  /** The file_search index: chunks, embeddings and attributes of vector store files. */
+  readonly chunks: ChunksRepo;
+  readonly vectorStores: VectorStoresRepo;
+  readonly vectorStoreFiles: VectorStoreFilesRepo;
+  readonly vectorStoreFileBatches: DocumentRepo<VectorStoreFileBatch>;
+  readonly runQueue: RunQueue;
+  readonly runEvents: RunEventsRepo;
+  /** Named scripts for the scripted model, server-wide. */
+  readonly scripts: ScriptsRepo;
+  /** Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. */
+  lockThread(project: string, threadId: string): Promise<void>;
+  /** Cross-process wake-ups (Postgres LISTEN/NOTIFY); absent where one process owns the database. */
+  readonly notifications?: Notifications;
   /** Runs fn with repositories bound to one transaction. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Throws when the database cannot be reached. */

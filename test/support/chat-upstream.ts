@@ -108,6 +108,11 @@ export interface ChatUpstreamOptions {
   record?: boolean;
   /** Vector size when the request does not say; default 256. */
   embeddingDimensions?: number;
+  /**
+   * Words embedded as another word (`{automobile: 'car'}`), so paraphrases land close together the way a real
+   * embedding model puts them; lexical search still sees different words.
+   */
+  embeddingSynonyms?: Record<string, string>;
 }
 
 /** Starts the server; resolves once it listens. */
@@ -130,7 +135,7 @@ export async function startChatUpstream(options: ChatUpstreamOptions = {}): Prom
     res.on('close', () => (recorded.aborted = !res.writableFinished));
     if (options.record !== false) requests.push(recorded);
     const next = queue.shift() ?? upstream.fallback(recorded);
-    void respond(recorded, next, res, options.embeddingDimensions ?? 256);
+    void respond(recorded, next, res, options.embeddingDimensions ?? 256, options.embeddingSynonyms);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -149,7 +154,7 @@ export async function startChatUpstream(options: ChatUpstreamOptions = {}): Prom
   return upstream;
 }
 
-async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerResponse, dims: number): Promise<void> {
+async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerResponse, dims: number, synonyms?: Record<string, string>): Promise<void> {
   if (next.kind === 'hang') return;
   if (next.kind === 'error') {
     const type = next.status === 429 ? 'rate_limit_error' : next.status >= 500 ? 'server_error' : 'invalid_request_error';
@@ -157,7 +162,7 @@ async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerRes
     res.end(JSON.stringify({ error: { message: next.message, type, param: null, code: null } }));
     return;
   }
-  if (req.path.endsWith('/embeddings') && next.kind === 'completion') return sendJson(res, embeddingsResponse(req.body, dims));
+  if (req.path.endsWith('/embeddings') && next.kind === 'completion') return sendJson(res, embeddingsResponse(req.body, dims, synonyms));
   if (!req.path.endsWith('/chat/completions')) {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.path}`, type: 'invalid_request_error' } }));
@@ -220,12 +225,12 @@ function completionObject(body: any, r: CompletionReply) {
   };
 }
 
-function embeddingsResponse(body: any, defaultDims: number) {
+function embeddingsResponse(body: any, defaultDims: number, synonyms?: Record<string, string>) {
   const inputs: string[] = Array.isArray(body?.input) ? body.input : [String(body?.input ?? '')];
   const dims = typeof body?.dimensions === 'number' ? body.dimensions : defaultDims;
   const tokens = inputs.reduce((n, text) => n + words(text).length, 0);
   const data = inputs.map((text, index) => {
-    const vector = embedText(text, dims);
+    const vector = embedText(text, dims, synonyms);
     const embedding = body?.encoding_format === 'base64' ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector;
     return { object: 'embedding', index, embedding };
   });
@@ -233,10 +238,10 @@ function embeddingsResponse(body: any, defaultDims: number) {
 }
 
 /** The deterministic vector the server returns for `text`; exported so tests can compute expectations. */
-export function embedText(text: string, dims: number): number[] {
+export function embedText(text: string, dims: number, synonyms: Record<string, string> = {}): number[] {
   const v = new Array<number>(dims).fill(0);
   for (const word of words(text)) {
-    const h = fnv1a(word);
+    const h = fnv1a(Object.hasOwn(synonyms, word) ? synonyms[word]! : word);
     v[h % dims]! += h & 0x80000000 ? -1 : 1;
   }
   const norm = Math.hypot(...v);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { loadConfig, type Config } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 
 export interface TestServer extends RunningServer {
   config: Config;
@@ -17,10 +17,10 @@ export interface TestServer extends RunningServer {
 }
 
 /** Starts a real server on an ephemeral port with a temp data dir; `env` is the environment it sees. */
-export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, dataDir?: string, options: ServerOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-test-'));
   const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ...env, ASSISTD_CONFIG: undefined });
-  const server = await startServer(config);
+  const server = await startServer(config, undefined, options);
   return {
     ...server,
     config,

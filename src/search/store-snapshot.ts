@@ -1,0 +1,165 @@
+import type { ChunkVectorRow, ChunksRepo, StoreVersion, VersionedChunkFile } from '../store/chunks-repo.js';
+import type { Attributes } from './search-index.js';
+
+/** An indexed file as search sees it. */
+export interface SnapshotFile {
+  fileId: string;
+  filename: string;
+  attributes: Attributes;
+}
+
+/**
+ * One vector store's files and embeddings held in memory: rows of a matrix of unit vectors (so a dot product is
+ * the cosine), each with its chunk's seq, file and index. Kept current by loading only rows newer than the
+ * version it has, and rebuilt when something was removed.
+ */
+export class StoreSnapshot {
+  readonly files: SnapshotFile[] = [];
+  readonly fileIndex = new Map<string, number>();
+  dims = 0;
+  count = 0;
+  data = new Float32Array(0);
+  rowFile = new Int32Array(0);
+  rowChunk = new Int32Array(0);
+  rowSeq = new Float64Array(0);
+  readonly rowBySeq = new Map<number, number>();
+
+  constructor(
+    readonly vectorStoreId: string,
+    public version: StoreVersion,
+  ) {}
+
+  /** Floats held, for the cache's memory bound. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  addFiles(rows: VersionedChunkFile[]): void {
+    for (const r of rows) {
+      const file = { fileId: r.fileId, filename: r.filename, attributes: r.attributes };
+      const at = this.fileIndex.get(r.fileId);
+      if (at === undefined) {
+        this.fileIndex.set(r.fileId, this.files.length);
+        this.files.push(file);
+      } else {
+        this.files[at] = file;
+      }
+    }
+  }
+
+  addVectors(rows: ChunkVectorRow[]): void {
+    if (rows.length === 0) return;
+    if (this.dims === 0) this.dims = rows[0]!.embedding.byteLength / 4;
+    this.reserve(this.count + rows.length);
+    for (const r of rows) {
+      // A vector of another size comes from another embedding model; it cannot be compared with this store's.
+      if (r.embedding.byteLength !== this.dims * 4) continue;
+      const file = this.fileIndex.get(r.fileId);
+      if (file === undefined) continue;
+      const row = this.count++;
+      const target = this.data.subarray(row * this.dims, (row + 1) * this.dims);
+      // Copy the bytes first: a Buffer from the driver need not be 4-byte aligned for a Float32Array view.
+      new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(r.embedding);
+      normalize(target);
+      this.rowFile[row] = file;
+      this.rowChunk[row] = r.chunkIndex;
+      this.rowSeq[row] = r.seq;
+      this.rowBySeq.set(r.seq, row);
+    }
+  }
+
+  /** The unit vector of a chunk, when it has one. */
+  vectorOf(seq: number): Float32Array | undefined {
+    const row = this.rowBySeq.get(seq);
+    return row === undefined ? undefined : this.data.subarray(row * this.dims, (row + 1) * this.dims);
+  }
+
+  private reserve(rows: number): void {
+    if (rows * this.dims <= this.data.length) return;
+    const capacity = Math.max(rows, Math.ceil((this.data.length / Math.max(1, this.dims)) * 1.5), 64);
+    const grow = <T extends Float32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, width: number): T => {
+      const next = make(capacity * width);
+      next.set(old.subarray(0, this.count * width) as never);
+      return next;
+    };
+    this.data = grow(this.data, (n) => new Float32Array(n), this.dims);
+    this.rowFile = grow(this.rowFile, (n) => new Int32Array(n), 1);
+    this.rowChunk = grow(this.rowChunk, (n) => new Int32Array(n), 1);
+    this.rowSeq = grow(this.rowSeq, (n) => new Float64Array(n), 1);
+  }
+}
+
+/** Scales `v` to unit length in place (a zero vector stays zero). */
+export function normalize(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+  if (sum > 0) {
+    const inv = 1 / Math.sqrt(sum);
+    for (let i = 0; i < v.length; i++) v[i]! *= inv;
+  }
+  return v;
+}
+
+/** Snapshots of the stores searched recently, bounded by the floats they hold (least recently used go first). */
+export class SnapshotCache {
+  private readonly snapshots = new Map<string, StoreSnapshot>();
+  private readonly loading = new Map<string, Promise<StoreSnapshot>>();
+
+  constructor(
+    private readonly chunks: ChunksRepo,
+    private readonly maxFloats = 64 * 1024 * 1024,
+  ) {}
+
+  /** Current snapshots of those stores that have anything indexed, in the order asked. */
+  async get(project: string, vectorStoreIds: string[]): Promise<StoreSnapshot[]> {
+    const versions = await this.chunks.versions(project, vectorStoreIds);
+    const out = await Promise.all(
+      vectorStoreIds.filter((id) => versions.has(id)).map((id) => this.current(project, id, versions.get(id)!)),
+    );
+    this.evict();
+    return out;
+  }
+
+  private current(project: string, id: string, version: StoreVersion): Promise<StoreSnapshot> {
+    const key = `${project}\u0000${id}`;
+    const cached = this.snapshots.get(key);
+    if (cached && cached.version.version >= version.version && cached.version.removals === version.removals) {
+      this.snapshots.delete(key);
+      this.snapshots.set(key, cached);
+      return Promise.resolve(cached);
+    }
+    // One load per store at a time; a caller that needs a newer version than the load in flight checks again after.
+    const inFlight = this.loading.get(key);
+    if (inFlight) return inFlight.then(() => this.current(project, id, version));
+    const load = this.refresh(project, id, cached, version).finally(() => this.loading.delete(key));
+    this.loading.set(key, load);
+    return load;
+  }
+
+  private async refresh(project: string, id: string, cached: StoreSnapshot | undefined, version: StoreVersion): Promise<StoreSnapshot> {
+    // Anything removed since the cached copy means rows to drop: rebuild. Otherwise append what is newer.
+    const base = cached && cached.version.removals === version.removals ? cached : new StoreSnapshot(id, { version: 0, removals: version.removals });
+    const after = base.version.version;
+    const [files, vectors] = await Promise.all([
+      this.chunks.filesBetween(project, id, after, version.version),
+      this.chunks.vectorsBetween(project, id, after, version.version),
+    ]);
+    base.addFiles(files);
+    base.addVectors(vectors);
+    base.version = version;
+    const key = `${project}\u0000${id}`;
+    this.snapshots.delete(key);
+    this.snapshots.set(key, base);
+    return base;
+  }
+
+  private evict(): void {
+    let total = 0;
+    for (const s of this.snapshots.values()) total += s.size;
+    for (const [key, s] of this.snapshots) {
+      if (total <= this.maxFloats || this.snapshots.size === 1) break;
+      total -= s.size;
+      this.snapshots.delete(key);
+    }
+  }
+}

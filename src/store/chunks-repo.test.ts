@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createTestDatabase } from '../../test/support/postgres.js';
+import { createStore } from './create-store.js';
+import type { Store } from './store.js';
+
+// The search index's storage on SQLite (FTS5) and on Postgres (tsvector): same behaviour, different engines.
+
+const vec = (...xs: number[]) => new Float32Array(xs);
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`chunks repo on ${dialect}`, () => {
+    let store: Store;
+    before(async () => {
+      const databaseUrl = dialect === 'postgres' ? await createTestDatabase() : undefined;
+      store = createStore({ databaseUrl, dataDir: mkdtempSync(join(tmpdir(), 'assistd-chunks-')) });
+      await store.migrate();
+    });
+    after(() => store.close());
+
+    test('put, read back in order, replace, remove; counters track every change', async () => {
+      const file = { fileId: 'file-a', filename: 'a.txt', attributes: { team: 'blue', year: 2024 } };
+      await store.chunks.putFile('p1', 'vs_1', file, [
+        { index: 1, text: 'second part', embedding: vec(0, 1) },
+        { index: 0, text: 'first part', embedding: vec(1, 0) },
+      ]);
+      assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), ['first part', 'second part']);
+      assert.deepEqual(await store.chunks.fileChunks('p2', 'vs_1', 'file-a'), []);
+      assert.deepEqual(await store.chunks.versions('p1', ['vs_1', 'vs_none']), new Map([['vs_1', { version: 1, removals: 0 }]]));
+
+      const vectors = await store.chunks.vectorsBetween('p1', 'vs_1', 0, 1);
+      const first = vectors.find((v) => v.chunkIndex === 0)!;
+      assert.deepEqual([...new Float32Array(new Uint8Array(first.embedding).buffer)], [1, 0]);
+
+      await store.chunks.putFile('p1', 'vs_1', { ...file, filename: 'a2.txt' }, [{ index: 0, text: 'only part', embedding: null }]);
+      assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), ['only part']);
+      assert.deepEqual((await store.chunks.versions('p1', ['vs_1'])).get('vs_1'), { version: 2, removals: 1 });
+      assert.equal((await store.chunks.vectorsBetween('p1', 'vs_1', 0, 2)).length, 0);
+      assert.deepEqual(await store.chunks.filesBetween('p1', 'vs_1', 1, 2), [{ ...file, filename: 'a2.txt', version: 2 }]);
+
+      assert.equal(await store.chunks.setAttributes('p1', 'vs_1', 'file-a', { team: 'red' }), true);
+      assert.equal(await store.chunks.setAttributes('p1', 'vs_1', 'file-missing', { team: 'red' }), false);
+      assert.deepEqual((await store.chunks.filesBetween('p1', 'vs_1', 2, 3))[0]!.attributes, { team: 'red' });
+
+      assert.equal(await store.chunks.removeFile('p1', 'vs_1', 'file-a'), true);
+      assert.equal(await store.chunks.removeFile('p1', 'vs_1', 'file-a'), false);
+      assert.deepEqual((await store.chunks.versions('p1', ['vs_1'])).get('vs_1'), { version: 4, removals: 2 });
+      assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), []);
+    });
+
+    test('lexical search: ranked, confined to stores, files and project; stems; texts by seq', async () => {
+      const put = (vs: string, fileId: string, text: string, project = 'p1') =>
+        store.chunks.putFile(project, vs, { fileId, filename: `${fileId}.txt`, attributes: {} }, [{ index: 0, text, embedding: null }]);
+      await put('vs_l', 'f1', 'The north gates open at dawn; code ZX-4471-QV unlocks them.');
+      await put('vs_l', 'f2', 'The south gate is painted green and never opens.');
+      await put('vs_l', 'f3', 'Nothing about entrances here at all.');
+      await put('vs_other', 'f4', 'Code ZX-4471-QV also appears in another store.');
+      await put('vs_l', 'f5', 'Code ZX-4471-QV in another project.', 'p2');
+
+      const hits = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l'], terms: ['gate', 'dawn'], limit: 10 });
+      assert.deepEqual(hits.map((h) => h.fileId), ['f1', 'f2']);
+      assert.ok(hits[0]!.score > hits[1]!.score);
+      assert.equal(hits[0]!.vectorStoreId, 'vs_l');
+
+      const both = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l', 'vs_other'], terms: ['zx', '4471', 'qv'], limit: 10 });
+      assert.deepEqual(both.map((h) => h.fileId).sort(), ['f1', 'f4']);
+      const filtered = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l', 'vs_other'], terms: ['4471'], limit: 10, fileIds: ['f4'] });
+      assert.deepEqual(filtered.map((h) => h.fileId), ['f4']);
+      assert.deepEqual(await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l'], terms: ['"quoted"', 'or'], limit: 10 }), []);
+
+      const texts = await store.chunks.texts('p1', [hits[0]!.seq]);
+      assert.match(texts.get(hits[0]!.seq)!, /ZX-4471-QV unlocks/);
+      assert.equal((await store.chunks.texts('p2', [hits[0]!.seq])).size, 0);
+
+      await store.chunks.removeStore('p1', 'vs_l');
+      assert.deepEqual(await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l'], terms: ['gate'], limit: 10 }), []);
+      assert.equal((await store.chunks.versions('p1', ['vs_l'])).size, 0);
+      assert.equal((await store.chunks.lexical('p2', { vectorStoreIds: ['vs_l'], terms: ['4471'], limit: 10 })).length, 1);
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createTestDatabase } from '../../test/support/postgres.js';
+import { createStoredScriptSource } from '../engine/stored-script-source.js';
+import { createStore } from './create-store.js';
+import type { Store } from './store.js';
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`scripts repo on ${dialect}`, () => {
+    let store: Store;
+    let dir: string;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'assistd-scripts-'));
+      store = createStore({ databaseUrl: dialect === 'postgres' ? await createTestDatabase() : undefined, dataDir: dir });
+      await store.migrate();
+    });
+    after(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('put creates, put again replaces and keeps created_at, delete removes', async () => {
+      const first = await store.scripts.put('greet', { rules: [{ steps: [{ text: 'hi' }] }] }, 100);
+      assert.deepEqual(first, { name: 'greet', script: { rules: [{ steps: [{ text: 'hi' }] }] }, created_at: 100, updated_at: 100 });
+      const second = await store.scripts.put('greet', { rules: [{ steps: [{ text: 'hello' }] }] }, 200);
+      assert.deepEqual(second, { name: 'greet', script: { rules: [{ steps: [{ text: 'hello' }] }] }, created_at: 100, updated_at: 200 });
+      assert.deepEqual(await store.scripts.get('greet'), second);
+      assert.equal(await store.scripts.delete('greet'), true);
+      assert.equal(await store.scripts.delete('greet'), false);
+      assert.equal(await store.scripts.get('greet'), undefined);
+    });
+
+    test('list pages by name, both orders', async () => {
+      for (const name of ['c', 'a', 'B', 'b']) await store.scripts.put(name, { rules: [{ steps: [{ text: name }] }] }, 1);
+      const names = async (page: Parameters<Store['scripts']['list']>[0]) => {
+        const got = await store.scripts.list(page);
+        return [got.data.map((s) => s.name), got.has_more];
+      };
+      assert.deepEqual(await names({ limit: 2, order: 'asc' }), [['B', 'a'], true]);
+      assert.deepEqual(await names({ limit: 2, order: 'asc', after: 'a' }), [['b', 'c'], false]);
+      assert.deepEqual(await names({ limit: 3, order: 'desc', after: 'c' }), [['b', 'a', 'B'], false]);
+      assert.deepEqual(await createStoredScriptSource(store).list!(), ['B', 'a', 'b', 'c']);
+    });
+
+    test('the stored source validates what it reads', async () => {
+      const source = createStoredScriptSource(store);
+      assert.deepEqual(await source.get('a'), { rules: [{ steps: [{ text: 'a' }] }] });
+      assert.equal(await source.get('nope'), undefined);
+      await store.scripts.put('broken', { rules: [] }, 1);
+      await assert.rejects(source.get('broken'));
+    });
+  });
+}

@@ -1,0 +1,259 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+
+// One SQLite COMMIT costs far more than the statements of a small transaction: it appends every touched page to
+// the WAL. Under concurrent load each request committing alone spends most of its database time there.
+//
+// Group commit: writes of the same event-loop turn run inside one shared outer transaction, each in its own
+// savepoint (so one request's failure rolls back only its own work), and the outer transaction commits once the
+// turn ends. Nobody hears that their write succeeded before that COMMIT did, so durability is the same as one
+// COMMIT per write. Reads outside a transaction go to a second connection that sees only committed data, so no
+// request observes another request's writes before they are committed.
+
+/** Statements prepared once per SQL text; the set of texts is small and fixed by the code. */
+class Statements {
+  readonly #cache = new Map<string, BetterSqlite3.Statement>();
+  constructor(readonly database: BetterSqlite3.Database) {}
+
+  get(sql: string): BetterSqlite3.Statement {
+    let statement = this.#cache.get(sql);
+    if (!statement) {
+      statement = this.database.prepare(sql);
+      if (this.#cache.size > 1000) this.#cache.clear();
+      this.#cache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  run(statement: BetterSqlite3.Statement, parameters: readonly unknown[]): QueryResult<any> {
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes, lastInsertRowid } = statement.run(parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  }
+}
+
+/** A first-come, first-served lock: the writer connection is held by one transaction at a time. */
+class Mutex {
+  #held = false;
+  readonly #waiting: Array<() => void> = [];
+
+  async lock(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#held = false;
+  }
+}
+
+/** The outer transaction that the writes of one event-loop turn share; settles when its COMMIT does. */
+class Batch {
+  readonly committed: Promise<void>;
+  resolve!: () => void;
+  reject!: (err: unknown) => void;
+  constructor() {
+    this.committed = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // A batch whose members all rolled back has nobody waiting; its failure must not crash the process.
+    this.committed.catch(() => {});
+  }
+}
+
+const SAVEPOINT = 'assistd_write';
+
+class GroupCommitDriver implements Driver {
+  readonly #writer: Statements;
+  readonly #reader: Statements | undefined;
+  readonly #mutex = new Mutex();
+  #batch: Batch | undefined;
+  #flushScheduled = false;
+
+  constructor(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database | undefined) {
+    this.#writer = new Statements(writer);
+    this.#reader = reader ? new Statements(reader) : undefined;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new Lease(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    await lease.lock();
+    this.#write(() => this.#writer.database.exec(`savepoint ${SAVEPOINT}`), true);
+    lease.inTransaction = true;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    this.#write(() => this.#writer.database.exec(`release ${SAVEPOINT}`), false);
+    lease.inTransaction = false;
+    const batch = this.#batch!;
+    lease.unlock();
+    await batch.committed;
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const lease = connection as Lease;
+    lease.inTransaction = false;
+    try {
+      // An I/O or busy error can end the outer transaction by itself; then there is no savepoint left to undo.
+      if (this.#writer.database.inTransaction) this.#writer.database.exec(`rollback to ${SAVEPOINT}; release ${SAVEPOINT}`);
+    } finally {
+      lease.unlock();
+    }
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as Lease).unlock();
+  }
+
+  async destroy(): Promise<void> {
+    await this.#mutex.lock();
+    try {
+      this.#commit();
+    } finally {
+      this.#reader?.database.close();
+      this.#writer.database.close();
+      this.#mutex.unlock();
+    }
+  }
+
+  lock(): Promise<void> {
+    return this.#mutex.lock();
+  }
+
+  unlock(): void {
+    this.#mutex.unlock();
+  }
+
+  /** Runs a statement for a lease; a write outside a transaction joins the batch and waits for its commit. */
+  async execute(lease: Lease, query: CompiledQuery): Promise<QueryResult<any>> {
+    if (lease.inTransaction) return this.#write(() => this.#writer.run(this.#writer.get(query.sql), query.parameters), false);
+    const statement = this.#writer.get(query.sql);
+    const readOnly = statement.reader && statement.readonly;
+    if (readOnly && this.#reader) return this.#reader.run(this.#reader.get(query.sql), query.parameters);
+    let result: QueryResult<any>;
+    let batch: Batch | undefined;
+    await lease.lock();
+    try {
+      // Without a reader (an in-memory database, which has no durability to protect) reads share the writer.
+      if (readOnly) return this.#writer.run(statement, query.parameters);
+      result = this.#write(() => this.#writer.run(statement, query.parameters), true);
+      batch = this.#batch;
+    } finally {
+      lease.unlock();
+    }
+    await batch?.committed;
+    return result;
+  }
+
+  /**
+   * Runs a write inside the open batch (opening one when `open`); an error that ended the outer transaction
+   * (SQLite rolls back by itself on I/O, disk-full and busy errors) fails every write of the batch.
+   */
+  #write<T>(work: () => T, open: boolean): T {
+    if (!this.#batch) {
+      if (!open) throw new Error('The transaction was rolled back by an earlier error.');
+      this.#open();
+    }
+    try {
+      return work();
+    } catch (err) {
+      if (!this.#writer.database.inTransaction) this.#fail(err);
+      throw err;
+    }
+  }
+
+  #open(): void {
+    this.#writer.database.exec('begin immediate');
+    this.#batch = new Batch();
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => void this.#flush());
+    }
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    await this.#mutex.lock();
+    try {
+      this.#commit();
+    } finally {
+      this.#mutex.unlock();
+    }
+  }
+
+  #commit(): void {
+    const batch = this.#batch;
+    if (!batch) return;
+    this.#batch = undefined;
+    try {
+      this.#writer.database.exec('commit');
+      batch.resolve();
+    } catch (err) {
+      if (this.#writer.database.inTransaction) this.#writer.database.exec('rollback');
+      batch.reject(err);
+    }
+  }
+
+  #fail(err: unknown): void {
+    const batch = this.#batch;
+    this.#batch = undefined;
+    batch?.reject(err);
+  }
+}
+
+/** One acquisition of the driver: holds the writer lock only while it writes, never while it only reads. */
+class Lease implements DatabaseConnection {
+  locked = false;
+  inTransaction = false;
+  constructor(private readonly driver: GroupCommitDriver) {}
+
+  async lock(): Promise<void> {
+    if (this.locked) return;
+    await this.driver.lock();
+    this.locked = true;
+  }
+
+  unlock(): void {
+    if (!this.locked) return;
+    this.locked = false;
+    this.driver.unlock();
+  }
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.driver.execute(this, query);
+  }
+
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries are not supported on SQLite');
+  }
+}
+
+/**
+ * Kysely's SQLite dialect with group commit. `reader` is a second connection to the same file for reads outside
+ * transactions; without it (an in-memory database) reads share the writer.
+ */
+export class SqliteGroupCommitDialect extends SqliteDialect {
+  constructor(
+    private readonly writer: BetterSqlite3.Database,
+    private readonly reader?: BetterSqlite3.Database,
+  ) {
+    super({ database: writer });
+  }
+
+  override createDriver(): Driver {
+    return new GroupCommitDriver(this.writer, this.reader);
+  }
+}

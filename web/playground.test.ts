@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../test/support/server.js';
+import { CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
+import { ensureWebBuilt } from './test-support/build-web.js';
+
+// The playground in headless Chromium against a real server with the scripted model: only what a person does
+// (typing, clicking) and what they see.
+
+const skip = existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH} (npm run setup installs it)`;
+
+async function createAssistant(page: Page, name: string, setup?: (page: Page) => Promise<void>) {
+  await page.getByLabel('Assistant', { exact: true }).selectOption('');
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Instructions').fill('Be brief.');
+  await page.getByLabel('Model').fill('scripted');
+  await setup?.(page);
+  await page.getByRole('button', { name: 'Create assistant' }).click();
+  await page.getByText(/^Created asst_/).waitFor();
+}
+
+async function send(page: Page, text: string) {
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Add and run' }).click();
+}
+
+/** Waits for the latest run of the thread to show this status in the run panel. */
+async function runStatus(page: Page, status: string) {
+  await page.locator(`.run-panel [data-run-status="${status}"]`).waitFor({ timeout: 30_000 });
+}
+
+describe('playground in a browser', { skip }, () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    ensureWebBuilt();
+    server = await startTestServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('serves the page and its assets without a key, with content types and no traversal', async () => {
+    const page = await fetch(`${server.url}/`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+    const html = await page.text();
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'the page loads a script from assets/');
+    const asset = await fetch(`${server.url}/${script}`);
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get('content-type') ?? '', /^text\/javascript/);
+    assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    for (const path of ['/assets/..%2f..%2fpackage.json', '/assets/%2e%2e/index.html', '/assets/nope.js']) {
+      const res = await fetch(`${server.url}${path}`);
+      assert.equal(res.status, 404, path);
+      assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+    }
+  });
+
+  test('creates an assistant, sends a message and streams the reply', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    const streams: string[] = [];
+    page.on('response', (res) => {
+      if (res.request().method() === 'POST' && /\/runs$/.test(new URL(res.url()).pathname)) streams.push(res.headers()['content-type'] ?? '');
+    });
+    await createAssistant(page, 'Echo');
+    await send(page, 'hello there');
+    await page.locator('.message-assistant', { hasText: 'You said: hello there' }).waitFor();
+    await runStatus(page, 'completed');
+    assert.deepEqual(streams.map((t) => t.split(';')[0]), ['text/event-stream']);
+    await page.locator('.run-panel .step[data-step-type="message_creation"]').waitFor();
+    assert.match(await page.locator('.run-panel .facts').innerText(), /Tokens/);
+
+    // Markdown with a highlighted code block, and "add message without run".
+    await send(page, scripted('show code', [{ text: 'Here:\n\n```python\nprint("hi")\n```\n\n**done**' }]));
+    await page.locator('.message-assistant pre code .hljs-built_in, .message-assistant pre code .hljs-string').first().waitFor();
+    assert.equal(await page.locator('.message-assistant strong', { hasText: 'done' }).count(), 1);
+    await page.getByLabel('Message').fill('just a note');
+    await page.getByRole('button', { name: 'Add message' }).click();
+    await page.locator('.message-user', { hasText: 'just a note' }).waitFor();
+    assert.equal(await page.locator('.message-assistant').count(), 2);
+    await screenshot(page, 'chat-1280x800');
+
+    // The thread is remembered: a reload finds it in the recent list.
+    await page.reload();
+    const threadOption = page.locator('#thread-select option').nth(1);
+    const threadId = await threadOption.getAttribute('value');
+    await page.locator('#thread-select').selectOption(threadId!);
+    await page.locator('.message-user', { hasText: 'just a note' }).waitFor();
+
+    // View code reproduces the assistant and thread.
+    await page.getByRole('button', { name: 'View code' }).click();
+    const snippet = page.locator('.code-dialog .snippet');
+    assert.match(await snippet.innerText(), /client\.beta\.assistants\.create\(\s*model="scripted",\s*name="Echo"/);
+    await page.getByRole('tab', { name: 'TypeScript' }).click();
+    assert.match(await snippet.innerText(), /baseURL: "http:\/\/127\.0\.0\.1:\d+\/v1"/);
+    await screenshot(page, 'view-code');
+    await page.keyboard.press('Escape');
+    await page.locator('.code-dialog').waitFor({ state: 'detached' });
+
+    // Clear chat deletes the thread's messages.
+    await page.getByRole('button', { name: 'Clear chat' }).click();
+    await page.locator('.messages .empty').waitFor();
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('answers a function call through the form and streams the rest of the run', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await createAssistant(page, 'Weather', async (p) => {
+      await p.getByRole('button', { name: '+ Add function' }).click();
+      const editor = p.locator('.function-editor textarea');
+      await editor.fill('{"name": "get_weather", "parameters": {"type": "object", "required": ["city"]}}');
+      await p.getByText("parameters.required names 'city', which is not in properties.").waitFor();
+      assert.equal(await p.getByRole('button', { name: 'Create assistant' }).isDisabled(), true);
+      await editor.fill(JSON.stringify({ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }));
+      await p.getByText('Valid function definition.').waitFor();
+    });
+    await send(page, scripted('weather?', [{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] }, { text: 'It is {{tool_output.0}} in Paris.' }]));
+    const form = page.getByRole('form', { name: 'Function calls' });
+    await form.waitFor();
+    assert.match(await form.locator('.arguments').innerText(), /"city": "Paris"/);
+    await runStatus(page, 'requires_action');
+    await form.getByLabel('Output').fill('22°C and sunny');
+    await screenshot(page, 'function-call-form');
+    const submitted = page.waitForResponse((res) => res.url().endsWith('/submit_tool_outputs'));
+    await form.getByRole('button', { name: 'Submit output' }).click();
+    assert.match((await submitted).headers()['content-type'] ?? '', /^text\/event-stream/);
+    await page.locator('.message-assistant', { hasText: 'It is 22°C and sunny in Paris.' }).waitFor();
+    await runStatus(page, 'completed');
+    assert.equal(await form.count(), 0);
+    assert.match(await page.locator('.run-panel').innerText(), /get_weather[\s\S]*22°C and sunny/);
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('shows a code interpreter chart inline and its input and image in the run details', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await createAssistant(page, 'Charts', (p) => p.getByLabel('Code interpreter').check());
+    const code = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.title('Squares')\nplt.show()";
+    await send(page, scripted('draw squares', [{ tool_calls: [{ name: 'code_interpreter', arguments: { code } }] }, { text: 'Here is the chart.' }]));
+    await runStatus(page, 'completed');
+    const image = page.locator('.message-assistant img.file-image');
+    await image.waitFor({ timeout: 30_000 });
+    const size = await image.evaluate((img: HTMLImageElement) => img.decode().then(() => ({ w: img.naturalWidth, h: img.naturalHeight, src: img.src })));
+    assert.ok(size.w > 100 && size.h > 100, `a real chart, got ${size.w}x${size.h}`);
+    assert.match(size.src, /^blob:/);
+    await page.locator('.run-panel .step[data-step-type="tool_calls"] img.file-image').waitFor();
+    assert.match(await page.locator('.run-panel .step[data-step-type="tool_calls"]').innerText(), /plt\.title\('Squares'\)/);
+    await screenshot(page, 'code-interpreter-chart');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('works at phone width with the panels as tabs', async () => {
+    const { page, problems, close } = await openPage(browser, server.url, { width: 390, height: 844 });
+    await page.getByRole('tab', { name: 'Assistant' }).click();
+    await createAssistant(page, 'Phone');
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    await send(page, 'hi from a phone');
+    await page.locator('.message-assistant', { hasText: 'You said: hi from a phone' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scroll (overflow ${overflow}px)`);
+    await screenshot(page, 'phone-chat');
+    await page.getByRole('tab', { name: 'Run' }).click();
+    await runStatus(page, 'completed');
+    await screenshot(page, 'phone-run');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+});
+
+describe('playground with an API key', { skip }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  before(async () => {
+    ensureWebBuilt();
+    server = await startTestServer({ ASSISTD_API_KEY: 'sk-playground-test' });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('asks for the key once, rejects a wrong one and keeps the right one', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await page.getByLabel('API key').fill('wrong');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('The server rejected that key').waitFor();
+    await page.getByLabel('API key').fill('sk-playground-test');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Create assistant' }).waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Create assistant' }).waitFor();
+    assert.equal(await page.getByLabel('API key').count(), 0);
+    // The only errors are the browser's notes on the probes that were answered 401, as they should be.
+    assert.deepEqual(problems.filter((p) => !/status of 401/.test(p)), []);
+    assert.ok(problems.length >= 1);
+    await close();
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * What this server offers, read from its public `/openapi.json` rather than by probing endpoints: a probe that
+ * 404s shows up as an error in the browser console.
+ */
+export interface Capabilities {
+  models: boolean;
+  vectorStores: boolean;
+}
+
+export async function loadCapabilities(): Promise<Capabilities> {
+  const response = await fetch(new URL('openapi.json', new URL('./', location.href)));
+  if (!response.ok) return { models: false, vectorStores: false };
+  const doc = (await response.json()) as { paths?: Record<string, Record<string, unknown>> };
+  const paths = doc.paths ?? {};
+  return { models: Boolean(paths['/v1/models']?.get), vectorStores: Boolean(paths['/v1/vector_stores']?.post) };
+}

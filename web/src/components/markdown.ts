@@ -1,0 +1,127 @@
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import python from 'highlight.js/lib/languages/python';
+import sql from 'highlight.js/lib/languages/sql';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
+import { Marked, type Tokens } from 'marked';
+import type { Annotation } from '../../../src/domain/types';
+
+for (const [name, language] of Object.entries({ bash, javascript, json, python, sql, typescript, xml, yaml })) hljs.registerLanguage(name, language);
+hljs.registerAliases(['sh', 'shell'], { languageName: 'bash' });
+hljs.registerAliases(['js'], { languageName: 'javascript' });
+hljs.registerAliases(['ts'], { languageName: 'typescript' });
+hljs.registerAliases(['py'], { languageName: 'python' });
+hljs.registerAliases(['html'], { languageName: 'xml' });
+
+// Markers put in place of annotation text before parsing; private-use characters never occur in model output
+// that matters, and Markdown leaves them alone.
+const CITE_OPEN = '\uE000';
+const CITE_CLOSE = '\uE001';
+const FILE_SCHEME = 'assistd-file:';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Links the model writes may only go to the web or to mail; anything else (javascript:, data:) is shown as text. */
+function safeHref(href: string): boolean {
+  return /^(https?:|mailto:|#)/i.test(href);
+}
+
+/** Syntax-highlighted HTML of code in a known language; escaped plain text otherwise. */
+export function highlight(code: string, lang: string | undefined): string {
+  const language = lang && hljs.getLanguage(lang) ? lang : undefined;
+  if (!language) return escapeHtml(code);
+  return hljs.highlight(code, { language, ignoreIllegals: true }).value;
+}
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    // Raw HTML in a reply is shown, never run.
+    html({ text }) {
+      return escapeHtml(text);
+    },
+    code({ text, lang }: Tokens.Code) {
+      const language = (lang ?? '').trim().split(/\s+/)[0]?.toLowerCase();
+      const label = language ? `<span class="code-lang">${escapeHtml(language)}</span>` : '';
+      return `<pre class="code-block">${label}<code class="hljs">${highlight(text, language)}</code></pre>`;
+    },
+    link({ href, title, tokens }: Tokens.Link) {
+      const text = this.parser.parseInline(tokens);
+      if (href.startsWith(FILE_SCHEME)) {
+        const id = escapeHtml(href.slice(FILE_SCHEME.length));
+        return `<a href="#" class="file-link" data-file-id="${id}" title="Download">${text}</a>`;
+      }
+      if (href.startsWith('sandbox:')) return `<span class="file-pending" title="${escapeHtml(href)}">${text}</span>`;
+      if (!safeHref(href)) return text;
+      const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
+      return `<a href="${escapeHtml(href)}"${titleAttr} target="_blank" rel="noopener noreferrer">${text}</a>`;
+    },
+    image({ href, text }: Tokens.Image) {
+      if (!/^https?:/i.test(href)) return escapeHtml(text);
+      return `<img src="${escapeHtml(href)}" alt="${escapeHtml(text)}" loading="lazy">`;
+    },
+  },
+});
+
+/** One numbered footnote: the cited file and, when the server gave one, the quoted passage. */
+export interface Citation {
+  n: number;
+  fileId: string;
+  quote?: string;
+}
+
+export interface RenderedText {
+  html: string;
+  citations: Citation[];
+}
+
+/** Where an annotation's text is: at its indices when they match, else its first occurrence from `from`. */
+function locate(value: string, annotation: Annotation, from: number): number {
+  if (value.slice(annotation.start_index, annotation.end_index) === annotation.text && annotation.start_index >= from) return annotation.start_index;
+  return annotation.text ? value.indexOf(annotation.text, from) : -1;
+}
+
+/** Replaces annotation text with markers: citations become footnote numbers, `sandbox:` paths become file ids. */
+function substituteAnnotations(value: string, annotations: Annotation[]): { text: string; citations: Citation[] } {
+  const citations: Citation[] = [];
+  const numbers = new Map<string, number>();
+  let out = '';
+  let cursor = 0;
+  for (const annotation of [...annotations].sort((a, b) => a.start_index - b.start_index)) {
+    const at = locate(value, annotation, cursor);
+    if (at === -1) continue;
+    out += value.slice(cursor, at);
+    if (annotation.type === 'file_citation') {
+      const key = `${annotation.file_citation.file_id}\n${annotation.file_citation.quote ?? ''}`;
+      let n = numbers.get(key);
+      if (n === undefined) {
+        n = citations.length + 1;
+        numbers.set(key, n);
+        citations.push({ n, fileId: annotation.file_citation.file_id, ...(annotation.file_citation.quote ? { quote: annotation.file_citation.quote } : {}) });
+      }
+      out += `${CITE_OPEN}${n}${CITE_CLOSE}`;
+    } else {
+      out += `${FILE_SCHEME}${annotation.file_path.file_id}`;
+    }
+    cursor = at + annotation.text.length;
+  }
+  return { text: out + value.slice(cursor), citations };
+}
+
+/** Renders a message's text as Markdown, with citations as footnote references and file paths as download links. */
+export function renderMessageText(value: string, annotations: Annotation[], idPrefix: string): RenderedText {
+  const { text, citations } = substituteAnnotations(value, annotations);
+  let html = marked.parse(text, { async: false }) as string;
+  html = html.replace(new RegExp(`${CITE_OPEN}(\\d+)${CITE_CLOSE}`, 'g'), (_m, n: string) =>
+    `<sup class="cite"><a href="#${idPrefix}-fn-${n}" id="${idPrefix}-ref-${n}" aria-label="citation ${n}">[${n}]</a></sup>`);
+  html = html.replace(new RegExp(`${FILE_SCHEME}(file-[\\w-]+)`, 'g'), (_m, id: string) =>
+    `<a href="#" class="file-link" data-file-id="${id}" title="Download">download</a>`);
+  return { html, citations };
+}

@@ -1,0 +1,97 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ApiClient } from '../api/client';
+import { FileName } from './file-bits';
+import { UploadControl, useUploads } from './file-uploads';
+
+/** Files the code interpreter gets in /mnt/data for every thread of this assistant. */
+export function CodeFiles({ client, fileIds, onAdd, onRemove }: { client: ApiClient; fileIds: string[]; onAdd(id: string): void; onRemove(id: string): void }) {
+  const { uploads, start } = useUploads(client, async (file) => onAdd(file.id));
+  return (
+    <div class="tool-files">
+      <ul class="file-list">
+        {fileIds.map((id) => (
+          <li key={id}>
+            <FileName client={client} fileId={id} />
+            <button type="button" class="ghost small" onClick={() => onRemove(id)} aria-label={`Remove ${id}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <UploadControl label="Upload files" uploads={uploads} onFiles={(files) => void start(files)} />
+    </div>
+  );
+}
+
+interface VectorStoreFile {
+  id: string;
+  status: 'in_progress' | 'completed' | 'cancelled' | 'failed';
+  last_error: { message: string } | null;
+}
+
+const POLL_MS = 1000;
+
+interface VectorStoreProps {
+  client: ApiClient;
+  vectorStoreId: string | null;
+  storeName: string;
+  onVectorStore(id: string): void;
+}
+
+/** The assistant's vector store: its files and their indexing status; the store is made on the first upload. */
+export function VectorStoreFiles({ client, vectorStoreId, storeName, onVectorStore }: VectorStoreProps) {
+  const [files, setFiles] = useState<VectorStoreFile[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const pending = files.some((f) => f.status === 'in_progress');
+  // Several files may be chosen at once: the store made for the first must receive the others too.
+  const storeRef = useRef(vectorStoreId);
+
+  const refresh = (id: string) => client.listAll<VectorStoreFile>(`/vector_stores/${id}/files`).then(setFiles, (err: Error) => setError(err.message));
+
+  useEffect(() => {
+    storeRef.current = vectorStoreId;
+    setFiles([]);
+    if (vectorStoreId) void refresh(vectorStoreId);
+  }, [vectorStoreId]);
+
+  useEffect(() => {
+    if (!vectorStoreId || !pending) return;
+    const timer = setTimeout(() => void refresh(vectorStoreId), POLL_MS);
+    return () => clearTimeout(timer);
+  }, [vectorStoreId, files]);
+
+  const { uploads, start } = useUploads(client, async (file) => {
+    let storeId = storeRef.current;
+    if (!storeId) {
+      storeId = (await client.post<{ id: string }>('/vector_stores', { name: storeName })).id;
+      storeRef.current = storeId;
+      onVectorStore(storeId);
+    }
+    const added = await client.post<VectorStoreFile>(`/vector_stores/${storeId}/files`, { file_id: file.id });
+    setFiles((list) => [...list.filter((f) => f.id !== added.id), added]);
+  });
+
+  async function remove(id: string) {
+    await client.delete(`/vector_stores/${vectorStoreId}/files/${id}`);
+    setFiles((list) => list.filter((f) => f.id !== id));
+  }
+
+  return (
+    <div class="tool-files">
+      {vectorStoreId && <p class="muted">Vector store <code>{vectorStoreId}</code></p>}
+      <ul class="file-list">
+        {files.map((f) => (
+          <li key={f.id}>
+            <FileName client={client} fileId={f.id} />
+            <span class={`badge status-${f.status}`} title={f.last_error?.message}>{f.status.replace('_', ' ')}</span>
+            <button type="button" class="ghost small" onClick={() => void remove(f.id).catch((err: Error) => setError(err.message))} aria-label={`Remove ${f.id}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      {error && <p class="error">{error}</p>}
+      <UploadControl label="Upload files" uploads={uploads} onFiles={(list) => void start(list)} />
+    </div>
+  );
+}

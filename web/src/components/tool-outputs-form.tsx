@@ -1,0 +1,56 @@
+import { useState } from 'preact/hooks';
+import type { Run } from '../../../src/domain/types';
+
+interface Props {
+  run: Run;
+  busy: boolean;
+  onSubmit(outputs: Array<{ tool_call_id: string; output: string }>): void;
+}
+
+function prettyArguments(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** The run stopped for function calls: one output field per call, submitted together (the run then streams on). */
+export function ToolOutputsForm({ run, busy, onSubmit }: Props) {
+  const calls = run.required_action?.submit_tool_outputs.tool_calls ?? [];
+  const [outputs, setOutputs] = useState<Record<string, string>>({});
+  return (
+    <form
+      class="tool-outputs card"
+      aria-label="Function calls"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit(calls.map((c) => ({ tool_call_id: c.id, output: outputs[c.id] ?? '' })));
+      }}
+    >
+      <h2>The assistant called {calls.length === 1 ? 'a function' : `${calls.length} functions`}</h2>
+      {calls.map((call, i) => (
+        <fieldset key={call.id} class="tool-call">
+          <legend>
+            <code>{call.function.name}</code> <span class="muted">{call.id}</span>
+          </legend>
+          <pre class="arguments">{prettyArguments(call.function.arguments)}</pre>
+          <label>
+            Output
+            <textarea
+              rows={2}
+              name={`output-${call.id}`}
+              value={outputs[call.id] ?? ''}
+              autoFocus={i === 0}
+              onInput={(e) => setOutputs({ ...outputs, [call.id]: e.currentTarget.value })}
+              placeholder='e.g. {"temperature": 22}'
+            />
+          </label>
+        </fieldset>
+      ))}
+      <button type="submit" class="primary" disabled={busy}>
+        Submit {calls.length === 1 ? 'output' : 'outputs'}
+      </button>
+    </form>
+  );
+}
