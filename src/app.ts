@@ -18,12 +18,13 @@ import { v1FileRoutes } from './http/v1-files.js';
 import { vectorStoreFileBatchRoutes } from './http/vector-store-file-batches.js';
 import { vectorStoreFileRoutes } from './http/vector-store-files.js';
 import { vectorStoreRoutes } from './http/vector-stores.js';
+import { vectorStoreSearchRoutes } from './http/vector-store-search.js';
 import { installWebAssets } from './http/web-assets.js';
 
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;

@@ -49,7 +49,7 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const events = new RunEventLog(store);
-  const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
+  const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
   await runs.start();
   const readinessChecks = [sandboxReadiness(sandbox)];
   const app = await buildApp({ config, store, blobs, models, runs, tools, events, searchIndex, ingestion }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }), readinessChecks });

@@ -73,6 +73,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   }
 
   function claim(project: string, runId: string): void {
+    if (flights.size >= capacity) return;
     store.runQueue
       .claim(owner, clock(), leaseMs, { runId })
       .then((claimed) => claimed.forEach((c) => execute(c.project, c.id, c.resumed)))
@@ -116,7 +117,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
       void poll();
     },
     kick(project, runId) {
-      if (closed) return;
+      if (closed || capacity === 0) return;
       const flight = flights.get(runId);
       if (flight) flight.again = true;
       else claim(project, runId);

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps.js';
-import { notFound } from '../domain/errors.js';
+import { BadRequestError, notFound } from '../domain/errors.js';
 import type { VectorStoreFile } from '../domain/types.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
-import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
 import { attributesSchema, parseChunking } from './vector-store-inputs.js';
 import { assertNotExpired, getVectorStore } from './vector-stores.js';
@@ -29,7 +28,7 @@ export const vectorStoreFileRoutes = [
       const vs = await getVectorStore(deps, project, params.vector_store_id!);
       assertNotExpired(deps, vs);
       const chunking = parseChunking(body.chunking_strategy);
-      await ensureFilesExist(deps.store, project, [body.file_id], 'file_id');
+      if (!(await deps.store.files.get(project, body.file_id))) throw new BadRequestError(`Invalid 'file_id': no file with id '${body.file_id}'.`, 'file_id');
       const [file] = await deps.ingestion.addFiles(project, vs.id, [{ fileId: body.file_id, chunking, attributes: body.attributes ?? {} }]);
       return file;
     },

@@ -165,7 +165,8 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
       return existed;
     },
     async cancelBatch(project, batchId) {
-      await store.vectorStoreFiles.cancelBatch(project, batchId);
+      // A re-added file may still have chunks from before; a job mid-write drops its own when it finds it cancelled.
+      for (const f of await store.vectorStoreFiles.cancelBatch(project, batchId)) await index.removeFile(project, f.vectorStoreId, f.fileId);
       waiters.signal();
     },
     async waitForVectorStores(project, vectorStoreIds, timeoutMs) {

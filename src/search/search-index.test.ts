@@ -73,15 +73,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     test('score_threshold drops weak passages; ranker none keeps fused order with 0..1 scores', async () => {
-      const all = await search({ queries: ['north gate access code'] });
+      const all = await search({ queries: ['north gate access code at noon'] });
       assert.ok(all.length >= 2);
-      const strong = await search({ queries: ['north gate access code'], scoreThreshold: 0.6 });
+      const strong = await search({ queries: ['north gate access code at noon'], scoreThreshold: 0.6 });
       assert.deepEqual(strong.map((h) => h.fileId), ['file-gate']);
-      assert.deepEqual(await search({ queries: ['north gate access code'], scoreThreshold: 1.01 }), []);
-      const plain = await search({ queries: ['north gate access code'], ranker: 'none' });
+      assert.deepEqual(await search({ queries: ['north gate access code at noon'], scoreThreshold: 1.01 }), []);
+      const plain = await search({ queries: ['north gate access code at noon'], ranker: 'none' });
       assert.equal(plain[0]!.fileId, 'file-gate');
       assert.ok(plain.every((h, i) => h.score <= 1 && h.score > 0 && (i === 0 || h.score <= plain[i - 1]!.score)));
-      assert.equal((await search({ queries: ['north gate access code'], maxResults: 1 })).length, 1);
+      assert.equal((await search({ queries: ['north gate access code at noon'], maxResults: 1 })).length, 1);
     });
 
     test('several queries are fused; a file in two stores is returned once', async () => {

@@ -95,7 +95,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const usage = (await store.vectorStoreFiles.usage('p1', ['vs_count', 'vs_none'])).get('vs_count')!;
       assert.deepEqual(usage, { in_progress: 10, completed: 20, failed: 10, cancelled: 0, total: 40, usage_bytes: 2000 });
       assert.deepEqual((await store.vectorStoreFiles.usage('p1', ['vs_none'])).get('vs_none'), { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0, usage_bytes: 0 });
-      assert.equal(await store.vectorStoreFiles.cancelBatch('p1', 'vsfb_count'), 10);
+      assert.equal((await store.vectorStoreFiles.cancelBatch('p1', 'vsfb_count')).length, 10);
       assert.deepEqual(await store.vectorStoreFiles.batchUsage('p1', 'vsfb_count'), { in_progress: 0, completed: 20, failed: 10, cancelled: 10, total: 40, usage_bytes: 2000 });
       assert.equal(await store.vectorStoreFiles.finish(claims[35]!, { status: 'completed', usageBytes: 1 }), false, 'a cancelled file stays cancelled');
       assert.deepEqual((await store.vectorStoreFiles.batchUsage('p2', 'vsfb_count')).total, 0);

@@ -46,8 +46,8 @@ export interface VectorStoreFilesRepo {
   deleteStore(project: string, vectorStoreId: string): Promise<number>;
   usage(project: string, vectorStoreIds: string[]): Promise<Map<string, VectorStoreUsage>>;
   batchUsage(project: string, batchId: string): Promise<VectorStoreUsage>;
-  /** Stops the batch's files that are still in progress; returns how many. */
-  cancelBatch(project: string, batchId: string): Promise<number>;
+  /** Stops the batch's files that are still in progress; returns their ids. */
+  cancelBatch(project: string, batchId: string): Promise<Array<{ vectorStoreId: string; fileId: string }>>;
   /** Claims up to `limit` in-progress files whose lease is free or lapsed, oldest first, until `leaseUntil` (ms). */
   claim(now: number, leaseUntil: number, limit: number): Promise<ClaimedVectorStoreFile[]>;
   renew(claims: ClaimedVectorStoreFile[], leaseUntil: number): Promise<void>;
@@ -203,14 +203,15 @@ export function createVectorStoreFilesRepo(db: Kysely<any>, capabilities: StoreC
     },
 
     async cancelBatch(project, batchId) {
-      const result = await db
+      const rows = await db
         .updateTable(table)
         .set({ status: 'cancelled', lease_until: null })
         .where('batch_id', '=', batchId)
         .where('status', '=', 'in_progress')
         .where('project', '=', project)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .returning(['vector_store_id', 'file_id'])
+        .execute();
+      return rows.map((r: any) => ({ vectorStoreId: r.vector_store_id as string, fileId: r.file_id as string }));
     },
 
     async claim(now, leaseUntil, limit) {

@@ -19,7 +19,8 @@ export interface TestServer extends RunningServer {
 /** Starts a real server on an ephemeral port with a temp data dir; `env` is the environment it sees. */
 export async function startTestServer(env: Record<string, string> = {}, dataDir?: string, options: ServerOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-test-'));
-  const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ...env, ASSISTD_CONFIG: undefined });
+  // No warm sandbox workers unless a test asks: every test server would otherwise start two Python processes.
+  const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ASSISTD_CODE_POOL_SIZE: '0', ...env, ASSISTD_CONFIG: undefined });
   const server = await startServer(config, undefined, options);
   return {
     ...server,

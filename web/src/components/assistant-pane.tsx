@@ -20,7 +20,6 @@ export function AssistantPane({ client, capabilities, assistants }: Props) {
 
   useEffect(() => {
     setDraft(selected ? draftFromAssistant(selected) : newDraft());
-    setNotice(null);
   }, [selected?.id]);
 
   const update: DraftUpdate = (change) => setDraft((d) => ({ ...d, ...change(d) }));
@@ -63,7 +62,11 @@ export function AssistantPane({ client, capabilities, assistants }: Props) {
         <label class="visually-hidden" for="assistant-select">
           Assistant
         </label>
-        <select id="assistant-select" value={selected?.id ?? ''} onChange={(e) => assistants.select(e.currentTarget.value || null)}>
+        <select id="assistant-select" value={selected?.id ?? ''} onChange={(e) => {
+            setNotice(null);
+            assistants.select(e.currentTarget.value || null);
+          }}
+        >
           <option value="">+ New assistant</option>
           {assistants.assistants.map((a) => (
             <option value={a.id} key={a.id}>

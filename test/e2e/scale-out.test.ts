@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { createTestDatabase } from '../support/postgres.js';
+
+// `assistd serve` processes on one Postgres database share the run work: a run created on an API-only replica is
+// executed by another and streams across; when the executing one is killed mid-run, a third fails it within
+// the lease and frees the thread.
+
+const LEASE_SECONDS = 2;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+interface Replica {
+  child: ChildProcess;
+  client: OpenAI;
+  dir: string;
+}
+
+async function startReplica(databaseUrl: string, env: Record<string, string> = {}): Promise<Replica> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'assistd-replica-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, dir, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 }) };
+}
+
+function script(steps: unknown[]): string {
+  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
+}
+
+describe('replicas on one Postgres', () => {
+  let url: string;
+  let api: Replica;
+  let worker: Replica;
+  let spare: Replica | undefined;
+  before(async () => {
+    url = await createTestDatabase();
+    worker = await startReplica(url);
+    api = await startReplica(url, { ASSISTD_RUN_CAPACITY: '0' });
+  });
+  after(() => {
+    for (const r of [api, worker, spare]) {
+      r?.child.kill('SIGKILL');
+      if (r) rmSync(r.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a run created and streamed on an API-only replica is executed by another', async () => {
+    const assistant = await api.client.beta.assistants.create({ model: 'scripted' });
+    const thread = await api.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ chunks: ['one ', 'two ', 'three'] }]) }] });
+    let text = '';
+    const stream = api.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id }).on('textDelta', (d) => (text += d.value ?? ''));
+    const run = await stream.finalRun();
+    assert.equal(run.status, 'completed');
+    assert.equal(text, 'one two three');
+    const polled = await worker.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+    assert.equal(polled.status, 'completed');
+  });
+
+  test('killing the replica executing a run: another fails it with server_error within the lease, and the thread is free', async () => {
+    const assistant = await api.client.beta.assistants.create({ model: 'scripted' });
+    const thread = await api.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ text: 'never finished', delay_ms: 60_000 }]) }] });
+    const stream = api.client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+    let runId = '';
+    for await (const event of stream) {
+      if (event.event === 'thread.run.in_progress') {
+        runId = event.data.id;
+        break;
+      }
+    }
+    stream.abort();
+    spare = await startReplica(url);
+    worker.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    let run = await api.client.beta.threads.runs.retrieve(runId, { thread_id: thread.id });
+    while (run.status === 'in_progress' && Date.now() - killedAt < 60_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      run = await api.client.beta.threads.runs.retrieve(runId, { thread_id: thread.id });
+    }
+    assert.equal(run.status, 'failed');
+    assert.equal(run.last_error?.code, 'server_error');
+    assert.ok(Date.now() - killedAt < LEASE_SECONDS * 1000 + 5000, `took ${Date.now() - killedAt} ms`);
+    const next = await api.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: 'again' }] }, { pollIntervalMs: 50 });
+    assert.equal(next.status, 'completed');
+  });
+});
