@@ -9,13 +9,19 @@ import { join } from 'node:path';
 
 export interface BenchServer {
   url: string;
+  pid: number;
   dataDir: string;
   stop(): Promise<void>;
 }
 
+/** Extra node flags for the server process, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+function serverNodeArgs(): string[] {
+  return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 export async function spawnServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'assistd-bench-'));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+  const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -30,6 +36,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ben
   });
   return {
     url,
+    pid: child.pid!,
     dataDir,
     stop: () =>
       new Promise((resolve) => {

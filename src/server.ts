@@ -16,6 +16,7 @@ import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 import type { BuiltinTools } from './tools/builtin-tool.js';
 import { createCodeInterpreterTool } from './tools/code-interpreter.js';
+import { createFileSearchTool } from './tools/file-search.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -47,6 +48,12 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
     embeddings: models.embeddingModel(),
     logger: logger?.child({ room: 'ingest' }),
     ...(options.clock ? { clock: options.clock } : {}),
+  });
+  tools.file_search = createFileSearchTool({
+    index: searchIndex,
+    embeddings: () => models.embeddingModel(),
+    waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
+    touch: (project, ids) => ingestion.touch(project, ids),
   });
   const events = new RunEventLog(store);
   const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../test/support/server.js';
@@ -10,6 +11,18 @@ import { ensureWebBuilt } from './test-support/build-web.js';
 // (typing, clicking) and what they see.
 
 const skip = existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH} (npm run setup installs it)`;
+
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(base), { path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 async function createAssistant(page: Page, name: string, setup?: (page: Page) => Promise<void>) {
   await page.getByLabel('Assistant', { exact: true }).selectOption('');
@@ -24,6 +37,17 @@ async function createAssistant(page: Page, name: string, setup?: (page: Page) =>
 async function send(page: Page, text: string) {
   await page.getByLabel('Message').fill(text);
   await page.getByRole('button', { name: 'Add and run' }).click();
+}
+
+/** Notes in the page whether a progress bar ever appeared (uploads of a local server finish in a blink). */
+async function watchProgressBars(page: Page) {
+  await page.evaluate(() => {
+    const flag = window as unknown as { sawProgress: boolean };
+    flag.sawProgress = false;
+    new MutationObserver(() => {
+      if (document.querySelector('.upload progress')) flag.sawProgress = true;
+    }).observe(document.body, { childList: true, subtree: true });
+  });
 }
 
 /** Waits for the latest run of the thread to show this status in the run panel. */
@@ -57,10 +81,11 @@ describe('playground in a browser', { skip }, () => {
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type') ?? '', /^text\/javascript/);
     assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
-    for (const path of ['/assets/..%2f..%2fpackage.json', '/assets/%2e%2e/index.html', '/assets/nope.js']) {
-      const res = await fetch(`${server.url}${path}`);
+    // fetch() would resolve the dot segments itself, so these go out as written.
+    for (const path of ['/assets/..%2f..%2fpackage.json', '/assets/%2e%2e/index.html', '/assets/../../package.json', '/assets/nope.js']) {
+      const res = await rawGet(server.url, path);
       assert.equal(res.status, 404, path);
-      assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'invalid_request_error');
+      assert.equal((JSON.parse(res.body) as { error: { type: string } }).error.type, 'invalid_request_error');
     }
   });
 
@@ -79,7 +104,8 @@ describe('playground in a browser', { skip }, () => {
     assert.match(await page.locator('.run-panel .facts').innerText(), /Tokens/);
 
     // Markdown with a highlighted code block, and "add message without run".
-    await send(page, scripted('show code', [{ text: 'Here:\n\n```python\nprint("hi")\n```\n\n**done**' }]));
+    // (~~~ fences: a ``` inside the script block would end it.)
+    await send(page, scripted('show code', [{ text: 'Here:\n\n~~~python\nprint("hi")\n~~~\n\n**done**' }]));
     await page.locator('.message-assistant pre code .hljs-built_in, .message-assistant pre code .hljs-string').first().waitFor();
     assert.equal(await page.locator('.message-assistant strong', { hasText: 'done' }).count(), 1);
     await page.getByLabel('Message').fill('just a note');
@@ -118,10 +144,10 @@ describe('playground in a browser', { skip }, () => {
       await p.getByRole('button', { name: '+ Add function' }).click();
       const editor = p.locator('.function-editor textarea');
       await editor.fill('{"name": "get_weather", "parameters": {"type": "object", "required": ["city"]}}');
-      await p.getByText("parameters.required names 'city', which is not in properties.").waitFor();
+      await p.locator('#function-0-check', { hasText: "parameters.required names 'city', which is not in properties." }).waitFor();
       assert.equal(await p.getByRole('button', { name: 'Create assistant' }).isDisabled(), true);
       await editor.fill(JSON.stringify({ name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }));
-      await p.getByText('Valid function definition.').waitFor();
+      await p.locator('#function-0-check', { hasText: 'Valid function definition.' }).waitFor();
     });
     await send(page, scripted('weather?', [{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] }, { text: 'It is {{tool_output.0}} in Paris.' }]));
     const form = page.getByRole('form', { name: 'Function calls' });
@@ -141,20 +167,70 @@ describe('playground in a browser', { skip }, () => {
     await close();
   });
 
-  test('shows a code interpreter chart inline and its input and image in the run details', async () => {
+  test('shows a code interpreter chart inline, offers its files as downloads and details the step', async () => {
     const { page, problems, close } = await openPage(browser, server.url);
-    await createAssistant(page, 'Charts', (p) => p.getByLabel('Code interpreter').check());
-    const code = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.title('Squares')\nplt.show()";
-    await send(page, scripted('draw squares', [{ tool_calls: [{ name: 'code_interpreter', arguments: { code } }] }, { text: 'Here is the chart.' }]));
+    await createAssistant(page, 'Charts', async (p) => {
+      await p.getByLabel('Code interpreter').check();
+      await watchProgressBars(p);
+      await p.getByLabel('Code interpreter files').setInputFiles({ name: 'numbers.csv', mimeType: 'text/csv', buffer: Buffer.from('n\n1\n2\n3\n'.repeat(200_000)) });
+      await p.locator('.tool-files .file-name', { hasText: 'numbers.csv' }).waitFor();
+      assert.equal(await p.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress), true, 'an upload progress bar was shown');
+    });
+    const assistantId = (await page.locator('.assistant-id').innerText()).trim();
+    const saved = await server.openai().beta.assistants.retrieve(assistantId);
+    assert.equal(saved.tool_resources?.code_interpreter?.file_ids?.length, 1);
+
+    const code = [
+      'import matplotlib.pyplot as plt',
+      "open('/mnt/data/squares.csv', 'w').write('n,sq\\n1,1\\n2,4\\n3,9\\n')",
+      'plt.plot([1, 2, 3], [1, 4, 9])',
+      "plt.title('Squares')",
+      'plt.show()',
+    ].join('\n');
+    await send(page, scripted('draw squares', [
+      { tool_calls: [{ name: 'code_interpreter', arguments: { code } }] },
+      { text: 'Here is the chart and [the data](sandbox:/mnt/data/squares.csv).' },
+    ]));
     await runStatus(page, 'completed');
     const image = page.locator('.message-assistant img.file-image');
     await image.waitFor({ timeout: 30_000 });
     const size = await image.evaluate((img: HTMLImageElement) => img.decode().then(() => ({ w: img.naturalWidth, h: img.naturalHeight, src: img.src })));
     assert.ok(size.w > 100 && size.h > 100, `a real chart, got ${size.w}x${size.h}`);
     assert.match(size.src, /^blob:/);
-    await page.locator('.run-panel .step[data-step-type="tool_calls"] img.file-image').waitFor();
-    assert.match(await page.locator('.run-panel .step[data-step-type="tool_calls"]').innerText(), /plt\.title\('Squares'\)/);
+
+    const link = page.locator('.message-assistant a.file-link', { hasText: 'the data' });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), 'squares.csv');
+
+    const step = page.locator('.run-panel .step[data-step-type="tool_calls"]');
+    await step.locator('img.file-image').waitFor();
+    assert.match(await step.innerText(), /plt\.title\('Squares'\)/);
     await screenshot(page, 'code-interpreter-chart');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('cites a searched file as a numbered footnote naming it, with the results and scores in the run details', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await createAssistant(page, 'Librarian', async (p) => {
+      await p.getByLabel('File search').check();
+      const notes = 'Kestrel project notes.\n\nThe launch code for the Kestrel probe is 7Q4-ZEBRA-19. It was set in March.\n';
+      await p.getByLabel('File search files').setInputFiles({ name: 'kestrel-notes.txt', mimeType: 'text/plain', buffer: Buffer.from(notes) });
+      await p.locator('.tool-files li', { hasText: 'kestrel-notes.txt' }).locator('.badge.status-completed').waitFor({ timeout: 60_000 });
+    });
+    await send(page, scripted('what is the launch code?', [
+      { tool_calls: [{ name: 'file_search', arguments: { queries: ['Kestrel launch code'] } }] },
+      { text: 'The launch code is 7Q4-ZEBRA-19【0:0†kestrel-notes.txt】.' },
+    ]));
+    await runStatus(page, 'completed');
+    const reply = page.locator('.message-assistant', { hasText: 'The launch code is 7Q4-ZEBRA-19' });
+    await reply.locator('.footnotes li', { hasText: 'kestrel-notes.txt' }).waitFor();
+    assert.equal(await reply.locator('sup.cite').innerText(), '[1]');
+    assert.doesNotMatch(await reply.innerText(), /【/);
+    const search = page.locator('.run-panel .search-results li').first();
+    await search.waitFor();
+    assert.match(await search.innerText(), /kestrel-notes\.txt\s+[01]\.\d{3}[\s\S]*7Q4-ZEBRA-19/);
+    await screenshot(page, 'file-search-citation');
     assert.deepEqual(problems, []);
     await close();
   });

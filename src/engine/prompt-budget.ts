@@ -7,14 +7,14 @@ import type { Run } from '../domain/types.js';
 import { ProviderError, type ChatModelInfo } from '../providers/chat-model.js';
 
 /**
- * A run budget is spent: the run should end `incomplete` with `incomplete_details.reason` = `reason`.
+ * A run budget is spent: the run should end `incomplete` with `incomplete_details.reason` = `incompleteReason`.
  * Thrown by prompt building before the model is called, so nothing was sent upstream.
  */
 export class RunBudgetError extends Error {
   override readonly name: string = 'RunBudgetError';
 
   constructor(
-    readonly reason: 'max_prompt_tokens' | 'max_completion_tokens',
+    readonly incompleteReason: 'max_prompt_tokens' | 'max_completion_tokens',
     message: string,
   ) {
     super(message);

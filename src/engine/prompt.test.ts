@@ -211,7 +211,7 @@ describe('prompt building', () => {
     const spent = newRun(t.id, { max_prompt_tokens: 1000, usage: { prompt_tokens: 995, completion_tokens: 0, total_tokens: 995 } });
     const err = await buildPrompt(store, P, spent, noBuiltins, { model: model() }).catch((e: unknown) => e);
     assert.ok(err instanceof PromptBudgetError && err instanceof RunBudgetError);
-    assert.equal(err.reason, 'max_prompt_tokens');
+    assert.equal(err.incompleteReason, 'max_prompt_tokens');
     assert.equal(err.remaining, 5);
   });
 
@@ -222,7 +222,7 @@ describe('prompt building', () => {
     assert.equal((await buildChatRequest(store, P, newRun(t.id, { max_completion_tokens: 500, usage: used(420) }), noBuiltins, { model: model() })).max_tokens, 80);
     const err = await buildChatRequest(store, P, newRun(t.id, { max_completion_tokens: 500, usage: used(500) }), noBuiltins, { model: model() }).catch((e: unknown) => e);
     assert.ok(err instanceof CompletionBudgetError);
-    assert.equal(err.reason, 'max_completion_tokens');
+    assert.equal(err.incompleteReason, 'max_completion_tokens');
   });
 
   test('a prompt that cannot fit the model at all fails as invalid_prompt', async () => {

@@ -26,6 +26,11 @@ interface Writer {
   project: string;
   seq: number;
   pending: RunEventRecord[];
+  /** Every event since the writer opened, in order, from seq `firstSeq`: local readers are served from here. */
+  memory: RunEventRecord[];
+  firstSeq: number;
+  /** Events of a transaction in progress, shown to readers once it commits. */
+  staged: RunEventRecord[];
   flushing: Promise<void>;
   scheduled: boolean;
 }
@@ -64,7 +69,7 @@ export class RunEventLog {
       this.writers.delete(runId);
     }
     const seq = await store.runEvents.lastSeq(project, runId);
-    this.writers.set(runId, { project, seq, pending: [], flushing: Promise.resolve(), scheduled: false });
+    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], flushing: Promise.resolve(), scheduled: false });
   }
 
   /** Stops writing the run (after its last committed event); pending deltas are flushed first. */
@@ -78,7 +83,11 @@ export class RunEventLog {
   /** Appends events that need not be atomic with a state change (deltas, step progress). */
   emit(runId: string, ...events: RunEvent[]): void {
     const writer = this.requireWriter(runId);
-    for (const e of events) writer.pending.push({ seq: ++writer.seq, event: e.event, data: JSON.stringify(e.data) });
+    for (const e of events) {
+      const record = { seq: ++writer.seq, event: e.event, data: JSON.stringify(e.data) };
+      writer.pending.push(record);
+      writer.memory.push(record);
+    }
     this.local.emit(runId);
     if (!writer.scheduled) {
       writer.scheduled = true;
@@ -103,13 +112,20 @@ export class RunEventLog {
     } else {
       seq = await tx.runEvents.lastSeq(project, runId);
     }
-    for (const e of events) batch.push({ seq: ++seq, event: e.event, data: JSON.stringify(e.data) });
-    if (writer) writer.seq = seq;
+    const added = events.map((e) => ({ seq: ++seq, event: e.event, data: JSON.stringify(e.data) }));
+    batch.push(...added);
+    // The writer's numbering moves on only when the transaction commits (see `committed`).
+    if (writer) writer.staged = added;
     await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000));
   }
 
   /** Wakes readers after a transaction that called `commit` has committed. */
   committed(runId: string): void {
+    const writer = this.writers.get(runId);
+    if (writer && writer.staged.length > 0) {
+      writer.seq = writer.staged[writer.staged.length - 1]!.seq;
+      writer.memory.push(...writer.staged.splice(0));
+    }
     this.local.emit(runId);
     void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
   }
@@ -136,6 +152,8 @@ export class RunEventLog {
 
   /** Events after `afterSeq`: the stored ones, then this process's not yet written ones. */
   async read(project: string, runId: string, afterSeq: number): Promise<RunEventRecord[]> {
+    const writer = this.writers.get(runId);
+    if (writer && afterSeq + 1 >= writer.firstSeq) return writer.memory.slice(afterSeq + 1 - writer.firstSeq);
     const stored = await this.store.runEvents.read(project, runId, afterSeq, 500);
     const last = stored.length > 0 ? stored[stored.length - 1]!.seq : afterSeq;
     if (stored.length === 500) return stored;

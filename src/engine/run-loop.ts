@@ -176,7 +176,8 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
 /** Completes the turn's message with the tools' touches (annotations, images) and its step. */
 async function completeMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): Promise<void> {
   const { store, events } = deps;
-  const calls = await callsSinceLastMessage(store, project, run, record.messageStep!.id);
+  // Only built-in tools touch messages; a run without them skips the lookup.
+  const calls = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(store, project, run, record.messageStep!.id) : [];
   const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, calls) };
   await store.messages.replace(project, message);
   const step = endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null });

@@ -1,6 +1,6 @@
-import type { Compilable, Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { BadRequestError } from '../domain/errors.js';
-import { compiledStatements } from './compiled-statements.js';
+import { runCompiled } from './compiled-statements.js';
 import type { DocumentRepo, Page, PageQuery, Scope } from './store.js';
 
 /**
@@ -9,60 +9,63 @@ import type { DocumentRepo, Page, PageQuery, Scope } from './store.js';
  */
 export type ColumnsOf<T> = (doc: T) => Record<string, string | number | null>;
 
+/** The scope's filters as a statement-shape key plus the parameters they bind (`is null` binds none). */
+function scopeShape(scope: Scope) {
+  const entries = Object.entries(scope);
+  return { key: entries.map(([column, value]) => (value === null ? `${column}:null` : column)).join(','), values: entries.flatMap(([, value]) => (value === null ? [] : [value])) };
+}
+
+function scoped(db: Kysely<any>, table: string, project: string, scope: Scope) {
+  let query = db.selectFrom(table).where('project', '=', project);
+  for (const [column, value] of Object.entries(scope)) {
+    query = value === null ? query.where(column, 'is', null) : query.where(column, '=', value);
+  }
+  return query;
+}
+
+/** A row's column values; absent (undefined) ones are left out, as Kysely leaves them out of the SQL. */
+function defined(values: Array<[string, unknown]>): Array<[string, unknown]> {
+  return values.filter(([, value]) => value !== undefined);
+}
+
+const shapeOf = (values: Array<[string, unknown]>) => values.map(([column]) => column).join(',');
+
+async function cursor(db: Kysely<any>, table: string, project: string, id: string, param: 'after' | 'before') {
+  const { rows } = await runCompiled<{ created_at: number; id: string }>(
+    db,
+    `${table}:cursor`,
+    () => db.selectFrom(table).select(['created_at', 'id']).where('project', '=', project).where('id', '=', id),
+    [project, id],
+  );
+  if (!rows[0]) throw new BadRequestError(`Invalid '${param}': no object with id '${id}' in this list.`, param);
+  return rows[0];
+}
+
+// Repositories are built anew for every transaction, so the factory only closes over its arguments: the
+// helpers above live at module level and the statements they run are compiled once (compiled-statements.ts).
+
 /** One generic repository for every table shaped (id, project, created_at, data, ...columns). */
 export function createDocumentRepo<T extends { id: string; created_at: number }>(
   db: Kysely<any>,
   table: string,
   columnsOf: ColumnsOf<T> = () => ({}),
 ): DocumentRepo<T> {
-  const parse = (row: { data: string }) => JSON.parse(row.data) as T;
-  const compiled = compiledStatements(db);
-  const run = <R>(key: string, build: () => Compilable, parameters: unknown[]) => compiled<R>(`${table}:${key}`, build, parameters);
-
-  /** The scope's filters as a statement-shape key plus the parameters they bind (`is null` binds none). */
-  function scopeShape(scope: Scope) {
-    const entries = Object.entries(scope);
-    return { key: entries.map(([column, value]) => (value === null ? `${column}:null` : column)).join(','), values: entries.flatMap(([, value]) => (value === null ? [] : [value])) };
-  }
-
-  function scoped(project: string, scope: Scope = {}) {
-    let query = db.selectFrom(table).where('project', '=', project);
-    for (const [column, value] of Object.entries(scope)) {
-      query = value === null ? query.where(column, 'is', null) : query.where(column, '=', value);
-    }
-    return query;
-  }
-
-  /** The row's values for insert and update; absent (undefined) columns are left out, as Kysely does. */
-  function columns(doc: T): [string, unknown][] {
-    return Object.entries(columnsOf(doc)).filter(([, value]) => value !== undefined);
-  }
-
-  async function cursor(project: string, id: string, param: 'after' | 'before') {
-    const { rows } = await run<{ created_at: number; id: string }>(
-      'cursor',
-      () => db.selectFrom(table).select(['created_at', 'id']).where('project', '=', project).where('id', '=', id),
-      [project, id],
-    );
-    if (!rows[0]) throw new BadRequestError(`Invalid '${param}': no object with id '${id}' in this list.`, param);
-    return rows[0];
-  }
-
   return {
     async insert(project, doc) {
-      const values = [['id', doc.id], ['project', project], ['created_at', doc.created_at], ['data', JSON.stringify(doc)], ...columns(doc)];
-      await run(`insert:${values.map(([column]) => column).join(',')}`, () => db.insertInto(table).values(Object.fromEntries(values)), values.map(([, value]) => value));
+      const values = defined([['id', doc.id], ['project', project], ['created_at', doc.created_at], ['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc))]);
+      await runCompiled(db, `${table}:insert:${shapeOf(values)}`, () => db.insertInto(table).values(Object.fromEntries(values)), values.map(([, value]) => value));
     },
 
     async get(project, id) {
-      const { rows } = await run<{ data: string }>('get', () => db.selectFrom(table).select('data').where('id', '=', id).where('project', '=', project), [id, project]);
-      return rows[0] ? parse(rows[0]) : undefined;
+      const { rows } = await runCompiled<{ data: string }>(db, `${table}:get`, () => db.selectFrom(table).select('data').where('id', '=', id).where('project', '=', project), [id, project]);
+      return rows[0] ? (JSON.parse(rows[0].data) as T) : undefined;
     },
 
     async replace(project, doc) {
-      const values = [['data', JSON.stringify(doc)], ...columns(doc)];
-      const result = await run(
-        `replace:${values.map(([column]) => column).join(',')}`,
+      const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc))]);
+      const result = await runCompiled(
+        db,
+        `${table}:replace:${shapeOf(values)}`,
         () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project),
         [...values.map(([, value]) => value), doc.id, project],
       );
@@ -70,7 +73,7 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
     },
 
     async delete(project, id) {
-      const result = await run('delete', () => db.deleteFrom(table).where('id', '=', id).where('project', '=', project), [id, project]);
+      const result = await runCompiled(db, `${table}:delete`, () => db.deleteFrom(table).where('id', '=', id).where('project', '=', project), [id, project]);
       return Number(result.numAffectedRows ?? 0) > 0;
     },
 
@@ -84,33 +87,33 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
     async list(project, page: PageQuery, scope = {}): Promise<Page<T>> {
       // `before` walks backwards from the cursor, so it reads in the opposite order and flips the result.
       const backwards = page.before !== undefined && page.after === undefined;
-      const descending = (page.order === 'desc') !== backwards;
-      const after = page.after !== undefined ? await cursor(project, page.after, 'after') : undefined;
-      const before = page.before !== undefined ? await cursor(project, page.before, 'before') : undefined;
+      const direction = (page.order === 'desc') !== backwards ? 'desc' : 'asc';
+      const after = page.after !== undefined ? await cursor(db, table, project, page.after, 'after') : undefined;
+      const before = page.before !== undefined ? await cursor(db, table, project, page.before, 'before') : undefined;
       const filters = scopeShape(scope);
-      const direction = descending ? 'desc' : 'asc';
-      const build = () => {
-        let query = scoped(project, scope).select('data');
-        if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '<' : '>', eb.tuple(after.created_at, after.id)));
-        if (before) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '>' : '<', eb.tuple(before.created_at, before.id)));
-        return query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1);
-      };
-      const { rows } = await run<{ data: string }>(
-        `list:${filters.key}:${after ? 'after' : ''}:${before ? 'before' : ''}:${page.order}:${direction}`,
-        build,
+      const { rows } = await runCompiled<{ data: string }>(
+        db,
+        `${table}:list:${filters.key}:${after ? 'after' : ''}:${before ? 'before' : ''}:${page.order}:${direction}`,
+        () => {
+          let query = scoped(db, table, project, scope).select('data');
+          if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '<' : '>', eb.tuple(after.created_at, after.id)));
+          if (before) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '>' : '<', eb.tuple(before.created_at, before.id)));
+          return query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1);
+        },
         [project, ...filters.values, ...(after ? [after.created_at, after.id] : []), ...(before ? [before.created_at, before.id] : []), page.limit + 1],
       );
       const has_more = rows.length > page.limit;
-      const data = rows.slice(0, page.limit).map(parse);
+      const data = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as T);
       if (backwards) data.reverse();
       return { data, has_more };
     },
 
     async count(project, scope = {}) {
       const filters = scopeShape(scope);
-      const { rows } = await run<{ n: number | string }>(
-        `count:${filters.key}`,
-        () => scoped(project, scope).select((eb) => eb.fn.countAll().as('n')),
+      const { rows } = await runCompiled<{ n: number | string }>(
+        db,
+        `${table}:count:${filters.key}`,
+        () => scoped(db, table, project, scope).select((eb) => eb.fn.countAll().as('n')),
         [project, ...filters.values],
       );
       return Number(rows[0]?.n ?? 0);

@@ -34,18 +34,21 @@ export function useUploads(client: ApiClient, onUploaded: (file: FileObject) => 
 
 interface Props {
   label: string;
+  /** The file input's accessible name, telling this picker from the others. */
+  name: string;
   uploads: Upload[];
   onFiles(files: File[]): void;
 }
 
 /** A file picker button and one progress bar per upload in flight. */
-export function UploadControl({ label, uploads, onFiles }: Props) {
+export function UploadControl({ label, name, uploads, onFiles }: Props) {
   return (
     <div class="upload-control">
       <label class="button small">
         <input
           type="file"
           multiple
+          aria-label={name}
           class="visually-hidden"
           onChange={(e) => {
             const files = [...(e.currentTarget.files ?? [])];

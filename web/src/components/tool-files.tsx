@@ -18,7 +18,7 @@ export function CodeFiles({ client, fileIds, onAdd, onRemove }: { client: ApiCli
           </li>
         ))}
       </ul>
-      <UploadControl label="Upload files" uploads={uploads} onFiles={(files) => void start(files)} />
+      <UploadControl label="Upload files" name="Code interpreter files" uploads={uploads} onFiles={(files) => void start(files)} />
     </div>
   );
 }
@@ -91,7 +91,7 @@ export function VectorStoreFiles({ client, vectorStoreId, storeName, onVectorSto
         ))}
       </ul>
       {error && <p class="error">{error}</p>}
-      <UploadControl label="Upload files" uploads={uploads} onFiles={(list) => void start(list)} />
+      <UploadControl label="Upload files" name="File search files" uploads={uploads} onFiles={(list) => void start(list)} />
     </div>
   );
 }
