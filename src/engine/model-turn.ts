@@ -83,8 +83,10 @@ export function stepDelta(step: RunStep, toolCalls: object[]) {
 async function startMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnRecord): Promise<void> {
   const message = assistantMessage(run);
   const step = newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } });
-  await deps.store.runSteps.insert(project, step);
-  await deps.store.messages.insert(project, message);
+  await deps.store.transaction(async (tx) => {
+    await tx.runSteps.insert(project, step);
+    await tx.messages.insert(project, message);
+  });
   record.message = message;
   record.messageStep = step;
   deps.events.emit(

@@ -179,9 +179,11 @@ async function completeMessage(deps: RunLoopDeps, project: string, run: Run, rec
   // Only built-in tools touch messages; a run without them skips the lookup.
   const calls = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(store, project, run, record.messageStep!.id) : [];
   const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, calls) };
-  await store.messages.replace(project, message);
   const step = endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null });
-  await store.runSteps.replace(project, step);
+  await store.transaction(async (tx) => {
+    await tx.messages.replace(project, message);
+    await tx.runSteps.replace(project, step);
+  });
   events.emit(run.id, { event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step });
 }
 

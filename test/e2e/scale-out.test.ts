@@ -29,11 +29,11 @@ interface Replica {
   dir: string;
 }
 
-async function startReplica(databaseUrl: string, env: Record<string, string> = {}): Promise<Replica> {
+async function startReplica(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'assistd-replica-'));
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-replica-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
+    env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
@@ -102,5 +102,34 @@ describe('replicas on one Postgres', () => {
     assert.ok(Date.now() - killedAt < LEASE_SECONDS * 1000 + 5000, `took ${Date.now() - killedAt} ms`);
     const next = await api.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: 'again' }] }, { pollIntervalMs: 50 });
     assert.equal(next.status, 'completed');
+  });
+});
+
+describe('one SQLite process killed mid-run', () => {
+  test('after a restart the run fails with server_error within the lease and the thread is free', async () => {
+    const first = await startReplica(undefined);
+    const assistant = await first.client.beta.assistants.create({ model: 'scripted' });
+    const thread = await first.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ text: 'never', delay_ms: 60_000 }]) }] });
+    const run = await first.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    let seen = run;
+    while (seen.status === 'queued') seen = await first.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+    first.child.kill('SIGKILL');
+    const second = await startReplica(undefined, {}, first.dir);
+    try {
+      const restartedAt = Date.now();
+      let polled = await second.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      while (polled.status === 'in_progress' && Date.now() - restartedAt < 60_000) {
+        await new Promise((r) => setTimeout(r, 200));
+        polled = await second.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      }
+      assert.equal(polled.status, 'failed');
+      assert.equal(polled.last_error?.code, 'server_error');
+      const steps = await second.client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
+      assert.ok(steps.data.every((s) => s.status !== 'in_progress'));
+      await second.client.beta.threads.messages.create(thread.id, { role: 'user', content: 'free again' });
+    } finally {
+      second.child.kill('SIGKILL');
+      rmSync(first.dir, { recursive: true, force: true });
+    }
   });
 });
