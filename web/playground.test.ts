@@ -122,7 +122,8 @@ describe('playground in a browser', { skip }, () => {
     await page.locator('.message-user', { hasText: 'just a note' }).waitFor();
 
     // View code reproduces the assistant and thread.
-    await page.getByRole('button', { name: 'View code' }).click();
+    await page.getByRole('button', { name: 'View code' }).focus();
+    await page.keyboard.press('Enter');
     const snippet = page.locator('.code-dialog .snippet');
     assert.match(await snippet.innerText(), /client\.beta\.assistants\.create\(\s*model="scripted",\s*name="Echo"/);
     await page.getByRole('tab', { name: 'TypeScript' }).click();
@@ -154,10 +155,13 @@ describe('playground in a browser', { skip }, () => {
     await form.waitFor();
     assert.match(await form.locator('.arguments').innerText(), /"city": "Paris"/);
     await runStatus(page, 'requires_action');
-    await form.getByLabel('Output').fill('22°C and sunny');
+    // Keyboard only: the output field has the focus, Tab reaches the submit button.
+    await page.keyboard.type('22°C and sunny');
+    assert.equal(await form.getByLabel('Output').inputValue(), '22°C and sunny');
     await screenshot(page, 'function-call-form');
     const submitted = page.waitForResponse((res) => res.url().endsWith('/submit_tool_outputs'));
-    await form.getByRole('button', { name: 'Submit output' }).click();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
     assert.match((await submitted).headers()['content-type'] ?? '', /^text\/event-stream/);
     await page.locator('.message-assistant', { hasText: 'It is 22°C and sunny in Paris.' }).waitFor();
     await runStatus(page, 'completed');
@@ -235,12 +239,26 @@ describe('playground in a browser', { skip }, () => {
     await close();
   });
 
+  test('a failed run shows its last_error plainly in the chat and the run details', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await createAssistant(page, 'Fails');
+    await send(page, scripted('break', [{ error: { status: 400, message: 'the upstream model refused the request' } }]));
+    await runStatus(page, 'failed');
+    assert.match(await page.locator('.messages .run-notice.status-failed').innerText(), /Run failed: the upstream model refused the request \(\w+\)/);
+    assert.match(await page.locator('.run-panel [role=alert]').innerText(), /last_error \w+: the upstream model refused the request/);
+    await screenshot(page, 'failed-run');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   test('works at phone width with the panels as tabs', async () => {
     const { page, problems, close } = await openPage(browser, server.url, { width: 390, height: 844 });
     await page.getByRole('tab', { name: 'Assistant' }).click();
     await createAssistant(page, 'Phone');
     await page.getByRole('tab', { name: 'Chat' }).click();
-    await send(page, 'hi from a phone');
+    await page.getByLabel('Message').focus();
+    await page.keyboard.type('hi from a phone');
+    await page.keyboard.press('Enter');
     await page.locator('.message-assistant', { hasText: 'You said: hi from a phone' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scroll (overflow ${overflow}px)`);

@@ -1,6 +1,7 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import type { Run, RunError, RunStep, StepToolCall, Usage } from '../domain/types.js';
+import { ProviderError } from '../providers/chat-model.js';
 import type { ChatTurn } from '../providers/collect-chat.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
@@ -82,10 +83,12 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
   let request;
   try {
     offered = await offeredTools(deps.tools, run, toolCtx);
-    request = await buildChatRequest(store, project, run, offered.prompt);
+    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs });
   } catch (err) {
     const reason = incompleteReason(err);
     if (reason) return updateRun(store, events, project, run.id, (r) => (r.status === 'in_progress' ? { to: 'incomplete', patch: { incomplete_details: { reason } } } : failMove({ code: 'server_error', message: '' })(r)));
+    // A prompt that cannot fit the model at all (ContextWindowError) is the client's problem, not a crash.
+    if (err instanceof ProviderError) return updateRun(store, events, project, run.id, failMove({ code: err.code, message: err.message }));
     throw err;
   }
   const outcome = await streamTurn(deps, project, run, request, offered.names, signal);

@@ -85,27 +85,32 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
 
   if (!opts.embeddings) logger?.info('no embedding model is configured: file_search indexes and searches lexically only');
 
-  async function pump(): Promise<void> {
+  let pumpDone: Promise<void> = Promise.resolve();
+
+  function pump(): Promise<void> {
     if (pumping) {
       again = true;
-      return;
+      return pumpDone;
     }
     pumping = true;
-    try {
-      do {
-        again = false;
-        while (!abort.signal.aborted && inFlight.size < concurrency) {
-          const at = clock();
-          const claims = await store.vectorStoreFiles.claim(at, at + leaseMs, concurrency - inFlight.size);
-          if (claims.length === 0) break;
-          for (const claim of claims) start(claim);
-        }
-      } while (again && !abort.signal.aborted);
-    } catch (err) {
-      logger?.error({ err }, 'claiming vector store files failed');
-    } finally {
-      pumping = false;
-    }
+    pumpDone = (async () => {
+      try {
+        do {
+          again = false;
+          while (!abort.signal.aborted && inFlight.size < concurrency) {
+            const at = clock();
+            const claims = await store.vectorStoreFiles.claim(at, at + leaseMs, concurrency - inFlight.size);
+            if (claims.length === 0) break;
+            for (const claim of claims) start(claim);
+          }
+        } while (again && !abort.signal.aborted);
+      } catch (err) {
+        logger?.error({ err }, 'claiming vector store files failed');
+      } finally {
+        pumping = false;
+      }
+    })();
+    return pumpDone;
   }
 
   function start(claim: ClaimedVectorStoreFile): void {
@@ -194,9 +199,11 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
       if (abort.signal.aborted) return;
       abort.abort();
       for (const t of [renewTimer, pollTimer, sweepTimer]) clearInterval(t);
+      // A claim already on its way still starts its files; they see the abort and release them.
+      await pumpDone;
       // The ingestor answers queued and running files with an error at once; jobs see the abort and release them.
       if (ownIngestor) await ingestor.close();
-      await Promise.all([...inFlight.values()].map((f) => f.done));
+      while (inFlight.size > 0) await Promise.all([...inFlight.values()].map((f) => f.done));
       waiters.signal();
     },
   };

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { BadRequestError } from '../domain/errors.js';
 import { runCompiled } from './compiled-statements.js';
 import type { DocumentRepo, Page, PageQuery, Scope } from './store.js';
@@ -93,14 +93,15 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
       const filters = scopeShape(scope);
       const { rows } = await runCompiled<{ data: string }>(
         db,
-        `${table}:list:${filters.key}:${after ? 'after' : ''}:${before ? 'before' : ''}:${page.order}:${direction}`,
+        // The limit is part of the text, not a parameter: see inline-limit-plugin.ts.
+        `${table}:list:${filters.key}:${after ? 'after' : ''}:${before ? 'before' : ''}:${page.order}:${direction}:${page.limit + 1}`,
         () => {
           let query = scoped(db, table, project, scope).select('data');
           if (after) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '<' : '>', eb.tuple(after.created_at, after.id)));
           if (before) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), page.order === 'desc' ? '>' : '<', eb.tuple(before.created_at, before.id)));
-          return query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1);
+          return query.orderBy('created_at', direction).orderBy('id', direction).limit(sql.lit(page.limit + 1));
         },
-        [project, ...filters.values, ...(after ? [after.created_at, after.id] : []), ...(before ? [before.created_at, before.id] : []), page.limit + 1],
+        [project, ...filters.values, ...(after ? [after.created_at, after.id] : []), ...(before ? [before.created_at, before.id] : [])],
       );
       const has_more = rows.length > page.limit;
       const data = rows.slice(0, page.limit).map((row) => JSON.parse(row.data) as T);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely } from 'kysely';
+import { InlineLimitPlugin } from './inline-limit-plugin.js';
 import { createKyselyStore } from './kysely-store.js';
 import { sqliteTypes } from './migrations.js';
 import type { Database } from './schema.js';
@@ -21,6 +22,6 @@ export function createSqliteStore(options: { path: string }): Store {
   const reader = inMemory ? undefined : new BetterSqlite3(options.path);
   reader?.pragma('busy_timeout = 5000');
   reader?.pragma('query_only = true');
-  const db = new Kysely<Database>({ dialect: new SqliteGroupCommitDialect(writer, reader) });
+  const db = new Kysely<Database>({ dialect: new SqliteGroupCommitDialect(writer, reader), plugins: [new InlineLimitPlugin()] });
   return createKyselyStore(db, { dialect: 'sqlite', skipLocked: false, notify: false }, sqliteTypes);
 }

@@ -13,7 +13,7 @@ import { reply, startChatUpstream, type ChatUpstream, type RecordedRequest } fro
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const poll = { pollIntervalMs: 20 };
-const long = (label: string) => `${label} ${'lorem ipsum dolor sit amet '.repeat(50)}`.trim();
+const long = (label: string) => `${label} ${'lorem ipsum dolor sit amet '.repeat(80)}`.trim();
 
 function contents(req: RecordedRequest): Array<[string, unknown]> {
   return req.body.messages.map((m: { role: string; content: unknown }) => [m.role, m.content]);
@@ -76,7 +76,7 @@ describe('run prompts sent upstream', () => {
     const { run: done, requests } = await run(thread.id, { model: 'tiny-model' });
     assert.equal(done.status, 'completed');
     const sent = contents(requests[0]!).map(([, c]) => String(c).split(' ')[0]);
-    // 1600 tokens, a quarter kept for the reply: room for two of the ~250-token messages, never all four.
+    // 1600 tokens, a quarter kept for the reply: room for two of the ~400-token messages, never all four.
     assert.deepEqual(sent, ['Assistant', 'first', 'm3', 'm4', 'last']);
   });
 
@@ -201,7 +201,7 @@ describe('named scripts for the scripted model', () => {
     assert.equal(err.param, '[0].txt');
     err = await bad('/scripts/x', {});
     assert.match(err.message, /must be a script/);
-    err = await bad('/scripts/x', 'text');
+    await bad('/scripts/x', 'text');
     err = await bad('/scripts/bad%20name', { text: 'a' });
     assert.equal(err.param, 'name');
     await assert.rejects(client.get('/scripts/x'), (e: unknown) => e instanceof OpenAI.NotFoundError);

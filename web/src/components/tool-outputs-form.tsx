@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Run } from '../../../src/domain/types';
 
 interface Props {
@@ -19,6 +19,9 @@ function prettyArguments(text: string): string {
 export function ToolOutputsForm({ run, busy, onSubmit }: Props) {
   const calls = run.required_action?.submit_tool_outputs.tool_calls ?? [];
   const [outputs, setOutputs] = useState<Record<string, string>>({});
+  const first = useRef<HTMLTextAreaElement>(null);
+  // The person's next move is to type an output: put the caret there (autofocus only works on page load).
+  useEffect(() => first.current?.focus(), []);
   return (
     <form
       class="tool-outputs card"
@@ -41,7 +44,7 @@ export function ToolOutputsForm({ run, busy, onSubmit }: Props) {
               rows={2}
               name={`output-${call.id}`}
               value={outputs[call.id] ?? ''}
-              autoFocus={i === 0}
+              ref={i === 0 ? first : undefined}
               onInput={(e) => setOutputs({ ...outputs, [call.id]: e.currentTarget.value })}
               placeholder='e.g. {"temperature": 22}'
             />

@@ -18,9 +18,12 @@ function assistantParams(a: SnippetInput['assistant']): Record<string, unknown> 
   if (a.name) out.name = a.name;
   if (a.instructions) out.instructions = a.instructions;
   if (a.tools.length) out.tools = a.tools;
-  const resources = a.tool_resources ?? {};
-  const hasResources = (resources.code_interpreter?.file_ids.length ?? 0) > 0 || (resources.file_search?.vector_store_ids?.length ?? 0) > 0;
-  if (hasResources) out.tool_resources = resources;
+  const resources: Record<string, unknown> = {};
+  const codeFiles = a.tool_resources?.code_interpreter?.file_ids ?? [];
+  const stores = a.tool_resources?.file_search?.vector_store_ids ?? [];
+  if (codeFiles.length) resources.code_interpreter = { file_ids: codeFiles };
+  if (stores.length) resources.file_search = { vector_store_ids: stores };
+  if (Object.keys(resources).length) out.tool_resources = resources;
   if (a.temperature !== null && a.temperature !== 1) out.temperature = a.temperature;
   if (a.top_p !== null && a.top_p !== 1) out.top_p = a.top_p;
   if (a.response_format && a.response_format !== 'auto') out.response_format = a.response_format;

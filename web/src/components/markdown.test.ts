@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Annotation } from '../../../src/domain/types';
+import { renderMessageText } from './markdown';
+
+test('citations become numbered footnote references, one number per cited file', () => {
+  const value = 'A【0:0†a.txt】 and B【0:1†b.txt】 and A again【0:2†a.txt】.';
+  const cite = (text: string, fileId: string): Annotation => {
+    const start = value.indexOf(text);
+    return { type: 'file_citation', text, start_index: start, end_index: start + text.length, file_citation: { file_id: fileId } };
+  };
+  const out = renderMessageText(value, [cite('【0:2†a.txt】', 'file-a'), cite('【0:0†a.txt】', 'file-a'), cite('【0:1†b.txt】', 'file-b')], 'm');
+  assert.deepEqual(out.citations, [{ n: 1, fileId: 'file-a' }, { n: 2, fileId: 'file-b' }]);
+  assert.equal((out.html.match(/class="cite"/g) ?? []).length, 3);
+  assert.match(out.html, /A<sup class="cite"><a href="#m-fn-1" id="m-ref-1" aria-label="citation 1">\[1\]<\/a><\/sup> and B<sup class="cite"><a href="#m-fn-2"/);
+  assert.doesNotMatch(out.html, /【/);
+});
+
+test('sandbox paths with a file_path annotation become download links; others stay inert', () => {
+  const value = 'Get [the data](sandbox:/mnt/data/x.csv) or [that](sandbox:/mnt/data/y.csv).';
+  const text = 'sandbox:/mnt/data/x.csv';
+  const start = value.indexOf(text);
+  const out = renderMessageText(value, [{ type: 'file_path', text, start_index: start, end_index: start + text.length, file_path: { file_id: 'file-x1' } }], 'm');
+  assert.match(out.html, /<a href="#" class="file-link" data-file-id="file-x1" title="Download">the data<\/a>/);
+  assert.match(out.html, /<span class="file-pending" title="sandbox:\/mnt\/data\/y.csv">that<\/span>/);
+});
+
+test('model output cannot inject markup or script links; code blocks are highlighted', () => {
+  const out = renderMessageText('<img src=x onerror=alert(1)> [x](javascript:alert(1)) <b>hi</b>\n\n```python\nprint("hi")\n```', [], 'm');
+  assert.doesNotMatch(out.html, /<img|<b>|javascript:/);
+  assert.match(out.html, /&#60;img src=x onerror=alert\(1\)&#62;/);
+  assert.match(out.html, /<pre class="code-block"><span class="code-lang">python<\/span><code class="hljs"><span class="hljs-built_in">print<\/span>/);
+});
