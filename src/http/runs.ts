@@ -13,6 +13,8 @@ import { eventView, includeQuery, includes, stepView } from './run-views.js';
 import { createRun, createRunBody, createThreadAndRun, createThreadAndRunBody } from './run-create.js';
 import { metadataSchema } from './schemas.js';
 import { streamRun } from './sse.js';
+import type { ApiShape } from './api-version.js';
+import { runView, stepView1 } from './v1-shapes.js';
 import { getThread } from './threads.js';
 
 /** How soon a polling client should ask again; the SDK's poll helpers read this header. */
@@ -31,10 +33,10 @@ async function getStep(store: Store, project: string, run: Run, id: string): Pro
 }
 
 /** Answers with the run (and the poll hint), or streams its events from `afterSeq` when the client asked. */
-async function respond(deps: AppDeps, input: { request: FastifyRequest; reply: FastifyReply; project: string }, run: Run, stream: boolean | null | undefined, afterSeq: number, withContent = false) {
+async function respond(deps: AppDeps, input: { request: FastifyRequest; reply: FastifyReply; project: string; shape: ApiShape }, run: Run, stream: boolean | null | undefined, afterSeq: number, withContent = false) {
   if (!stream) {
     input.reply.header('openai-poll-after-ms', POLL_AFTER_MS);
-    return run;
+    return runView(run, input.shape);
   }
   await streamRun(input.request, input.reply, { store: deps.store, events: deps.events, project: input.project, runId: run.id, afterSeq, view: eventView(withContent) });
   return undefined;
@@ -73,19 +75,19 @@ export const runRoutes = [
     path: '/threads/:thread_id/runs',
     summary: 'List runs',
     query: listQuery(),
-    async handler({ params, query, project }, { store }) {
+    async handler({ params, query, project, shape }, { store }) {
       const thread = await getThread(store, project, params.thread_id!);
-      return toListPage(await store.runs.list(project, pageQuery(query), { thread_id: thread.id }));
+      return toListPage(await store.runs.list(project, pageQuery(query), { thread_id: thread.id }), (r) => runView(r, shape));
     },
   }),
   route({
     method: 'GET',
     path: '/threads/:thread_id/runs/:run_id',
     summary: 'Retrieve run',
-    async handler({ params, project, reply }, { store }) {
+    async handler({ params, project, reply, shape }, { store }) {
       const run = await getRun(store, project, params.thread_id!, params.run_id!);
       if (!isTerminal(run.status)) reply.header('openai-poll-after-ms', POLL_AFTER_MS);
-      return run;
+      return runView(run, shape);
     },
   }),
   route({
@@ -93,14 +95,15 @@ export const runRoutes = [
     path: '/threads/:thread_id/runs/:run_id',
     summary: 'Modify run',
     body: z.object({ metadata: metadataSchema.nullable().optional() }),
-    async handler({ params, body, project }, { store }) {
+    async handler({ params, body, project, shape }, { store }) {
       const current = await getRun(store, project, params.thread_id!, params.run_id!);
-      return store.transaction(async (tx) => {
+      const next = await store.transaction(async (tx) => {
         const fresh = (await tx.runs.get(project, current.id)) ?? current;
-        const next: Run = { ...fresh, ...(body.metadata != null ? { metadata: body.metadata } : {}) };
-        await tx.runs.replace(project, next);
-        return next;
+        const updated: Run = { ...fresh, ...(body.metadata != null ? { metadata: body.metadata } : {}) };
+        await tx.runs.replace(project, updated);
+        return updated;
       });
+      return runView(next, shape);
     },
   }),
   route({
@@ -143,10 +146,10 @@ export const runRoutes = [
     path: '/threads/:thread_id/runs/:run_id/steps',
     summary: 'List run steps',
     query: listQuery().extend(includeQuery.shape),
-    async handler({ params, query, project }, { store }) {
+    async handler({ params, query, project, shape }, { store }) {
       const run = await getRun(store, project, params.thread_id!, params.run_id!);
       const page = await store.runSteps.list(project, pageQuery(query), { run_id: run.id });
-      return toListPage(page, (step) => stepView(step, includes(query)));
+      return toListPage(page, (step) => stepView1(stepView(step, includes(query)), shape));
     },
   }),
   route({
@@ -154,9 +157,9 @@ export const runRoutes = [
     path: '/threads/:thread_id/runs/:run_id/steps/:step_id',
     summary: 'Retrieve run step',
     query: includeQuery,
-    async handler({ params, project, query }, { store }) {
+    async handler({ params, project, query, shape }, { store }) {
       const run = await getRun(store, project, params.thread_id!, params.run_id!);
-      return stepView(await getStep(store, project, run, params.step_id!), includes(query));
+      return stepView1(stepView(await getStep(store, project, run, params.step_id!), includes(query)), shape);
     },
   }),
 ];

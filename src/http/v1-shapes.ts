@@ -1,4 +1,4 @@
-import type { Assistant, AssistantTool, Message, Thread } from '../domain/types.js';
+import type { Assistant, AssistantTool, Message, Run, RunStep, Thread } from '../domain/types.js';
 import type { ApiShape } from './api-version.js';
 
 // Stored objects are v2; these mappers give v1 clients the shapes they were written against.
@@ -23,4 +23,18 @@ export function threadView(t: Thread, shape: ApiShape) {
   if (shape === 'v2') return t;
   const { tool_resources: _r, ...rest } = t;
   return rest;
+}
+
+/** v1 runs had `file_ids` and the `retrieval` tool, and none of the v2 budget and choice fields. */
+export function runView(r: Run, shape: ApiShape) {
+  if (shape === 'v2') return r;
+  const { max_prompt_tokens: _a, max_completion_tokens: _b, truncation_strategy: _c, response_format: _d, tool_choice: _e, parallel_tool_calls: _f, incomplete_details: _g, ...rest } = r;
+  return { ...rest, tools: v1Tools(r.tools), file_ids: [] as string[] };
+}
+
+/** v1 steps called file search `retrieval`, with an empty object for details. */
+export function stepView1(s: RunStep, shape: ApiShape) {
+  if (shape === 'v2' || s.step_details.type !== 'tool_calls') return s;
+  const tool_calls = s.step_details.tool_calls.map((c) => (c.type === 'file_search' ? { id: c.id, type: 'retrieval' as const, retrieval: {} } : c));
+  return { ...s, step_details: { type: 'tool_calls' as const, tool_calls } };
 }

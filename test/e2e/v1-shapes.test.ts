@@ -61,3 +61,23 @@ test('v1 messages carry file_ids; /threads/{id}/messages/{id}/files works; Azure
   const azureV2 = await server.azure().beta.threads.messages.retrieve(message.body.id, { thread_id: thread.id });
   assert.equal(azureV2.attachments?.[0]?.file_id, file.id);
 });
+
+test('v1 runs carry file_ids and the retrieval tool, without the v2-only fields', async () => {
+  const assistant = await v1('POST', '/assistants', { model: 'scripted', tools: [{ type: 'retrieval' }] });
+  const thread = await v1('POST', '/threads', { messages: [{ role: 'user', content: 'hi' }] });
+  const run = await v1('POST', `/threads/${thread.body.id}/runs`, { assistant_id: assistant.body.id });
+  assert.equal(run.status, 200);
+  assert.deepEqual(run.body.file_ids, []);
+  assert.deepEqual(run.body.tools, [{ type: 'retrieval' }]);
+  assert.equal(run.body.truncation_strategy, undefined);
+  let polled = run;
+  for (let i = 0; i < 100 && polled.body.status !== 'completed'; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    polled = await v1('GET', `/threads/${thread.body.id}/runs/${run.body.id}`);
+  }
+  assert.equal(polled.body.status, 'completed');
+  assert.deepEqual(polled.body.tools, [{ type: 'retrieval' }]);
+  const v2 = await server.openai().beta.threads.runs.retrieve(run.body.id, { thread_id: thread.body.id });
+  assert.deepEqual(v2.tools, [{ type: 'file_search' }]);
+  assert.deepEqual(v2.truncation_strategy, { type: 'auto', last_messages: null });
+});
