@@ -239,6 +239,32 @@ describe('playground in a browser', { skip }, () => {
     await close();
   });
 
+  test('edits an assistant\'s settings and deletes it', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await createAssistant(page, 'Draft');
+    const id = (await page.locator('.assistant-id').innerText()).trim();
+    await page.getByLabel('Name').fill('Renamed');
+    await page.getByLabel('Temperature value').fill('0.3');
+    await page.getByLabel('Temperature value').blur();
+    await page.getByLabel('Response format').selectOption('json_schema');
+    await page.getByLabel('JSON schema').fill('{"name": "answer", "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}');
+    await page.getByText('Unsaved changes').waitFor();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    const saved = await server.openai().beta.assistants.retrieve(id);
+    assert.equal(saved.name, 'Renamed');
+    assert.equal(saved.temperature, 0.3);
+    assert.deepEqual(saved.response_format, { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } } } } });
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('Deleted.').waitFor();
+    assert.equal(await page.locator(`#assistant-select option[value="${id}"]`).count(), 0);
+    await assert.rejects(server.openai().beta.assistants.retrieve(id), { status: 404 });
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   test('a failed run shows its last_error plainly in the chat and the run details', async () => {
     const { page, problems, close } = await openPage(browser, server.url);
     await createAssistant(page, 'Fails');
@@ -254,7 +280,8 @@ describe('playground in a browser', { skip }, () => {
   test('works at phone width with the panels as tabs', async () => {
     const { page, problems, close } = await openPage(browser, server.url, { width: 390, height: 844 });
     await page.getByRole('tab', { name: 'Assistant' }).click();
-    await createAssistant(page, 'Phone');
+    await createAssistant(page, 'Phone', (p) => p.getByLabel('Code interpreter').check());
+    await screenshot(page, 'phone-assistant');
     await page.getByRole('tab', { name: 'Chat' }).click();
     await page.getByLabel('Message').focus();
     await page.keyboard.type('hi from a phone');
@@ -289,6 +316,7 @@ describe('playground with an API key', { skip }, () => {
     await page.getByLabel('API key').fill('wrong');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText('The server rejected that key').waitFor();
+    await screenshot(page, 'key-prompt');
     await page.getByLabel('API key').fill('sk-playground-test');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('button', { name: 'Create assistant' }).waitFor();

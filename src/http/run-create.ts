@@ -6,6 +6,7 @@ import type { Assistant, Run, Thread, ToolChoice } from '../domain/types.js';
 import { assertThreadUnlocked } from '../engine/thread-lock.js';
 import { getAssistant } from './assistants.js';
 import { checkMessageFiles } from './messages.js';
+import { addAttachmentsToThreadStore } from './thread-vector-store.js';
 import { messageInputSchema, metadataSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
 import { createThread, threadCreateBody } from './threads.js';
 
@@ -100,14 +101,17 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
   const run = newRun(thread, owner, body);
+  const built = additional.map((message) => buildMessage(thread.id, message));
   await deps.store.transaction(async (tx) => {
     await assertThreadUnlocked(tx, project, thread.id);
-    for (const message of additional) await tx.messages.insert(project, buildMessage(thread.id, message));
+    for (const message of built) await tx.messages.insert(project, message);
     await tx.runs.insert(project, run);
     const opening = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
     await deps.events.commit(tx, project, run.id, newThread ? [{ event: 'thread.created', data: thread }, ...opening] : opening);
   });
   deps.events.committed(run.id);
+  // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
+  if (built.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, built);
   deps.runs.kick(project, run.id);
   return run;
 }

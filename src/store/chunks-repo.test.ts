@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import { createStore } from './create-store.js';
+import { COMMON_TERM_CHUNKS } from './lexical-search.js';
 import type { Store } from './store.js';
 
 // The search index's storage on SQLite (FTS5) and on Postgres (tsvector): same behaviour, different engines.
@@ -74,6 +75,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const texts = await store.chunks.texts('p1', [hits[0]!.seq]);
       assert.match(texts.get(hits[0]!.seq)!, /ZX-4471-QV unlocks/);
       assert.equal((await store.chunks.texts('p2', [hits[0]!.seq])).size, 0);
+
+      // A term in a thousand chunks is left out when a rarer one is asked for too; alone, it still matches.
+      const many = Array.from({ length: COMMON_TERM_CHUNKS }, (_, i) => ({ index: i, text: `Routine entry ${i} of the ledger.`, embedding: null }));
+      await store.chunks.putFile('p1', 'vs_common', { fileId: 'f-many', filename: 'many.txt', attributes: {} }, many);
+      await put('vs_common', 'f-rare', 'A routine entry about the falcon.');
+      const rare = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_common'], terms: ['routine', 'falcon'], limit: 5 });
+      assert.deepEqual(rare.map((h) => h.fileId), ['f-rare']);
+      assert.equal((await store.chunks.lexical('p1', { vectorStoreIds: ['vs_common'], terms: ['routine'], limit: 5 })).length, 5);
 
       await store.chunks.removeStore('p1', 'vs_l');
       assert.deepEqual(await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l'], terms: ['gate'], limit: 10 }), []);

@@ -116,7 +116,11 @@ export function useThread(client: ApiClient) {
     } finally {
       if (aborter.current === controller) aborter.current = null;
     }
-    if (runId) await loadSteps(threadId, runId);
+    if (!runId) return;
+    // A stream cut short (a proxy timeout, a dropped connection) leaves the run going: follow it by polling.
+    const run = viewRef.current.runs.find((r) => r.id === runId);
+    if (run && isActive(run)) await follow(threadId, run);
+    else await loadSteps(threadId, runId);
   }
 
   /** Adds the user's text (if any) and, when `run` is set, runs the assistant on the thread with streaming. */
