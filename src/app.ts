@@ -60,8 +60,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     }
   });
   await app.register(multipart, { limits: { fileSize: deps.config.maxFileBytes + 1, files: 1, fields: 20 } });
-  app.addHook('onSend', async (request, reply) => {
+  // Callback style: an async hook costs a promise per request on every route.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   installErrorHandlers(app);
   const metrics = installMetrics(app);

@@ -177,7 +177,7 @@ describe('playground in a browser', { skip }, () => {
       await p.getByLabel('Code interpreter').check();
       await watchProgressBars(p);
       await p.getByLabel('Code interpreter files').setInputFiles({ name: 'numbers.csv', mimeType: 'text/csv', buffer: Buffer.from('n\n1\n2\n3\n'.repeat(200_000)) });
-      await p.locator('.tool-files .file-name', { hasText: 'numbers.csv' }).waitFor();
+      await p.locator('.tool-files .file-list li', { hasText: 'numbers.csv' }).waitFor();
       assert.equal(await p.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress), true, 'an upload progress bar was shown');
     });
     const assistantId = (await page.locator('.assistant-id').innerText()).trim();

@@ -3,6 +3,9 @@ import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { notFound } from '../domain/errors.js';
 import type { Assistant } from '../domain/types.js';
 import type { Store } from '../store/store.js';
+import type { AppDeps } from '../app-deps.js';
+import type { ApiShape } from './api-version.js';
+import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { resolveToolResources } from './references.js';
 import { route } from './route.js';
@@ -38,6 +41,21 @@ const modifyBody = z.object({ model: z.string().min(1).max(256), ...fields }).pa
 function withLegacyFiles<T extends { file_ids?: string[]; tool_resources?: z.infer<typeof toolResourcesSchema> }>(body: T) {
   if (!body.file_ids || body.tool_resources?.code_interpreter) return body.tool_resources;
   return { ...(body.tool_resources ?? {}), code_interpreter: { file_ids: body.file_ids } };
+}
+
+/**
+ * The tool_resources a modify request leaves the assistant with (`changed`: the assistant with the request's other
+ * fields applied); undefined when the request does not touch them.
+ */
+async function modifiedToolResources(deps: AppDeps, project: string, changed: Assistant, body: z.infer<typeof modifyBody>, shape: ApiShape) {
+  let resources = await resolveToolResources(deps, project, withLegacyFiles(body));
+  // v1 `file_ids` alone replace only the files, not the assistant's other resources (its retrieval store).
+  if (body.tool_resources === undefined && resources) resources = { ...changed.tool_resources, ...resources };
+  const next: Assistant = resources !== undefined ? { ...changed, tool_resources: resources } : changed;
+  // v1 files serve retrieval too: a change of files, or of tools in v1, updates the retrieval store.
+  const legacyFiles = body.file_ids ?? (shape === 'v1' && body.tools ? next.tool_resources?.code_interpreter?.file_ids : undefined);
+  if (!legacyFiles || body.tool_resources?.file_search) return resources;
+  return (await syncRetrievalFiles(deps, project, next, legacyFiles)).tool_resources;
 }
 
 export async function getAssistant(store: Store, project: string, id: string): Promise<Assistant> {
@@ -97,18 +115,10 @@ export const assistantRoutes = [
     summary: 'Modify assistant',
     body: modifyBody,
     async handler({ params, body, project, shape }, deps) {
-      const { store } = deps;
-      const current = await getAssistant(store, project, params.assistant_id!);
+      const current = await getAssistant(deps.store, project, params.assistant_id!);
       const { file_ids: _legacy, tool_resources: _resources, ...changes } = body;
-      let resources = await resolveToolResources(deps, project, withLegacyFiles(body));
-      // v1 `file_ids` alone replace only the files, not the assistant's other resources (its retrieval store).
-      if (body.tool_resources === undefined && resources) resources = { ...current.tool_resources, ...resources };
-      let next: Assistant = { ...current, ...changes, ...(resources !== undefined ? { tool_resources: resources } : {}) };
-      // v1 files serve retrieval too: a change of files, or of tools in v1, updates the retrieval store.
-      const legacyFiles = body.file_ids ?? (shape === 'v1' && body.tools ? next.tool_resources?.code_interpreter?.file_ids : undefined);
-      if (legacyFiles && !body.tool_resources?.file_search) next = await syncRetrievalFiles(deps, project, next, legacyFiles);
-      if (!(await store.assistants.replace(project, next))) throw notFound('assistant', current.id);
-      return assistantView(next, shape);
+      const tool_resources = await modifiedToolResources(deps, project, { ...current, ...changes }, body, shape);
+      return assistantView(await modify(deps.store, project, 'assistant', current.id, { ...changes, tool_resources }), shape);
     },
   }),
   route({

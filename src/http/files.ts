@@ -104,6 +104,8 @@ export const fileRoutes = [
     summary: 'Delete file',
     async handler({ params, project }, deps) {
       const file = await getFile(deps, project, params.file_id!);
+      // A deleted file must not stay searchable or citable in any store; stores go first, so a failed delete can be retried.
+      for (const vectorStoreId of await deps.store.vectorStoreFiles.storesOf(project, file.id)) await deps.ingestion.removeFile(project, vectorStoreId, file.id);
       await deps.store.files.delete(project, file.id);
       await deps.blobs.delete(file.id);
       return { id: file.id, object: 'file', deleted: true };

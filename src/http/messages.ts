@@ -4,6 +4,7 @@ import { buildMessage } from '../domain/messages.js';
 import type { Message } from '../domain/types.js';
 import { assertThreadUnlocked } from '../engine/thread-lock.js';
 import type { Store } from '../store/store.js';
+import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
@@ -17,12 +18,11 @@ import { messageView } from './v1-shapes.js';
  * string there, and the tools skip a file they cannot find rather than fail the message.
  */
 export async function checkMessageFiles(store: Store, project: string, message: MessageInput, prefix = ''): Promise<void> {
-  const at = (p: string) => (prefix ? `${prefix}.${p}` : p);
   const attached = (message.attachments ?? []).map((a) => a.file_id);
-  await ensureFilesExist(store, project, attached, at('attachments'));
+  await ensureFilesExist(store, project, attached, prefix ? `${prefix}.attachments` : 'attachments');
   if (Array.isArray(message.content)) {
     const images = message.content.flatMap((part) => (part.type === 'image_file' ? [part.image_file.file_id] : []));
-    await ensureFilesExist(store, project, images, at('content.image_file.file_id'));
+    await ensureFilesExist(store, project, images, prefix ? `${prefix}.content.image_file.file_id` : 'content.image_file.file_id');
   }
 }
 
@@ -78,9 +78,7 @@ export const messageRoutes = [
     body: z.object({ metadata: metadataSchema.optional() }),
     async handler({ params, body, project, shape }, { store }) {
       const current = await getMessage(store, project, params.thread_id!, params.message_id!);
-      const next: Message = { ...current, ...(body.metadata !== undefined ? { metadata: body.metadata } : {}) };
-      await store.messages.replace(project, next);
-      return messageView(next, shape);
+      return messageView(await modify(store, project, 'message', current.id, { metadata: body.metadata }), shape);
     },
   }),
   route({

@@ -7,6 +7,7 @@ import { nowSeconds } from '../domain/ids.js';
 import type { Run, RunStep } from '../domain/types.js';
 import { submitToolOutputs } from '../engine/tool-outputs.js';
 import type { Store } from '../store/store.js';
+import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { route } from './route.js';
 import { eventView, includeQuery, includes, stepView } from './run-views.js';
@@ -97,13 +98,7 @@ export const runRoutes = [
     body: z.object({ metadata: metadataSchema.nullable().optional() }),
     async handler({ params, body, project, shape }, { store }) {
       const current = await getRun(store, project, params.thread_id!, params.run_id!);
-      const next = await store.transaction(async (tx) => {
-        const fresh = (await tx.runs.get(project, current.id)) ?? current;
-        const updated: Run = { ...fresh, ...(body.metadata != null ? { metadata: body.metadata } : {}) };
-        await tx.runs.replace(project, updated);
-        return updated;
-      });
-      return runView(next, shape);
+      return runView(await modify(store, project, 'run', current.id, { metadata: body.metadata ?? undefined }), shape);
     },
   }),
   route({

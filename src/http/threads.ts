@@ -6,6 +6,7 @@ import type { Thread } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import { checkMessageFiles } from './messages.js';
 import type { AppDeps } from '../app-deps.js';
+import { modify } from './modify.js';
 import { resolveToolResources } from './references.js';
 import { route } from './route.js';
 import { addAttachmentsToThreadStore } from './thread-vector-store.js';
@@ -76,16 +77,9 @@ export const threadRoutes = [
     summary: 'Modify thread',
     body: modifyBody,
     async handler({ params, body, project, shape }, deps) {
-      const { store } = deps;
-      const current = await getThread(store, project, params.thread_id!);
-      const resources = await resolveToolResources(deps, project, body.tool_resources);
-      const next: Thread = {
-        ...current,
-        ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
-        ...(resources !== undefined ? { tool_resources: resources } : {}),
-      };
-      if (!(await store.threads.replace(project, next))) throw notFound('thread', current.id);
-      return threadView(next, shape);
+      const current = await getThread(deps.store, project, params.thread_id!);
+      const tool_resources = await resolveToolResources(deps, project, body.tool_resources);
+      return threadView(await modify(deps.store, project, 'thread', current.id, { metadata: body.metadata, tool_resources }), shape);
     },
   }),
   route({

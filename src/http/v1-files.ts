@@ -4,6 +4,7 @@ import type { Assistant } from '../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { getAssistant } from './assistants.js';
 import { getMessage } from './messages.js';
+import { modify } from './modify.js';
 import { listQuery } from './pagination.js';
 import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
@@ -43,6 +44,13 @@ const messageFile = (messageId: string, f: AttachedFile) => ({ id: f.id, object:
 
 const ciFiles = (a: Assistant) => a.tool_resources?.code_interpreter?.file_ids ?? [];
 
+/** An assistant's v1 files are its code_interpreter files, and its retrieval store's when it has that tool. */
+async function setFiles(deps: AppDeps, project: string, assistant: Assistant, fileIds: string[]): Promise<void> {
+  const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: fileIds } } };
+  const { tool_resources } = await syncRetrievalFiles(deps, project, next, fileIds);
+  await modify(deps.store, project, 'assistant', assistant.id, { tool_resources });
+}
+
 export const v1FileRoutes = [
   route({
     method: 'POST',
@@ -55,9 +63,7 @@ export const v1FileRoutes = [
       const ids = ciFiles(assistant);
       if (!ids.includes(body.file_id)) {
         if (ids.length >= 20) throw new BadRequestError('An assistant can have at most 20 files.', 'file_id');
-        const fileIds = [...ids, body.file_id];
-        const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: fileIds } } };
-        await deps.store.assistants.replace(project, await syncRetrievalFiles(deps, project, next, fileIds));
+        await setFiles(deps, project, assistant, [...ids, body.file_id]);
       }
       const [file] = await filesOf(deps, project, [body.file_id]);
       return assistantFile(assistant.id, file!);
@@ -94,9 +100,7 @@ export const v1FileRoutes = [
       const assistant = await getAssistant(deps.store, project, params.assistant_id!);
       const ids = ciFiles(assistant);
       if (!ids.includes(params.file_id!)) throw notFound('assistant file', params.file_id!);
-      const fileIds = ids.filter((id) => id !== params.file_id);
-      const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: fileIds } } };
-      await deps.store.assistants.replace(project, await syncRetrievalFiles(deps, project, next, fileIds));
+      await setFiles(deps, project, assistant, ids.filter((id) => id !== params.file_id));
       return { id: params.file_id, object: 'assistant.file.deleted', deleted: true };
     },
   }),

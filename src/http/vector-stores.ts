@@ -3,6 +3,7 @@ import type { AppDeps } from '../app-deps.js';
 import { BadRequestError, notFound } from '../domain/errors.js';
 import type { ExpiresAfter, Metadata, VectorStore } from '../domain/types.js';
 import { buildVectorStore, expiresAt, isExpired, vectorStoreView, type RequestedChunking } from '../domain/vector-stores.js';
+import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
@@ -24,6 +25,19 @@ const modifyBody = z.object({
   expires_after: expiresAfterSchema.nullable().optional(),
   metadata: metadataSchema.optional(),
 });
+
+/** A modify request applied. An expired store keeps its expiry: its index is gone, a new expiry cannot bring it back. */
+function withChanges(stored: VectorStore, body: z.infer<typeof modifyBody>, now: number): VectorStore {
+  const next: VectorStore = { ...stored };
+  if (body.name !== undefined) next.name = body.name;
+  if (body.metadata !== undefined) next.metadata = body.metadata;
+  if (body.expires_after !== undefined && !isExpired(stored, now)) {
+    if (body.expires_after === null) delete next.expires_after;
+    else next.expires_after = body.expires_after;
+    next.expires_at = expiresAt(next.expires_after, next.last_active_at);
+  }
+  return next;
+}
 
 /** A stored vector store of the caller's project, or a 404. */
 export async function getVectorStore(deps: AppDeps, project: string, id: string, param: string | null = null): Promise<VectorStore> {
@@ -103,16 +117,7 @@ export const vectorStoreRoutes = [
     summary: 'Modify vector store',
     body: modifyBody,
     async handler({ params, body, project }, deps) {
-      const current = await getVectorStore(deps, project, params.vector_store_id!);
-      const next: VectorStore = { ...current };
-      if (body.name !== undefined) next.name = body.name;
-      if (body.metadata !== undefined) next.metadata = body.metadata;
-      if (body.expires_after !== undefined && !isExpired(current, deps.ingestion.now())) {
-        if (body.expires_after === null) delete next.expires_after;
-        else next.expires_after = body.expires_after;
-        next.expires_at = expiresAt(next.expires_after, next.last_active_at);
-      }
-      if (!(await deps.store.vectorStores.replace(project, next))) throw notFound('vector store', current.id);
+      const next = await modify(deps.store, project, 'vector store', params.vector_store_id!, (stored) => withChanges(stored, body, deps.ingestion.now()));
       return showVectorStore(deps, project, next);
     },
   }),

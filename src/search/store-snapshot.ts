@@ -113,6 +113,8 @@ export class SnapshotCache {
   /** Current snapshots of those stores that have anything indexed, in the order asked. */
   async get(project: string, vectorStoreIds: string[]): Promise<StoreSnapshot[]> {
     const versions = await this.chunks.versions(project, vectorStoreIds);
+    // A store with nothing indexed any more (deleted, expired) frees its copy at once.
+    for (const id of vectorStoreIds) if (!versions.has(id)) this.snapshots.delete(`${project}\u0000${id}`);
     const out = await Promise.all(
       vectorStoreIds.filter((id) => versions.has(id)).map((id) => this.current(project, id, versions.get(id)!)),
     );

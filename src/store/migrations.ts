@@ -149,12 +149,22 @@ function scripts(types: DialectTypes): Migration {
   };
 }
 
+/** Deleting a file removes it from every store that holds it; this finds those stores without a scan. */
+function vectorStoreFilesByFile(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.createIndex('vector_store_files_file').ifNotExists().on('vector_store_files').columns(['file_id']).execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
     async getMigrations() {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
-        '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types) };
+        '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
+        '0007_vector_store_files_by_file': vectorStoreFilesByFile() };
     },
   };
 }

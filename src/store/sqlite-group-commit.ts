@@ -25,6 +25,11 @@ class Statements {
     return statement;
   }
 
+  /** Runs a statement that takes no parameters and returns no rows (savepoints, begin, commit). */
+  control(sql: string): void {
+    this.get(sql).run();
+  }
+
   run(statement: BetterSqlite3.Statement, parameters: readonly unknown[]): QueryResult<any> {
     if (statement.reader) return { rows: statement.all(parameters) };
     const { changes, lastInsertRowid } = statement.run(parameters);
@@ -90,13 +95,13 @@ class GroupCommitDriver implements Driver {
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = connection as Lease;
     await lease.lock();
-    this.#write(() => this.#writer.database.exec(`savepoint ${SAVEPOINT}`), true);
+    this.#write(() => this.#writer.control(`savepoint ${SAVEPOINT}`), true);
     lease.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = connection as Lease;
-    this.#write(() => this.#writer.database.exec(`release ${SAVEPOINT}`), false);
+    this.#write(() => this.#writer.control(`release ${SAVEPOINT}`), false);
     lease.inTransaction = false;
     const batch = this.#batch!;
     lease.unlock();
@@ -108,7 +113,10 @@ class GroupCommitDriver implements Driver {
     lease.inTransaction = false;
     try {
       // An I/O or busy error can end the outer transaction by itself; then there is no savepoint left to undo.
-      if (this.#writer.database.inTransaction) this.#writer.database.exec(`rollback to ${SAVEPOINT}; release ${SAVEPOINT}`);
+      if (this.#writer.database.inTransaction) {
+        this.#writer.control(`rollback to ${SAVEPOINT}`);
+        this.#writer.control(`release ${SAVEPOINT}`);
+      }
     } finally {
       lease.unlock();
     }
@@ -176,7 +184,7 @@ class GroupCommitDriver implements Driver {
   }
 
   #open(): void {
-    this.#writer.database.exec('begin immediate');
+    this.#writer.control('begin immediate');
     this.#batch = new Batch();
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -199,10 +207,10 @@ class GroupCommitDriver implements Driver {
     if (!batch) return;
     this.#batch = undefined;
     try {
-      this.#writer.database.exec('commit');
+      this.#writer.control('commit');
       batch.resolve();
     } catch (err) {
-      if (this.#writer.database.inTransaction) this.#writer.database.exec('rollback');
+      if (this.#writer.database.inTransaction) this.#writer.control('rollback');
       batch.reject(err);
     }
   }

@@ -59,6 +59,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.vectorStoreFiles.deleteStore('p1', 'vs_page'), 24);
     });
 
+    test('storesOf: every store of the project holding a file, whatever its status', async () => {
+      const shared = (vectorStoreId: string): NewVectorStoreFile => ({ file: buildVectorStoreFile(vectorStoreId, 'file-shared', AUTO, {}, 1), batchId: null, job: 'j' });
+      await store.vectorStoreFiles.upsert('p1', [shared('vs_of_b'), shared('vs_of_a'), ...newFiles('vs_of_c', 2)]);
+      await store.vectorStoreFiles.upsert('p2', [shared('vs_of_other')]);
+      const [claim] = (await store.vectorStoreFiles.claim(9_000_000, 9_001_000, 100)).filter((c) => c.vectorStoreId === 'vs_of_a');
+      await store.vectorStoreFiles.finish(claim!, { status: 'completed', usageBytes: 3 });
+      assert.deepEqual(await store.vectorStoreFiles.storesOf('p1', 'file-shared'), ['vs_of_a', 'vs_of_b']);
+      assert.deepEqual(await store.vectorStoreFiles.storesOf('p2', 'file-shared'), ['vs_of_other']);
+      assert.deepEqual(await store.vectorStoreFiles.storesOf('p1', 'file-none'), []);
+      for (const vs of ['vs_of_a', 'vs_of_b', 'vs_of_c']) await store.vectorStoreFiles.deleteStore('p1', vs);
+      await store.vectorStoreFiles.deleteStore('p2', 'vs_of_other');
+    });
+
     test('claims: each file goes to one claimer; a lapsed lease is claimable again; stale attempts cannot finish', async () => {
       await store.vectorStoreFiles.upsert('p1', newFiles('vs_claim', 6));
       const now = 1_000_000;

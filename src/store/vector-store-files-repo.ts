@@ -41,6 +41,8 @@ export interface VectorStoreFilesRepo {
   list(project: string, vectorStoreId: string, page: PageQuery, filter?: { status?: FileStatus; batchId?: string }): Promise<Page<VectorStoreFile>>;
   /** The ids of a store's files (all statuses), for syncing a v1 file list. */
   fileIds(project: string, vectorStoreId: string): Promise<string[]>;
+  /** The ids of the stores that hold the file (in any status), for removing a deleted file from all of them. */
+  storesOf(project: string, fileId: string): Promise<string[]>;
   setAttributes(project: string, vectorStoreId: string, fileId: string, attributes: VectorStoreAttributes): Promise<boolean>;
   delete(project: string, vectorStoreId: string, fileId: string): Promise<boolean>;
   deleteStore(project: string, vectorStoreId: string): Promise<number>;
@@ -155,6 +157,11 @@ export function createVectorStoreFilesRepo(db: Kysely<any>, capabilities: StoreC
     async fileIds(project, vectorStoreId) {
       const rows = await db.selectFrom(table).select('file_id').where('vector_store_id', '=', vectorStoreId).where('project', '=', project).orderBy('created_at').execute();
       return rows.map((r) => r.file_id as string);
+    },
+
+    async storesOf(project, fileId) {
+      const rows = await db.selectFrom(table).select('vector_store_id').where('file_id', '=', fileId).where('project', '=', project).orderBy('vector_store_id').execute();
+      return rows.map((r) => r.vector_store_id as string);
     },
 
     async setAttributes(project, vectorStoreId, fileId, attributes) {

@@ -165,6 +165,14 @@ describe('file_search tool', () => {
     assert.equal(lexical.file_search.results![0]!.file_id, 'file-handbook');
   });
 
+  it('stops waiting for ingestion when the run is cancelled', async () => {
+    const controller = new AbortController();
+    const ctx = { ...(await context()), signal: controller.signal };
+    const pending = call(ctx, { queries: ['expense reports'] }, { waitForVectorStores: () => new Promise(() => {}) });
+    setTimeout(() => controller.abort(new Error('run cancelled')), 20);
+    await assert.rejects(pending, /run cancelled/);
+  });
+
   it('accepts a single query string as the model may send it', () => {
     assert.deepEqual(parseQueries('{"query": "notice period"}'), ['notice period']);
     assert.deepEqual(parseQueries('notice period'), ['notice period']);

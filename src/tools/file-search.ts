@@ -83,6 +83,16 @@ async function vectorStoreIds(ctx: ToolContext): Promise<string[]> {
   return [...new Set(ids)];
 }
 
+/** Settles with `promise`, or rejects with the signal's reason as soon as the run is cancelled. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** The file_search tool: the model's queries run together over the run's vector stores; answers cite passages. */
 export function createFileSearchTool(options: FileSearchToolOptions): BuiltinTool<StoredFileSearchCall> {
   const waitMs = options.waitMs ?? 60_000;
@@ -90,7 +100,7 @@ export function createFileSearchTool(options: FileSearchToolOptions): BuiltinToo
   async function search(ctx: ToolContext, queries: string[], maxResults: number, ranking: { ranker: string; score_threshold: number }) {
     const ids = await vectorStoreIds(ctx);
     if (ids.length === 0) return { hits: [], note: 'No files are attached to this assistant or conversation, so there is nothing to search.' };
-    const ready = options.waitForVectorStores ? await options.waitForVectorStores(ctx.project, ids, waitMs) : true;
+    const ready = options.waitForVectorStores ? await abortable(options.waitForVectorStores(ctx.project, ids, waitMs), ctx.signal) : true;
     await options.touch?.(ctx.project, ids);
     const embedded = await embedQueries(options.embeddings(), queries, ctx.signal);
     const hits = await options.index.search(ctx.project, {

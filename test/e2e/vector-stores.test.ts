@@ -198,6 +198,26 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await index.fileChunks('default', vs.id, a.id), [], 'deleting the store drops its chunks');
     });
 
+    test('deleting a file takes it out of every store that held it: not listed, searched or counted', async () => {
+      const [kept, gone] = [await upload('txt', 'The harbour pilot code is KEPT-5150.', 'kept'), await upload('txt', 'The harbour pilot code is GONE-9931.', 'gone')];
+      const stores = [await client.vectorStores.create({ name: 'first' }), await client.vectorStores.create({ name: 'second' })];
+      for (const vs of stores) {
+        for (const file of [kept, gone]) assert.equal((await client.vectorStores.files.createAndPoll(vs.id, { file_id: file.id })).status, 'completed');
+      }
+      const found = async (id: string) => (await client.vectorStores.search(id, { query: 'harbour pilot code' })).data.map((hit) => hit.file_id).sort();
+      assert.deepEqual(await found(stores[0]!.id), [kept.id, gone.id].sort(), 'both are found before the delete');
+
+      assert.deepEqual(await client.files.delete(gone.id), { id: gone.id, object: 'file', deleted: true });
+      for (const vs of stores) {
+        assert.deepEqual((await client.vectorStores.files.list(vs.id)).data.map((f) => f.id), [kept.id]);
+        await assert.rejects(client.vectorStores.files.retrieve(gone.id, { vector_store_id: vs.id }), (e: any) => e.status === 404);
+        assert.deepEqual(await found(vs.id), [kept.id]);
+        const after = await client.vectorStores.retrieve(vs.id);
+        assert.deepEqual(after.file_counts, { in_progress: 0, completed: 1, failed: 0, cancelled: 0, total: 1 });
+        assert.equal(after.usage_bytes, (await client.vectorStores.files.retrieve(kept.id, { vector_store_id: vs.id })).usage_bytes);
+      }
+    });
+
     test('bad input is a 400 naming the param, with the hosted chunking messages; unknown ids are 404', async () => {
       const bad = async (p: Promise<unknown>, param: string, message?: RegExp) =>
         assert.rejects(p, (e: any) => e.status === 400 && e.param === param && (!message || message.test(e.message)));
