@@ -156,6 +156,7 @@ describe('playground in a browser', { skip }, () => {
     assert.match(await form.locator('.arguments').innerText(), /"city": "Paris"/);
     await runStatus(page, 'requires_action');
     // Keyboard only: the output field has the focus, Tab reaches the submit button.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('name')?.startsWith('output-call_'));
     await page.keyboard.type('22°C and sunny');
     assert.equal(await form.getByLabel('Output').inputValue(), '22°C and sunny');
     await screenshot(page, 'function-call-form');

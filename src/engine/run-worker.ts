@@ -59,14 +59,19 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   function execute(project: string, runId: string, resumed: boolean): void {
     const flight: Flight = { controller: new AbortController(), again: false, done: Promise.resolve() };
     flights.set(runId, flight);
+    let failed = false;
     flight.done = (async () => {
       await events.open(project, runId);
       await executeRun(deps, project, runId, flight.controller.signal, resumed);
     })()
-      .catch((err: unknown) => logger?.error({ err, runId }, 'run execution failed'))
+      .catch((err: unknown) => {
+        // The lease is kept and left to lapse: the next claim sees it as resumed and fails the run cleanly.
+        failed = true;
+        logger?.error({ err, runId }, 'run execution failed');
+      })
       .finally(async () => {
         await events.release(runId).catch(() => {});
-        if (flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
+        if (!failed && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
         flights.delete(runId);
         if (flight.again && !closed) claim(project, runId);
       });

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Run } from '../../../src/domain/types';
 
 interface Props {
@@ -21,7 +21,7 @@ export function ToolOutputsForm({ run, busy, onSubmit }: Props) {
   const [outputs, setOutputs] = useState<Record<string, string>>({});
   const first = useRef<HTMLTextAreaElement>(null);
   // The person's next move is to type an output: put the caret there (autofocus only works on page load).
-  useEffect(() => first.current?.focus(), []);
+  useLayoutEffect(() => first.current?.focus(), []);
   return (
     <form
       class="tool-outputs card"
