@@ -40,14 +40,17 @@ export const messageRoutes = [
     body: messageInputSchema,
     async handler({ params, body, project, shape }, deps) {
       const { store } = deps;
-      const thread = await getThread(store, project, params.thread_id!);
-      await checkMessageFiles(store, project, body);
-      const message = buildMessage(thread.id, body);
-      await store.transaction(async (tx) => {
+      // Checks and write in one transaction: the thread cannot vanish in between, and on SQLite the checks read
+      // through the writer connection, whose cache is warm (see store/sqlite-group-commit.ts).
+      const message = await store.transaction(async (tx) => {
+        const thread = await getThread(tx, project, params.thread_id!);
+        await checkMessageFiles(tx, project, body);
+        const message = buildMessage(thread.id, body);
         await assertThreadUnlocked(tx, project, thread.id);
         await tx.messages.insert(project, message);
+        return message;
       });
-      if (message.attachments?.length) await addAttachmentsToThreadStore(deps, project, thread.id, [message]);
+      if (message.attachments?.length) await addAttachmentsToThreadStore(deps, project, message.thread_id, [message]);
       return messageView(message, shape);
     },
   }),

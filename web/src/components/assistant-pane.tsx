@@ -50,6 +50,11 @@ export function AssistantPane({ client, capabilities, assistants }: Props) {
     return 'Deleted.';
   });
 
+  // Until the list is in, the choice of assistant is not known: a form shown earlier could be swapped under the
+  // person's hands.
+  if (!assistants.loaded) {
+    return <div class="assistant-pane">{assistants.error ? <p class="error" role="alert">{assistants.error}</p> : <p class="muted">Loading assistants…</p>}</div>;
+  }
   return (
     <form
       class="assistant-pane"

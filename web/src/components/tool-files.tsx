@@ -46,11 +46,24 @@ export function VectorStoreFiles({ client, vectorStoreId, storeName, onVectorSto
   // Several files may be chosen at once: the store made for the first must receive the others too.
   const storeRef = useRef(vectorStoreId);
 
-  const refresh = (id: string) => client.listAll<VectorStoreFile>(`/vector_stores/${id}/files`).then(setFiles, (err: Error) => setError(err.message));
+  // A list read that was under way when a file was added or removed would hide that change: each change (and
+  // each read) bumps the generation, and only the newest read is shown.
+  const generation = useRef(0);
+  const change = (update: (list: VectorStoreFile[]) => VectorStoreFile[]) => {
+    generation.current++;
+    setFiles(update);
+  };
+  const refresh = (id: string) => {
+    const mine = ++generation.current;
+    return client.listAll<VectorStoreFile>(`/vector_stores/${id}/files`).then(
+      (list) => mine === generation.current && setFiles(list),
+      (err: Error) => setError(err.message),
+    );
+  };
 
   useEffect(() => {
     storeRef.current = vectorStoreId;
-    setFiles([]);
+    change(() => []);
     if (vectorStoreId) void refresh(vectorStoreId);
   }, [vectorStoreId]);
 
@@ -68,12 +81,12 @@ export function VectorStoreFiles({ client, vectorStoreId, storeName, onVectorSto
       onVectorStore(storeId);
     }
     const added = await client.post<VectorStoreFile>(`/vector_stores/${storeId}/files`, { file_id: file.id });
-    setFiles((list) => [...list.filter((f) => f.id !== added.id), added]);
+    change((list) => [...list.filter((f) => f.id !== added.id), added]);
   });
 
   async function remove(id: string) {
     await client.delete(`/vector_stores/${vectorStoreId}/files/${id}`);
-    setFiles((list) => list.filter((f) => f.id !== id));
+    change((list) => list.filter((f) => f.id !== id));
   }
 
   return (
