@@ -5,7 +5,7 @@
  */
 import { AzureOpenAI } from 'openai';
 import type { ChatModel } from './chat-model.js';
-import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
+import { clientOptions, createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
 
 /** A GA api-version that supports tools, vision, json_schema and `stream_options`. */
@@ -29,16 +29,10 @@ export function createAzureOpenAIModel(cfg: AzureOpenAIConfig): ChatModel {
     endpoint: cfg.endpoint,
     apiKey: cfg.apiKey,
     apiVersion: cfg.apiVersion ?? DEFAULT_AZURE_API_VERSION,
-    // Passing `deployment` pins the URL to it; every option the client would read from process.env is explicit.
+    // Passing `deployment` pins the URL to it; the base URL, like the rest, is not read from process.env.
     deployment,
     baseURL: null,
-    organization: null,
-    project: null,
-    adminAPIKey: null,
-    webhookSecret: null,
-    timeout: timeouts.requestMs,
-    maxRetries: 0,
-    logLevel: 'off',
+    ...clientOptions(timeouts),
   });
   // Deployment names are free-form; they often carry the model name, so try both for the catalog.
   const known = lookupModel(deployment) ?? lookupModel(cfg.name);

@@ -2,7 +2,7 @@
  * A `ChatModel` over an `openai` client (plain or Azure): builds the streaming request, retries what is worth
  * retrying, bounds every wait, and normalizes the chunks. Both real adapters are thin factories around this.
  */
-import { APIError, type OpenAI } from 'openai';
+import { APIError, type ClientOptions, type OpenAI } from 'openai';
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import {
   ProviderError,
@@ -47,6 +47,23 @@ export interface ClientChatModelOptions {
   target: UpstreamTarget;
   timeouts: UpstreamTimeouts;
   retry?: RetryPolicy;
+}
+
+/**
+ * Options both adapters pass to their `openai` client: everything the client would otherwise read from
+ * process.env is given explicitly (so a stray OPENAI_ORG_ID cannot reach a local server), and retries and
+ * timeouts are ours, not the client's.
+ */
+export function clientOptions(timeouts: UpstreamTimeouts) {
+  return {
+    organization: null,
+    project: null,
+    adminAPIKey: null,
+    webhookSecret: null,
+    timeout: timeouts.requestMs,
+    maxRetries: 0,
+    logLevel: 'off',
+  } satisfies ClientOptions;
 }
 
 // Base URLs whose server rejected `stream_options` (older Azure api-versions, some local servers); we stop

@@ -4,7 +4,7 @@
  */
 import { OpenAI } from 'openai';
 import type { ChatModel } from './chat-model.js';
-import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
+import { clientOptions, createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
 import { lookupModel, DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
 
 /** Where and how to reach an OpenAI-compatible server for one model name. */
@@ -25,15 +25,8 @@ export function createOpenAICompatibleModel(cfg: OpenAICompatibleConfig): ChatMo
   const upstreamModel = cfg.upstreamModel ?? cfg.name;
   const client = new OpenAI({
     baseURL: cfg.baseURL,
-    // Every option the client would otherwise read from process.env is given explicitly.
     apiKey: cfg.apiKey || 'none',
-    organization: null,
-    project: null,
-    adminAPIKey: null,
-    webhookSecret: null,
-    timeout: timeouts.requestMs,
-    maxRetries: 0,
-    logLevel: 'off',
+    ...clientOptions(timeouts),
   });
   const known = lookupModel(upstreamModel) ?? lookupModel(cfg.name);
   return createClientChatModel({

@@ -15,8 +15,8 @@ const MARKER = /【(\d+):(\d+)(?:†([^】]*))?】/g;
 export type CitableCall = { results: FileSearchResult[] };
 
 /**
- * Turns the markers in the message's text into `file_citation` annotations with their exact indexes (UTF-16
- * offsets into the text, as JavaScript strings slice). A marker that names no result is left as plain text.
+ * Turns the markers in the message's text into `file_citation` annotations with their exact indexes (code point
+ * offsets into the text). A marker that names no result is left as plain text.
  */
 export function annotateCitations(content: MessageContent[], calls: CitableCall[]): MessageContent[] {
   return content.map((part) => {
@@ -25,11 +25,13 @@ export function annotateCitations(content: MessageContent[], calls: CitableCall[
     for (const match of part.text.value.matchAll(MARKER)) {
       const fileId = resolve(calls, Number(match[1]), Number(match[2]), match[3]);
       if (!fileId) continue;
+      // Indexes count Unicode code points, like the sandbox: link annotations (and Python's str slicing).
+      const start = [...part.text.value.slice(0, match.index!)].length;
       found.push({
         type: 'file_citation',
         text: match[0],
-        start_index: match.index!,
-        end_index: match.index! + match[0].length,
+        start_index: start,
+        end_index: start + [...match[0]].length,
         file_citation: { file_id: fileId },
       });
     }
