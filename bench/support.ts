@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +26,16 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ben
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
+    let buffer: string | undefined = '';
     child.stdout!.on('data', (chunk) => {
+      // Once the url is known the output is only drained, not kept: a long benchmark logs a lot.
+      if (buffer === undefined) return;
       buffer += chunk;
       const match = /"url":"([^"]+)"/.exec(buffer);
-      if (match) resolve(match[1]!);
+      if (match) {
+        buffer = undefined;
+        resolve(match[1]!);
+      }
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
@@ -60,6 +65,18 @@ export function call(url: string, method: string, body?: unknown): Promise<{ sta
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc on Linux; undefined elsewhere. On a shared
+ * machine the server's CPU per request varies far less than throughput, so it shows what a change really saved.
+ */
+export function processCpuMs(pid: number): number | undefined {
+  const path = `/proc/${pid}/stat`;
+  if (!existsSync(path)) return undefined;
+  // Fields after the parenthesized command name; utime and stime are the 12th and 13th, in clock ticks (100/s).
+  const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 export function percentile(values: number[], p: number): number {

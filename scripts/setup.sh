@@ -21,5 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+# `npm ci` refuses a lock file without every platform's optional build of rollup (used by the web build), and
+# registry mirrors often carry only some of them; `npm install` then installs the same locked versions and skips
+# the optional packages the mirror lacks.
+if [ -f package-lock.json ] && npm ci --no-audit --no-fund --loglevel=error 2>/dev/null; then :
+else npm install --no-audit --no-fund; fi
 npm run build
