@@ -180,8 +180,8 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
 async function completeMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): Promise<void> {
   const { store, events } = deps;
   // Only built-in tools touch messages; a run without them skips the lookup.
-  const calls = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(store, project, run, record.messageStep!.id) : [];
-  const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, calls) };
+  const since = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(store, project, run, record.messageStep!.id) : { calls: [], earlier: {} };
+  const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, since) };
   const step = endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null });
   await store.transaction(async (tx) => {
     await tx.messages.replace(project, message);
@@ -193,9 +193,9 @@ async function completeMessage(deps: RunLoopDeps, project: string, run: Run, rec
 /** A model that ends right after a tool made images still gets a message showing them. */
 async function writeToolOnlyMessage(deps: RunLoopDeps, project: string, run: Run): Promise<void> {
   const { store, events } = deps;
-  const calls = await callsSinceLastMessage(store, project, run);
-  if (calls.length === 0) return;
-  const content = await finishContent(deps.tools, '', calls);
+  const since = await callsSinceLastMessage(store, project, run);
+  if (since.calls.length === 0) return;
+  const content = await finishContent(deps.tools, '', since);
   if (content.length === 0) return;
   const base = assistantMessage(run);
   const message = { ...base, status: 'completed' as const, completed_at: nowSeconds(), content };

@@ -23,28 +23,42 @@ export function assistantMessage(run: Run): Message {
   };
 }
 
+/** Built-in tool calls since the run's previous message, and how many calls of each tool came before them. */
+export interface CallsSinceMessage {
+  calls: BuiltinToolCall[];
+  earlier: Partial<Record<BuiltinToolCall['type'], number>>;
+}
+
 /**
  * Built-in tool calls the run made since its previous message and before `beforeStepId` (ids sort by creation),
  * read from the stored steps so a resumed run sees them too.
  */
-export async function callsSinceLastMessage(store: Store, project: string, run: Run, beforeStepId?: string): Promise<BuiltinToolCall[]> {
-  const page = await store.runSteps.list(project, { limit: 100, order: 'desc', ...(beforeStepId ? { after: beforeStepId } : {}) }, { run_id: run.id });
+export async function callsSinceLastMessage(store: Store, project: string, run: Run, beforeStepId?: string): Promise<CallsSinceMessage> {
   const steps: RunStep[] = [];
-  for (const step of page.data) {
-    if (step.step_details.type === 'message_creation') break;
-    steps.unshift(step);
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.runSteps.list(project, { limit: 100, order: 'asc', ...(after ? { after } : {}) }, { run_id: run.id });
+    steps.push(...page.data.filter((s) => beforeStepId === undefined || s.id < beforeStepId));
+    if (!page.has_more || page.data.length === 0) break;
+    after = page.data[page.data.length - 1]!.id;
   }
-  return steps.flatMap((s) => (s.step_details.type === 'tool_calls' ? s.step_details.tool_calls.filter((c): c is BuiltinToolCall => c.type !== 'function') : []));
+  const builtin = (s: RunStep) => (s.step_details.type === 'tool_calls' ? s.step_details.tool_calls.filter((c): c is BuiltinToolCall => c.type !== 'function') : []);
+  const lastMessage = steps.map((s) => s.step_details.type).lastIndexOf('message_creation');
+  const earlier: CallsSinceMessage['earlier'] = {};
+  for (const call of steps.slice(0, lastMessage + 1).flatMap(builtin)) earlier[call.type] = (earlier[call.type] ?? 0) + 1;
+  return { calls: steps.slice(lastMessage + 1).flatMap(builtin), earlier };
 }
 
+type FinishMessage = (content: MessageContent[], calls: BuiltinToolCall[], firstOrdinal: number) => Promise<MessageContent[]> | MessageContent[];
+
 /** The final content of an assistant message: the model's text, then each built-in tool's touches. */
-export async function finishContent(tools: BuiltinTools, text: string, calls: BuiltinToolCall[]): Promise<MessageContent[]> {
+export async function finishContent(tools: BuiltinTools, text: string, since: CallsSinceMessage): Promise<MessageContent[]> {
   let content: MessageContent[] = text ? [{ type: 'text', text: { value: text, annotations: [] } }] : [];
   for (const tool of Object.values(tools)) {
     if (!tool?.finishMessage) continue;
-    const own = calls.filter((c) => c.type === tool.type);
+    const own = since.calls.filter((c) => c.type === tool.type);
     if (own.length === 0) continue;
-    content = await (tool.finishMessage as (c: MessageContent[], calls: BuiltinToolCall[]) => Promise<MessageContent[]> | MessageContent[])(content, own);
+    content = await (tool.finishMessage as FinishMessage)(content, own, since.earlier[tool.type] ?? 0);
   }
   return content;
 }

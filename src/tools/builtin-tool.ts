@@ -51,9 +51,9 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
    * The assistant message's final content, given the content the engine built from the model's text and this
    * tool's finished calls since the run's previous message, in order: annotations (citations, `sandbox:` file
    * paths) and extra parts (chart images). The engine writes a message for a turn without text when this adds
-   * parts to it.
+   * parts to it. `firstOrdinal` is the run-wide ordinal (as in `replay`) of `calls[0]`.
    */
-  finishMessage?(content: MessageContent[], calls: C[]): Promise<MessageContent[]> | MessageContent[];
+  finishMessage?(content: MessageContent[], calls: C[], firstOrdinal: number): Promise<MessageContent[]> | MessageContent[];
 }
 
 /** The built-in tools this server has, by type. A missing one fails any run that needs it, with a clear error. */

@@ -138,7 +138,7 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
     assert.deepEqual(JSON.parse(replayed.arguments), { code });
     assert.equal(replayed.output, 'drawn\n\n[figure 1 is shown to the user]');
     const text: MessageContent = { type: 'text', text: { value: 'Here is the sine wave.', annotations: [] } };
-    assert.deepEqual(tool.finishMessage!([text], [call]), [{ type: 'image_file', image_file: { file_id: fileId } }, text]);
+    assert.deepEqual(tool.finishMessage!([text], [call], 0), [{ type: 'image_file', image_file: { file_id: fileId } }, text]);
   });
 
   it('stores files the code writes and annotates links to them from the stored call alone', async () => {
@@ -156,7 +156,7 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
 
     const value = 'Done: [Download the CSV](sandbox:/mnt/data/out.csv).';
     const stored = JSON.parse(JSON.stringify(call)) as StepCodeInterpreterToolCall; // as another process reads it back
-    const [part] = await tool.finishMessage!([{ type: 'text', text: { value, annotations: [] } }], [stored]);
+    const [part] = await tool.finishMessage!([{ type: 'text', text: { value, annotations: [] } }], [stored], 0);
     assert.deepEqual(part, {
       type: 'text',
       text: {

@@ -18,12 +18,12 @@ export type CitableCall = { results: FileSearchResult[] };
  * Turns the markers in the message's text into `file_citation` annotations with their exact indexes (code point
  * offsets into the text). A marker that names no result is left as plain text.
  */
-export function annotateCitations(content: MessageContent[], calls: CitableCall[]): MessageContent[] {
+export function annotateCitations(content: MessageContent[], calls: CitableCall[], firstOrdinal = 0): MessageContent[] {
   return content.map((part) => {
     if (part.type !== 'text') return part;
     const found: Annotation[] = [];
     for (const match of part.text.value.matchAll(MARKER)) {
-      const fileId = resolve(calls, Number(match[1]), Number(match[2]), match[3]);
+      const fileId = resolve(calls, Number(match[1]) - firstOrdinal, Number(match[2]), match[3]);
       if (!fileId) continue;
       // Indexes count Unicode code points, like the sandbox: link annotations (and Python's str slicing).
       const start = [...part.text.value.slice(0, match.index!)].length;
@@ -42,9 +42,9 @@ export function annotateCitations(content: MessageContent[], calls: CitableCall[
 }
 
 /**
- * The file a marker cites. `calls` are the run's file_search calls since its previous message, so a marker's call
- * number is their index when this is the run's first message; otherwise the latest call holding a result with
- * that number and file name is meant.
+ * The file a marker cites. `calls` are the run's file_search calls since its previous message and `ordinal` the
+ * marker's call number relative to the first of them; a model that garbled the number is matched by result
+ * number and file name, latest call first.
  */
 function resolve(calls: CitableCall[], ordinal: number, index: number, name: string | undefined): string | undefined {
   const named = (r: FileSearchResult | undefined) => r !== undefined && (name === undefined || r.file_name === name.trim());

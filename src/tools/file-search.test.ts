@@ -185,7 +185,7 @@ describe('file_search tool', () => {
     const second = await call(await context(), { queries: ['contract notice period'] });
     const value = 'Reports are due on the fifth working day【0:0†handbook.pdf】. Notice is ninety days【1:0†contract.docx】, see also 【7:3†nothing.txt】.';
     const content: MessageContent[] = [{ type: 'image_file', image_file: { file_id: 'file-img' } }, { type: 'text', text: { value, annotations: [] } }];
-    const [image, text] = tool().finishMessage!(content, [first, second]) as MessageContent[];
+    const [image, text] = tool().finishMessage!(content, [first, second], 0) as MessageContent[];
     assert.deepEqual(image, content[0]);
     assert.equal(text!.type, 'text');
     const annotations = text!.type === 'text' ? text!.text.annotations : [];
@@ -195,7 +195,7 @@ describe('file_search tool', () => {
       ['file_citation', '【1:0†contract.docx】', '【1:0†contract.docx】', 'file-contract'],
     ]);
     // A later message of the same run: its calls start after the earlier ones, the marker numbers do not.
-    const later = tool().finishMessage!([{ type: 'text', text: { value: 'Ninety days【1:0†contract.docx】.', annotations: [] } }], [second]) as MessageContent[];
+    const later = tool().finishMessage!([{ type: 'text', text: { value: 'Ninety days【1:0†contract.docx】.', annotations: [] } }], [second], 1) as MessageContent[];
     assert.equal(later[0]!.type === 'text' && later[0]!.text.annotations[0]!.type === 'file_citation' && later[0]!.text.annotations[0]!.file_citation.file_id, 'file-contract');
   });
 });

@@ -139,8 +139,8 @@ export function createFileSearchTool(options: FileSearchToolOptions): BuiltinToo
       return { arguments: JSON.stringify({ queries }), output: resultsForModel(ordinal, results, note) };
     },
 
-    finishMessage(content: MessageContent[], calls: StoredFileSearchCall[]): MessageContent[] {
-      return annotateCitations(content, calls.map((c) => ({ results: c.file_search.results ?? [] })));
+    finishMessage(content: MessageContent[], calls: StoredFileSearchCall[], firstOrdinal = 0): MessageContent[] {
+      return annotateCitations(content, calls.map((c) => ({ results: c.file_search.results ?? [] })), firstOrdinal);
     },
   };
 }
