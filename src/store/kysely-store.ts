@@ -38,9 +38,11 @@ export function createKyselyStore(
     runQueue: createRunQueue(any, capabilities),
     runEvents: createRunEventsRepo(any),
     scripts: createScriptsRepo(db),
-    async lockThread(project, threadId) {
+    async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
-      if (capabilities.skipLocked) await any.selectFrom('threads').select('id').where('id', '=', threadId).where('project', '=', project).forUpdate().execute();
+      if (!capabilities.skipLocked) return;
+      const query = any.selectFrom('threads').select('id').where('id', '=', threadId).where('project', '=', project);
+      await (mode === 'shared' ? query.forShare() : query.forUpdate()).execute();
     },
     async transaction(fn) {
       if (db.isTransaction) return fn(store);

@@ -70,8 +70,11 @@ export interface Store {
   readonly runEvents: RunEventsRepo;
   /** Named scripts for the scripted model, server-wide. */
   readonly scripts: ScriptsRepo;
-  /** Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. */
-  lockThread(project: string, threadId: string): Promise<void>;
+  /**
+   * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
+   * holders (message creates) do not block each other, only an exclusive holder (a run create).
+   */
+  lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared'): Promise<void>;
   /** Cross-process wake-ups (Postgres LISTEN/NOTIFY); absent where one process owns the database. */
   readonly notifications?: Notifications;
   /** Runs fn with repositories bound to one transaction. */
