@@ -6,6 +6,8 @@ import { call, median, percentile, processCpuMs, spawnServer, writeResults } fro
 
 // messages.create throughput through HTTP, and messages.list (limit 100) latency on a thread of 1,000 vs 100,000
 // messages, on SQLite and Postgres. Targets: >= 3,000 creates/s on SQLite; list at 100k within 1.5x of 1k.
+// Alongside throughput it reports the server's CPU per create, which machine noise disturbs far less: compare
+// that number when judging a change on a shared machine.
 
 const CREATES = Number(process.env.BENCH_CREATES ?? 20_000);
 // The machine is shared and noisy: several measured passes, reported by their median.

@@ -40,17 +40,14 @@ export const messageRoutes = [
     body: messageInputSchema,
     async handler({ params, body, project, shape }, deps) {
       const { store } = deps;
-      // Checks and write in one transaction: the thread cannot vanish in between, and on SQLite the checks read
-      // through the writer connection, whose cache is warm (see store/sqlite-group-commit.ts).
-      const message = await store.transaction(async (tx) => {
-        const thread = await getThread(tx, project, params.thread_id!);
-        await checkMessageFiles(tx, project, body);
-        const message = buildMessage(thread.id, body);
-        await assertThreadUnlocked(tx, project, thread.id);
+      const thread = await getThread(store, project, params.thread_id!);
+      await checkMessageFiles(store, project, body);
+      const message = buildMessage(thread.id, body);
+      await store.transaction(async (tx) => {
+        await assertThreadUnlocked(tx, project, thread.id, 'shared');
         await tx.messages.insert(project, message);
-        return message;
       });
-      if (message.attachments?.length) await addAttachmentsToThreadStore(deps, project, message.thread_id, [message]);
+      if (message.attachments?.length) await addAttachmentsToThreadStore(deps, project, thread.id, [message]);
       return messageView(message, shape);
     },
   }),

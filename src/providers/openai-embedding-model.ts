@@ -4,11 +4,11 @@
  */
 import { AzureOpenAI, OpenAI } from 'openai';
 import { ProviderError } from './chat-model.js';
-import { defaultTimeouts } from './client-chat-model.js';
 import { DEFAULT_EMBEDDING_DIMENSIONS, DEFAULT_EMBEDDING_MODEL, type EmbeddingModel } from './embedding-model.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 import { classifyForRetry, toProviderError, type UpstreamTarget } from './upstream-error.js';
 import { DEFAULT_AZURE_API_VERSION } from './azure.js';
+import { clientOptions, defaultTimeouts } from './client-chat-model.js';
 
 export interface OpenAIEmbeddingConfig {
   /** Upstream model name, or the Azure deployment. Default `text-embedding-3-large`. */
@@ -39,7 +39,7 @@ export function createOpenAIEmbeddingModel(cfg: OpenAIEmbeddingConfig): Embeddin
   const concurrency = cfg.concurrency ?? 4;
   const sendDimensions = cfg.sendDimensions ?? /^text-embedding-3/.test(name);
   const timeoutMs = cfg.requestTimeoutMs ?? defaultTimeouts.requestMs;
-  const common = { organization: null, project: null, adminAPIKey: null, webhookSecret: null, timeout: timeoutMs, maxRetries: 0, logLevel: 'off' } as const;
+  const common = clientOptions({ ...defaultTimeouts, requestMs: timeoutMs });
   const client = cfg.azure
     ? new AzureOpenAI({ ...common, endpoint: cfg.azure.endpoint, apiKey: cfg.azure.apiKey, apiVersion: cfg.azure.apiVersion ?? DEFAULT_AZURE_API_VERSION, deployment: name, baseURL: null })
     : new OpenAI({ ...common, baseURL: cfg.baseURL ?? 'https://api.openai.com/v1', apiKey: cfg.apiKey || 'none' });

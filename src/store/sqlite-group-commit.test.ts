@@ -85,6 +85,19 @@ describe('sqlite group commit', () => {
     assert.deepEqual(await store.messages.get('p', m.id), m);
   });
 
+  test('an in-memory database, which has no second connection, reads through the writer', async () => {
+    const memory = createSqliteStore({ path: ':memory:' });
+    try {
+      await memory.migrate();
+      const m = message();
+      await Promise.all([memory.messages.insert('p', m), memory.transaction((tx) => tx.messages.insert('p', message()))]);
+      assert.deepEqual(await memory.messages.get('p', m.id), m);
+      assert.equal(await memory.messages.count('p', { thread_id: 'thread_gc' }), 2);
+    } finally {
+      await memory.close();
+    }
+  });
+
   test('data survives closing and reopening the store', async () => {
     const m = message();
     await store.transaction((tx) => tx.messages.insert('p', m));
