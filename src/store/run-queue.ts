@@ -78,15 +78,18 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
         .execute();
     },
     async activeRunId(project, threadId) {
+      // Only the newest run of a thread can be active (no run starts while another holds the thread), so one
+      // step down the (thread_id, created_at, id) index answers it.
       const row = await db
         .selectFrom('runs')
-        .select('id')
+        .select(['id', 'status'])
         .where('thread_id', '=', threadId)
-        .where('status', 'in', ACTIVE_STATUSES)
         .where('project', '=', project)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
         .limit(1)
         .executeTakeFirst();
-      return row?.id as string | undefined;
+      return row && ACTIVE_STATUSES.includes(row.status as string) ? (row.id as string) : undefined;
     },
   };
 }
