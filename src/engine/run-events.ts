@@ -161,18 +161,20 @@ export class RunEventLog {
     return [...stored, ...pending];
   }
 
-  /** Resolves when the run's log may have grown, or after `timeoutMs`. */
-  wait(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Resolves true when the run's log may have grown, false after `timeoutMs` or when `signal` aborts. */
+  wait(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (grew: boolean) => {
         clearTimeout(timer);
-        this.local.off(runId, done);
-        signal?.removeEventListener('abort', done);
-        resolve();
+        this.local.off(runId, onEvent);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(grew);
       };
-      const timer = setTimeout(done, timeoutMs);
-      this.local.on(runId, done);
-      signal?.addEventListener('abort', done);
+      const onEvent = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(onAbort, timeoutMs);
+      this.local.on(runId, onEvent);
+      signal?.addEventListener('abort', onAbort);
     });
   }
 

@@ -122,7 +122,9 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
       void poll();
     },
     kick(project, runId) {
-      if (closed || capacity === 0) return;
+      if (closed) return;
+      // An API-only replica leaves the run to the others: wake them instead of waiting for their next poll.
+      if (capacity === 0) return void store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
       const flight = flights.get(runId);
       if (flight) flight.again = true;
       else claim(project, runId);
@@ -146,4 +148,3 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   };
 }
 
-export { RUNS_CHANNEL };

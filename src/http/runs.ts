@@ -15,7 +15,7 @@ import { createRun, createRunBody, createThreadAndRun, createThreadAndRunBody } 
 import { metadataSchema } from './schemas.js';
 import { streamRun } from './sse.js';
 import type { ApiShape } from './api-version.js';
-import { runView, stepView1 } from './v1-shapes.js';
+import { runView, v1StepView } from './v1-shapes.js';
 import { getThread } from './threads.js';
 
 /** How soon a polling client should ask again; the SDK's poll helpers read this header. */
@@ -144,7 +144,7 @@ export const runRoutes = [
     async handler({ params, query, project, shape }, { store }) {
       const run = await getRun(store, project, params.thread_id!, params.run_id!);
       const page = await store.runSteps.list(project, pageQuery(query), { run_id: run.id });
-      return toListPage(page, (step) => stepView1(stepView(step, includes(query)), shape));
+      return toListPage(page, (step) => v1StepView(stepView(step, includes(query)), shape));
     },
   }),
   route({
@@ -154,7 +154,7 @@ export const runRoutes = [
     query: includeQuery,
     async handler({ params, project, query, shape }, { store }) {
       const run = await getRun(store, project, params.thread_id!, params.run_id!);
-      return stepView1(stepView(await getStep(store, project, run, params.step_id!), includes(query)), shape);
+      return v1StepView(stepView(await getStep(store, project, run, params.step_id!), includes(query)), shape);
     },
   }),
 ];

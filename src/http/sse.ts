@@ -40,23 +40,22 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
     'x-request-id': String(request.id),
   });
   let after = options.afterSeq;
+  /** Writes one event; true when it ends the stream. */
+  const send = (record: RunEventRecord): boolean => {
+    after = record.seq;
+    reply.raw.write(frame(record.event, options.view ? options.view(record) : record.data));
+    return STREAM_END_EVENTS.has(record.event);
+  };
   try {
     while (!gone.signal.aborted) {
       const records = await events.read(project, runId, after);
-      for (const record of records) {
-        after = record.seq;
-        reply.raw.write(frame(record.event, options.view ? options.view(record) : record.data));
-        if (STREAM_END_EVENTS.has(record.event)) return finish(reply);
-      }
-      if (records.length > 0) continue;
-      await events.wait(runId, WAIT_MS, gone.signal);
-      // Status events are stored with the status, so a run that is settled has nothing more to say.
+      if (records.some(send)) return finish(reply);
+      if (records.length > 0 || (await events.wait(runId, WAIT_MS, gone.signal))) continue;
+      // A quiet log: status events are stored with the status, so a settled run has nothing more to say.
       const run = await store.runs.get(project, runId);
       if (!run || isTerminal(run.status) || run.status === 'requires_action') {
-        const rest = await events.read(project, runId, after);
-        for (const record of rest) reply.raw.write(frame(record.event, options.view ? options.view(record) : record.data));
-        if (rest.length === 0 || rest.some((r) => STREAM_END_EVENTS.has(r.event))) return finish(reply);
-        after = rest[rest.length - 1]!.seq;
+        (await events.read(project, runId, after)).some(send);
+        return finish(reply);
       }
     }
   } catch (err) {

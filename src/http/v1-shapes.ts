@@ -33,7 +33,7 @@ export function runView(r: Run, shape: ApiShape) {
 }
 
 /** v1 steps called file search `retrieval`, with an empty object for details. */
-export function stepView1(s: RunStep, shape: ApiShape) {
+export function v1StepView(s: RunStep, shape: ApiShape) {
   if (shape === 'v2' || s.step_details.type !== 'tool_calls') return s;
   const tool_calls = s.step_details.tool_calls.map((c) => (c.type === 'file_search' ? { id: c.id, type: 'retrieval' as const, retrieval: {} } : c));
   return { ...s, step_details: { type: 'tool_calls' as const, tool_calls } };
