@@ -9,6 +9,7 @@ import { admitMinimum, callBudget, replyLimit } from './prompt-budget.js';
 import { fileLookup, promptMessage, type PromptMessage } from './prompt-content.js';
 import { chatResponseFormat, chatToolChoice } from './prompt-options.js';
 import { selectThreadMessages } from './truncation.js';
+import { readAll } from '../store/read-all.js';
 
 /** The built-in tools of one run, as the prompt needs them. */
 export interface PromptTools {
@@ -33,20 +34,6 @@ export interface BuiltPrompt {
   promptTokens: number;
   /** Thread messages left out by truncation. */
   droppedMessages: number;
-}
-
-/** Every item of a scoped list in ascending order, page by page. */
-async function readAll<T extends { id: string; created_at: number }>(
-  list: (after: string | undefined) => Promise<{ data: T[]; has_more: boolean }>,
-): Promise<T[]> {
-  const out: T[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await list(after);
-    out.push(...page.data);
-    if (!page.has_more || page.data.length === 0) return out;
-    after = page.data[page.data.length - 1]!.id;
-  }
 }
 
 function messageText(message: Message): string {

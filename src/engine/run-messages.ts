@@ -1,5 +1,6 @@
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import type { Message, MessageContent, Run, RunStep } from '../domain/types.js';
+import { readAll } from '../store/read-all.js';
 import type { Store } from '../store/store.js';
 import type { BuiltinToolCall, BuiltinTools } from '../tools/builtin-tool.js';
 
@@ -34,14 +35,8 @@ export interface CallsSinceMessage {
  * read from the stored steps so a resumed run sees them too.
  */
 export async function callsSinceLastMessage(store: Store, project: string, run: Run, beforeStepId?: string): Promise<CallsSinceMessage> {
-  const steps: RunStep[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.runSteps.list(project, { limit: 100, order: 'asc', ...(after ? { after } : {}) }, { run_id: run.id });
-    steps.push(...page.data.filter((s) => beforeStepId === undefined || s.id < beforeStepId));
-    if (!page.has_more || page.data.length === 0) break;
-    after = page.data[page.data.length - 1]!.id;
-  }
+  const all = await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
+  const steps = all.filter((s) => beforeStepId === undefined || s.id < beforeStepId);
   const builtin = (s: RunStep) => (s.step_details.type === 'tool_calls' ? s.step_details.tool_calls.filter((c): c is BuiltinToolCall => c.type !== 'function') : []);
   const lastMessage = steps.map((s) => s.step_details.type).lastIndexOf('message_creation');
   const earlier: CallsSinceMessage['earlier'] = {};

@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import type { FileObject } from '../domain/types.js';
 import type { ToolContext } from './builtin-tool.js';
+import { readAll } from '../store/read-all.js';
 
 /** A file the run's code may read, and the name it has in /mnt/data. */
 export interface InputFile {
@@ -15,16 +16,11 @@ async function inputFileIds(ctx: Lookup): Promise<string[]> {
   const { project, run, store } = ctx;
   const [assistant, thread] = await Promise.all([store.assistants.get(project, run.assistant_id), store.threads.get(project, run.thread_id)]);
   const ids = [...(assistant?.tool_resources?.code_interpreter?.file_ids ?? []), ...(thread?.tool_resources?.code_interpreter?.file_ids ?? [])];
-  let after: string | undefined;
-  for (;;) {
-    const page = await store.messages.list(project, { limit: 100, order: 'asc', after }, { thread_id: run.thread_id });
-    for (const message of page.data) {
-      for (const attachment of message.attachments ?? []) {
-        if (attachment.tools.some((tool) => tool.type === 'code_interpreter')) ids.push(attachment.file_id);
-      }
+  const messages = await readAll((after) => store.messages.list(project, { limit: 100, order: 'asc', after }, { thread_id: run.thread_id }));
+  for (const message of messages) {
+    for (const attachment of message.attachments ?? []) {
+      if (attachment.tools.some((tool) => tool.type === 'code_interpreter')) ids.push(attachment.file_id);
     }
-    if (!page.has_more || page.data.length === 0) break;
-    after = page.data[page.data.length - 1]!.id;
   }
   return [...new Set(ids)];
 }
