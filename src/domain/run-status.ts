@@ -16,6 +16,9 @@ export const RUN_TRANSITIONS: Readonly<Record<RunStatus, readonly RunStatus[]>> 
 /** Statuses during which the run holds its thread: no new messages or runs. */
 export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress', 'requires_action', 'cancelling'];
 
+/** Statuses in which a worker drives the run; only these are claimed, and only these keep a lease. */
+export const WORK_RUN_STATUSES: readonly RunStatus[] = ['queued', 'in_progress', 'cancelling'];
+
 export function isTerminal(status: RunStatus): boolean {
   return RUN_TRANSITIONS[status].length === 0;
 }

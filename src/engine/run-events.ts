@@ -61,14 +61,17 @@ export class RunEventLog {
     await this.stopListening?.();
   }
 
-  /** Becomes the run's writer, continuing its numbering. Call when taking a run over (claim, submit). */
-  async open(project: string, runId: string, store: Store = this.store): Promise<void> {
+  /**
+   * Becomes the run's writer, continuing its numbering. Call when taking a run over (claim, handoff). `lastSeq`
+   * skips the lookup when the caller knows it (a new run's log is empty).
+   */
+  async open(project: string, runId: string, lastSeq?: number): Promise<void> {
     const existing = this.writers.get(runId);
     if (existing) {
       await existing.flushing;
       this.writers.delete(runId);
     }
-    const seq = await store.runEvents.lastSeq(project, runId);
+    const seq = lastSeq ?? (await this.store.runEvents.lastSeq(project, runId));
     this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], flushing: Promise.resolve(), scheduled: false });
   }
 

@@ -1,6 +1,6 @@
 import type { BlobStore } from '../blobs/blob-store.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
-import type { Run, RunError, RunStep, StepToolCall, Usage } from '../domain/types.js';
+import type { Message, Run, RunError, RunStep, StepToolCall, Usage } from '../domain/types.js';
 import { ProviderError } from '../providers/chat-model.js';
 import type { ChatTurn } from '../providers/collect-chat.js';
 import type { ModelRegistry } from '../providers/registry.js';
@@ -9,7 +9,7 @@ import type { BuiltinTools } from '../tools/builtin-tool.js';
 import { executeBuiltinCalls, offeredTools, type OfferedTools } from './builtin-calls.js';
 import { pendingCall, streamTurn, type TurnOutcome } from './model-turn.js';
 import { buildChatRequest } from './prompt.js';
-import type { RunEventLog } from './run-events.js';
+import type { RunEvent, RunEventLog } from './run-events.js';
 import { assistantMessage, callsSinceLastMessage, finishContent } from './run-messages.js';
 import { endStep, newStep, updateRun, type RunMove } from './run-updates.js';
 
@@ -50,9 +50,10 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
 /**
  * Drives a run the caller holds (lease and event log) until it needs the client (requires_action) or ends.
  * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
- * `server_error`. Expected failures end the run as `failed`; only store errors escape.
+ * `server_error`. Expected failures end the run as `failed`; only store errors escape. Returns the run as last
+ * written (undefined if it is gone).
  */
-export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal, resumed = false): Promise<void> {
+export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal, resumed = false): Promise<Run | undefined> {
   const { store, events } = deps;
   let run = await updateRun(store, events, project, runId, (r) => {
     if (r.status === 'queued') return { to: 'in_progress' };
@@ -71,7 +72,8 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
     }
     run = await step(deps, project, run, signal);
   }
-  if (signal.aborted && signal.reason !== LEASE_LOST) await interrupted(deps, project, runId);
+  if (signal.aborted && signal.reason !== LEASE_LOST) run = await interrupted(deps, project, runId);
+  return run;
 }
 
 /** One model call and what follows it (tools, status). */
@@ -128,21 +130,9 @@ async function endParts(tx: Store, project: string, record: TurnOutcome, status:
 async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, offered: OfferedTools, toolCtx: Parameters<typeof executeBuiltinCalls>[3]): Promise<Run | undefined> {
   const { store, events } = deps;
   const calls = turn.tool_calls;
-  if (record.message && record.messageStep) await completeMessage(deps, project, run, record, turn, calls.length === 0);
   const usageMove = (r: Run) => addUsage(r.usage, turn.usage);
-  if (calls.length === 0) {
-    if (!record.message) await writeToolOnlyMessage(deps, project, run);
-    const length = turn.finish_reason === 'length';
-    return updateRun(store, events, project, run.id, (r) =>
-      r.status === 'cancelling'
-        ? { to: 'cancelled', patch: { usage: usageMove(r) } }
-        : r.status === 'in_progress'
-          ? length
-            ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } } }
-            : { to: 'completed', patch: { usage: usageMove(r) } }
-          : undefined,
-    );
-  }
+  if (calls.length === 0) return endRun(deps, project, run, record, turn, usageMove);
+  if (record.message && record.messageStep) await writeFinished(store, events, project, await finishedMessage(deps, project, run, record, turn, false));
   const toolStep = record.toolStep ?? newStep(run, newId(ID_PREFIX.step), { type: 'tool_calls', tool_calls: [] });
   let stepCalls: StepToolCall[] = calls.map((c) => pendingCall(c.id, c.function.name, offered.names, c.function.arguments));
   const unknown = calls.find((c, i) => stepCalls[i]!.type === 'function' && !run.tools.some((t) => t.type === 'function' && t.function.name === c.function.name));
@@ -176,18 +166,55 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
   });
 }
 
-/** Completes the turn's message with the tools' touches (annotations, images) and its step. */
-async function completeMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): Promise<void> {
+/** A model call without tool calls ends the run: its message completes in the same transaction as the run. */
+async function endRun(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, usageMove: (r: Run) => Usage): Promise<Run | undefined> {
   const { store, events } = deps;
+  const finished = record.message && record.messageStep ? await finishedMessage(deps, project, run, record, turn, true) : undefined;
+  if (!finished) await writeToolOnlyMessage(deps, project, run);
+  const length = turn.finish_reason === 'length';
+  let written = false;
+  const before = async (tx: Store) => {
+    written = true;
+    return finished ? writeMessage(tx, project, finished) : [];
+  };
+  const ended = await updateRun(store, events, project, run.id, (r) =>
+    r.status === 'cancelling'
+      ? { to: 'cancelled', patch: { usage: usageMove(r) }, before }
+      : r.status === 'in_progress'
+        ? length
+          ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } }, before }
+          : { to: 'completed', patch: { usage: usageMove(r) }, before }
+        : undefined,
+  );
+  // The run moved on meanwhile (it expired): the message still completes.
+  if (finished && !written) await writeFinished(store, events, project, finished);
+  return ended;
+}
+
+interface FinishedMessage {
+  message: Message;
+  step: RunStep;
+}
+
+/** The turn's message completed with the tools' touches (annotations, images), and its step; not yet written. */
+async function finishedMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): Promise<FinishedMessage> {
   // Only built-in tools touch messages; a run without them skips the lookup.
-  const since = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(store, project, run, record.messageStep!.id) : { calls: [], earlier: {} };
+  const since = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(deps.store, project, run, record.messageStep!.id) : { calls: [], earlier: {} };
   const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, since) };
-  const step = endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null });
-  await store.transaction(async (tx) => {
-    await tx.messages.replace(project, message);
-    await tx.runSteps.replace(project, step);
-  });
-  events.emit(run.id, { event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step });
+  return { message, step: endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null }) };
+}
+
+/** Writes a finished message and its step inside `tx`, returning their events. */
+async function writeMessage(tx: Store, project: string, { message, step }: FinishedMessage): Promise<RunEvent[]> {
+  await tx.messages.replace(project, message);
+  await tx.runSteps.replace(project, step);
+  return [{ event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step }];
+}
+
+/** Writes a finished message on its own (the run goes on: tools follow). */
+async function writeFinished(store: Store, events: RunEventLog, project: string, finished: FinishedMessage): Promise<void> {
+  const done = await store.transaction((tx) => writeMessage(tx, project, finished));
+  events.emit(finished.message.run_id!, ...done);
 }
 
 /** A model that ends right after a tool made images still gets a message showing them. */
@@ -206,9 +233,9 @@ async function writeToolOnlyMessage(deps: RunLoopDeps, project: string, run: Run
 }
 
 /** The worker stopped mid-run (shutdown or a lost lease): close its open parts and fail it, or cancel it if asked. */
-async function interrupted(deps: RunLoopDeps, project: string, runId: string): Promise<void> {
+async function interrupted(deps: RunLoopDeps, project: string, runId: string): Promise<Run | undefined> {
   const error: RunError = { code: 'server_error', message: 'The server stopped while executing this run. Create a new run to try again.' };
-  await updateRun(deps.store, deps.events, project, runId, (r) => {
+  return updateRun(deps.store, deps.events, project, runId, (r) => {
     const move = failMove(error)(r);
     return move && { ...move, before: (tx, next) => closeOpenParts(tx, project, next, move.to === 'cancelled' ? 'cancelled' : 'failed', error) };
   });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { newId } from '../domain/ids.js';
+import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import { executeRun, LEASE_LOST, type RunLoopDeps } from './run-loop.js';
 import { expireRun } from './run-expiry.js';
 
@@ -28,12 +29,30 @@ export interface RunWorkerOptions {
 export interface RunWorker {
   start(): Promise<void>;
   kick(project: string, runId: string): void;
+  /**
+   * Takes a slot in this process for a run about to be queued (created, or given its tool outputs), so the API
+   * can write the lease in the same transaction and start the run here at once: no claim, no wait. Undefined
+   * when this process takes no runs, is full, or is still finishing the run's previous turn; then queue the
+   * run and `kick`.
+   */
+  reserve(runId: string): RunHandoff | undefined;
   /** Aborts the run's model call wherever it executes. */
   cancel(runId: string): void;
   /** Resolves when nothing is in flight in this process. */
   idle(): Promise<void>;
   /** Stops claiming, aborts everything in flight and waits for it to settle. */
   close(): Promise<void>;
+}
+
+/** A reserved slot: write `hold` in the transaction that queues the run, then `start` it, or `drop` the slot. */
+export interface RunHandoff {
+  /** The lease to write on the run: this worker's id and until when (unix ms). */
+  owner: string;
+  leaseUntil: number;
+  /** Executes the run, whose lease the committed transaction wrote and whose event log is open here. */
+  start(project: string, runId: string): void;
+  /** Frees the slot: the transaction failed. */
+  drop(): void;
 }
 
 interface Flight {
@@ -55,14 +74,21 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   const unlisten: Array<() => Promise<void>> = [];
   let closed = false;
   let polling = false;
+  /** Slots handed out by `reserve` and not yet started or dropped. */
+  let reserved = 0;
+  const room = () => capacity - flights.size - reserved;
 
-  function execute(project: string, runId: string, resumed: boolean): void {
+  /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
+  function execute(project: string, runId: string, resumed: boolean, opened = false): void {
     const flight: Flight = { controller: new AbortController(), again: false, done: Promise.resolve() };
     flights.set(runId, flight);
     let failed = false;
+    // A run that stopped needing a worker gave its lease up in the write that moved it (see runColumns).
+    let settled = false;
     flight.done = (async () => {
-      await events.open(project, runId);
-      await executeRun(deps, project, runId, flight.controller.signal, resumed);
+      if (!opened) await events.open(project, runId);
+      const last = await executeRun(deps, project, runId, flight.controller.signal, resumed);
+      settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
     })()
       .catch((err: unknown) => {
         // The lease is kept and left to lapse: the next claim sees it as resumed and fails the run cleanly.
@@ -71,14 +97,14 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
       })
       .finally(async () => {
         await events.release(runId).catch(() => {});
-        if (!failed && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
+        if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
         flights.delete(runId);
         if (flight.again && !closed) claim(project, runId);
       });
   }
 
   function claim(project: string, runId: string): void {
-    if (flights.size >= capacity) return;
+    if (room() <= 0) return;
     store.runQueue
       .claim(owner, clock(), leaseMs, { runId })
       .then((claimed) => claimed.forEach((c) => execute(c.project, c.id, c.resumed)))
@@ -89,8 +115,8 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     if (closed || polling) return;
     polling = true;
     try {
-      const room = capacity - flights.size;
-      if (room > 0) for (const c of await store.runQueue.claim(owner, clock(), leaseMs, { limit: Math.min(room, 64) })) execute(c.project, c.id, c.resumed);
+      const free = room();
+      if (free > 0) for (const c of await store.runQueue.claim(owner, clock(), leaseMs, { limit: Math.min(free, 64) })) execute(c.project, c.id, c.resumed);
       for (const run of await store.runQueue.expired(clock(), 32)) await expireRun(store, events, run.project, run.id);
     } catch (err) {
       logger?.error({ err }, 'polling for runs failed');
@@ -128,6 +154,28 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
       const flight = flights.get(runId);
       if (flight) flight.again = true;
       else claim(project, runId);
+    },
+    reserve(runId) {
+      if (closed || room() <= 0 || flights.has(runId)) return undefined;
+      reserved++;
+      let settled = false;
+      const settle = () => {
+        if (settled) return false;
+        settled = true;
+        reserved--;
+        return true;
+      };
+      return {
+        owner,
+        leaseUntil: clock() + leaseMs,
+        start(project, runId) {
+          if (!settle()) return;
+          // A worker closed meanwhile leaves the lease to lapse; the next process to claim the run executes it.
+          if (closed) return void events.release(runId).catch(() => {});
+          execute(project, runId, false, true);
+        },
+        drop: () => void settle(),
+      };
     },
     cancel(runId) {
       const flight = flights.get(runId);

@@ -33,9 +33,10 @@ function answeredStep(step: RunStep, outputs: ToolOutput[]): RunStep {
 
 /**
  * Records the outputs on the run's tool_calls step and queues the run again, in one transaction with their
- * events (`thread.run.step.completed`, `thread.run.queued`). The caller kicks the worker afterwards.
+ * events (`thread.run.step.completed`, `thread.run.queued`); `hold` writes a local worker's lease in it too
+ * (see run-handoff.ts). The caller starts the run afterwards.
  */
-export async function submitToolOutputs(store: Store, events: RunEventLog, project: string, run: Run, outputs: ToolOutput[]): Promise<Run> {
+export async function submitToolOutputs(store: Store, events: RunEventLog, project: string, run: Run, outputs: ToolOutput[], hold?: (tx: Store) => Promise<void>): Promise<Run> {
   const next = await updateRun(store, events, project, run.id, (current) => {
     if (current.status !== 'requires_action') {
       throw new BadRequestError(`Runs in status "${current.status}" do not accept tool outputs.`, null);
@@ -44,6 +45,7 @@ export async function submitToolOutputs(store: Store, events: RunEventLog, proje
     return {
       to: 'queued',
       async before(tx) {
+        await hold?.(tx);
         const steps = await tx.runSteps.list(project, { limit: 100, order: 'desc' }, { run_id: run.id });
         const step = steps.data.find((s) => s.type === 'tool_calls' && s.status === 'in_progress');
         if (!step) return [];

@@ -6,9 +6,10 @@ import type { Assistant, Run, Thread, ToolChoice } from '../domain/types.js';
 import { assertThreadUnlocked } from '../engine/thread-lock.js';
 import { getAssistant } from './assistants.js';
 import { checkMessageFiles } from './messages.js';
-import { addAttachmentsToThreadStore } from './thread-vector-store.js';
+import { queueRun } from '../engine/run-handoff.js';
+import { addAttachmentsToThreadStore, fileSearchAttachments } from './thread-vector-store.js';
 import { messageInputSchema, metadataSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
-import { createThread, threadCreateBody } from './threads.js';
+import { createThread, insertThread, prepareThread, threadCreateBody, type NewThread } from './threads.js';
 
 /** Requires_action runs expire ten minutes after creation, as the hosted API's did. */
 const RUN_EXPIRY_SECONDS = 600;
@@ -94,25 +95,34 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions): Run {
 /**
  * Creates a run on a thread: lock check, additional messages, the run and its first events
  * (`thread.run.created`, `thread.run.queued`, after `thread.created` when the thread is new) in one
- * transaction; then the worker is kicked.
+ * transaction; then the run starts. `opening`: a new thread, to store in that same transaction unless it was
+ * stored already.
  */
-export async function createRun(deps: AppDeps, project: string, thread: Thread, body: RunOptions, assistant?: Assistant, newThread = false): Promise<Run> {
+export async function createRun(deps: AppDeps, project: string, thread: Thread, body: RunOptions, assistant?: Assistant, opening?: NewThread | 'stored'): Promise<Run> {
   const owner = assistant ?? (await getAssistant(deps.store, project, body.assistant_id));
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
   const run = newRun(thread, owner, body);
   const built = additional.map((message) => buildMessage(thread.id, message));
-  await deps.store.transaction(async (tx) => {
-    await assertThreadUnlocked(tx, project, thread.id);
-    for (const message of built) await tx.messages.insert(project, message);
-    await tx.runs.insert(project, run);
-    const opening = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
-    await deps.events.commit(tx, project, run.id, newThread ? [{ event: 'thread.created', data: thread }, ...opening] : opening);
-  });
+  const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
+  // A new run's log is empty: its numbering starts at 0.
+  const queued = await queueRun(deps, project, run.id, 0, (hold) =>
+    deps.store.transaction(async (tx) => {
+      if (typeof opening === 'object') await insertThread(tx, project, opening);
+      else await assertThreadUnlocked(tx, project, thread.id);
+      for (const message of built) await tx.messages.insert(project, message);
+      await tx.runs.insert(project, run);
+      await hold(tx);
+      await deps.events.commit(tx, project, run.id, opening ? [{ event: 'thread.created', data: thread }, ...first] : first);
+    }),
+  );
   deps.events.committed(run.id);
-  // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
-  if (built.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, built);
-  deps.runs.kick(project, run.id);
+  try {
+    // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
+    if (built.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, built);
+  } finally {
+    queued.start();
+  }
   return run;
 }
 
@@ -121,6 +131,10 @@ export async function createThreadAndRun(deps: AppDeps, project: string, body: z
   const assistant = await getAssistant(deps.store, project, body.assistant_id);
   const threadBody = { ...(body.thread ?? {}) };
   if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
-  const thread = await createThread(deps, project, threadBody);
-  return createRun(deps, project, thread, body, assistant, true);
+  const prepared = await prepareThread(deps, project, threadBody);
+  // The thread, its messages and the run share one transaction, unless files go into a thread vector store
+  // first (`thread.created` then shows the store).
+  if (fileSearchAttachments(prepared.messages).length === 0) return createRun(deps, project, prepared.thread, body, assistant, prepared);
+  const thread = await createThread(deps, project, threadBody, prepared);
+  return createRun(deps, project, thread, body, assistant, 'stored');
 }

@@ -6,6 +6,7 @@ import { isTerminal, transition } from '../domain/run-status.js';
 import { nowSeconds } from '../domain/ids.js';
 import type { Run, RunStep } from '../domain/types.js';
 import { submitToolOutputs } from '../engine/tool-outputs.js';
+import { queueRun } from '../engine/run-handoff.js';
 import type { Store } from '../store/store.js';
 import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
@@ -131,9 +132,9 @@ export const runRoutes = [
       const { body, project } = input;
       const run = await getRun(deps.store, project, input.params.thread_id!, input.params.run_id!);
       const from = await deps.store.runEvents.lastSeq(project, run.id);
-      const next = await submitToolOutputs(deps.store, deps.events, project, run, body.tool_outputs);
-      deps.runs.kick(project, run.id);
-      return respond(deps, input, next, body.stream, from);
+      const queued = await queueRun(deps, project, run.id, from, (hold) => submitToolOutputs(deps.store, deps.events, project, run, body.tool_outputs, hold));
+      queued.start();
+      return respond(deps, input, queued.result, body.stream, from);
     },
   }),
   route({

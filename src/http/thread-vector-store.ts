@@ -5,7 +5,7 @@ import { buildVectorStore, isExpired } from '../domain/vector-stores.js';
 /** Stores made for message attachments live until a week after the thread last used them, as on the hosted API. */
 const THREAD_STORE_EXPIRY = { anchor: 'last_active_at', days: 7 } as const;
 
-function fileSearchAttachments(messages: Array<{ attachments: Attachment[] | null }>): string[] {
+export function fileSearchAttachments(messages: Array<{ attachments: Attachment[] | null }>): string[] {
   const ids = messages.flatMap((m) => (m.attachments ?? []).filter((a) => a.tools.some((t) => t.type === 'file_search')).map((a) => a.file_id));
   return [...new Set(ids)];
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../domain/errors.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { buildMessage } from '../domain/messages.js';
-import type { Thread } from '../domain/types.js';
+import type { Message, Thread } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import { checkMessageFiles } from './messages.js';
 import type { AppDeps } from '../app-deps.js';
@@ -27,14 +27,16 @@ export async function getThread(store: Store, project: string, id: string): Prom
   return thread;
 }
 
-/**
- * Creates a thread and its initial messages in one transaction, so a bad message leaves nothing behind; files
- * attached for file_search then go into the thread's vector store.
- */
-export async function createThread(deps: AppDeps, project: string, body: z.infer<typeof createBody>): Promise<Thread> {
-  const { store } = deps;
+/** A thread checked and built from a create request, not yet stored. */
+export interface NewThread {
+  thread: Thread;
+  messages: Message[];
+}
+
+/** Checks a create request (files, tool resources) and builds the thread and its initial messages. */
+export async function prepareThread(deps: AppDeps, project: string, body: z.infer<typeof createBody>): Promise<NewThread> {
   const messages = body.messages ?? [];
-  for (const [index, message] of messages.entries()) await checkMessageFiles(store, project, message, `messages[${index}]`);
+  for (const [index, message] of messages.entries()) await checkMessageFiles(deps.store, project, message, `messages[${index}]`);
   const thread: Thread = {
     id: newId(ID_PREFIX.thread),
     object: 'thread',
@@ -42,13 +44,25 @@ export async function createThread(deps: AppDeps, project: string, body: z.infer
     metadata: body.metadata ?? {},
     tool_resources: (await resolveToolResources(deps, project, body.tool_resources)) ?? {},
   };
-  const built = messages.map((message) => buildMessage(thread.id, message));
-  await store.transaction(async (tx) => {
-    await tx.threads.insert(project, thread);
-    for (const message of built) await tx.messages.insert(project, message);
-  });
-  if (await addAttachmentsToThreadStore(deps, project, thread.id, built)) return getThread(store, project, thread.id);
-  return thread;
+  return { thread, messages: messages.map((message) => buildMessage(thread.id, message)) };
+}
+
+/** Stores a prepared thread and its messages inside the caller's transaction. */
+export async function insertThread(tx: Store, project: string, { thread, messages }: NewThread): Promise<void> {
+  await tx.threads.insert(project, thread);
+  for (const message of messages) await tx.messages.insert(project, message);
+}
+
+/**
+ * Creates a thread and its initial messages in one transaction, so a bad message leaves nothing behind; files
+ * attached for file_search then go into the thread's vector store.
+ */
+export async function createThread(deps: AppDeps, project: string, body: z.infer<typeof createBody>, prepared?: NewThread): Promise<Thread> {
+  const { store } = deps;
+  const created = prepared ?? (await prepareThread(deps, project, body));
+  await store.transaction((tx) => insertThread(tx, project, created));
+  if (await addAttachmentsToThreadStore(deps, project, created.thread.id, created.messages)) return getThread(store, project, created.thread.id);
+  return created.thread;
 }
 
 export const threadCreateBody = createBody;

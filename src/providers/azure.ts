@@ -1,11 +1,10 @@
 /**
  * Azure OpenAI chat models. The run's model name is the deployment name: requests go to
- * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…` with an `api-key` header,
- * which the `AzureOpenAI` client builds for us.
+ * `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…` with an `api-key` header.
  */
-import { AzureOpenAI } from 'openai';
 import type { ChatModel } from './chat-model.js';
-import { clientOptions, createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
+import { USER_AGENT } from './chat-stream-http.js';
+import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
 
 /** A GA api-version that supports tools, vision, json_schema and `stream_options`. */
@@ -25,19 +24,12 @@ export interface AzureOpenAIConfig extends AdapterSettings {
 export function createAzureOpenAIModel(cfg: AzureOpenAIConfig): ChatModel {
   const timeouts = { ...defaultTimeouts, ...cfg.timeouts };
   const deployment = cfg.deployment ?? cfg.name;
-  const client = new AzureOpenAI({
-    endpoint: cfg.endpoint,
-    apiKey: cfg.apiKey,
-    apiVersion: cfg.apiVersion ?? DEFAULT_AZURE_API_VERSION,
-    // Passing `deployment` pins the URL to it; the base URL, like the rest, is not read from process.env.
-    deployment,
-    baseURL: null,
-    ...clientOptions(timeouts),
-  });
+  const url = new URL(`${cfg.endpoint.replace(/\/+$/, '')}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions`);
+  url.searchParams.set('api-version', cfg.apiVersion ?? DEFAULT_AZURE_API_VERSION);
   // Deployment names are free-form; they often carry the model name, so try both for the catalog.
   const known = lookupModel(deployment) ?? lookupModel(cfg.name);
   return createClientChatModel({
-    client,
+    endpoint: { url, headers: { 'api-key': cfg.apiKey, 'user-agent': USER_AGENT } },
     info: {
       name: cfg.name,
       provider: 'azure',

@@ -1,9 +1,10 @@
 /**
- * A `ChatModel` over an `openai` client (plain or Azure): builds the streaming request, retries what is worth
- * retrying, bounds every wait, and normalizes the chunks. Both real adapters are thin factories around this.
+ * A `ChatModel` over an upstream chat-completions endpoint (OpenAI-compatible or Azure): builds the streaming
+ * request, retries what is worth retrying, bounds every wait, and normalizes the chunks. Both real adapters are
+ * thin factories around this; the HTTP call itself is chat-stream-http.ts.
  */
-import { APIError, type ClientOptions, type OpenAI } from 'openai';
-import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import { APIError, type ClientOptions } from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import {
   ProviderError,
   abortReason,
@@ -12,6 +13,7 @@ import {
   type ChatModelInfo,
   type ChatRequest,
 } from './chat-model.js';
+import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 import { classifyForRetry, toProviderError, type UpstreamTarget } from './upstream-error.js';
@@ -42,7 +44,7 @@ export interface AdapterSettings {
 }
 
 export interface ClientChatModelOptions {
-  client: OpenAI;
+  endpoint: ChatEndpoint;
   info: ChatModelInfo;
   target: UpstreamTarget;
   timeouts: UpstreamTimeouts;
@@ -50,8 +52,8 @@ export interface ClientChatModelOptions {
 }
 
 /**
- * Options both adapters pass to their `openai` client: everything the client would otherwise read from
- * process.env is given explicitly (so a stray OPENAI_ORG_ID cannot reach a local server), and retries and
+ * Options for an `openai` client (the embedding models use one): everything the client would otherwise read
+ * from process.env is given explicitly (so a stray OPENAI_ORG_ID cannot reach a local server), and retries and
  * timeouts are ours, not the client's.
  */
 export function clientOptions(timeouts: UpstreamTimeouts) {
@@ -100,7 +102,7 @@ async function* streamChat(
     }, timeouts.idleMs);
     try {
       for await (const chunk of stream) {
-        const events = normalizer.push(chunk);
+        const events = normalizer.push(chunk as ChatCompletionChunk);
         for (const event of events) yield event;
         // Refreshed after the consumer took the events, so a slow consumer is not blamed on the upstream.
         idle.refresh();
@@ -128,25 +130,21 @@ async function openStream(
   upstreamSignal: AbortSignal,
   callerSignal: AbortSignal,
 ) {
-  const { client, target, timeouts } = options;
+  const { endpoint, target, timeouts } = options;
   const open = (usage: boolean) =>
     withRetry(
-      () =>
-        client.chat.completions.create(buildBody(req, target.model, usage), {
-          signal: upstreamSignal,
-          timeout: timeouts.requestMs,
-          maxRetries: 0,
-        }),
+      () => openChatStream(endpoint, buildBody(req, target.model, usage), { signal: upstreamSignal, timeoutMs: timeouts.requestMs }),
       classifyForRetry,
       options.retry ?? defaultRetryPolicy,
       callerSignal,
     );
-  const withUsage = !rejectsStreamOptions.has(client.baseURL);
+  const server = endpoint.url.origin + endpoint.url.pathname;
+  const withUsage = !rejectsStreamOptions.has(server);
   try {
     return await open(withUsage);
   } catch (err) {
     if (!withUsage || !isStreamOptionsRejection(err)) throw err;
-    rejectsStreamOptions.add(client.baseURL);
+    rejectsStreamOptions.add(server);
     return await open(false);
   }
 }

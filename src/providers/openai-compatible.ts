@@ -2,9 +2,9 @@
  * OpenAI-compatible chat models: OpenAI itself, Ollama, vLLM, llama.cpp server, LM Studio — anything that
  * serves `POST {baseURL}/chat/completions` with SSE streaming.
  */
-import { OpenAI } from 'openai';
 import type { ChatModel } from './chat-model.js';
-import { clientOptions, createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
+import { USER_AGENT } from './chat-stream-http.js';
+import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
 import { lookupModel, DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
 
 /** Where and how to reach an OpenAI-compatible server for one model name. */
@@ -23,14 +23,13 @@ export interface OpenAICompatibleConfig extends AdapterSettings {
 export function createOpenAICompatibleModel(cfg: OpenAICompatibleConfig): ChatModel {
   const timeouts = { ...defaultTimeouts, ...cfg.timeouts };
   const upstreamModel = cfg.upstreamModel ?? cfg.name;
-  const client = new OpenAI({
-    baseURL: cfg.baseURL,
-    apiKey: cfg.apiKey || 'none',
-    ...clientOptions(timeouts),
-  });
   const known = lookupModel(upstreamModel) ?? lookupModel(cfg.name);
   return createClientChatModel({
-    client,
+    endpoint: {
+      url: new URL(`${cfg.baseURL.replace(/\/+$/, '')}/chat/completions`),
+      // Local servers accept any key; some reject a request without one.
+      headers: { authorization: `Bearer ${cfg.apiKey || 'none'}`, 'user-agent': USER_AGENT },
+    },
     info: {
       name: cfg.name,
       provider: cfg.provider ?? 'openai-compatible',

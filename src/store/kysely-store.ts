@@ -1,5 +1,6 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createDocumentRepo } from './document-repo.js';
 import { createKeysRepo } from './keys-repo.js';
@@ -11,6 +12,15 @@ import { createVectorStoresRepo } from './vector-stores-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Notifications, Store, StoreCapabilities } from './store.js';
+
+/**
+ * A run's columns. A run that leaves the statuses a worker drives (requires_action, or ended) gives up its lease
+ * in the same write, so the worker need not write again to release it; otherwise the lease is left alone.
+ */
+function runColumns(run: Run) {
+  const columns = { thread_id: run.thread_id, status: run.status, expires_at: run.expires_at };
+  return WORK_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
+}
 
 /** Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle. */
 export function createKyselyStore(
@@ -28,7 +38,7 @@ export function createKyselyStore(
     threads: createDocumentRepo<Thread>(any, 'threads'),
     messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id })),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
-    runs: createDocumentRepo<Run>(any, 'runs', (r) => ({ thread_id: r.thread_id, status: r.status, expires_at: r.expires_at })),
+    runs: createDocumentRepo<Run>(any, 'runs', runColumns),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
     keys: createKeysRepo(db),
     chunks: createChunksRepo(db, types.fullText),

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { ACTIVE_RUN_STATUSES as ACTIVE_STATUSES, WORK_RUN_STATUSES as WORK_STATUSES } from '../domain/run-status.js';
 import type { StoreCapabilities } from './store.js';
 
 /** A run a worker now holds; `resumed` when a previous holder's lease lapsed (it crashed or stalled). */
@@ -16,6 +17,8 @@ export interface ClaimedRun {
 export interface RunQueue {
   /** Claims up to `limit` claimable runs (or just `runId` when given) for `owner` until `now + leaseMs`. */
   claim(owner: string, now: number, leaseMs: number, options?: { limit?: number; runId?: string }): Promise<ClaimedRun[]>;
+  /** Writes `owner`'s lease on a run being queued in the caller's transaction (a handoff to a local worker). */
+  hold(owner: string, runId: string, until: number): Promise<void>;
   /** Extends the leases `owner` holds on `runIds`; returns the ids still held (a lost lease means stop). */
   renew(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]>;
   /** Gives the run up so another worker can take it at once (after a pause or when done). */
@@ -26,8 +29,6 @@ export interface RunQueue {
   activeRunId(project: string, threadId: string): Promise<string | undefined>;
 }
 
-const WORK_STATUSES = ['queued', 'in_progress', 'cancelling'];
-const ACTIVE_STATUSES = ['queued', 'in_progress', 'requires_action', 'cancelling'];
 
 export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities): RunQueue {
   return {
@@ -51,6 +52,9 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
         .returning(['project', 'id', 'previous_owner'])
         .execute();
       return rows.map((r: any) => ({ project: r.project, id: r.id, resumed: r.previous_owner !== null }));
+    },
+    async hold(owner, runId, until) {
+      await db.updateTable('runs').set({ previous_owner: null, lease_owner: owner, lease_until: until }).where('id', '=', runId).execute();
     },
     async renew(owner, runIds, now, leaseMs) {
       if (runIds.length === 0) return [];
@@ -89,7 +93,7 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
         .orderBy('id', 'desc')
         .limit(1)
         .executeTakeFirst();
-      return row && ACTIVE_STATUSES.includes(row.status as string) ? (row.id as string) : undefined;
+      return row && ACTIVE_STATUSES.includes(row.status) ? (row.id as string) : undefined;
     },
   };
 }

@@ -1,0 +1,160 @@
+/**
+ * The HTTP call behind every real chat model: POST a chat-completions body, read the SSE answer chunk by chunk.
+ * Plain node:http(s) with keep-alive rather than the `openai` client, whose fetch and web streams cost about a
+ * millisecond of CPU per call — most of a run's own overhead against a fast local model. Failures are thrown as
+ * the `openai` package's error classes (an APIError per status, APIConnectionError, APIConnectionTimeoutError),
+ * so upstream-error.ts classifies and explains them the same way for every adapter.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+
+/** Sent upstream so a provider's logs show who called. */
+export const USER_AGENT = 'assistd';
+
+/** Where a model's requests go: the full URL (with any query) and the headers that carry the credentials. */
+export interface ChatEndpoint {
+  url: URL;
+  headers: Record<string, string>;
+}
+
+export interface ChatStreamOptions {
+  /** Aborting destroys the request, before or after the headers arrived. */
+  signal: AbortSignal;
+  /** Bound on connecting and sending, until the response headers arrive. */
+  timeoutMs: number;
+}
+
+const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+
+/** An error body is kept up to this size for the message; the rest is dropped. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Thrown when the caller aborts: not an APIError, so it is never retried. */
+class RequestAborted extends Error {
+  override name = 'AbortError';
+}
+
+/**
+ * Sends the request; resolves once a 2xx answer's headers arrive, with the stream's JSON chunks. Stopping the
+ * iteration early cancels the request.
+ */
+export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: ChatStreamOptions): Promise<AsyncGenerator<unknown>> {
+  const { signal } = options;
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new RequestAborted('The request was aborted before it was sent.'));
+    const payload = JSON.stringify(body);
+    const secure = endpoint.url.protocol === 'https:';
+    const req = (secure ? httpsRequest : httpRequest)(endpoint.url, {
+      method: 'POST',
+      agent: secure ? agents.https : agents.http,
+      headers: {
+        ...endpoint.headers,
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        'content-length': Buffer.byteLength(payload),
+      },
+    });
+    const onAbort = () => req.destroy(new RequestAborted('The request was aborted.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => req.destroy(new APIConnectionTimeoutError()), options.timeoutMs);
+    const detach = () => signal.removeEventListener('abort', onAbort);
+    req.on('close', detach);
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err instanceof APIError || err instanceof RequestAborted ? err : new APIConnectionError({ message: err.message, cause: err }));
+    });
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) return resolve(readChunks(res, toHeaders(res.headers)));
+      readErrorBody(res).then(
+        (text) => {
+          const json = parseJson(text);
+          reject(APIError.generate(status, json, json === undefined ? text || res.statusMessage : undefined, toHeaders(res.headers)));
+        },
+        (err: unknown) => reject(err),
+      );
+    });
+    req.end(payload);
+  });
+}
+
+/** The SSE answer's data lines as parsed JSON, until `[DONE]` or the end; an error chunk is thrown. */
+async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerator<unknown> {
+  res.setEncoding('utf8');
+  let buffer = '';
+  let data: string[] = [];
+  let event: string | undefined;
+  let done = false;
+  let ended = false;
+  /** One complete SSE message: its JSON, or undefined when there is nothing to yield. */
+  const dispatch = (): unknown => {
+    const text = data.join('\n');
+    const name = event;
+    data = [];
+    event = undefined;
+    if (done || text === '') return undefined;
+    if (text.startsWith('[DONE]')) {
+      done = true;
+      return undefined;
+    }
+    const parsed = JSON.parse(text) as { error?: unknown; message?: string } | null;
+    if (name === 'error') throw new APIError(undefined, parsed?.error ?? parsed ?? undefined, parsed?.message, undefined);
+    if (parsed && parsed.error) throw new APIError(undefined, parsed.error, undefined, headers);
+    return parsed;
+  };
+  try {
+    for await (const chunk of res as AsyncIterable<string>) {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.charCodeAt(newline - 1) === 13 ? buffer.slice(0, newline - 1) : buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line === '') {
+          const value = dispatch();
+          if (value !== undefined) yield value;
+          continue;
+        }
+        if (line.startsWith(':')) continue;
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
+        if (field === 'data') data.push(value);
+        else if (field === 'event') event = value;
+      }
+    }
+    if (buffer !== '' && buffer.startsWith('data:')) data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5));
+    const last = dispatch();
+    if (last !== undefined) yield last;
+    ended = true;
+  } finally {
+    // A consumer that stopped early, or a failure: the connection is not reused.
+    if (!ended) res.destroy();
+  }
+}
+
+async function readErrorBody(res: IncomingMessage): Promise<string> {
+  res.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of res as AsyncIterable<string>) if (text.length < ERROR_BODY_LIMIT) text += chunk;
+  return text.slice(0, ERROR_BODY_LIMIT);
+}
+
+function parseJson(text: string): object | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+}
