@@ -31,9 +31,19 @@ interface Writer {
   firstSeq: number;
   /** Events of a transaction in progress, shown to readers once it commits. */
   staged: RunEventRecord[];
+  /** Pending events a transaction in progress took over; put back if it does not commit. */
+  taken: RunEventRecord[];
+  /** A status transaction is being prepared or is open: it writes the pending events, flushes stand aside. */
+  committing: boolean;
   flushing: Promise<void>;
   scheduled: boolean;
 }
+
+/**
+ * Deltas wait this long to be written (local readers have them at once, from memory): a model that answers
+ * quickly has them written with its run's next status change instead of in a transaction of their own.
+ */
+const DELTA_FLUSH_MS = 10;
 
 /**
  * The run event log. Exactly one writer appends to a run at a time (the API while no worker holds the run,
@@ -72,7 +82,7 @@ export class RunEventLog {
       this.writers.delete(runId);
     }
     const seq = lastSeq ?? (await this.store.runEvents.lastSeq(project, runId));
-    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], flushing: Promise.resolve(), scheduled: false });
+    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], committing: false, flushing: Promise.resolve(), scheduled: false });
   }
 
   /** Stops writing the run (after its last committed event); pending deltas are flushed first. */
@@ -92,10 +102,35 @@ export class RunEventLog {
       writer.memory.push(record);
     }
     this.local.emit(runId);
-    if (!writer.scheduled) {
-      writer.scheduled = true;
-      setImmediate(() => void this.flush(runId).catch(() => {}));
-    }
+    this.schedule(runId, writer);
+  }
+
+  private schedule(runId: string, writer: Writer): void {
+    if (writer.scheduled || writer.pending.length === 0) return;
+    writer.scheduled = true;
+    setTimeout(() => void this.flush(runId).catch(() => {}), DELTA_FLUSH_MS);
+  }
+
+  /**
+   * Call before opening a transaction that will `commit` to this run: waits for a write in flight and holds
+   * later ones back, so the transaction writes the pending events itself, before its own. End with
+   * `committed`, or `abandon` when the transaction did not commit or did not call `commit`.
+   */
+  async beginCommit(runId: string): Promise<void> {
+    const writer = this.writers.get(runId);
+    if (!writer) return;
+    writer.committing = true;
+    await writer.flushing;
+  }
+
+  /** The transaction begun with `beginCommit` wrote nothing: pending events go back to the flusher. */
+  abandon(runId: string): void {
+    const writer = this.writers.get(runId);
+    if (!writer) return;
+    writer.pending.unshift(...writer.taken.splice(0));
+    writer.staged = [];
+    writer.committing = false;
+    this.schedule(runId, writer);
   }
 
   /**
@@ -108,9 +143,10 @@ export class RunEventLog {
     let batch: RunEventRecord[] = [];
     let seq: number;
     if (writer) {
-      // The caller flushed before opening `tx` (see updateRun); awaiting a flush here could deadlock SQLite.
+      // No write is in flight (see beginCommit; awaiting one here could deadlock SQLite): the pending events
+      // are this transaction's to write.
       batch = writer.pending.splice(0);
-      writer.scheduled = false;
+      writer.taken = [...batch];
       seq = writer.seq;
     } else {
       seq = await tx.runEvents.lastSeq(project, runId);
@@ -125,9 +161,14 @@ export class RunEventLog {
   /** Wakes readers after a transaction that called `commit` has committed. */
   committed(runId: string): void {
     const writer = this.writers.get(runId);
-    if (writer && writer.staged.length > 0) {
-      writer.seq = writer.staged[writer.staged.length - 1]!.seq;
-      writer.memory.push(...writer.staged.splice(0));
+    if (writer) {
+      if (writer.staged.length > 0) {
+        writer.seq = writer.staged[writer.staged.length - 1]!.seq;
+        writer.memory.push(...writer.staged.splice(0));
+      }
+      writer.taken = [];
+      writer.committing = false;
+      this.schedule(runId, writer);
     }
     this.local.emit(runId);
     void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
@@ -139,6 +180,8 @@ export class RunEventLog {
     if (!writer) return;
     writer.flushing = writer.flushing.then(async () => {
       writer.scheduled = false;
+      // A status transaction is writing them; it reschedules what is left when it ends.
+      if (writer.committing) return;
       const batch = writer.pending.splice(0);
       if (batch.length === 0) return;
       try {

@@ -26,21 +26,28 @@ export async function updateRun(
   decide: (run: Run) => RunMove | undefined,
 ): Promise<Run | undefined> {
   let moved = false;
-  // Deltas already emitted are written first, outside the transaction, so the log never has a gap.
-  await events.flush(runId);
-  const result = await store.transaction(async (tx) => {
-    const run = await tx.runs.get(project, runId);
-    if (!run) return undefined;
-    const move = decide(run);
-    if (!move) return run;
-    const next = transition(run, move.to, nowSeconds(), move.patch);
-    const before = move.before ? await move.before(tx, next) : [];
-    await tx.runs.replace(project, next);
-    await events.commit(tx, project, runId, [...before, { event: `thread.run.${next.status}`, data: next }]);
-    moved = true;
-    return next;
-  });
-  if (moved) events.committed(runId);
+  let written = false;
+  // Deltas already emitted are written by this transaction, before its events, so the log never has a gap.
+  await events.beginCommit(runId);
+  let result: Run | undefined;
+  try {
+    result = await store.transaction(async (tx) => {
+      const run = await tx.runs.get(project, runId);
+      if (!run) return undefined;
+      const move = decide(run);
+      if (!move) return run;
+      const next = transition(run, move.to, nowSeconds(), move.patch);
+      const before = move.before ? await move.before(tx, next) : [];
+      await tx.runs.replace(project, next);
+      await events.commit(tx, project, runId, [...before, { event: `thread.run.${next.status}`, data: next }]);
+      moved = true;
+      return next;
+    });
+    written = moved;
+  } finally {
+    if (!written) events.abandon(runId);
+  }
+  if (written) events.committed(runId);
   return result;
 }
 

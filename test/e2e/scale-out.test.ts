@@ -77,6 +77,31 @@ describe('replicas on one Postgres', () => {
     assert.equal(polled.status, 'completed');
   });
 
+  test('tool outputs submitted to another replica resume the run there, streamed from a third', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const assistant = await worker.client.beta.assistants.create({ model: 'scripted', tools });
+    const steps = [{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] }, { text: 'It is {{tool_output.0}} in Paris.' }];
+    const thread = await worker.client.beta.threads.create({ messages: [{ role: 'user', content: script(steps) }] });
+    const paused = await worker.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 25 });
+    assert.equal(paused.status, 'requires_action');
+    const call = paused.required_action!.submit_tool_outputs.tool_calls[0]!;
+    const second = await startReplica(url);
+    try {
+      // The replica that paused the run holds no lease on it any more: the second one takes it at once.
+      let text = '';
+      const stream = second.client.beta.threads.runs.submitToolOutputsStream(paused.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: 'sunny' }] });
+      stream.on('textDelta', (d) => (text += d.value ?? ''));
+      const done = await stream.finalRun();
+      assert.equal(done.status, 'completed');
+      assert.equal(text, 'It is sunny in Paris.');
+      const seenElsewhere = await api.client.beta.threads.runs.steps.list(done.id, { thread_id: thread.id, order: 'asc' });
+      assert.deepEqual(seenElsewhere.data.map((s) => [s.type, s.status]), [['tool_calls', 'completed'], ['message_creation', 'completed']]);
+    } finally {
+      second.child.kill('SIGKILL');
+      rmSync(second.dir, { recursive: true, force: true });
+    }
+  });
+
   test('killing the replica executing a run: another fails it with server_error within the lease, and the thread is free', async () => {
     const assistant = await api.client.beta.assistants.create({ model: 'scripted' });
     const thread = await api.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ text: 'never finished', delay_ms: 60_000 }]) }] });
