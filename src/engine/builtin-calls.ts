@@ -77,6 +77,8 @@ export async function executeBuiltinCalls(deps: RunLoopDeps, step: RunStep, call
     }
     stepCalls[index] = finished;
     current = { ...current, step_details: { type: 'tool_calls', tool_calls: [...stepCalls] } };
+    // Cancelled (or stopped) while the tool ran: the call is kept with what it produced, and the run ends.
+    if (ctx.signal.aborted) return { kind: 'error', error: { code: 'server_error', message: 'The run was interrupted.' }, step: current };
     await store.runSteps.replace(ctx.project, current);
   }
   return { kind: 'ok', step: current };

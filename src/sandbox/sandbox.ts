@@ -25,6 +25,8 @@ export interface ExecuteRequest {
   files?: SandboxFileIn[];
   /** Overrides the sandbox's default per-call timeout. */
   timeoutMs?: number;
+  /** Aborting stops the code like a timeout does (a cancelled run); a call still queued does not start. */
+  signal?: AbortSignal;
 }
 
 /** What a call produced. Failures of the user's code are values here, never rejections. */
@@ -34,7 +36,7 @@ export interface ExecuteResult {
   /** PNG bytes, one per figure shown or left open. */
   images: Buffer[];
   files: SandboxFileOut[];
-  /** The Python exception, or `Timeout` / `SandboxCrash` / `InputFileError`, with a message fit for the model. */
+  /** The Python exception, or `Timeout` / `Cancelled` / `SandboxCrash` / `InputFileError`, with a message fit for the model. */
   error?: { name: string; message: string };
   /** The worker was killed (timeout, crash, memory); the next call starts a fresh Python process. */
   restarted: boolean;

@@ -82,6 +82,8 @@ export class Session {
   }
 
   private async runOne(request: ExecuteRequest): Promise<ExecuteResult> {
+    // Cancelled while it waited behind earlier calls: it never starts, and the session keeps its state.
+    if (request.signal?.aborted) return { logs: '', images: [], files: [], error: { name: 'Cancelled', message: 'the run was cancelled before this code ran' }, restarted: false };
     const { home, worker } = await this.ensureWorker();
     try {
       for (const file of request.files ?? []) await placeInputFile(home, file.name, file.path);
@@ -92,7 +94,7 @@ export class Session {
     const before = await snapshotData(home);
     const { options } = this.deps;
     const timeoutMs = request.timeoutMs ?? options.callTimeoutMs;
-    const outcome = await worker.run(request.code, timeoutMs, options.interruptGraceMs);
+    const outcome = await worker.run(request.code, timeoutMs, options.interruptGraceMs, request.signal);
     if (outcome.kind !== 'result') await worker.kill();
     const { files, notes } = await this.collectFiles(home, before);
     return toResult(outcome, timeoutMs, files, notes);
@@ -127,6 +129,10 @@ function toResult(outcome: RunOutcome, timeoutMs: number, files: SandboxFileOut[
     case 'timeout': {
       const message = `execution took longer than ${timeoutMs / 1000} s and was stopped; ${LOST_STATE}`;
       return { logs: outcome.logs + notes, images: [], files, error: { name: 'Timeout', message }, restarted: true };
+    }
+    case 'cancelled': {
+      const message = `the run was cancelled while this code ran, so it was stopped; ${LOST_STATE}`;
+      return { logs: outcome.logs + notes, images: [], files, error: { name: 'Cancelled', message }, restarted: true };
     }
     case 'crash': {
       const message = `${outcome.reason || 'the sandbox stopped unexpectedly'}; ${LOST_STATE}`;

@@ -7,6 +7,7 @@ import { encodeFrame, FrameDecoder, ProtocolError, type WorkerReply, type Worker
 export type RunOutcome =
   | { kind: 'result'; logs: string; images: Buffer[]; error: { name: string; message: string; traceback: string } | null }
   | { kind: 'timeout'; logs: string }
+  | { kind: 'cancelled'; logs: string }
   | { kind: 'crash'; reason: string; logs: string };
 
 const STDERR_TAIL = 4096;
@@ -52,27 +53,31 @@ export class WorkerProcess {
     const pythonArgs = ['-u', '-B', '-s', '/opt/assistd/worker.py', JSON.stringify(config)];
     const worker = new WorkerProcess(spawnSandboxed({ ...spec, pythonArgs }), spec.home.uid);
     const reply = await worker.nextReply(options.startTimeoutMs);
-    if (reply !== 'timeout' && reply?.type === 'ready') return worker;
+    if (typeof reply === 'object' && reply?.type === 'ready') return worker;
     await worker.kill();
-    const detail = reply === 'timeout' ? 'timed out' : reply?.type === 'crash' ? `${reply.reason}\n${reply.logs}` : worker.failure;
+    const detail = typeof reply === 'string' ? 'timed out' : reply?.type === 'crash' ? `${reply.reason}\n${reply.logs}` : worker.failure;
     throw new Error(`sandbox worker failed to start: ${detail.trim().slice(-2000)}`);
   }
 
-  /** Runs code; on timeout it interrupts, waits `graceMs` for the traceback, then kills the worker. */
-  async run(code: string, timeoutMs: number, graceMs: number): Promise<RunOutcome> {
+  /**
+   * Runs code; on timeout, or when `signal` aborts, it interrupts, waits `graceMs` for the traceback, then kills
+   * the worker.
+   */
+  async run(code: string, timeoutMs: number, graceMs: number, signal?: AbortSignal): Promise<RunOutcome> {
     if (!this.alive) return { kind: 'crash', reason: this.failure, logs: '' };
     const id = this.nextId++;
     this.send({ op: 'exec', id, code });
-    const reply = await this.nextReply(timeoutMs);
-    if (reply === 'timeout') {
+    const reply = await this.nextReply(timeoutMs, signal);
+    if (reply === 'timeout' || reply === 'aborted') {
+      const kind = reply === 'timeout' ? 'timeout' : 'cancelled';
       this.send({ op: 'interrupt' });
       const late = await this.nextReply(graceMs);
       await this.kill();
-      if (late && late !== 'timeout' && late.type !== 'ready') {
+      if (late && late !== 'timeout' && late !== 'aborted' && late.type !== 'ready') {
         const traceback = late.type === 'result' ? late.error?.traceback ?? '' : '';
-        return { kind: 'timeout', logs: late.logs + traceback };
+        return { kind, logs: late.logs + traceback };
       }
-      return { kind: 'timeout', logs: '' };
+      return { kind, logs: '' };
     }
     if (reply === null) return { kind: 'crash', reason: this.failure, logs: '' };
     if (reply.type === 'result' && reply.id === id) {
@@ -114,19 +119,27 @@ export class WorkerProcess {
     else this.replies.push(reply);
   }
 
-  /** Next reply; null once the worker has exited, 'timeout' if nothing came in time. */
-  private nextReply(timeoutMs: number): Promise<WorkerReply | null | 'timeout'> {
+  /** Next reply; null once the worker has exited, 'timeout' if nothing came in time, 'aborted' if `signal` aborted. */
+  private nextReply(timeoutMs: number, signal?: AbortSignal): Promise<WorkerReply | null | 'timeout' | 'aborted'> {
     if (this.replies.length > 0) return Promise.resolve(this.replies.shift() ?? null);
     if (!this.alive) return Promise.resolve(null);
+    if (signal?.aborted) return Promise.resolve('aborted');
     return new Promise((resolve) => {
+      const end = (outcome: WorkerReply | null | 'timeout' | 'aborted') => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = () => {
+        this.waiter = undefined;
+        end('aborted');
+      };
       const timer = setTimeout(() => {
         this.waiter = undefined;
-        resolve('timeout');
+        end('timeout');
       }, timeoutMs);
-      this.waiter = (reply) => {
-        clearTimeout(timer);
-        resolve(reply);
-      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = end;
     });
   }
 }

@@ -139,7 +139,7 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
       const notes: string[] = [];
       const files = await placeable(await codeInterpreterInputs(ctx), ctx, notes);
       // SandboxUnavailableError propagates: the host cannot run code at all, which fails the run with its reason.
-      const result = await sandbox.execute({ sessionKey: ctx.run.thread_id, code: parsed.code, files, timeoutMs: callTimeoutMs });
+      const result = await sandbox.execute({ sessionKey: ctx.run.thread_id, code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal });
       const done = call(await storeOutputs(result, ctx, notes));
       progress(outputsDelta(done));
       return done;

@@ -156,6 +156,30 @@ describe('code_interpreter end to end', { skip: host.available ? false : host.re
     const own = await turn(one.id, codeTurn('recall', 'print(secret, open("mine.txt").read())'));
     assert.match(logsOf(own.calls[0]!), /^alpha alpha\n/);
   });
+  test('cancelling a run while its code runs stops the code at once; the thread takes a new run', async () => {
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: codeTurn('wait', 'import time\nprint("started", flush=True)\ntime.sleep(60)') }] });
+    const run = await client.beta.threads.runs.create(thread.id, { assistant_id: assistantId });
+    let seen = run;
+    // Wait until the code is running: its step exists and is in progress.
+    for (let i = 0; i < 400; i++) {
+      const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
+      if (steps.data.some((s) => s.type === 'tool_calls')) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const asked = Date.now();
+    await client.beta.threads.runs.cancel(run.id, { thread_id: thread.id });
+    while (!['cancelled', 'failed', 'completed'].includes(seen.status) && Date.now() - asked < 20_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      seen = await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+    }
+    assert.equal(seen.status, 'cancelled');
+    assert.ok(Date.now() - asked < 5000, `took ${Date.now() - asked} ms`);
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
+    assert.deepEqual(steps.data.map((s) => s.status), ['cancelled']);
+    const next = await turn(thread.id, codeTurn('again', 'print("alive")'));
+    assert.match(logsOf(next.calls[0]!), /alive/);
+  });
 });
 
 describe('code_interpreter timeouts end to end', { skip: host.available ? false : host.reason }, () => {
