@@ -22,6 +22,7 @@ const fileSchema = z.strictObject({
   code_session_idle_seconds: z.coerce.number().positive().optional(),
   code_pool_size: z.coerce.number().int().min(0).max(64).optional(),
   run_lease_seconds: z.coerce.number().int().min(1).max(3600).optional(),
+  shutdown_grace_seconds: z.coerce.number().int().min(0).max(3600).optional(),
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
 });
 
@@ -48,6 +49,8 @@ export interface Config {
   codePoolSize: number;
   /** How long a worker's claim on a run lasts without renewal; a crashed worker's runs are taken over after it. */
   runLeaseSeconds: number;
+  /** On SIGTERM, how long runs in flight may take to finish before they are failed. */
+  shutdownGraceSeconds: number;
   /** Runs this process executes at once; 0 makes it an API-only replica that leaves runs to others. */
   runCapacity: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
@@ -70,6 +73,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_CODE_SESSION_IDLE_SECONDS: 'code_session_idle_seconds',
   ASSISTD_CODE_POOL_SIZE: 'code_pool_size',
   ASSISTD_RUN_LEASE_SECONDS: 'run_lease_seconds',
+  ASSISTD_SHUTDOWN_GRACE_SECONDS: 'shutdown_grace_seconds',
   ASSISTD_RUN_CAPACITY: 'run_capacity',
 };
 
@@ -120,6 +124,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     codeSessionIdleSeconds: merged.code_session_idle_seconds ?? 1800,
     codePoolSize: merged.code_pool_size ?? 2,
     runLeaseSeconds: merged.run_lease_seconds ?? 30,
+    shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
     env: { ...env },
   };

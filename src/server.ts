@@ -76,13 +76,24 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
     store,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     async close() {
-      await app.close();
+      // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
+      await runs.drain(config.shutdownGraceSeconds * 1000);
       await runs.close();
+      await closeApp(app);
       await ingestion.close();
       await sandbox.close();
       await store.close();
     },
   };
+}
+
+/** Streams of runs other replicas execute may outlast the stop: after a few seconds they are cut. */
+const STREAM_CLOSE_MS = 5000;
+
+async function closeApp(app: FastifyInstance): Promise<void> {
+  const cut = setTimeout(() => app.server.closeAllConnections(), STREAM_CLOSE_MS);
+  await app.close();
+  clearTimeout(cut);
 }
 
 /** The model registry's settings: the config file's `models:` routes and the provider environment. */

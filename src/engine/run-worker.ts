@@ -40,6 +40,11 @@ export interface RunWorker {
   cancel(runId: string): void;
   /** Resolves when nothing is in flight in this process. */
   idle(): Promise<void>;
+  /**
+   * Stops taking runs (new ones are left queued for other processes) and waits up to `graceMs` for the runs in
+   * flight to finish. `close` afterwards stops whatever is still going.
+   */
+  drain(graceMs: number): Promise<void>;
   /** Stops claiming, aborts everything in flight and waits for it to settle. */
   close(): Promise<void>;
 }
@@ -73,10 +78,11 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   const timers: NodeJS.Timeout[] = [];
   const unlisten: Array<() => Promise<void>> = [];
   let closed = false;
+  let draining = false;
   let polling = false;
   /** Slots handed out by `reserve` and not yet started or dropped. */
   let reserved = 0;
-  const room = () => capacity - flights.size - reserved;
+  const room = () => (closed || draining ? 0 : capacity - flights.size - reserved);
 
   /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
   function execute(project: string, runId: string, resumed: boolean, opened = false): void {
@@ -99,7 +105,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
         await events.release(runId).catch(() => {});
         if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
         flights.delete(runId);
-        if (flight.again && !closed) claim(project, runId);
+        if (flight.again) claim(project, runId);
       });
   }
 
@@ -149,14 +155,14 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     },
     kick(project, runId) {
       if (closed) return;
-      // An API-only replica leaves the run to the others: wake them instead of waiting for their next poll.
-      if (capacity === 0) return void store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
+      // An API-only or stopping replica leaves the run to the others: wake them instead of waiting for their poll.
+      if (capacity === 0 || draining) return void store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
       const flight = flights.get(runId);
       if (flight) flight.again = true;
       else claim(project, runId);
     },
     reserve(runId) {
-      if (closed || room() <= 0 || flights.has(runId)) return undefined;
+      if (room() <= 0 || flights.has(runId)) return undefined;
       reserved++;
       let settled = false;
       const settle = () => {
@@ -184,6 +190,13 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     },
     async idle() {
       while (flights.size > 0) await Promise.all([...flights.values()].map((f) => f.done));
+    },
+    async drain(graceMs) {
+      draining = true;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([this.idle(), deadline]);
+      clearTimeout(timer);
     },
     async close() {
       closed = true;

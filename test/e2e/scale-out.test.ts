@@ -130,6 +130,33 @@ describe('replicas on one Postgres', () => {
   });
 });
 
+describe('a graceful stop', () => {
+  test('SIGTERM lets a run in flight finish within the grace period before the process exits', async () => {
+    const first = await startReplica(undefined, { ASSISTD_SHUTDOWN_GRACE_SECONDS: '20' });
+    let second: Replica | undefined;
+    try {
+      const assistant = await first.client.beta.assistants.create({ model: 'scripted' });
+      const thread = await first.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ chunks: ['slow ', 'but ', 'done'], delay_ms: 800 }]) }] });
+      const run = await first.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+      let seen = run;
+      while (seen.status === 'queued') seen = await first.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      assert.equal(seen.status, 'in_progress');
+      const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
+      first.child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      second = await startReplica(undefined, {}, first.dir);
+      const after = await second.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
+      assert.equal(after.status, 'completed', JSON.stringify(after.last_error));
+      const reply = (await second.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data[0]!;
+      assert.deepEqual(reply.content.map((c) => (c.type === 'text' ? c.text.value : '')), ['slow but done']);
+    } finally {
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
+      rmSync(first.dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('one SQLite process killed mid-run', () => {
   test('after a restart the run fails with server_error within the lease and the thread is free', async () => {
     const first = await startReplica(undefined);

@@ -20,7 +20,9 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(env: Record<string, string> = {}, dataDir?: string, options: ServerOptions = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-test-'));
   // No warm sandbox workers unless a test asks: every test server would otherwise start two Python processes.
-  const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ASSISTD_CODE_POOL_SIZE: '0', ...env, ASSISTD_CONFIG: undefined });
+  // No shutdown grace either: tests close servers with runs still waiting on a silent upstream.
+  const defaults = { ASSISTD_CODE_POOL_SIZE: '0', ASSISTD_SHUTDOWN_GRACE_SECONDS: '0' };
+  const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ...defaults, ...env, ASSISTD_CONFIG: undefined });
   const server = await startServer(config, undefined, options);
   return {
     ...server,
