@@ -85,7 +85,7 @@ describe('prompt building', () => {
     await store.runSteps.insert(P, step(run, { type: 'message_creation', message_creation: { message_id: own.id } }));
     await store.runSteps.insert(P, step(run, { type: 'tool_calls', tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'get_weather', arguments: '{}', output: null } }] }));
 
-    const { request, promptTokens, droppedMessages } = await buildPrompt(store, P, run, noBuiltins, { model: model() });
+    const { request, promptTokens } = await buildPrompt(store, P, run, noBuiltins, { model: model() });
     assert.deepEqual(request.messages, [
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'hi' },
@@ -102,7 +102,6 @@ describe('prompt building', () => {
     assert.equal(request.temperature, 0.5);
     assert.equal(request.max_tokens, undefined);
     assert.equal(request.response_format, undefined);
-    assert.equal(droppedMessages, 0);
     assert.equal(promptTokens, estimatePromptTokens(request.messages, request.tools));
   });
 
@@ -178,9 +177,32 @@ describe('prompt building', () => {
 
   test('last_messages keeps the newest N thread messages', async () => {
     const t = await thread('one', 'two', 'three', 'four');
-    const { request, droppedMessages } = await buildPrompt(store, P, newRun(t.id, { truncation_strategy: { type: 'last_messages', last_messages: 2 } }), noBuiltins, { model: model() });
+    const { request } = await buildPrompt(store, P, newRun(t.id, { truncation_strategy: { type: 'last_messages', last_messages: 2 } }), noBuiltins, { model: model() });
     assert.deepEqual(request.messages.map((m) => m.content), ['Be brief.', 'three', 'four']);
-    assert.equal(droppedMessages, 2);
+  });
+
+  test('a long thread is read only as far back as could fit: the first question, then the newest that fit', async () => {
+    const body = (i: number) => `m${i} ${'lorem ipsum dolor sit amet '.repeat(5)}`.trim();
+    const t = await thread('first question', ...Array.from({ length: 448 }, (_v, i) => body(i + 1)), 'last question');
+    let pages = 0;
+    const counting: Store = { ...store, messages: { ...store.messages, list: (...args) => (pages++, store.messages.list(...args)) } };
+    const { request } = await buildPrompt(counting, P, newRun(t.id), noBuiltins, { model: model({ contextWindow: 2000 }) });
+    const labels = request.messages.map((m) => String(m.content).split(' ')[0]);
+    assert.deepEqual(labels.slice(0, 2), ['Be', 'first']);
+    assert.equal(labels.at(-1), 'last');
+    const tail = labels.slice(2, -1).map((l) => Number(l.slice(1)));
+    assert.ok(tail.length >= 10, `${tail.length} kept`);
+    assert.deepEqual(tail, Array.from({ length: tail.length }, (_v, i) => 448 - tail.length + 1 + i));
+    // One page of the newest messages and one of the oldest (for the first question), not all five.
+    assert.equal(pages, 2);
+
+    pages = 0;
+    const last = await buildPrompt(counting, P, newRun(t.id, { truncation_strategy: { type: 'last_messages', last_messages: 300 } }), noBuiltins, { model: model() });
+    assert.equal(last.request.messages.length, 301);
+    assert.equal(String(last.request.messages[1]!.content).split(' ')[0], 'm150');
+    assert.equal(pages, 3);
+    const all = await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() });
+    assert.equal(all.request.messages.length, 451);
   });
 
   test('auto drops from the middle to fit the context window, never the run own turns', async () => {
@@ -193,10 +215,9 @@ describe('prompt building', () => {
     const full = await buildPrompt(store, P, run, noBuiltins, { model: model() });
     const expected = full.request.messages.filter((_m, i) => ![2, 3, 4, 5].includes(i));
     const window = Math.ceil((estimatePromptTokens(expected, full.request.tools) + per / 2) / 0.75);
-    const { request, promptTokens, droppedMessages } = await buildPrompt(store, P, run, noBuiltins, { model: model({ contextWindow: window }) });
+    const { request, promptTokens } = await buildPrompt(store, P, run, noBuiltins, { model: model({ contextWindow: window }) });
     const contents = request.messages.map((m) => (typeof m.content === 'string' ? m.content.split(' ')[0] : m.role));
     assert.deepEqual(contents, ['Be', 'first', 'a3', 'last', 'assistant', 'output']);
-    assert.equal(droppedMessages, 4);
     assert.ok(promptTokens <= window - Math.floor(window / 4), `${promptTokens} tokens in a window of ${window}`);
   });
 
@@ -204,7 +225,7 @@ describe('prompt building', () => {
     const t = await thread('one', 'two', 'three');
     const full = await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() });
     const exact = await buildPrompt(store, P, newRun(t.id, { max_prompt_tokens: 1000, usage: { prompt_tokens: 1000 - full.promptTokens, completion_tokens: 0, total_tokens: 0 } }), noBuiltins, { model: model() });
-    assert.equal(exact.droppedMessages, 0);
+    assert.equal(exact.request.messages.length, full.request.messages.length);
     const tight = await buildPrompt(store, P, newRun(t.id, { max_prompt_tokens: 1000, usage: { prompt_tokens: 1001 - full.promptTokens, completion_tokens: 0, total_tokens: 0 } }), noBuiltins, { model: model() });
     assert.deepEqual(tight.request.messages.map((m) => m.content), ['Be brief.', 'one', 'three']);
 

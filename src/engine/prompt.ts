@@ -10,6 +10,7 @@ import { fileLookup, promptMessage, type PromptMessage } from './prompt-content.
 import { chatResponseFormat, chatToolChoice } from './prompt-options.js';
 import { selectThreadMessages } from './truncation.js';
 import { readAll } from '../store/read-all.js';
+import { readThreadWindow } from './thread-window.js';
 
 /** The built-in tools of one run, as the prompt needs them. */
 export interface PromptTools {
@@ -32,8 +33,6 @@ export interface BuiltPrompt {
   request: ChatRequest;
   /** Estimated prompt tokens of `request` (the same count the budget used). */
   promptTokens: number;
-  /** Thread messages left out by truncation. */
-  droppedMessages: number;
 }
 
 function messageText(message: Message): string {
@@ -69,6 +68,17 @@ function stepTurns(steps: RunStep[], ownMessages: Map<string, Message>, tools: P
   return out;
 }
 
+/** The messages the run wrote so far, by id (its message_creation steps name them). */
+async function ownMessages(store: Store, project: string, steps: RunStep[]): Promise<Map<string, Message>> {
+  const own = new Map<string, Message>();
+  for (const step of steps) {
+    if (step.step_details.type !== 'message_creation') continue;
+    const message = await store.messages.get(project, step.step_details.message_creation.message_id);
+    if (message) own.set(message.id, message);
+  }
+  return own;
+}
+
 function functionTools(run: Run): ChatTool[] {
   return run.tools.flatMap((tool): ChatTool[] => {
     if (tool.type !== 'function') return [];
@@ -101,24 +111,25 @@ function messageCost(message: ChatMessage): number {
 export async function buildPrompt(store: Store, project: string, run: Run, builtin: PromptTools, context: PromptContext = {}): Promise<BuiltPrompt> {
   const model = context.model ?? guessModel(run.model);
   const budget = callBudget(run, model);
-  const messages = await readAll((after) =>
-    store.messages.list(project, { limit: 100, order: 'asc', after }, { thread_id: run.thread_id }),
-  );
   const steps = await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
-  const own = new Map(messages.filter((m) => m.run_id === run.id).map((m) => [m.id, m]));
+  const own = await ownMessages(store, project, steps);
   const system: ChatMessage[] = run.instructions ? [{ role: 'system', content: run.instructions }] : [];
   const turns = stepTurns(steps, own, builtin);
   const tools = model.supportsTools ? [...functionTools(run), ...builtin.definitions] : [];
 
   const files = fileLookup(store, project);
   const contentContext = { store, project, vision: model.supportsVision, ...(context.blobs ? { blobs: context.blobs } : {}) };
-  const thread: PromptMessage[] = [];
-  for (const message of messages) if (message.run_id !== run.id) thread.push(await promptMessage(message, contentContext, files));
-
-  const costs = new Map<number, number>();
-  const cost = (i: number) => costs.get(i) ?? costs.set(i, messageCost(thread[i]!.chat)).get(i)!;
   const fixed = estimatePromptTokens([...system, ...turns], tools);
-  const limit = admitMinimum(fixed + (thread.length > 0 ? cost(thread.length - 1) : 0), budget, model);
+  let limit: number | undefined;
+  const { items: thread, costs } = await readThreadWindow(store, project, run, {
+    convert: (message) => promptMessage(message, contentContext, files),
+    cost: (item) => messageCost(item.chat),
+    isUser: (item) => item.chat.role === 'user',
+    room: (newestCost) => (limit = admitMinimum(fixed + newestCost, budget, model)) - fixed,
+  });
+  // An empty thread still has to fit the instructions and the run's own turns.
+  limit ??= admitMinimum(fixed, budget, model);
+  const cost = (i: number) => costs[i]!;
   // admitMinimum guarantees room for the newest message, so the selection always succeeds.
   const kept = selectThreadMessages({ count: thread.length, cost, isUser: (i) => thread[i]!.chat.role === 'user' }, run.truncation_strategy, limit - fixed)!;
   const promptTokens = kept.reduce((sum, i) => sum + cost(i), fixed);
@@ -134,7 +145,7 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
   if (responseFormat) request.response_format = responseFormat;
   const maxTokens = replyLimit(promptTokens, budget, model);
   if (maxTokens !== undefined) request.max_tokens = maxTokens;
-  return { request, promptTokens, droppedMessages: thread.length - kept.length };
+  return { request, promptTokens };
 }
 
 /** The request of `buildPrompt`, for callers that do not need its token count. */
