@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Checkpointer } from './sqlite-checkpointer.js';
 import { SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
 // One SQLite COMMIT costs far more than the statements of a small transaction: it appends every touched page to
@@ -77,13 +78,15 @@ const SAVEPOINT = 'assistd_write';
 class GroupCommitDriver implements Driver {
   readonly #writer: Statements;
   readonly #reader: Statements | undefined;
+  readonly #checkpointer: Checkpointer | undefined;
   readonly #mutex = new Mutex();
   #batch: Batch | undefined;
   #flushScheduled = false;
 
-  constructor(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database | undefined) {
+  constructor(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database | undefined, checkpointer: Checkpointer | undefined) {
     this.#writer = new Statements(writer);
     this.#reader = reader ? new Statements(reader) : undefined;
+    this.#checkpointer = checkpointer;
   }
 
   async init(): Promise<void> {}
@@ -130,6 +133,7 @@ class GroupCommitDriver implements Driver {
     await this.#mutex.lock();
     try {
       this.#commit();
+      await this.#checkpointer?.close();
     } finally {
       this.#reader?.database.close();
       this.#writer.database.close();
@@ -257,11 +261,12 @@ export class SqliteGroupCommitDialect extends SqliteDialect {
   constructor(
     private readonly writer: BetterSqlite3.Database,
     private readonly reader?: BetterSqlite3.Database,
+    private readonly checkpointer?: Checkpointer,
   ) {
     super({ database: writer });
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.writer, this.reader);
+    return new GroupCommitDriver(this.writer, this.reader, this.checkpointer);
   }
 }

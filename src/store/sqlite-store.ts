@@ -6,6 +6,7 @@ import { InlineLimitPlugin } from './inline-limit-plugin.js';
 import { createKyselyStore } from './kysely-store.js';
 import { sqliteTypes } from './migrations.js';
 import type { Database } from './schema.js';
+import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { SqliteGroupCommitDialect } from './sqlite-group-commit.js';
 import type { Store } from './store.js';
 
@@ -18,10 +19,13 @@ export function createSqliteStore(options: { path: string }): Store {
   // NORMAL keeps WAL durable across process crashes; only an OS crash can lose the last transactions.
   writer.pragma('synchronous = NORMAL');
   writer.pragma('busy_timeout = 5000');
+  // Checkpoints happen on a worker thread (see sqlite-checkpointer.ts); the writer's own are a safety net.
+  const checkpointer = inMemory ? undefined : startCheckpointer(options.path);
+  if (checkpointer) writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
   // A second connection for reads outside transactions; it sees only committed data (see sqlite-group-commit.ts).
   const reader = inMemory ? undefined : new BetterSqlite3(options.path);
   reader?.pragma('busy_timeout = 5000');
   reader?.pragma('query_only = true');
-  const db = new Kysely<Database>({ dialect: new SqliteGroupCommitDialect(writer, reader), plugins: [new InlineLimitPlugin()] });
+  const db = new Kysely<Database>({ dialect: new SqliteGroupCommitDialect(writer, reader, checkpointer), plugins: [new InlineLimitPlugin()] });
   return createKyselyStore(db, { dialect: 'sqlite', skipLocked: false, notify: false }, sqliteTypes);
 }
