@@ -50,12 +50,13 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
 /**
  * Drives a run the caller holds (lease and event log) until it needs the client (requires_action) or ends.
  * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
- * `server_error`. Expected failures end the run as `failed`; only store errors escape. Returns the run as last
+ * `server_error`. Expected failures end the run as `failed`; only store errors escape. `started`: the run as
+ * the transaction that queued it already moved it to in_progress (a run created here). Returns the run as last
  * written (undefined if it is gone).
  */
-export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal, resumed = false): Promise<Run | undefined> {
+export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal, resumed = false, started?: Run): Promise<Run | undefined> {
   const { store, events } = deps;
-  let run = await updateRun(store, events, project, runId, (r) => {
+  let run = started ?? await updateRun(store, events, project, runId, (r) => {
     if (r.status === 'queued') return { to: 'in_progress' };
     if (r.status === 'cancelling') return { to: 'cancelled', before: (tx, next) => closeOpenParts(tx, project, next, 'cancelled') };
     if (r.status === 'in_progress' && resumed) {

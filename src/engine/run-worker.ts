@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { newId } from '../domain/ids.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
+import type { Run } from '../domain/types.js';
 import { executeRun, LEASE_LOST, type RunLoopDeps } from './run-loop.js';
 import { expireRun } from './run-expiry.js';
 
@@ -54,8 +55,11 @@ export interface RunHandoff {
   /** The lease to write on the run: this worker's id and until when (unix ms). */
   owner: string;
   leaseUntil: number;
-  /** Executes the run, whose lease the committed transaction wrote and whose event log is open here. */
-  start(project: string, runId: string): void;
+  /**
+   * Executes the run, whose lease the committed transaction wrote and whose event log is open here; `started`
+   * when that transaction also moved it to in_progress.
+   */
+  start(project: string, runId: string, started?: Run): void;
   /** Frees the slot: the transaction failed. */
   drop(): void;
 }
@@ -85,7 +89,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   const room = () => (closed || draining ? 0 : capacity - flights.size - reserved);
 
   /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
-  function execute(project: string, runId: string, resumed: boolean, opened = false): void {
+  function execute(project: string, runId: string, resumed: boolean, opened = false, started?: Run): void {
     const flight: Flight = { controller: new AbortController(), again: false, done: Promise.resolve() };
     flights.set(runId, flight);
     let failed = false;
@@ -93,7 +97,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     let settled = false;
     flight.done = (async () => {
       if (!opened) await events.open(project, runId);
-      const last = await executeRun(deps, project, runId, flight.controller.signal, resumed);
+      const last = await executeRun(deps, project, runId, flight.controller.signal, resumed, started);
       settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
     })()
       .catch((err: unknown) => {
@@ -174,11 +178,11 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
       return {
         owner,
         leaseUntil: clock() + leaseMs,
-        start(project, runId) {
+        start(project, runId, started) {
           if (!settle()) return;
           // A worker closed meanwhile leaves the lease to lapse; the next process to claim the run executes it.
           if (closed) return void events.release(runId).catch(() => {});
-          execute(project, runId, false, true);
+          execute(project, runId, false, true, started);
         },
         drop: () => void settle(),
       };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AppDeps } from '../app-deps.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
+import { transition } from '../domain/run-status.js';
 import { buildMessage } from '../domain/messages.js';
 import type { Assistant, Run, Thread, ToolChoice } from '../domain/types.js';
 import { assertThreadUnlocked } from '../engine/thread-lock.js';
@@ -106,14 +107,18 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
   const built = additional.map((message) => buildMessage(thread.id, message));
   const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
   // A new run's log is empty: its numbering starts at 0.
-  const queued = await queueRun(deps, project, run.id, 0, (hold) =>
+  const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
     deps.store.transaction(async (tx) => {
       if (typeof opening === 'object') await insertThread(tx, project, opening);
       else await assertThreadUnlocked(tx, project, thread.id);
       for (const message of built) await tx.messages.insert(project, message);
-      await tx.runs.insert(project, run);
-      await hold(tx);
-      await deps.events.commit(tx, project, run.id, opening ? [{ event: 'thread.created', data: thread }, ...first] : first);
+      // A run this process keeps starts in the same transaction: one write and one wake-up fewer.
+      const stored = keeper.local ? transition(run, 'in_progress', nowSeconds()) : run;
+      await tx.runs.insert(project, stored);
+      await keeper.hold(tx);
+      const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
+      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started]);
+      return keeper.local ? stored : undefined;
     }),
   );
   deps.events.committed(run.id);
@@ -121,7 +126,7 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
     if (built.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, built);
   } finally {
-    queued.start();
+    queued.start(queued.result);
   }
   return run;
 }

@@ -132,7 +132,7 @@ export const runRoutes = [
       const { body, project } = input;
       const run = await getRun(deps.store, project, input.params.thread_id!, input.params.run_id!);
       const from = await deps.store.runEvents.lastSeq(project, run.id);
-      const queued = await queueRun(deps, project, run.id, from, (hold) => submitToolOutputs(deps.store, deps.events, project, run, body.tool_outputs, hold));
+      const queued = await queueRun(deps, project, run.id, from, (keeper) => submitToolOutputs(deps.store, deps.events, project, run, body.tool_outputs, keeper.hold));
       queued.start();
       return respond(deps, input, queued.result, body.stream, from);
     },
