@@ -91,6 +91,12 @@ describe('sandbox: sessions, charts, files', () => {
     assert.deepEqual(unchanged.files, []);
     const rewritten = await sandbox.execute({ sessionKey: 'files', code: 'open("out.csv", "a").write("5,6,11\\n")' });
     assert.deepEqual(rewritten.files.map((f) => f.name), ['out.csv']);
+    // An input is copied in once: a later call with the same inputs sees the code's edit, and nothing changed.
+    const edited = await sandbox.execute({ sessionKey: 'files', code: 'open("/mnt/data/data.csv", "a").write("5,6\\n")', files });
+    assert.deepEqual(edited.files.map((f) => f.name), ['data.csv']);
+    const again = await sandbox.execute({ sessionKey: 'files', code: 'print(open("/mnt/data/data.csv").read().splitlines()[-1])', files });
+    assert.equal(again.logs, '5,6\n');
+    assert.deepEqual(again.files, []);
     await rm(dir, { recursive: true, force: true });
   });
 

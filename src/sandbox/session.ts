@@ -27,6 +27,8 @@ export class Session {
   private home: SessionHome | undefined;
   private worker: WorkerProcess | undefined;
   private closed = false;
+  /** /mnt/data name → host file placed there: an input is copied in once, as an upload to a container was. */
+  private readonly placed = new Map<string, string>();
 
   constructor(private readonly deps: SessionDeps) {}
 
@@ -86,7 +88,12 @@ export class Session {
     if (request.signal?.aborted) return { logs: '', images: [], files: [], error: { name: 'Cancelled', message: 'the run was cancelled before this code ran' }, restarted: false };
     const { home, worker } = await this.ensureWorker();
     try {
-      for (const file of request.files ?? []) await placeInputFile(home, file.name, file.path);
+      // Later calls see what the code made of an input (edited, or deleted), not a fresh copy of it.
+      for (const file of request.files ?? []) {
+        if (this.placed.get(file.name) === file.path) continue;
+        await placeInputFile(home, file.name, file.path);
+        this.placed.set(file.name, file.path);
+      }
     } catch (err) {
       const message = `could not place input files in /mnt/data: ${(err as Error).message}`;
       return { logs: '', images: [], files: [], error: { name: 'InputFileError', message }, restarted: false };
