@@ -30,6 +30,9 @@ const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent
 /** An error body is kept up to this size for the message; the rest is dropped. */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
+/** The largest whole JSON completion accepted from a server that does not stream. */
+const COMPLETION_BODY_LIMIT = 16 * 1024 * 1024;
+
 /** Thrown when the caller aborts: not an APIError, so it is never retried. */
 class RequestAborted extends Error {
   override name = 'AbortError';
@@ -67,7 +70,10 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
     req.on('response', (res) => {
       clearTimeout(timer);
       const status = res.statusCode ?? 0;
-      if (status >= 200 && status < 300) return resolve(readChunks(res, toHeaders(res.headers)));
+      if (status >= 200 && status < 300) {
+        const json = /application\/json/i.test(String(res.headers['content-type'] ?? ''));
+        return resolve(json ? readCompletion(res, toHeaders(res.headers)) : readChunks(res, toHeaders(res.headers)));
+      }
       readErrorBody(res).then(
         (text) => {
           const json = parseJson(text);
@@ -132,6 +138,34 @@ async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerat
     // A consumer that stopped early, or a failure: the connection is not reused.
     if (!ended) res.destroy();
   }
+}
+
+/**
+ * A server that ignores `stream: true` answers with one chat.completion object: it is read whole and given back
+ * as a single chunk carrying the message, the finish reason and the usage.
+ */
+async function* readCompletion(res: IncomingMessage, headers: Headers): AsyncGenerator<unknown> {
+  res.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of res as AsyncIterable<string>) {
+    text += chunk;
+    if (text.length > COMPLETION_BODY_LIMIT) {
+      res.destroy();
+      throw new Error(`the completion was larger than ${COMPLETION_BODY_LIMIT} bytes`);
+    }
+  }
+  const body = JSON.parse(text) as { error?: unknown; choices?: Array<{ index?: number; finish_reason?: string | null; message?: { role?: string; content?: string | null; tool_calls?: object[] } }> } & Record<string, unknown>;
+  if (body.error) throw new APIError(undefined, body.error, undefined, headers);
+  const choices = (body.choices ?? []).map((choice) => ({
+    index: choice.index ?? 0,
+    finish_reason: choice.finish_reason ?? null,
+    delta: {
+      role: choice.message?.role ?? 'assistant',
+      content: choice.message?.content ?? null,
+      ...(choice.message?.tool_calls ? { tool_calls: choice.message.tool_calls.map((call, index) => ({ index, ...call })) } : {}),
+    },
+  }));
+  yield { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, choices, usage: body.usage ?? null };
 }
 
 async function readErrorBody(res: IncomingMessage): Promise<string> {

@@ -35,6 +35,20 @@ async function rejectsWith(promise: Promise<unknown>, code: string, pattern?: Re
 }
 
 describe('OpenAI-compatible adapter', () => {
+  test('a server that answers a streamed request with one JSON completion still works: text, tool calls, usage', async () => {
+    upstream.enqueue(reply.text('Hello there', { ignoresStream: true, usage: { prompt_tokens: 9, completion_tokens: 2 } }));
+    assert.deepEqual(await events(model()), [
+      { type: 'text', delta: 'Hello there' },
+      { type: 'usage', prompt_tokens: 9, completion_tokens: 2, total_tokens: 11 },
+      { type: 'finish', reason: 'stop' },
+    ]);
+    upstream.enqueue(reply.toolCalls([{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Paris"}' }], { ignoresStream: true }));
+    const turn = await collectChat(model().stream(hello, new AbortController().signal));
+    assert.deepEqual(turn.tool_calls, [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }]);
+    assert.equal(turn.finish_reason, 'tool_calls');
+  });
+
+
   test('streams text deltas, then upstream usage, then one finish; sends the OpenAI request format', async () => {
     upstream.enqueue(reply.text('Hello there, friend', { usage: { prompt_tokens: 11, completion_tokens: 4 } }));
     const req: ChatRequest = { ...hello, temperature: 0.2, top_p: null, max_tokens: 50, response_format: { type: 'json_object' } };

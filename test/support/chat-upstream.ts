@@ -53,6 +53,8 @@ export interface CompletionReply {
   chunkDelayMs?: number;
   /** Stop after this many SSE frames and then cut the connection or go silent. */
   stopAfter?: { frames: number; then: 'cut' | 'hang' };
+  /** Answer a streamed request with one JSON completion, as servers without streaming do. */
+  ignoresStream?: boolean;
 }
 
 /** An OpenAI-format error response. */
@@ -169,7 +171,7 @@ async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerRes
     return;
   }
   if (next.kind === 'raw') return writeFrames(res, next.frames, 0, next.then ?? 'end');
-  if (req.body?.stream !== true) return sendJson(res, completionObject(req.body, next));
+  if (req.body?.stream !== true || next.ignoresStream) return sendJson(res, completionObject(req.body, next));
   const frames = streamFrames(req.body, next);
   const stop = next.stopAfter;
   if (stop) return writeFrames(res, frames.slice(0, stop.frames), next.chunkDelayMs ?? 0, stop.then);
