@@ -113,6 +113,8 @@ async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerat
   try {
     for await (const chunk of res as AsyncIterable<string>) {
       buffer += chunk;
+      // A broken server sending one endless line must not grow the buffer without bound.
+      if (buffer.length > COMPLETION_BODY_LIMIT) throw new Error(`a line of the stream was longer than ${COMPLETION_BODY_LIMIT} bytes`);
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
         const line = buffer.charCodeAt(newline - 1) === 13 ? buffer.slice(0, newline - 1) : buffer.slice(0, newline);
