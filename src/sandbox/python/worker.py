@@ -143,8 +143,13 @@ class Keeper:
                     continue
                 try:
                     with open("/proc/%s/stat" % name) as f:
-                        if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                            continue
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    if fields[0] in ("Z", "X"):
+                        # The kernel reaps its own children before the next call; anything else dead is
+                        # reaped by bwrap's init in a moment, and the next call must not see it either.
+                        if int(fields[1]) != self.kernel_pid:
+                            alive += 1
+                        continue
                     os.kill(int(name), signal.SIGKILL)
                     alive += 1
                 except (OSError, IndexError):
