@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { startChatUpstream, reply } from '../test/support/chat-upstream.js';
+import { createTestDatabase } from '../test/support/postgres.js';
 import { median, percentile, spawnServer, writeResults } from './support.js';
 
 // Streamed create-thread-and-run through assistd vs the same chat request sent straight to the same local
@@ -11,6 +12,8 @@ import { median, percentile, spawnServer, writeResults } from './support.js';
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 300);
 const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? 5000);
 const OPEN_STREAMS = Number(process.env.BENCH_OPEN_STREAMS ?? 1000);
+/** `postgres` runs the same benchmark on a private Postgres cluster (the targets are for SQLite). */
+const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
@@ -45,7 +48,8 @@ const question = 'Say something short about benchmarks please';
 
 async function main() {
   const upstream = await startChatUpstream({ record: false });
-  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0' });
+  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
+  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database });
   const assistant = await fetch(`${server.url}/v1/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
   const viaAssistd = (onFirst?: () => void) =>
     streamRequest(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, onFirst);
@@ -98,6 +102,7 @@ async function main() {
   clearInterval(sampler);
 
   const results = {
+    database: DATABASE,
     overhead_ms: { p50: median(overhead), p99: percentile(overhead, 99) },
     through_assistd_ms: { p50: median(through), p99: percentile(through, 99) },
     direct_ms: { p50: median(straight), p99: percentile(straight, 99) },
@@ -114,7 +119,7 @@ async function main() {
     'runs/s c256': sustained.c256!.toFixed(0),
     [`RSS with ${OPEN_STREAMS} open streams (MiB)`]: peak.toFixed(0),
   });
-  writeResults('runs', results);
+  writeResults(DATABASE === 'postgres' ? 'runs-postgres' : 'runs', results);
   await server.stop();
   await upstream.close();
 }
