@@ -5,7 +5,7 @@ import { createStore } from './store/create-store.js';
 import { createLogger } from './lib/logger.js';
 import { hashKey, keyHint, newKeySecret } from './lib/api-keys.js';
 import { ID_PREFIX, newId, nowSeconds } from './domain/ids.js';
-import { startServer } from './server.js';
+import { startServer, startWorker } from './server.js';
 
 const HELP = `assistd — the OpenAI Assistants API, self-hosted
 
@@ -13,6 +13,7 @@ Usage: assistd <command> [options]
 
 Commands:
   serve                     Run the API server and run workers (default: http://127.0.0.1:8080, SQLite in ./data).
+  worker                    Execute runs and ingest files for the servers sharing its Postgres database; no HTTP.
   migrate                   Apply database migrations and exit (the server also applies them at start).
   keys create [--project P] [--name N]
                             Create an API key for a project (default project: "default"); prints the secret once.
@@ -94,6 +95,17 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     logger.info({ url: server.url, database: server.store.capabilities.dialect }, 'assistd is listening');
     const stop = async () => {
       await server.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } else if (command === 'worker') {
+    const config = loadConfig(flagsToConfig(values), env);
+    const logger = createLogger(config.logLevel);
+    const worker = await startWorker(config, logger);
+    logger.info('assistd worker is running');
+    const stop = async () => {
+      await worker.close();
       process.exit(0);
     };
     process.once('SIGINT', stop);

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type ReadinessCheck } from './app.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
-import type { Config } from './config.js';
+import type { AppDeps } from './app-deps.js';
+import { ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
@@ -25,13 +26,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the database, applies migrations, builds the app and listens. Used by `assistd serve` and the tests. */
 /** Test hooks: a clock (unix ms) for run leases and expiry. */
 export interface ServerOptions {
   clock?: () => number;
 }
 
-export async function startServer(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+/** Everything but HTTP: the store, models, tools, run workers and file ingestion, as `serve` and `worker` share them. */
+interface Runtime {
+  deps: AppDeps;
+  sandbox: Sandbox;
+  /** Lets the runs in flight finish within the grace period, then stops everything; `beforeStore` runs last. */
+  close(beforeStore?: () => Promise<void>): Promise<void>;
+}
+
+async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
@@ -58,8 +66,27 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   const events = new RunEventLog(store);
   const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
   await runs.start();
-  const readinessChecks = [sandboxReadiness(sandbox)];
-  const app = await buildApp({ config, store, blobs, models, runs, tools, events, searchIndex, ingestion }, { logger: logger?.child({ room: 'http' }, { level: 'warn' }), readinessChecks });
+  return {
+    deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
+    sandbox,
+    async close(beforeStore) {
+      // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
+      await runs.drain(config.shutdownGraceSeconds * 1000);
+      await runs.close();
+      await beforeStore?.();
+      await ingestion.close();
+      await sandbox.close();
+      await store.close();
+    },
+  };
+}
+
+/** Opens the database, applies migrations, builds the app and listens. Used by `assistd serve` and the tests. */
+export async function startServer(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<RunningServer> {
+  const runtime = await startRuntime(config, logger, options);
+  const { store } = runtime.deps;
+  const readinessChecks = [sandboxReadiness(runtime.sandbox)];
+  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }, { level: 'warn' }), readinessChecks });
   const keyless = !config.apiKey && (await store.keys.countActive()) === 0;
   let host = config.host;
   if (keyless && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
@@ -75,16 +102,18 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
     app,
     store,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    async close() {
-      // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
-      await runs.drain(config.shutdownGraceSeconds * 1000);
-      await runs.close();
-      await closeApp(app);
-      await ingestion.close();
-      await sandbox.close();
-      await store.close();
-    },
+    close: () => runtime.close(() => closeApp(app)),
   };
+}
+
+/**
+ * `assistd worker`: executes runs and ingests files for replicas that share its database, with no HTTP port of
+ * its own. Only useful on Postgres, next to `serve` replicas (often API-only ones, ASSISTD_RUN_CAPACITY=0).
+ */
+export async function startWorker(config: Config, logger?: Logger): Promise<{ close(): Promise<void> }> {
+  if (config.runCapacity === 0) throw new ConfigError('a worker with ASSISTD_RUN_CAPACITY=0 would execute nothing; unset it or give it a positive value');
+  const runtime = await startRuntime(config, logger);
+  return { close: () => runtime.close() };
 }
 
 /** Streams of runs other replicas execute may outlast the stop: after a few seconds they are cut. */

@@ -47,9 +47,13 @@ test('restart: data written before a restart is there after it', async () => {
 
 test('cli: --help explains every command; a bad config names the key', () => {
   const help = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', '--help'], { encoding: 'utf8' });
-  for (const word of ['serve', 'migrate', 'keys create', 'keys list', 'keys revoke']) assert.ok(help.includes(word), word);
+  for (const word of ['serve', 'worker', 'migrate', 'keys create', 'keys list', 'keys revoke']) assert.ok(help.includes(word), word);
   assert.throws(
     () => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, PORT: 'eighty' } }),
     (err: any) => /invalid setting 'port'/.test(String(err.stderr)),
+  );
+  assert.throws(
+    () => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ASSISTD_RUN_CAPACITY: '0' } }),
+    (err: any) => /ASSISTD_RUN_CAPACITY=0 would execute nothing/.test(String(err.stderr)),
   );
 });

@@ -130,6 +130,35 @@ describe('replicas on one Postgres', () => {
   });
 });
 
+describe('an `assistd worker` process', () => {
+  test('executes the runs an API-only replica creates, and stops cleanly on SIGTERM', async () => {
+    const url = await createTestDatabase();
+    const api = await startReplica(url, { ASSISTD_RUN_CAPACITY: '0' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
+      env: { ...process.env, DATABASE_URL: url, ASSISTD_DATA_DIR: api.dir, LOG_LEVEL: 'info', ASSISTD_CODE_POOL_SIZE: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        child.stdout!.on('data', (chunk) => (seen += chunk) && seen.includes('assistd worker is running') && resolve());
+        child.once('exit', (code) => reject(new Error(`the worker exited with ${code}`)));
+      });
+      const assistant = await api.client.beta.assistants.create({ model: 'scripted' });
+      const thread = await api.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ text: 'done by the worker' }]) }] });
+      const run = await api.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 25 });
+      assert.equal(run.status, 'completed');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+      api.child.kill('SIGKILL');
+      rmSync(api.dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a graceful stop', () => {
   test('SIGTERM lets a run in flight finish within the grace period before the process exits', async () => {
     const first = await startReplica(undefined, { ASSISTD_SHUTDOWN_GRACE_SECONDS: '20' });
