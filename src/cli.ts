@@ -32,6 +32,16 @@ Options (override the environment and the config file):
 Environment: ASSISTD_API_KEY sets a key for the "default" project. See docs/configuration.md for the rest.
 `;
 
+/** SIGINT or SIGTERM closes gracefully, then exits; a second signal kills at once (the listener is gone). */
+function closeOnSignal(running: { close(): Promise<void> }): void {
+  const stop = async () => {
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 function flagsToConfig(values: Record<string, string | boolean | undefined>): Partial<FileConfig> {
   const flags: Record<string, unknown> = {};
   if (values.host) flags.host = values.host;
@@ -93,23 +103,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     const logger = createLogger(config.logLevel);
     const server = await startServer(config, logger);
     logger.info({ url: server.url, database: server.store.capabilities.dialect }, 'assistd is listening');
-    const stop = async () => {
-      await server.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    closeOnSignal(server);
   } else if (command === 'worker') {
     const config = loadConfig(flagsToConfig(values), env);
     const logger = createLogger(config.logLevel);
     const worker = await startWorker(config, logger);
     logger.info('assistd worker is running');
-    const stop = async () => {
-      await worker.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    closeOnSignal(worker);
   } else if (command === 'migrate') {
     const config = loadConfig(flagsToConfig(values), env);
     const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

@@ -14,6 +14,9 @@ export interface OfferedTools {
 
 const BUILTIN_TYPES: readonly BuiltinToolType[] = ['code_interpreter', 'file_search'];
 
+/** A tool stopped because the run was cancelled or the worker is stopping; the run loop settles which. */
+const INTERRUPTED: RunError = { code: 'server_error', message: 'The run was interrupted.' };
+
 function toolOf(tools: BuiltinTools, type: BuiltinToolType): BuiltinTool | undefined {
   return tools[type] as BuiltinTool | undefined;
 }
@@ -72,13 +75,13 @@ export async function executeBuiltinCalls(deps: RunLoopDeps, step: RunStep, call
         events.emit(ctx.run.id, stepDelta(current, [{ index, id: call.id, type: call.type, ...partial }]));
       });
     } catch (err) {
-      if (ctx.signal.aborted) return { kind: 'error', error: { code: 'server_error', message: 'The run was interrupted.' }, step: current };
+      if (ctx.signal.aborted) return { kind: 'error', error: INTERRUPTED, step: current };
       return { kind: 'error', error: { code: 'server_error', message: `The ${call.type} tool failed: ${(err as Error)?.message ?? String(err)}` }, step: current };
     }
     stepCalls[index] = finished;
     current = { ...current, step_details: { type: 'tool_calls', tool_calls: [...stepCalls] } };
     // Cancelled (or stopped) while the tool ran: the call is kept with what it produced, and the run ends.
-    if (ctx.signal.aborted) return { kind: 'error', error: { code: 'server_error', message: 'The run was interrupted.' }, step: current };
+    if (ctx.signal.aborted) return { kind: 'error', error: INTERRUPTED, step: current };
     await store.runSteps.replace(ctx.project, current);
   }
   return { kind: 'ok', step: current };

@@ -120,18 +120,16 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
   const files = fileLookup(store, project);
   const contentContext = { store, project, vision: model.supportsVision, ...(context.blobs ? { blobs: context.blobs } : {}) };
   const fixed = estimatePromptTokens([...system, ...turns], tools);
-  let limit: number | undefined;
+  // The thread may fill what the budget leaves after the fixed part; the newest message always has room.
+  const room = (newestCost: number) => admitMinimum(fixed + newestCost, budget, model) - fixed;
   const { items: thread, costs } = await readThreadWindow(store, project, run, {
     convert: (message) => promptMessage(message, contentContext, files),
     cost: (item) => messageCost(item.chat),
-    isUser: (item) => item.chat.role === 'user',
-    room: (newestCost) => (limit = admitMinimum(fixed + newestCost, budget, model)) - fixed,
+    room,
   });
-  // An empty thread still has to fit the instructions and the run's own turns.
-  limit ??= admitMinimum(fixed, budget, model);
   const cost = (i: number) => costs[i]!;
-  // admitMinimum guarantees room for the newest message, so the selection always succeeds.
-  const kept = selectThreadMessages({ count: thread.length, cost, isUser: (i) => thread[i]!.chat.role === 'user' }, run.truncation_strategy, limit - fixed)!;
+  // admitMinimum guarantees room for the newest message (the last item), so the selection always succeeds.
+  const kept = selectThreadMessages({ count: thread.length, cost, isUser: (i) => thread[i]!.chat.role === 'user' }, run.truncation_strategy, room(costs.at(-1) ?? 0))!;
   const promptTokens = kept.reduce((sum, i) => sum + cost(i), fixed);
 
   const chat = [...system, ...(await Promise.all(kept.map((i) => thread[i]!.load()))), ...turns];

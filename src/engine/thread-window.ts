@@ -16,7 +16,6 @@ export interface ThreadWindowOptions<T> {
   convert(message: Message): Promise<T>;
   /** Prompt tokens of a converted message. */
   cost(item: T): number;
-  isUser(item: T): boolean;
   /** Tokens the thread may fill, given the newest message's cost (it always stays). */
   room(newestCost: number): number;
 }
@@ -69,10 +68,7 @@ async function firstUserMessage<T>(store: Store, project: string, run: Run, opti
   for (;;) {
     const page = await store.messages.list(project, { limit: PAGE, order: 'asc', ...(after ? { after } : {}) }, { thread_id: run.thread_id });
     const found = page.data.find((m) => m.role === 'user' && m.run_id !== run.id);
-    if (found) {
-      const item = await options.convert(found);
-      if (options.isUser(item)) return { id: found.id, item };
-    }
+    if (found) return { id: found.id, item: await options.convert(found) };
     if (!page.has_more || page.data.length === 0) return undefined;
     after = page.data[page.data.length - 1]!.id;
   }

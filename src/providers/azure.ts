@@ -4,8 +4,7 @@
  */
 import type { ChatModel } from './chat-model.js';
 import { USER_AGENT } from './chat-stream-http.js';
-import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
-import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
+import { createAdapterModel, type AdapterSettings } from './client-chat-model.js';
 
 /** A GA api-version that supports tools, vision, json_schema and `stream_options`. */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
@@ -22,28 +21,16 @@ export interface AzureOpenAIConfig extends AdapterSettings {
 
 /** Creates a streaming chat model for an Azure OpenAI deployment. */
 export function createAzureOpenAIModel(cfg: AzureOpenAIConfig): ChatModel {
-  const timeouts = { ...defaultTimeouts, ...cfg.timeouts };
   const deployment = cfg.deployment ?? cfg.name;
   const url = new URL(`${cfg.endpoint.replace(/\/+$/, '')}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions`);
   url.searchParams.set('api-version', cfg.apiVersion ?? DEFAULT_AZURE_API_VERSION);
-  // Deployment names are free-form; they often carry the model name, so try both for the catalog.
-  const known = lookupModel(deployment) ?? lookupModel(cfg.name);
-  return createClientChatModel({
+  // Deployment names are free-form; they often carry the model name, so the catalog is asked for both.
+  return createAdapterModel(cfg, {
     endpoint: { url, headers: { 'api-key': cfg.apiKey, 'user-agent': USER_AGENT } },
-    info: {
-      name: cfg.name,
-      provider: 'azure',
-      contextWindow: cfg.contextWindow ?? known?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
-      supportsTools: cfg.supportsTools ?? true,
-      supportsVision: cfg.supportsVision ?? known?.supportsVision ?? false,
-    },
-    target: {
-      url: cfg.endpoint,
-      model: deployment,
-      setupHint: cfg.setupHint ?? 'check AZURE_OPENAI_ENDPOINT and that the deployment exists',
-      keyHint: cfg.keyHint ?? 'set AZURE_OPENAI_API_KEY',
-    },
-    timeouts,
-    ...(cfg.retry ? { retry: cfg.retry } : {}),
+    provider: 'azure',
+    url: cfg.endpoint,
+    upstreamModel: deployment,
+    setupHint: 'check AZURE_OPENAI_ENDPOINT and that the deployment exists',
+    keyHint: 'set AZURE_OPENAI_API_KEY',
   });
 }

@@ -15,6 +15,7 @@ import {
 } from './chat-model.js';
 import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
+import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 import { classifyForRetry, toProviderError, type UpstreamTarget } from './upstream-error.js';
 
@@ -72,8 +73,46 @@ export function clientOptions(timeouts: UpstreamTimeouts) {
 // sending it there and estimate usage instead. Process-wide because the answer does not change.
 const rejectsStreamOptions = new Set<string>();
 
-/** Creates a `ChatModel` that streams from `client` to `target`. */
-export function createClientChatModel(options: ClientChatModelOptions): ChatModel {
+/** How one adapter reaches its upstream: what differs between OpenAI-compatible servers and Azure. */
+export interface AdapterTarget {
+  endpoint: ChatEndpoint;
+  provider: string;
+  /** Base URL or Azure endpoint, for messages. */
+  url: string;
+  /** The model or deployment name sent upstream. */
+  upstreamModel: string;
+  setupHint: string;
+  keyHint: string;
+}
+
+/**
+ * The `ChatModel` for an adapter's settings: model info from the settings, else the catalog (by the upstream
+ * name, then the run's), the timeouts and retry policy, and where the calls go.
+ */
+export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget): ChatModel {
+  const known = lookupModel(target.upstreamModel) ?? lookupModel(cfg.name);
+  return createClientChatModel({
+    endpoint: target.endpoint,
+    info: {
+      name: cfg.name,
+      provider: target.provider,
+      contextWindow: cfg.contextWindow ?? known?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
+      supportsTools: cfg.supportsTools ?? true,
+      supportsVision: cfg.supportsVision ?? known?.supportsVision ?? false,
+    },
+    target: {
+      url: target.url,
+      model: target.upstreamModel,
+      setupHint: cfg.setupHint ?? target.setupHint,
+      keyHint: cfg.keyHint ?? target.keyHint,
+    },
+    timeouts: { ...defaultTimeouts, ...cfg.timeouts },
+    ...(cfg.retry ? { retry: cfg.retry } : {}),
+  });
+}
+
+/** Creates a `ChatModel` that streams from `endpoint`. */
+function createClientChatModel(options: ClientChatModelOptions): ChatModel {
   return {
     info: options.info,
     stream: (req, signal) => streamChat(options, req, signal),

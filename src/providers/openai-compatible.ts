@@ -4,8 +4,7 @@
  */
 import type { ChatModel } from './chat-model.js';
 import { USER_AGENT } from './chat-stream-http.js';
-import { createClientChatModel, defaultTimeouts, type AdapterSettings } from './client-chat-model.js';
-import { lookupModel, DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
+import { createAdapterModel, type AdapterSettings } from './client-chat-model.js';
 
 /** Where and how to reach an OpenAI-compatible server for one model name. */
 export interface OpenAICompatibleConfig extends AdapterSettings {
@@ -21,29 +20,16 @@ export interface OpenAICompatibleConfig extends AdapterSettings {
 
 /** Creates a streaming chat model for an OpenAI-compatible server. */
 export function createOpenAICompatibleModel(cfg: OpenAICompatibleConfig): ChatModel {
-  const timeouts = { ...defaultTimeouts, ...cfg.timeouts };
-  const upstreamModel = cfg.upstreamModel ?? cfg.name;
-  const known = lookupModel(upstreamModel) ?? lookupModel(cfg.name);
-  return createClientChatModel({
+  return createAdapterModel(cfg, {
     endpoint: {
       url: new URL(`${cfg.baseURL.replace(/\/+$/, '')}/chat/completions`),
       // Local servers accept any key; some reject a request without one.
       headers: { authorization: `Bearer ${cfg.apiKey || 'none'}`, 'user-agent': USER_AGENT },
     },
-    info: {
-      name: cfg.name,
-      provider: cfg.provider ?? 'openai-compatible',
-      contextWindow: cfg.contextWindow ?? known?.contextWindow ?? DEFAULT_CONTEXT_WINDOW,
-      supportsTools: cfg.supportsTools ?? true,
-      supportsVision: cfg.supportsVision ?? known?.supportsVision ?? false,
-    },
-    target: {
-      url: cfg.baseURL,
-      model: upstreamModel,
-      setupHint: cfg.setupHint ?? 'set OPENAI_BASE_URL or add a models: entry to the config file',
-      keyHint: cfg.keyHint ?? 'set OPENAI_API_KEY or the api_key of the models: entry',
-    },
-    timeouts,
-    ...(cfg.retry ? { retry: cfg.retry } : {}),
+    provider: cfg.provider ?? 'openai-compatible',
+    url: cfg.baseURL,
+    upstreamModel: cfg.upstreamModel ?? cfg.name,
+    setupHint: 'set OPENAI_BASE_URL or add a models: entry to the config file',
+    keyHint: 'set OPENAI_API_KEY or the api_key of the models: entry',
   });
 }
