@@ -18,9 +18,10 @@ const UNSTORABLE = /[\0\p{Cs}]/u;
 function depthParam(path: PropertyKey[], root?: string): string | null {
   const keys = path.filter((p) => typeof p === 'string');
   const repeated = keys.find((k, i) => keys.indexOf(k) !== i);
-  if (repeated === undefined) return paramName(path.slice(0, 4), root);
-  const first = path.indexOf(repeated);
-  return paramName(path.slice(0, Math.max(first, 1)), root);
+  const named = repeated === undefined ? path.slice(0, 4) : path.slice(0, Math.max(path.indexOf(repeated), 1));
+  // Nested arrays (`[[[…]]]`) are named by the key that holds them.
+  while (named.length > 1 && typeof named[named.length - 1] === 'number') named.pop();
+  return paramName(named, root);
 }
 
 function checkString(value: string, path: PropertyKey[], root?: string): void {
