@@ -65,7 +65,10 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
         ? [408, 'Request timed out.']
         : [400, 'Malformed HTTP request.'];
   const payload = JSON.stringify(errorBody(message));
-  if (socket.writable) {
+  // A response already under way on this socket (a body that broke after its request was routed) is not followed
+  // by a second one, as Node's own handler does.
+  const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !pending?.headersSent) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
     );
