@@ -5,9 +5,10 @@ import type { Logger } from 'pino';
 import type { AppDeps } from './app-deps.js';
 import { assistantRoutes } from './http/assistants.js';
 import { createAuthenticator } from './http/auth.js';
-import { installErrorHandlers } from './http/errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
 import { fileRoutes } from './http/files.js';
 import { messageRoutes } from './http/messages.js';
+import { parseJsonBody } from './http/json-body.js';
 import { installMetrics } from './http/metrics.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
@@ -35,11 +36,6 @@ export interface BuildAppOptions {
   version?: string;
 }
 
-function parseJson(body: string): unknown {
-  // An empty body (the SDK's bodiless POSTs) means "no parameters", not malformed JSON.
-  return body.trim() === '' ? undefined : JSON.parse(body);
-}
-
 // Request ids: unique per process start (random prefix) and cheap per request (a counter).
 const requestIdPrefix = randomBytes(6).toString('hex');
 let requestCounter = 0;
@@ -50,12 +46,15 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: deps.config.maxBodyBytes,
     genReqId: () => `req_${requestIdPrefix}${(++requestCounter).toString(36)}`,
+    // Errors raised before any route runs get the OpenAI shape too.
+    frameworkErrors,
+    clientErrorHandler,
   });
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, parseJson(body as string));
+      done(null, parseJsonBody(body as Buffer));
     } catch (err) {
-      (err as { statusCode?: number }).statusCode = 400;
+      if (err instanceof SyntaxError) (err as { statusCode?: number }).statusCode = 400;
       done(err as Error, undefined);
     }
   });

@@ -62,3 +62,12 @@ export function newId(prefix: string): string {
 export function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
+
+// Every id this server makes or keeps: its own, the hosted API's and Azure's (`assistant-…` files), the seed
+// documents' placeholders (`file.id`). Anything else cannot name a stored object.
+const POSSIBLE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** Whether a string could be an object id at all; one that cannot is answered without asking the database. */
+export function isPossibleId(value: string): boolean {
+  return POSSIBLE_ID.test(value);
+}

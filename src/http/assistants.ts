@@ -12,6 +12,7 @@ import { route } from './route.js';
 import { syncRetrievalFiles } from './v1-retrieval.js';
 import {
   metadataSchema,
+  reasoningEffortSchema,
   responseFormatSchema,
   temperatureSchema,
   toolResourcesSchema,
@@ -30,6 +31,7 @@ const fields = {
   temperature: temperatureSchema,
   top_p: topPSchema,
   response_format: responseFormatSchema,
+  reasoning_effort: reasoningEffortSchema,
   /** v1: files of the assistant, read as code_interpreter files. */
   file_ids: z.array(z.string()).max(20),
 };
@@ -116,7 +118,7 @@ export const assistantRoutes = [
     body: modifyBody,
     async handler({ params, body, project, shape }, deps) {
       const current = await getAssistant(deps.store, project, params.assistant_id!);
-      const { file_ids: _legacy, tool_resources: _resources, ...changes } = body;
+      const { file_ids: _legacy, tool_resources: _resources, reasoning_effort: _effort, ...changes } = body;
       const tool_resources = await modifiedToolResources(deps, project, { ...current, ...changes }, body, shape);
       return assistantView(await modify(deps.store, project, 'assistant', current.id, { ...changes, tool_resources }), shape);
     },

@@ -2,14 +2,16 @@ import type { Readable } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import { BlobTooLargeError } from '../blobs/blob-store.js';
-import { BadRequestError, notFound, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import { ApiError, BadRequestError, notFound, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
 import { contentTypeOf, FILE_PURPOSES, SUPPORTED_EXTENSIONS } from '../domain/file-types.js';
 import { buildFileObject } from '../domain/file-object.js';
 import { ID_PREFIX, newId } from '../domain/ids.js';
 import type { FileObject } from '../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
+import { contentDisposition } from './content-disposition.js';
 import { route, type RouteInput } from './route.js';
+import { unknownParameter } from './validation.js';
 
 const UPLOAD_PURPOSES = FILE_PURPOSES.filter((p) => p !== 'assistants_output');
 
@@ -30,20 +32,36 @@ async function receiveUpload(input: RouteInput<unknown, unknown>, deps: AppDeps,
   try {
     for await (const part of input.request.parts()) {
       if (part.type === 'field') fields[part.fieldname] = String(part.value);
-      else if (part.fieldname !== 'file' || upload) (part as MultipartFile).file.resume();
+      else if (part.fieldname !== 'file') throw unknownParameter(part.fieldname);
+      else if (upload) (part as MultipartFile).file.resume();
       else upload = { filename: part.filename, ...(await deps.blobs.write(id, part.file as Readable, deps.config.maxFileBytes)) };
     }
   } catch (err) {
     await deps.blobs.delete(id);
-    if (err instanceof BlobTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-      throw new PayloadTooLargeError(`File is too large: the maximum is ${deps.config.maxFileBytes} bytes.`);
-    }
-    throw err;
+    throw uploadError(err, deps.config.maxFileBytes);
   }
   return { fields, upload };
 }
 
+/**
+ * What a failed upload tells the client. The multipart parser's own complaints (no boundary, a truncated or
+ * garbled body) carry neither a status nor a system call: the body was malformed. A system error (disk full)
+ * stays a server error.
+ */
+function uploadError(err: unknown, maxFileBytes: number): unknown {
+  if (err instanceof BlobTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+    return new PayloadTooLargeError(`File is too large: the maximum is ${maxFileBytes} bytes.`);
+  }
+  if (err instanceof ApiError || !(err instanceof Error) || 'syscall' in err || 'statusCode' in err) return err;
+  return new BadRequestError(`Malformed multipart/form-data body: ${err.message}.`, null, 'invalid_multipart', { cause: err });
+}
+
+// What the SDK may send beside the file; files here never expire, so `expires_after` is accepted and ignored.
+const UPLOAD_FIELDS = new Set(['purpose', 'expires_after[anchor]', 'expires_after[seconds]']);
+
 function validateUpload(fields: Record<string, string>, upload: { filename: string } | undefined) {
+  const unknown = Object.keys(fields).find((name) => !UPLOAD_FIELDS.has(name));
+  if (unknown !== undefined) throw unknownParameter(unknown);
   if (!upload) throw new BadRequestError("Missing required parameter: 'file'.", 'file');
   if (!fields.purpose) throw new BadRequestError("Missing required parameter: 'purpose'.", 'purpose');
   if (!(UPLOAD_PURPOSES as readonly string[]).includes(fields.purpose)) {
@@ -119,7 +137,7 @@ export const fileRoutes = [
       const file = await getFile(deps, project, params.file_id!);
       reply.header('content-type', contentTypeOf(file.filename) ?? 'application/octet-stream');
       reply.header('content-length', String(file.bytes));
-      reply.header('content-disposition', `attachment; filename="${file.filename.replace(/["\\\r\n]/g, '_')}"`);
+      reply.header('content-disposition', contentDisposition(file.filename));
       return reply.send(deps.blobs.read(file.id));
     },
   }),

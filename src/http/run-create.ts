@@ -9,7 +9,7 @@ import { getAssistant } from './assistants.js';
 import { checkMessageFiles } from './messages.js';
 import { queueRun } from '../engine/run-handoff.js';
 import { addAttachmentsToThreadStore, fileSearchAttachments } from './thread-vector-store.js';
-import { messageInputSchema, metadataSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
+import { messageInputSchema, metadataSchema, reasoningEffortSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
 import { createThread, insertThread, prepareThread, threadCreateBody, type NewThread } from './threads.js';
 
 /** Requires_action runs expire ten minutes after creation, as the hosted API's did. */
@@ -45,6 +45,7 @@ export const runOptionsSchema = z.object({
 });
 
 export const createRunBody = runOptionsSchema.extend({
+  reasoning_effort: reasoningEffortSchema.optional(),
   additional_instructions: z.string().max(256_000).nullable().optional(),
   additional_messages: z.array(messageInputSchema).max(32).nullable().optional(),
 });

@@ -79,6 +79,9 @@ export const responseFormatSchema = z
   ])
   .nullable();
 
+/** Accepted as the SDK sends it; models here are chat-completions models, which get no reasoning setting from a run. */
+export const reasoningEffortSchema = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullable();
+
 export const temperatureSchema = z.number().min(0).max(2).nullable();
 export const topPSchema = z.number().min(0).max(1).nullable();
 

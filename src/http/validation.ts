@@ -28,13 +28,35 @@ function issueCode(issue: z.core.$ZodIssue): string {
   return base;
 }
 
+/** What the hosted API answered for a body parameter it does not know. */
+export function unknownParameter(param: string, options?: { cause?: unknown }): BadRequestError {
+  return new BadRequestError(`Unknown parameter: '${param}'.`, param, 'unknown_parameter', options);
+}
+
+/**
+ * The issue to report. When no branch of a union matched, zod reports the union; if one branch failed only on
+ * keys it does not know, that branch is what the caller meant (`{"type": "text", "foo": 1}`), so name its key.
+ */
+function reportedIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  for (const branch of issue.errors) {
+    if (branch.length > 0 && branch.every((i) => i.code === 'unrecognized_keys')) {
+      const inner = branch[0]!;
+      return reportedIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue);
+    }
+  }
+  return issue;
+}
+
 /** Parses input with a schema, turning the first problem into a 400 that names its param. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, root?: string): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-  const param = paramName(path, root);
+  const issue = reportedIssue(result.error.issues[0]!);
+  if (issue.code === 'unrecognized_keys') {
+    throw unknownParameter(paramName([...issue.path, issue.keys[0]!], root)!, { cause: result.error });
+  }
+  const param = paramName(issue.path, root);
   const message = param ? `Invalid '${param}': ${issue.message}` : `Invalid request: ${issue.message}`;
   throw new BadRequestError(message, param, issueCode(issue), { cause: result.error });
 }
