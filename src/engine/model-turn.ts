@@ -3,7 +3,9 @@ import type { Message, Run, RunError, RunStep, StepToolCall } from '../domain/ty
 import { ProviderError, type ChatRequest } from '../providers/chat-model.js';
 import { ChatTurnBuilder, type ChatTurn } from '../providers/collect-chat.js';
 import type { RunLoopDeps } from './run-loop.js';
-import { assistantMessage } from './run-messages.js';
+import type { MessageTouches } from '../tools/builtin-tool.js';
+import { MessageDeltas, type ContentDelta } from './message-deltas.js';
+import { assistantMessage, callsSinceLastMessage, messageTouches, NO_TOUCHES } from './run-messages.js';
 import { newStep } from './run-updates.js';
 
 /** What one model call left behind: the in-progress message and steps it created, and the turn if it finished. */
@@ -11,6 +13,8 @@ export interface TurnRecord {
   message?: Message;
   messageStep?: RunStep;
   toolStep?: RunStep;
+  /** What the built-in calls before the message add to it (parts, annotations), fixed when it starts. */
+  touches?: MessageTouches;
 }
 
 export type TurnOutcome = ({ kind: 'turn'; turn: ChatTurn } | { kind: 'error'; error: RunError }) & TurnRecord;
@@ -30,8 +34,8 @@ export function pendingCall(id: string, name: string, builtin: ReadonlySet<strin
 /**
  * Streams one model call. Text creates the assistant message (and its message_creation step) at the first
  * delta; tool calls create the tool_calls step at the first call. Deltas go to the run's event log as they
- * arrive: message text, and the name and arguments of function calls (built-in calls report their own progress
- * once executed).
+ * arrive: the message's parts and text with its annotations (see MessageDeltas), and the name and arguments of
+ * function calls (built-in calls report their own progress once executed).
  */
 export async function streamTurn(
   deps: RunLoopDeps,
@@ -46,15 +50,19 @@ export async function streamTurn(
   const builder = new ChatTurnBuilder();
   const names = new Map<number, string>();
   const ids = new Map<number, string>();
+  let deltas: MessageDeltas | undefined;
+  const send = (part: ContentDelta | undefined) => {
+    if (part) events.emit(run.id, { event: 'thread.message.delta', data: { id: record.message!.id, object: 'thread.message.delta', delta: { content: [part] } } });
+  };
   try {
     for await (const event of deps.models.resolve(run.model).stream(request, signal)) {
       builder.add(event);
       if (event.type === 'text') {
-        if (!record.message) await startMessage(deps, project, run, record);
-        events.emit(run.id, {
-          event: 'thread.message.delta',
-          data: { id: record.message!.id, object: 'thread.message.delta', delta: { content: [{ index: 0, type: 'text', text: { value: event.delta, annotations: [] } }] } },
-        });
+        if (!deltas) {
+          deltas = new MessageDeltas(await startMessage(deps, project, run, record));
+          deltas.parts().forEach(send);
+        }
+        send(deltas.push(event.delta));
       } else if (event.type === 'tool_call') {
         if (!record.toolStep) await startToolStep(deps, project, run, record);
         if (event.name !== undefined) names.set(event.index, event.name);
@@ -68,6 +76,7 @@ export async function streamTurn(
         events.emit(run.id, stepDelta(record.toolStep!, [call]));
       }
     }
+    send(deltas?.end());
     return { kind: 'turn', turn: builder.turn(), ...record };
   } catch (err) {
     const error = signal.aborted ? { code: 'server_error' as const, message: 'The run was interrupted before the model answered.' } : toRunError(err);
@@ -80,7 +89,11 @@ export function stepDelta(step: RunStep, toolCalls: object[]) {
   return { event: 'thread.run.step.delta', data: { id: step.id, object: 'thread.run.step.delta', delta: { step_details: { type: 'tool_calls', tool_calls: toolCalls } } } };
 }
 
-async function startMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnRecord): Promise<void> {
+/** Creates the turn's message and its step; returns what the built-in calls before it add to it. */
+async function startMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnRecord): Promise<MessageTouches> {
+  // Only built-in tools touch messages; a run without them skips the lookup.
+  const builtin = run.tools.some((t) => t.type !== 'function');
+  const touches = builtin ? messageTouches(deps.tools, await callsSinceLastMessage(deps.store, project, run)) : NO_TOUCHES;
   const message = assistantMessage(run);
   const step = newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } });
   await deps.store.transaction(async (tx) => {
@@ -89,6 +102,7 @@ async function startMessage(deps: RunLoopDeps, project: string, run: Run, record
   });
   record.message = message;
   record.messageStep = step;
+  record.touches = touches;
   deps.events.emit(
     run.id,
     { event: 'thread.run.step.created', data: step },
@@ -96,6 +110,7 @@ async function startMessage(deps: RunLoopDeps, project: string, run: Run, record
     { event: 'thread.message.created', data: message },
     { event: 'thread.message.in_progress', data: message },
   );
+  return touches;
 }
 
 async function startToolStep(deps: RunLoopDeps, project: string, run: Run, record: TurnRecord): Promise<void> {

@@ -10,7 +10,8 @@ import { executeBuiltinCalls, offeredTools, type OfferedTools } from './builtin-
 import { pendingCall, streamTurn, type TurnOutcome } from './model-turn.js';
 import { buildChatRequest } from './prompt.js';
 import type { RunEvent, RunEventLog } from './run-events.js';
-import { assistantMessage, callsSinceLastMessage, finishContent } from './run-messages.js';
+import { MessageDeltas } from './message-deltas.js';
+import { assistantMessage, callsSinceLastMessage, finalContent, messageTouches, NO_TOUCHES } from './run-messages.js';
 import { endStep, newStep, updateRun, type RunMove } from './run-updates.js';
 
 export interface RunLoopDeps {
@@ -133,7 +134,7 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
   const calls = turn.tool_calls;
   const usageMove = (r: Run) => addUsage(r.usage, turn.usage);
   if (calls.length === 0) return endRun(deps, project, run, record, turn, usageMove);
-  if (record.message && record.messageStep) await writeFinished(store, events, project, await finishedMessage(deps, project, run, record, turn, false));
+  if (record.message && record.messageStep) await writeFinished(store, events, project, finishedMessage(record, turn, false));
   const toolStep = record.toolStep ?? newStep(run, newId(ID_PREFIX.step), { type: 'tool_calls', tool_calls: [] });
   let stepCalls: StepToolCall[] = calls.map((c) => pendingCall(c.id, c.function.name, offered.names, c.function.arguments));
   const unknown = calls.find((c, i) => stepCalls[i]!.type === 'function' && !run.tools.some((t) => t.type === 'function' && t.function.name === c.function.name));
@@ -170,7 +171,7 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
 /** A model call without tool calls ends the run: its message completes in the same transaction as the run. */
 async function endRun(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, usageMove: (r: Run) => Usage): Promise<Run | undefined> {
   const { store, events } = deps;
-  const finished = record.message && record.messageStep ? await finishedMessage(deps, project, run, record, turn, true) : undefined;
+  const finished = record.message && record.messageStep ? finishedMessage(record, turn, true) : undefined;
   if (!finished) await writeToolOnlyMessage(deps, project, run);
   const length = turn.finish_reason === 'length';
   let written = false;
@@ -198,10 +199,8 @@ interface FinishedMessage {
 }
 
 /** The turn's message completed with the tools' touches (annotations, images), and its step; not yet written. */
-async function finishedMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): Promise<FinishedMessage> {
-  // Only built-in tools touch messages; a run without them skips the lookup.
-  const since = run.tools.some((t) => t.type !== 'function') ? await callsSinceLastMessage(deps.store, project, run, record.messageStep!.id) : { calls: [], earlier: {} };
-  const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: await finishContent(deps.tools, turn.text, since) };
+function finishedMessage(record: TurnOutcome, turn: ChatTurn, lastTurn: boolean): FinishedMessage {
+  const message = { ...record.message!, status: 'completed' as const, completed_at: nowSeconds(), content: finalContent(record.touches ?? NO_TOUCHES, turn.text) };
   return { message, step: endStep(record.messageStep!, 'completed', { usage: lastTurn ? turn.usage : null }) };
 }
 
@@ -218,19 +217,32 @@ async function writeFinished(store: Store, events: RunEventLog, project: string,
   events.emit(finished.message.run_id!, ...done);
 }
 
-/** A model that ends right after a tool made images still gets a message showing them. */
+/** A model that ends right after a tool made images still gets a message showing them, streamed like any other. */
 async function writeToolOnlyMessage(deps: RunLoopDeps, project: string, run: Run): Promise<void> {
   const { store, events } = deps;
   const since = await callsSinceLastMessage(store, project, run);
   if (since.calls.length === 0) return;
-  const content = await finishContent(deps.tools, '', since);
-  if (content.length === 0) return;
-  const base = assistantMessage(run);
-  const message = { ...base, status: 'completed' as const, completed_at: nowSeconds(), content };
-  const step = endStep(newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } }), 'completed');
-  await store.messages.insert(project, message);
-  await store.runSteps.insert(project, step);
-  events.emit(run.id, { event: 'thread.run.step.created', data: step }, { event: 'thread.message.created', data: message }, { event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step });
+  const touches = messageTouches(deps.tools, since);
+  const parts = new MessageDeltas(touches).parts();
+  if (parts.length === 0) return;
+  const opened = assistantMessage(run);
+  const step = newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: opened.id } });
+  const message = { ...opened, status: 'completed' as const, completed_at: nowSeconds(), content: finalContent(touches, '') };
+  const done = endStep(step, 'completed');
+  await store.transaction(async (tx) => {
+    await tx.messages.insert(project, message);
+    await tx.runSteps.insert(project, done);
+  });
+  events.emit(
+    run.id,
+    { event: 'thread.run.step.created', data: step },
+    { event: 'thread.run.step.in_progress', data: step },
+    { event: 'thread.message.created', data: opened },
+    { event: 'thread.message.in_progress', data: opened },
+    ...parts.map((part) => ({ event: 'thread.message.delta', data: { id: opened.id, object: 'thread.message.delta', delta: { content: [part] } } })),
+    { event: 'thread.message.completed', data: message },
+    { event: 'thread.run.step.completed', data: done },
+  );
 }
 
 /** The worker stopped mid-run (shutdown or a lost lease): close its open parts and fail it, or cancel it if asked. */

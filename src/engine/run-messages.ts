@@ -2,7 +2,7 @@ import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import type { Message, MessageContent, Run, RunStep } from '../domain/types.js';
 import { readAll } from '../store/read-all.js';
 import type { Store } from '../store/store.js';
-import type { BuiltinToolCall, BuiltinTools } from '../tools/builtin-tool.js';
+import type { BuiltinToolCall, BuiltinTools, MessageTouches } from '../tools/builtin-tool.js';
 
 /** The assistant message a run writes, created at its first text delta. */
 export function assistantMessage(run: Run): Message {
@@ -44,16 +44,30 @@ export async function callsSinceLastMessage(store: Store, project: string, run: 
   return { calls: steps.slice(lastMessage + 1).flatMap(builtin), earlier };
 }
 
-type FinishMessage = (content: MessageContent[], calls: BuiltinToolCall[], firstOrdinal: number) => Promise<MessageContent[]> | MessageContent[];
+type TouchesOf = (calls: BuiltinToolCall[], firstOrdinal: number) => MessageTouches;
 
-/** The final content of an assistant message: the model's text, then each built-in tool's touches. */
-export async function finishContent(tools: BuiltinTools, text: string, since: CallsSinceMessage): Promise<MessageContent[]> {
-  let content: MessageContent[] = text ? [{ type: 'text', text: { value: text, annotations: [] } }] : [];
+/** No built-in calls before the message: nothing added, nothing held back. */
+export const NO_TOUCHES: MessageTouches = { parts: [], annotate: () => [], openFrom: (text) => text.length };
+
+/** What the built-in tools' calls since the previous message add to the next one, all tools together. */
+export function messageTouches(tools: BuiltinTools, since: CallsSinceMessage): MessageTouches {
+  const touches: MessageTouches[] = [];
   for (const tool of Object.values(tools)) {
-    if (!tool?.finishMessage) continue;
-    const own = since.calls.filter((c) => c.type === tool.type);
-    if (own.length === 0) continue;
-    content = await (tool.finishMessage as FinishMessage)(content, own, since.earlier[tool.type] ?? 0);
+    const own = since.calls.filter((c) => c.type === tool?.type);
+    if (!tool?.messageTouches || own.length === 0) continue;
+    touches.push((tool.messageTouches as TouchesOf)(own, since.earlier[tool.type] ?? 0));
   }
-  return content;
+  if (touches.length === 0) return NO_TOUCHES;
+  if (touches.length === 1) return touches[0]!;
+  return {
+    parts: touches.flatMap((t) => t.parts),
+    annotate: (text) => touches.flatMap((t) => t.annotate(text)).sort((a, b) => a.start_index - b.start_index),
+    openFrom: (text) => Math.min(...touches.map((t) => t.openFrom(text))),
+  };
+}
+
+/** The final content of an assistant message: the tools' parts, then the model's text with its annotations. */
+export function finalContent(touches: MessageTouches, text: string): MessageContent[] {
+  if (!text) return touches.parts;
+  return [...touches.parts, { type: 'text', text: { value: text, annotations: touches.annotate(text) } }];
 }

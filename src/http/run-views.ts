@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import type { RunStep, StepFileSearchToolCall, StepToolCall } from '../domain/types.js';
+import type { Annotation, Message, Run, RunStep, StepFileSearchToolCall, StepToolCall, Thread } from '../domain/types.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
+import type { ApiShape } from './api-version.js';
+import { annotationView, messageView, runView, threadView, v1CallView, v1StepView } from './v1-shapes.js';
 
 /** The one `include[]` value the hosted API accepted on runs and steps. */
 export const FILE_SEARCH_CONTENT = 'step_details.tool_calls[*].file_search.results[*].content';
@@ -23,21 +25,50 @@ function fileSearchView(call: StepToolCall, withContent: boolean): StepToolCall 
   return { ...call, file_search: { ...wire, ...(results ? { results } : {}) } };
 }
 
-/** A step as the client sees it (see fileSearchView). */
+/** A step as the client sees it (see fileSearchView); `usage` once the step is no longer in progress. */
 export function stepView(step: RunStep, withContent: boolean): RunStep {
-  if (step.step_details.type !== 'tool_calls' || !step.step_details.tool_calls.some((c) => c.type === 'file_search')) return step;
-  const tool_calls = step.step_details.tool_calls.map((c) => fileSearchView(c, withContent));
-  return { ...step, step_details: { type: 'tool_calls', tool_calls } };
+  const shown = step.status === 'in_progress' && step.usage !== null ? { ...step, usage: null } : step;
+  if (shown.step_details.type !== 'tool_calls' || !shown.step_details.tool_calls.some((c) => c.type === 'file_search')) return shown;
+  const tool_calls = shown.step_details.tool_calls.map((c) => fileSearchView(c, withContent));
+  return { ...shown, step_details: { type: 'tool_calls', tool_calls } };
 }
 
-/** Rewrites stored stream events for a client: step payloads and step deltas through the same views. */
-export function eventView(withContent: boolean): (record: RunEventRecord) => string {
-  return (record) => {
-    if (!record.event.startsWith('thread.run.step.') || !record.data.includes('"file_search"')) return record.data;
-    if (record.event !== 'thread.run.step.delta') return JSON.stringify(stepView(JSON.parse(record.data) as RunStep, withContent));
-    const delta = JSON.parse(record.data) as { delta: { step_details?: { tool_calls?: StepToolCall[] } } };
-    const calls = delta.delta.step_details?.tool_calls;
-    if (calls) delta.delta.step_details!.tool_calls = calls.map((c) => fileSearchView(c, withContent));
-    return JSON.stringify(delta);
+/** How a stream's events are shown to its client. */
+export interface EventViewOptions {
+  withContent: boolean;
+  shape: ApiShape;
+  /** A v1 run's `file_ids` (its assistant's). */
+  fileIds?: string[];
+}
+
+type MessageDelta = { delta: { content?: Array<{ type: string; text?: { annotations?: Array<Pick<Annotation, 'type'>> } }> } };
+type StepDelta = { delta: { step_details?: { tool_calls?: StepToolCall[] } } };
+
+/**
+ * Rewrites stored stream events for a client through the same views as the polled objects: steps (include[],
+ * usage), runs (usage, v1), messages (citations, attachments, v1) and the deltas of each. Only events whose view
+ * can differ from the stored JSON are parsed.
+ */
+export function eventView({ withContent, shape, fileIds }: EventViewOptions): (record: RunEventRecord) => string {
+  const v1 = shape === 'v1';
+  return ({ event, data }) => {
+    if (event === 'thread.message.delta') {
+      if (!data.includes('"file_citation"')) return data;
+      const delta = JSON.parse(data) as MessageDelta;
+      for (const part of delta.delta.content ?? []) if (part.text?.annotations) part.text.annotations = part.text.annotations.map((a) => annotationView(a, shape));
+      return JSON.stringify(delta);
+    }
+    if (event === 'thread.run.step.delta') {
+      if (!data.includes('"file_search"')) return data;
+      const delta = JSON.parse(data) as StepDelta;
+      const calls = delta.delta.step_details?.tool_calls;
+      if (calls) delta.delta.step_details!.tool_calls = calls.map((c) => fileSearchView(c, withContent)).map((c) => (v1 ? (v1CallView(c) as StepToolCall) : c));
+      return JSON.stringify(delta);
+    }
+    if (event.startsWith('thread.run.step.')) return JSON.stringify(v1StepView(stepView(JSON.parse(data) as RunStep, withContent), shape));
+    if (event.startsWith('thread.run.')) return JSON.stringify(runView(JSON.parse(data) as Run, shape, fileIds));
+    if (event.startsWith('thread.message.')) return JSON.stringify(messageView(JSON.parse(data) as Message, shape));
+    if (event === 'thread.created' && v1) return JSON.stringify(threadView(JSON.parse(data) as Thread, shape));
+    return data;
   };
 }

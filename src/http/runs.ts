@@ -16,7 +16,7 @@ import { createRun, createRunBody, createThreadAndRun, createThreadAndRunBody } 
 import { metadataSchema } from './schemas.js';
 import { streamRun } from './sse.js';
 import type { ApiShape } from './api-version.js';
-import { runView, v1StepView } from './v1-shapes.js';
+import { runView, v1FileIds, v1StepView } from './v1-shapes.js';
 import { getThread } from './threads.js';
 
 /** How soon a polling client should ask again; the SDK's poll helpers read this header. */
@@ -34,13 +34,20 @@ async function getStep(store: Store, project: string, run: Run, id: string): Pro
   return step;
 }
 
+/** A v1 run's `file_ids`: its assistant's. */
+async function assistantFileIds(store: Store, project: string, run: Run): Promise<string[]> {
+  return v1FileIds(await store.assistants.get(project, run.assistant_id));
+}
+
 /** Answers with the run (and the poll hint), or streams its events from `afterSeq` when the client asked. */
 async function respond(deps: AppDeps, input: { request: FastifyRequest; reply: FastifyReply; project: string; shape: ApiShape }, run: Run, stream: boolean | null | undefined, afterSeq: number, withContent = false) {
+  const fileIds = input.shape === 'v1' ? await assistantFileIds(deps.store, input.project, run) : undefined;
   if (!stream) {
     input.reply.header('openai-poll-after-ms', POLL_AFTER_MS);
-    return runView(run, input.shape);
+    return runView(run, input.shape, fileIds);
   }
-  await streamRun(input.request, input.reply, { store: deps.store, events: deps.events, project: input.project, runId: run.id, afterSeq, view: eventView(withContent) });
+  const view = eventView({ withContent, shape: input.shape, fileIds });
+  await streamRun(input.request, input.reply, { store: deps.store, events: deps.events, project: input.project, runId: run.id, afterSeq, view });
   return undefined;
 }
 
@@ -79,7 +86,10 @@ export const runRoutes = [
     query: listQuery(),
     async handler({ params, query, project, shape }, { store }) {
       const thread = await getThread(store, project, params.thread_id!);
-      return toListPage(await store.runs.list(project, pageQuery(query), { thread_id: thread.id }), (r) => runView(r, shape));
+      const page = await store.runs.list(project, pageQuery(query), { thread_id: thread.id });
+      const fileIds = new Map<string, string[]>();
+      if (shape === 'v1') for (const r of page.data) if (!fileIds.has(r.assistant_id)) fileIds.set(r.assistant_id, await assistantFileIds(store, project, r));
+      return toListPage(page, (r) => runView(r, shape, fileIds.get(r.assistant_id)));
     },
   }),
   route({
@@ -89,7 +99,7 @@ export const runRoutes = [
     async handler({ params, project, reply, shape }, { store }) {
       const run = await getRun(store, project, params.thread_id!, params.run_id!);
       if (!isTerminal(run.status)) reply.header('openai-poll-after-ms', POLL_AFTER_MS);
-      return runView(run, shape);
+      return runView(run, shape, shape === 'v1' ? await assistantFileIds(store, project, run) : undefined);
     },
   }),
   route({
@@ -99,7 +109,8 @@ export const runRoutes = [
     body: z.object({ metadata: metadataSchema.nullable().optional() }),
     async handler({ params, body, project, shape }, { store }) {
       const current = await getRun(store, project, params.thread_id!, params.run_id!);
-      return runView(await modify(store, project, 'run', current.id, { metadata: body.metadata ?? undefined }), shape);
+      const run = await modify(store, project, 'run', current.id, { metadata: body.metadata ?? undefined });
+      return runView(run, shape, shape === 'v1' ? await assistantFileIds(store, project, run) : undefined);
     },
   }),
   route({

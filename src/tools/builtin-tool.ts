@@ -1,5 +1,5 @@
 import type { BlobStore } from '../blobs/blob-store.js';
-import type { MessageContent, Run, StepCodeInterpreterToolCall, StepFileSearchToolCall } from '../domain/types.js';
+import type { Annotation, MessageContent, Run, StepCodeInterpreterToolCall, StepFileSearchToolCall } from '../domain/types.js';
 import type { ChatModelInfo, ChatTool } from '../providers/chat-model.js';
 import type { Store } from '../store/store.js';
 
@@ -28,7 +28,7 @@ export interface ToolInvocation {
 /**
  * A tool the server executes itself (code_interpreter, file_search). It is offered to the model as a function
  * whose name is the tool type; the engine records each call in a `tool_calls` step, feeds `outputForModel` back
- * to the model and lets `finishMessage` annotate the assistant's reply.
+ * to the model and lets `messageTouches` annotate the assistant's reply.
  */
 export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
   type: C['type'];
@@ -48,12 +48,26 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
    */
   replay(call: C, ordinal: number): { arguments: string; output: string };
   /**
-   * The assistant message's final content, given the content the engine built from the model's text and this
-   * tool's finished calls since the run's previous message, in order: annotations (citations, `sandbox:` file
-   * paths) and extra parts (chart images). The engine writes a message for a turn without text when this adds
-   * parts to it. `firstOrdinal` is the run-wide ordinal (as in `replay`) of `calls[0]`.
+   * What this tool's finished calls since the run's previous message add to the next assistant message: extra
+   * parts (chart images) and annotations of its text (citations, `sandbox:` file paths). The engine writes a
+   * message for a turn without text when this adds parts. `firstOrdinal` is the run-wide ordinal (as in
+   * `replay`) of `calls[0]`.
    */
-  finishMessage?(content: MessageContent[], calls: C[], firstOrdinal: number): Promise<MessageContent[]> | MessageContent[];
+  messageTouches?(calls: C[], firstOrdinal: number): MessageTouches;
+}
+
+/**
+ * A tool's touches to an assistant message. `annotate` is prefix-stable: the annotations it finds in
+ * `text.slice(0, openFrom(text))` are found, unchanged, in any text that starts with that slice, so the engine
+ * streams each annotation with the delta that completes its text and the streamed message equals the stored one.
+ */
+export interface MessageTouches {
+  /** Parts shown before the text (chart images), in order. */
+  parts: MessageContent[];
+  /** The text's annotations, in text order (indexes in code points). */
+  annotate(text: string): Annotation[];
+  /** Where the end of a partial text may still be the start of an annotated span (an open marker or link); `text.length` when nowhere. */
+  openFrom(text: string): number;
 }
 
 /** The built-in tools this server has, by type. A missing one fails any run that needs it, with a clear error. */

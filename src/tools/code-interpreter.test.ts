@@ -9,7 +9,7 @@ import { createLocalBlobStore } from '../blobs/local-blob-store.js';
 import { buildFileObject } from '../domain/file-object.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { buildMessage } from '../domain/messages.js';
-import type { Assistant, MessageContent, Run, StepCodeInterpreterToolCall, Thread } from '../domain/types.js';
+import type { Assistant, Run, StepCodeInterpreterToolCall, Thread } from '../domain/types.js';
 import { checkHost } from '../sandbox/host-check.js';
 import { createSandbox, defaultSandboxOptions, type Sandbox } from '../sandbox/sandbox.js';
 import { createStore } from '../store/create-store.js';
@@ -137,8 +137,9 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
     const replayed = tool.replay(call, 0);
     assert.deepEqual(JSON.parse(replayed.arguments), { code });
     assert.equal(replayed.output, 'drawn\n\n[figure 1 is shown to the user]');
-    const text: MessageContent = { type: 'text', text: { value: 'Here is the sine wave.', annotations: [] } };
-    assert.deepEqual(tool.finishMessage!([text], [call], 0), [{ type: 'image_file', image_file: { file_id: fileId } }, text]);
+    const touches = tool.messageTouches!([call], 0);
+    assert.deepEqual(touches.parts, [{ type: 'image_file', image_file: { file_id: fileId } }]);
+    assert.deepEqual(touches.annotate('Here is the sine wave.'), []);
   });
 
   it('stores files the code writes and annotates links to them from the stored call alone', async () => {
@@ -156,14 +157,9 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
 
     const value = 'Done: [Download the CSV](sandbox:/mnt/data/out.csv).';
     const stored = JSON.parse(JSON.stringify(call)) as StepCodeInterpreterToolCall; // as another process reads it back
-    const [part] = await tool.finishMessage!([{ type: 'text', text: { value, annotations: [] } }], [stored], 0);
-    assert.deepEqual(part, {
-      type: 'text',
-      text: {
-        value,
-        annotations: [{ type: 'file_path', text: 'sandbox:/mnt/data/out.csv', start_index: 25, end_index: 50, file_path: { file_id: csvId } }],
-      },
-    });
+    assert.deepEqual(tool.messageTouches!([stored], 0).annotate(value), [
+      { type: 'file_path', text: 'sandbox:/mnt/data/out.csv', start_index: 25, end_index: 50, file_path: { file_id: csvId } },
+    ]);
     assert.equal(value.slice(25, 50), 'sandbox:/mnt/data/out.csv');
   });
 

@@ -2,11 +2,11 @@ import { access } from 'node:fs/promises';
 import type { CodeInterpreterOutput, MessageContent, StepCodeInterpreterToolCall } from '../domain/types.js';
 import type { ChatTool } from '../providers/chat-model.js';
 import type { ExecuteResult, Sandbox, SandboxFileIn } from '../sandbox/sandbox.js';
-import type { BuiltinTool, ToolContext } from './builtin-tool.js';
+import type { BuiltinTool, MessageTouches, ToolContext } from './builtin-tool.js';
 import { codeFromArguments } from './code-arguments.js';
 import { codeInterpreterInputs, type InputFile } from './code-interpreter-inputs.js';
 import { saveOutputFile } from './output-files.js';
-import { annotateSandboxLinks, parseSavedFiles, type SavedFile, savedFilesOutput } from './sandbox-links.js';
+import { openLinkFrom, parseSavedFiles, sandboxLinkAnnotations, type SavedFile, savedFilesOutput } from './sandbox-links.js';
 
 export interface CodeInterpreterToolOptions {
   sandbox: Sandbox;
@@ -160,18 +160,18 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
       };
     },
 
-    finishMessage(content, calls): MessageContent[] {
+    messageTouches(calls): MessageTouches {
       const files = new Map<string, string>();
-      const imageIds: string[] = [];
+      const imageIds = new Set<string>();
       for (const call of calls) {
         for (const output of call.code_interpreter.outputs) {
           for (const saved of parseSavedFiles(output) ?? []) files.set(saved.name, saved.fileId);
-          if (output.type === 'image') imageIds.push(output.image.file_id);
+          if (output.type === 'image') imageIds.add(output.image.file_id);
         }
       }
-      const shown = new Set(content.flatMap((part) => (part.type === 'image_file' ? [part.image_file.file_id] : [])));
-      const images: MessageContent[] = imageIds.filter((id) => !shown.has(id)).map((file_id) => ({ type: 'image_file', image_file: { file_id } }));
-      return [...images, ...annotateSandboxLinks(content, files)];
+      const parts: MessageContent[] = [...imageIds].map((file_id) => ({ type: 'image_file', image_file: { file_id } }));
+      if (files.size === 0) return { parts, annotate: () => [], openFrom: (text) => text.length };
+      return { parts, annotate: (text) => sandboxLinkAnnotations(text, files), openFrom: openLinkFrom };
     },
   };
 }

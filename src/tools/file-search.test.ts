@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startChatUpstream, type ChatUpstream } from '../../test/support/chat-upstream.js';
 import { createLocalBlobStore } from '../blobs/local-blob-store.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
-import type { Assistant, AssistantTool, MessageContent, Run, Thread } from '../domain/types.js';
+import type { Assistant, AssistantTool, Run, Thread } from '../domain/types.js';
 import type { EmbeddingModel } from '../providers/embedding-model.js';
 import { createOpenAIEmbeddingModel } from '../providers/openai-embedding-model.js';
 import { createSearchIndex } from '../search/create-search-index.js';
@@ -184,18 +184,24 @@ describe('file_search tool', () => {
     const first = await call(await context(), { queries: ['expense reports'] });
     const second = await call(await context(), { queries: ['contract notice period'] });
     const value = 'Reports are due on the fifth working day【0:0†handbook.pdf】. Notice is ninety days【1:0†contract.docx】, see also 【7:3†nothing.txt】.';
-    const content: MessageContent[] = [{ type: 'image_file', image_file: { file_id: 'file-img' } }, { type: 'text', text: { value, annotations: [] } }];
-    const [image, text] = tool().finishMessage!(content, [first, second], 0) as MessageContent[];
-    assert.deepEqual(image, content[0]);
-    assert.equal(text!.type, 'text');
-    const annotations = text!.type === 'text' ? text!.text.annotations : [];
+    const annotations = tool().messageTouches!([first, second], 0).annotate(value);
     assert.equal(annotations.length, 2);
     assert.deepEqual(annotations.map((a) => [a.type, value.slice(a.start_index, a.end_index), a.text, a.type === 'file_citation' && a.file_citation.file_id]), [
       ['file_citation', '【0:0†handbook.pdf】', '【0:0†handbook.pdf】', 'file-handbook'],
       ['file_citation', '【1:0†contract.docx】', '【1:0†contract.docx】', 'file-contract'],
     ]);
+    const quote = annotations[0]!.type === 'file_citation' ? annotations[0]!.file_citation.quote : undefined;
+    assert.ok(quote && first.file_search.results![0]!.content![0]!.text.startsWith(quote), 'v1 clients are shown the cited passage');
     // A later message of the same run: its calls start after the earlier ones, the marker numbers do not.
-    const later = tool().finishMessage!([{ type: 'text', text: { value: 'Ninety days【1:0†contract.docx】.', annotations: [] } }], [second], 1) as MessageContent[];
-    assert.equal(later[0]!.type === 'text' && later[0]!.text.annotations[0]!.type === 'file_citation' && later[0]!.text.annotations[0]!.file_citation.file_id, 'file-contract');
+    const [later] = tool().messageTouches!([second], 1).annotate('Ninety days【1:0†contract.docx】.');
+    assert.equal(later?.type === 'file_citation' && later.file_citation.file_id, 'file-contract');
+  });
+
+  it('holds back streamed text only while it may still be a marker', () => {
+    const touches = tool().messageTouches!([{ id: 'c', type: 'file_search', file_search: { results: [{ file_id: 'f', file_name: 'a.pdf', score: 1 }] } }], 0);
+    for (const [text, open] of [['abc', 3], ['abc【', 3], ['abc【0', 3], ['abc【0:1†a.p', 3], ['abc【0:1†a.pdf】', 14], ['a【x', 3], ['【0:0】 【1', 6]] as const) {
+      assert.equal(touches.openFrom(text), open, text);
+    }
+    assert.equal(touches.openFrom(`【0:0†${'x'.repeat(300)}`), 305, 'a marker that never closes stops holding');
   });
 });

@@ -1,10 +1,10 @@
-import type { MessageContent, Run, StepFileSearchToolCall } from '../domain/types.js';
+import type { Run, StepFileSearchToolCall } from '../domain/types.js';
 import type { ChatTool } from '../providers/chat-model.js';
 import type { EmbeddingModel } from '../providers/embedding-model.js';
 import { embedQueries } from '../search/embed-queries.js';
 import type { SearchIndex } from '../search/search-index.js';
-import type { BuiltinTool, ToolContext } from './builtin-tool.js';
-import { annotateCitations } from './file-citations.js';
+import type { BuiltinTool, MessageTouches, ToolContext } from './builtin-tool.js';
+import { citationAnnotations, openCitationFrom } from './file-citations.js';
 import { budgetResults, resultBudget, resultsForModel } from './file-search-results.js';
 
 /**
@@ -139,8 +139,11 @@ export function createFileSearchTool(options: FileSearchToolOptions): BuiltinToo
       return { arguments: JSON.stringify({ queries }), output: resultsForModel(ordinal, results, note) };
     },
 
-    finishMessage(content: MessageContent[], calls: StoredFileSearchCall[], firstOrdinal = 0): MessageContent[] {
-      return annotateCitations(content, calls.map((c) => ({ results: c.file_search.results ?? [] })), firstOrdinal);
+    messageTouches(calls: StoredFileSearchCall[], firstOrdinal = 0): MessageTouches {
+      const citable = calls.map((c) => ({ results: c.file_search.results ?? [] }));
+      // Nothing to cite: no text is held back.
+      if (citable.every((c) => c.results.length === 0)) return { parts: [], annotate: () => [], openFrom: (text) => text.length };
+      return { parts: [], annotate: (text) => citationAnnotations(text, citable, firstOrdinal), openFrom: openCitationFrom };
     },
   };
 }

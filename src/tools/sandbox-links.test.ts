@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MessageContent } from '../domain/types.js';
-import { annotateSandboxLinks, parseSavedFiles, sandboxLinkAnnotations, savedFilesOutput } from './sandbox-links.js';
+import { openLinkFrom, parseSavedFiles, sandboxLinkAnnotations, savedFilesOutput } from './sandbox-links.js';
 
 describe('saved files output', () => {
   it('round-trips through the stored logs, names with spaces and parentheses included', () => {
@@ -53,13 +52,9 @@ describe('sandbox link annotations', () => {
     assert.equal([...text].slice(annotation!.start_index, annotation!.end_index).join(''), 'sandbox:/mnt/data/out.csv');
   });
 
-  it('keeps existing annotations and parts that have no links', () => {
-    const content: MessageContent[] = [
-      { type: 'image_file', image_file: { file_id: 'file-img' } },
-      { type: 'text', text: { value: 'x sandbox:/mnt/data/out.csv 【1†a】', annotations: [{ type: 'file_citation', text: '【1†a】', start_index: 28, end_index: 33, file_citation: { file_id: 'f' } }] } },
-    ];
-    const [image, text] = annotateSandboxLinks(content, files);
-    assert.deepEqual(image, content[0]);
-    assert.deepEqual(text?.type === 'text' && text.text.annotations.map((a) => a.type), ['file_path', 'file_citation']);
+  it('holds back streamed text only while it may still be a link', () => {
+    for (const [text, open] of [['plain text', 10], ['see s', 4], ['see sandbox:/mnt/da', 4], ['see sandbox:/mnt/data/out.c', 4], ['[a](sandbox:/mnt/data/out.csv)', 30], ['x sandbox:/mnt/data/a b', 23]] as const) {
+      assert.equal(openLinkFrom(text), open, text);
+    }
   });
 });

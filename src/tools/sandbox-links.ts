@@ -1,4 +1,4 @@
-import type { Annotation, CodeInterpreterOutput, MessageContent } from '../domain/types.js';
+import type { Annotation, CodeInterpreterOutput } from '../domain/types.js';
 
 /**
  * Files a call wrote are listed in a `logs` output of their own, in this fixed form, so that everything a later
@@ -78,14 +78,19 @@ export function sandboxLinkAnnotations(text: string, files: Map<string, string>)
   return out;
 }
 
-/** Adds the link annotations to each text part, keeping the ones already there, in text order. */
-export function annotateSandboxLinks(content: MessageContent[], files: Map<string, string>): MessageContent[] {
-  if (files.size === 0) return content;
-  return content.map((part) => {
-    if (part.type !== 'text') return part;
-    const added = sandboxLinkAnnotations(part.text.value, files);
-    if (added.length === 0) return part;
-    const annotations = [...part.text.annotations, ...added].sort((a, b) => a.start_index - b.start_index);
-    return { type: 'text', text: { value: part.text.value, annotations } };
-  });
+const LINK_START = 'sandbox:/mnt/data/';
+/** A link not yet ended by one of the characters that end a link's path. */
+const OPEN_LINK = /sandbox:\/mnt\/data\/[^\s)\]<>"'`]*$/;
+
+/**
+ * Where a link may still be starting at the end of `text` (streamed so far): an unterminated link, or a start
+ * of `sandbox:/mnt/data/`; `text.length` when neither is there.
+ */
+export function openLinkFrom(text: string): number {
+  const open = OPEN_LINK.exec(text);
+  if (open) return open.index;
+  for (let n = Math.min(LINK_START.length - 1, text.length); n > 0; n--) {
+    if (text.endsWith(LINK_START.slice(0, n))) return text.length - n;
+  }
+  return text.length;
 }
