@@ -6,6 +6,7 @@ import type { AppDeps } from './app-deps.js';
 import { assistantRoutes } from './http/assistants.js';
 import { createAuthenticator } from './http/auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
+import { embeddingRoutes } from './http/embeddings.js';
 import { fileRoutes } from './http/files.js';
 import { messageRoutes } from './http/messages.js';
 import { parseJsonBody } from './http/json-body.js';
@@ -25,7 +26,7 @@ import { installWebAssets } from './http/web-assets.js';
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;

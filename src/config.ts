@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { embeddingSettingsSchema, type EmbeddingSettings } from './providers/providers-config.js';
 
 /**
  * Settings in order of precedence: command-line flags > environment > config file (`assistd.yaml`, or the path in
@@ -24,6 +25,7 @@ const fileSchema = z.strictObject({
   run_lease_seconds: z.coerce.number().int().min(1).max(3600).optional(),
   shutdown_grace_seconds: z.coerce.number().int().min(0).max(3600).optional(),
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
+  embedding: z.lazy(() => embeddingBlockSchema).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -53,6 +55,10 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Runs this process executes at once; 0 makes it an API-only replica that leaves runs to others. */
   runCapacity: number;
+  /** The file_search embedding model and where it is served (see docs/configuration.md). */
+  embedding: EmbeddingSettings;
+  /** How often chunks indexed without vectors are retried while the embedding model is unreachable. */
+  embeddingRetrySeconds: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
 }
@@ -126,6 +132,42 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     runLeaseSeconds: merged.run_lease_seconds ?? 30,
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
+    ...embeddingConfig(fromFile.embedding, env),
     env: { ...env },
   };
+}
+
+// --- embeddings: the `embedding:` section and its ASSISTD_EMBEDDING_* variables ---
+
+const embeddingBlockSchema = embeddingSettingsSchema
+  .extend({ retry_seconds: z.coerce.number().positive().optional() })
+  .refine((s) => !(s.provider || s.base_url || s.api_key || s.deployment) || (s.model && s.provider), {
+    message: 'an embedding provider needs both model and provider',
+  });
+
+const EMBEDDING_ENV: Record<string, string> = {
+  ASSISTD_EMBEDDING_MODEL: 'model',
+  ASSISTD_EMBEDDING_DIMENSIONS: 'dimensions',
+  ASSISTD_EMBEDDING_PROVIDER: 'provider',
+  ASSISTD_EMBEDDING_BASE_URL: 'base_url',
+  ASSISTD_EMBEDDING_API_KEY: 'api_key',
+  ASSISTD_EMBEDDING_API_VERSION: 'api_version',
+  ASSISTD_EMBEDDING_DEPLOYMENT: 'deployment',
+  ASSISTD_EMBEDDING_RETRY_SECONDS: 'retry_seconds',
+};
+
+/** The `embedding:` section with each ASSISTD_EMBEDDING_* variable overriding its field. */
+function embeddingConfig(fromFile: FileConfig['embedding'], env: NodeJS.ProcessEnv): Pick<Config, 'embedding' | 'embeddingRetrySeconds'> {
+  const raw: Record<string, unknown> = { ...fromFile };
+  for (const [name, key] of Object.entries(EMBEDDING_ENV)) {
+    if (env[name] !== undefined && env[name] !== '') raw[key] = env[name];
+  }
+  const result = embeddingBlockSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+    throw new ConfigError(`invalid setting 'embedding${key ? `.${key}` : ''}': ${issue.message}`);
+  }
+  const { retry_seconds, ...settings } = result.data;
+  return { embedding: settings, embeddingRetrySeconds: retry_seconds ?? 30 };
 }

@@ -54,6 +54,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     blobs,
     index: searchIndex,
     embeddings: models.embeddingModel(),
+    embeddingRetryMs: config.embeddingRetrySeconds * 1000,
     logger: logger?.child({ room: 'ingest' }),
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -127,7 +128,7 @@ async function closeApp(app: FastifyInstance): Promise<void> {
 
 /** The model registry's settings: the config file's `models:` routes and the provider environment. */
 export function providersConfig(config: Config): ProvidersConfig {
-  return { models: modelRoutesSchema.parse(config.models), ...providersConfigFromEnv(config.env) };
+  return { models: modelRoutesSchema.parse(config.models), ...providersConfigFromEnv(config.env), embedding: config.embedding };
 }
 
 /**

@@ -52,7 +52,7 @@ export const vectorStoreSearchRoutes = [
       const hits = await deps.searchIndex.search(project, {
         vectorStoreIds: [vs.id],
         queries,
-        ...(embedded.vectors ? { queryEmbeddings: embedded.vectors } : {}),
+        ...embedded.query,
         maxResults: body.max_num_results,
         ...(body.filters ? { filters: body.filters } : {}),
         ...(body.ranking_options?.score_threshold !== undefined ? { scoreThreshold: body.ranking_options.score_threshold } : {}),

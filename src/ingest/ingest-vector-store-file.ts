@@ -1,14 +1,13 @@
-// One claimed vector store file: parse and chunk it (worker threads), embed the chunks when a model exists, put
+// One claimed vector store file: parse and chunk it (worker threads), embed the chunks when a model answers, put
 // them in the search index and record the outcome. Whatever happens to the file meanwhile (removed, re-added,
 // its batch cancelled) wins over this attempt: the outcome is only recorded if the attempt is still current.
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { chunkingOf } from '../domain/vector-stores.js';
-import type { EmbeddingModel } from '../providers/embedding-model.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { Store } from '../store/store.js';
 import type { ClaimedVectorStoreFile, IngestOutcome } from '../store/vector-store-files-repo.js';
-import { embedChunks } from './embed-chunks.js';
+import type { ChunkEmbedder } from './chunk-embedder.js';
 import type { Ingestor } from './ingest.js';
 
 export interface FileJobDeps {
@@ -16,7 +15,8 @@ export interface FileJobDeps {
   blobs: BlobStore;
   index: SearchIndex;
   ingestor: Ingestor;
-  embeddings?: EmbeddingModel;
+  /** Absent: lexical search only. */
+  embedder?: ChunkEmbedder;
   logger?: Logger;
 }
 
@@ -37,8 +37,9 @@ export async function ingestVectorStoreFile(deps: FileJobDeps, claim: ClaimedVec
     // Still wanted? A removed or cancelled file is not worth embedding.
     const current = await store.vectorStoreFiles.get(project, vectorStoreId, fileId);
     if (!current || current.status !== 'in_progress') return 'discarded';
-    const chunks = deps.embeddings ? await embedChunks(deps.embeddings, result.chunks, signal) : result.chunks;
-    await index.putFile(project, vectorStoreId, { fileId, filename: file.filename, attributes: current.attributes }, chunks);
+    // Without vectors (no model, or it is down) the file is still searchable by its words.
+    const embedded = deps.embedder ? await deps.embedder.embed(result.chunks, signal) : { chunks: result.chunks, embeddingModel: null };
+    await index.putFile(project, vectorStoreId, { fileId, filename: file.filename, attributes: current.attributes }, embedded.chunks, embedded.embeddingModel);
     const outcome = await finish(deps, claim, { status: 'completed', usageBytes: result.bytes });
     if (outcome === 'discarded') await dropOrphanedChunks(deps, claim);
     else await catchUpAttributes(deps, claim, current.attributes);

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pino } from 'pino';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { buildFixture, type FixtureKind } from '../../test/support/fixtures/write-fixture.js';
 import { createLocalBlobStore } from '../blobs/local-blob-store.js';
@@ -185,6 +186,7 @@ describe('vector store ingestion pipeline', () => {
     const embeddings: EmbeddingModel = {
       name: 'test-embed',
       dimensions: 4,
+      key: 'test-embed:4',
       async embed(texts) {
         calls.push(texts.length);
         return texts.map((t) => [t.length, 1, 0, 0]);
@@ -200,15 +202,25 @@ describe('vector store ingestion pipeline', () => {
     for (const c of chunks) assert.deepEqual([...c.embedding!], [c.text.length, 1, 0, 0]);
   });
 
-  test('an embedding failure fails the file with server_error and does not stall the store', async () => {
-    const embeddings: EmbeddingModel = { name: 'down', dimensions: 4, embed: async () => Promise.reject(new Error('upstream is down')) };
-    const p = pipeline({ embeddings });
+  test('an embedding model that fails leaves the file completed and searchable by words, logged once', async () => {
+    let calls = 0;
+    const embeddings: EmbeddingModel = { name: 'down', dimensions: 4, key: 'down:4', embed: async () => (calls++, Promise.reject(new Error('upstream is down'))) };
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line).msg) });
+    const p = pipeline({ embeddings, logger, embeddingRetryMs: 60_000 });
     const vs = await newStore();
-    const id = await upload('txt', 'Never embedded.');
-    await p.addFiles(P, vs, [{ fileId: id, chunking: AUTO, attributes: {} }]);
+    const ids = [await upload('txt', 'Never embedded.'), await upload('txt', 'Nor this one.')];
+    await p.addFiles(P, vs, ids.map((fileId) => ({ fileId, chunking: AUTO, attributes: {} })));
     assert.equal(await p.waitForVectorStores(P, [vs], 30_000), true);
-    assert.deepEqual((await store.vectorStoreFiles.get(P, vs, id))?.last_error, { code: 'server_error', message: 'upstream is down' });
-    assert.equal(index.files.size, 0);
+    for (const id of ids) {
+      const file = await store.vectorStoreFiles.get(P, vs, id);
+      assert.equal(file?.status, 'completed');
+      assert.equal(file?.last_error, null);
+      assert.equal(index.files.get(`${vs}/${id}`)!.chunks[0]!.embedding, undefined);
+    }
+    assert.equal(warnings.filter((m) => /embedding model down is unavailable/.test(m)).length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /ASSISTD_EMBEDDING_MODEL/);
+    assert.ok(calls <= 2, `files skip a model known to be down (${calls} calls)`);
   });
 
   test('cancelling a batch and removing a file mid-flight leave nothing searchable', async () => {

@@ -10,6 +10,8 @@ import type { EmbeddingModel } from '../providers/embedding-model.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { Store } from '../store/store.js';
 import type { ClaimedVectorStoreFile } from '../store/vector-store-files-repo.js';
+import { createChunkEmbedder } from './chunk-embedder.js';
+import { createEmbeddingBackfill } from './embedding-backfill.js';
 import { createIngestor, type Ingestor } from './ingest.js';
 import { ingestVectorStoreFile } from './ingest-vector-store-file.js';
 import { sweepExpiredVectorStores } from './vector-store-expiry.js';
@@ -55,6 +57,8 @@ export interface VectorStoreIngestionOptions {
   ingestor?: Ingestor;
   /** Undefined means lexical search only. */
   embeddings?: EmbeddingModel;
+  /** While the embedding model is down, how often vectors are retried. Default 30 s. */
+  embeddingRetryMs?: number;
   logger?: Logger;
   /** Files processed at once; a few more than parser threads, so embedding and writes overlap parsing. Default 8. */
   concurrency?: number;
@@ -76,7 +80,11 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
   const leaseMs = opts.leaseMs ?? 60_000;
   const ownIngestor = !opts.ingestor;
   const ingestor = opts.ingestor ?? createIngestor();
-  const jobDeps = { store, blobs: opts.blobs, index, ingestor, embeddings: opts.embeddings, logger };
+  const retryMs = opts.embeddingRetryMs ?? 30_000;
+  // Chunks indexed without vectors get them from the backfill: at start (left from before), and while the model is down.
+  const embedder = opts.embeddings ? createChunkEmbedder({ model: opts.embeddings, retryMs, logger, onMissing: () => backfill?.later() }) : undefined;
+  const backfill = embedder ? createEmbeddingBackfill({ store, embedder, retryMs, logger }) : undefined;
+  const jobDeps = { store, blobs: opts.blobs, index, ingestor, ...(embedder ? { embedder } : {}), logger };
   const inFlight = new Map<string, { claim: ClaimedVectorStoreFile; done: Promise<void> }>();
   const abort = new AbortController();
   const waiters = createWaiters();
@@ -137,6 +145,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
   for (const t of [renewTimer, pollTimer, sweepTimer]) t.unref();
   // Files left in progress by an earlier run of the server (released, or with lapsed leases) start now.
   void pump();
+  backfill?.kick();
 
   return {
     async addFiles(project, vectorStoreId, files, batchId = null) {
@@ -199,6 +208,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
       if (abort.signal.aborted) return;
       abort.abort();
       for (const t of [renewTimer, pollTimer, sweepTimer]) clearInterval(t);
+      await backfill?.close();
       // A claim already on its way still starts its files; they see the abort and release them.
       await pumpDone;
       // The ingestor answers queued and running files with an error at once; jobs see the abort and release them.

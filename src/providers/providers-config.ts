@@ -29,10 +29,19 @@ export type ModelRoute = z.infer<typeof modelRouteSchema>;
 /** The `models:` list of the config file. */
 export const modelRoutesSchema = z.array(modelRouteSchema);
 
-/** The `embedding:` section of the config file; the model name is routed like chat models. */
+/**
+ * The `embedding:` section of the config file. The model name is routed like chat models (a `models:` entry
+ * of that name, else Azure, OpenAI, Ollama) unless `provider` is given here: then these fields are its route.
+ */
 export const embeddingSettingsSchema = z.strictObject({
+  /** Upstream model, `models:` entry name or Azure deployment; `none` switches embeddings off. */
   model: z.string().min(1).optional(),
-  dimensions: z.number().int().positive().optional(),
+  dimensions: z.coerce.number().int().positive().optional(),
+  provider: modelRouteSchema.shape.provider.optional(),
+  base_url: z.string().min(1).optional(),
+  api_key: z.string().optional(),
+  api_version: z.string().min(1).optional(),
+  deployment: z.string().min(1).optional(),
 });
 
 export type EmbeddingSettings = z.infer<typeof embeddingSettingsSchema>;

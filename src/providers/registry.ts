@@ -7,11 +7,11 @@
 import { createAzureOpenAIModel } from './azure.js';
 import { ProviderError, type ChatModel } from './chat-model.js';
 import type { UpstreamTimeouts } from './client-chat-model.js';
-import { DEFAULT_EMBEDDING_DIMENSIONS, DEFAULT_EMBEDDING_MODEL, type EmbeddingModel } from './embedding-model.js';
+import { DEFAULT_EMBEDDING_DIMENSIONS, DEFAULT_EMBEDDING_MODEL, embeddingKey, type EmbeddingModel } from './embedding-model.js';
 import { DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
 import { createOpenAICompatibleModel } from './openai-compatible.js';
-import { createOpenAIEmbeddingModel, type OpenAIEmbeddingConfig } from './openai-embedding-model.js';
-import { DEFAULT_OLLAMA_BASE_URL, nameMatcher, substituteEnv, type ModelRoute, type ProvidersConfig } from './providers-config.js';
+import { createEmbeddingsClient, createOpenAIEmbeddingModel, type EmbeddingsClient, type EmbeddingsUpstreamConfig } from './openai-embedding-model.js';
+import { DEFAULT_OLLAMA_BASE_URL, nameMatcher, substituteEnv, type EmbeddingSettings, type ModelRoute, type ProvidersConfig } from './providers-config.js';
 import type { ScriptSource } from './script.js';
 import { createScriptedModel, isScriptedModelName } from './scripted.js';
 
@@ -20,6 +20,8 @@ export interface ModelRegistry {
   resolve(name: string): ChatModel;
   /** The embedding model for file search, or undefined when none is configured (search is then lexical only). */
   embeddingModel(): EmbeddingModel | undefined;
+  /** The `/embeddings` endpoint for a request's `model` name, routed like chat models. */
+  embeddings(name: string): EmbeddingsClient;
   /** Model names worth suggesting in a UI: scripted ones and the config file's named routes. */
   listModels(): Promise<string[]>;
 }
@@ -70,6 +72,7 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
   }
 
   let embedding: EmbeddingModel | undefined | null = null;
+  const embeddingClients = new Map<string, EmbeddingsClient>();
 
   return {
     resolve(name) {
@@ -85,6 +88,15 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
     embeddingModel() {
       if (embedding === null) embedding = buildEmbeddingModel(config, findRoute);
       return embedding;
+    },
+    embeddings(name) {
+      let client = embeddingClients.get(name);
+      if (!client) {
+        if (embeddingClients.size >= CACHE_LIMIT) embeddingClients.clear();
+        client = buildEmbeddingsClient(name, config, findRoute);
+        embeddingClients.set(name, client);
+      }
+      return client;
     },
     async listModels() {
       const scripts = (await deps.scriptSource.list?.()) ?? [];
@@ -140,36 +152,78 @@ function failing(name: string, provider: string, message: string): ChatModel {
 }
 
 /**
- * Embeddings follow the chat order for the embedding model's name (routes, Azure, OpenAI); Ollama only when
- * the config names an embedding model, since the default name exists only at OpenAI and Azure.
+ * Where embeddings for `name` come from, in the chat order: the `embedding:` section's own provider (for the
+ * configured model only), `models:` routes, Azure, OpenAI, then Ollama. A string says what to set instead.
  */
-function buildEmbeddingModel(config: ProvidersConfig, findRoute: (name: string) => CompiledRoute | undefined): EmbeddingModel | undefined {
-  const model = config.embedding?.model ?? DEFAULT_EMBEDDING_MODEL;
-  const base: OpenAIEmbeddingConfig = { model, dimensions: config.embedding?.dimensions ?? DEFAULT_EMBEDDING_DIMENSIONS, ...(config.retry ? { retry: config.retry } : {}) };
+function embeddingsUpstream(name: string, config: ProvidersConfig, findRoute: (name: string) => CompiledRoute | undefined, fallbackToOllama: boolean): EmbeddingsUpstreamConfig | string | undefined {
+  const base: EmbeddingsUpstreamConfig = { model: name, ...(config.retry ? { retry: config.retry } : {}) };
   if (config.timeouts?.requestMs) base.requestTimeoutMs = config.timeouts.requestMs;
-  const found = findRoute(model);
-  if (found && found.missing.length === 0) {
-    const { route } = found;
-    const upstream = route.deployment ?? route.model ?? model;
+  const own = config.embedding?.provider && name === config.embedding.model ? inlineRoute(config.embedding, config.env ?? {}) : undefined;
+  const found = own ?? findRoute(name);
+  if (found) {
+    const { route, missing } = found;
+    const entry = own ? 'the embedding: section' : `the models: entry "${route.name}"`;
+    if (missing.length > 0) return `${entry} uses ${missing.map((v) => `\${${v}}`).join(', ')} but ${missing.join(', ')} is not set: set it`;
+    const hints = { setupHint: `check base_url of ${entry}`, keyHint: `check api_key of ${entry}` };
     if (route.provider === 'azure') {
       const endpoint = route.base_url ?? config.azure?.endpoint;
       const apiKey = route.api_key ?? config.azure?.apiKey;
       const apiVersion = route.api_version ?? config.azure?.apiVersion;
-      if (!endpoint || !apiKey) return undefined;
-      return createOpenAIEmbeddingModel({ ...base, model: upstream, azure: { endpoint, apiKey, ...(apiVersion ? { apiVersion } : {}) } });
+      if (!endpoint || !apiKey) return `${entry} needs base_url and api_key (or AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY): set them`;
+      return { ...base, ...hints, model: route.deployment ?? route.model ?? name, azure: { endpoint, apiKey, ...(apiVersion ? { apiVersion } : {}) } };
     }
     const baseURL = route.base_url ?? defaultBaseURL(route.provider, config);
-    if (!baseURL) return undefined;
+    if (!baseURL) return `${entry} needs base_url: set it`;
     const apiKey = route.api_key ?? (route.provider === 'openai' ? config.openai?.apiKey : undefined);
-    return createOpenAIEmbeddingModel({ ...base, model: upstream, baseURL, ...(apiKey ? { apiKey } : {}) });
+    return { ...base, ...hints, model: route.model ?? name, baseURL, ...(apiKey ? { apiKey } : {}) };
   }
-  if (config.azure?.apiKey) {
+  if (config.azure) {
     const { endpoint, apiKey, apiVersion } = config.azure;
-    return createOpenAIEmbeddingModel({ ...base, azure: { endpoint, apiKey, ...(apiVersion ? { apiVersion } : {}) } });
+    if (!apiKey) return 'AZURE_OPENAI_ENDPOINT is set but AZURE_OPENAI_API_KEY is not: set it';
+    return { ...base, azure: { endpoint, apiKey, ...(apiVersion ? { apiVersion } : {}) }, setupHint: `check AZURE_OPENAI_ENDPOINT and that a deployment named "${name}" exists, or set the embedding model` };
   }
   if (config.openai) {
-    return createOpenAIEmbeddingModel({ ...base, baseURL: config.openai.baseURL ?? 'https://api.openai.com/v1', ...(config.openai.apiKey ? { apiKey: config.openai.apiKey } : {}) });
+    return { ...base, baseURL: config.openai.baseURL ?? 'https://api.openai.com/v1', ...(config.openai.apiKey ? { apiKey: config.openai.apiKey } : {}), setupHint: 'check OPENAI_BASE_URL, or set the embedding model' };
   }
-  if (config.embedding?.model) return createOpenAIEmbeddingModel({ ...base, baseURL: config.ollamaBaseURL ?? DEFAULT_OLLAMA_BASE_URL });
-  return undefined;
+  if (!fallbackToOllama) return undefined;
+  return { ...base, baseURL: config.ollamaBaseURL ?? DEFAULT_OLLAMA_BASE_URL, setupHint: 'no model provider is configured, so Ollama was tried; start Ollama, or set ASSISTD_EMBEDDING_BASE_URL, OPENAI_BASE_URL or AZURE_OPENAI_ENDPOINT' };
+}
+
+/** The `embedding:` section's provider settings as a route serving just its model. */
+function inlineRoute(settings: EmbeddingSettings, env: Record<string, string | undefined>): CompiledRoute {
+  const { model, provider, base_url, api_key, api_version, deployment } = settings;
+  const raw: ModelRoute = { name: model!, provider: provider!, ...(base_url ? { base_url } : {}), ...(api_key ? { api_key } : {}), ...(api_version ? { api_version } : {}), ...(deployment ? { deployment } : {}) };
+  return { ...substituteEnv(raw, env), matches: (name) => name === model };
+}
+
+/**
+ * The file_search embedding model: the `embedding:` section's model (default text-embedding-3-large, which
+ * exists only at OpenAI and Azure, so Ollama is tried only for a named model); `none` switches embeddings off.
+ */
+function buildEmbeddingModel(config: ProvidersConfig, findRoute: (name: string) => CompiledRoute | undefined): EmbeddingModel | undefined {
+  const settings = config.embedding ?? {};
+  if (settings.model === 'none') return undefined;
+  const name = settings.model ?? DEFAULT_EMBEDDING_MODEL;
+  const upstream = embeddingsUpstream(name, config, findRoute, settings.model !== undefined);
+  if (upstream === undefined) return undefined;
+  const dimensions = settings.dimensions ?? (name === DEFAULT_EMBEDDING_MODEL ? DEFAULT_EMBEDDING_DIMENSIONS : undefined);
+  if (typeof upstream === 'string') return failingEmbeddings(name, dimensions, upstream);
+  return createOpenAIEmbeddingModel({ ...upstream, ...(dimensions !== undefined ? { dimensions } : {}) });
+}
+
+/** An embedding model that cannot work: ingestion indexes lexically and logs `message`, which says what to set. */
+function failingEmbeddings(name: string, dimensions: number | undefined, message: string): EmbeddingModel {
+  return {
+    name,
+    ...(dimensions !== undefined ? { dimensions } : {}),
+    key: embeddingKey(name, dimensions),
+    embed: () => Promise.reject(new ProviderError('server_error', message)),
+  };
+}
+
+/** The `/embeddings` endpoint a model name routes to; a route that cannot work fails its calls saying what to set. */
+function buildEmbeddingsClient(name: string, config: ProvidersConfig, findRoute: (name: string) => CompiledRoute | undefined): EmbeddingsClient {
+  const upstream = embeddingsUpstream(name, config, findRoute, true)!;
+  if (typeof upstream !== 'string') return createEmbeddingsClient(upstream);
+  return { model: name, create: () => Promise.reject(new ProviderError('server_error', upstream)) };
 }

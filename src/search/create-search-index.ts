@@ -15,9 +15,9 @@ export interface SearchIndexOptions {
 export function createSearchIndex(store: Store, options: SearchIndexOptions = {}): SearchIndex {
   const cache = new SnapshotCache(store.chunks, options.maxCachedFloats);
   return {
-    async putFile(project, vectorStoreId, file, chunks) {
+    async putFile(project, vectorStoreId, file, chunks, embeddingModel) {
       const rows = chunks.map((c) => ({ index: c.index, text: c.text, embedding: c.embedding ?? null }));
-      await store.chunks.putFile(project, vectorStoreId, file, rows);
+      await store.chunks.putFile(project, vectorStoreId, file, rows, embeddingModel);
     },
     async setAttributes(project, vectorStoreId, fileId, attributes) {
       await store.chunks.setAttributes(project, vectorStoreId, fileId, attributes);

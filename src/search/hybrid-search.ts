@@ -20,7 +20,8 @@ type Allowed = Map<string, Uint8Array>;
  * (unless the ranker is `none`), thresholded and cut to `maxResults`.
  */
 export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, project: string, q: SearchQuery): Promise<SearchHit[]> {
-  const snapshots = await cache.get(project, [...new Set(q.vectorStoreIds)]);
+  const embedded = q.queryEmbeddings?.length === q.queries.length && q.embeddingModel !== undefined;
+  const snapshots = await cache.get(project, [...new Set(q.vectorStoreIds)], embedded ? q.embeddingModel : undefined);
   if (snapshots.length === 0 || q.maxResults <= 0 || q.queries.length === 0) return [];
   const byStore = new Map(snapshots.map((s) => [s.vectorStoreId, s]));
   const allowed = q.filters ? allowedFiles(snapshots, q.filters) : undefined;
@@ -28,7 +29,7 @@ export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, pro
   if (fileIds?.length === 0) return [];
 
   const mode = q.retrieval ?? 'hybrid';
-  const vectors = q.queryEmbeddings?.length === q.queries.length ? q.queryEmbeddings.map((v) => normalize(Float32Array.from(v))) : undefined;
+  const vectors = embedded ? q.queryEmbeddings!.map((v) => normalize(Float32Array.from(v))) : undefined;
   const depth = Math.max(CANDIDATES, q.maxResults * 2);
   // A chunk is visible when its file is in the snapshot (written before the snapshot's version) and allowed.
   const visible = (hit: Retrieved) => {

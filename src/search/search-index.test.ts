@@ -37,11 +37,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     async function put(vs: string, fileId: string, texts: string[], attributes: Attributes = {}, embed = true) {
       const vectors = embed ? await model.embed(texts) : [];
       const chunks = texts.map((text, i) => ({ index: i, text, tokens: 0, embedding: embed ? Float32Array.from(vectors[i]!) : null }));
-      await index.putFile('p1', vs, { fileId, filename: `${fileId}.txt`, attributes }, chunks);
+      await index.putFile('p1', vs, { fileId, filename: `${fileId}.txt`, attributes }, chunks, model.key);
     }
     async function search(q: Partial<SearchQuery> & { queries: string[] }) {
       const queryEmbeddings = q.retrieval === 'lexical' ? undefined : (await model.embed(q.queries)).map((v) => Float32Array.from(v));
-      return index.search('p1', { vectorStoreIds: ['vs_a'], maxResults: 10, queryEmbeddings, ...q });
+      return index.search('p1', { vectorStoreIds: ['vs_a'], maxResults: 10, queryEmbeddings, embeddingModel: model.key, ...q });
     }
 
     test('finds passages by words and by meaning; results carry file, name, attributes, text, 0..1 score', async () => {

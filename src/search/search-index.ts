@@ -22,6 +22,8 @@ export interface SearchQuery {
   queries: string[];
   /** Embeddings of `queries`, index for index, when an embedding model is configured. */
   queryEmbeddings?: Float32Array[];
+  /** The key of the model that made `queryEmbeddings`: only chunk vectors from the same model are compared. */
+  embeddingModel?: string;
   maxResults: number;
   filters?: AttributeFilter;
   /** Results scoring below this (0..1) are dropped. */
@@ -48,8 +50,11 @@ export interface SearchHit {
 
 /** The passages of every vector store file, searchable lexically and, when embeddings exist, by vector. */
 export interface SearchIndex {
-  /** Replaces the file's chunks in the store with these (idempotent when ingestion is retried). */
-  putFile(project: string, vectorStoreId: string, file: { fileId: string; filename: string; attributes: Attributes }, chunks: IndexedChunk[]): Promise<void>;
+  /**
+   * Replaces the file's chunks in the store with these (idempotent when ingestion is retried); `embeddingModel`
+   * is the key of the model that made their embeddings (null when none has one).
+   */
+  putFile(project: string, vectorStoreId: string, file: { fileId: string; filename: string; attributes: Attributes }, chunks: IndexedChunk[], embeddingModel: string | null): Promise<void>;
   /** Updates the attributes filters see, without re-indexing. */
   setAttributes(project: string, vectorStoreId: string, fileId: string, attributes: Attributes): Promise<void>;
   removeFile(project: string, vectorStoreId: string, fileId: string): Promise<void>;

@@ -45,11 +45,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     async function put(vs: string, fileId: string, texts: string[]) {
       const vectors = await model.embed(texts);
-      await index.putFile('p1', vs, { fileId, filename: `${fileId}.txt`, attributes: {} }, texts.map((text, i) => ({ index: i, text, tokens: 0, embedding: Float32Array.from(vectors[i]!) })));
+      await index.putFile('p1', vs, { fileId, filename: `${fileId}.txt`, attributes: {} }, texts.map((text, i) => ({ index: i, text, tokens: 0, embedding: Float32Array.from(vectors[i]!) })), model.key);
     }
     async function ranks(vs: string, query: string, retrieval: SearchQuery['retrieval']) {
       const queryEmbeddings = (await model.embed([query])).map((v) => Float32Array.from(v));
-      return (await index.search('p1', { vectorStoreIds: [vs], queries: [query], queryEmbeddings, maxResults: 10, retrieval })).map((h) => h.fileId);
+      return (await index.search('p1', { vectorStoreIds: [vs], queries: [query], queryEmbeddings, embeddingModel: model.key, maxResults: 10, retrieval })).map((h) => h.fileId);
     }
 
     test('the fact hidden in every supported format is the top result for its question', async () => {
@@ -63,13 +63,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
             assert.ok(result.ok, `.${ext}: ${JSON.stringify(result)}`);
             const vectors = await model.embed(result.chunks.map((c) => c.text));
             const chunks = result.chunks.map((c, i) => ({ ...c, embedding: Float32Array.from(vectors[i]!) }));
-            await index.putFile('p1', 'vs_formats', { fileId: `file-${ext}`, filename: `fact.${ext}`, attributes: {} }, chunks);
+            await index.putFile('p1', 'vs_formats', { fileId: `file-${ext}`, filename: `fact.${ext}`, attributes: {} }, chunks, model.key);
           }),
         );
         for (const { ext, label, code } of facts) {
           const query = `What is the vault code for ${label}?`;
           const queryEmbeddings = (await model.embed([query])).map((v) => Float32Array.from(v));
-          const [hit] = await index.search('p1', { vectorStoreIds: ['vs_formats'], queries: [query], queryEmbeddings, maxResults: 5 });
+          const [hit] = await index.search('p1', { vectorStoreIds: ['vs_formats'], queries: [query], queryEmbeddings, embeddingModel: model.key, maxResults: 5 });
           assert.equal(hit?.fileId, `file-${ext}`, `.${ext}`);
           assert.ok(hit!.text.includes(code), `.${ext}: the passage holds the code`);
         }

@@ -27,6 +27,8 @@ export class StoreSnapshot {
   constructor(
     readonly vectorStoreId: string,
     public version: StoreVersion,
+    /** The model whose vectors it holds; none when it holds files only (lexical search). */
+    readonly embeddingModel?: string,
   ) {}
 
   /** Floats held, for the cache's memory bound. */
@@ -110,20 +112,23 @@ export class SnapshotCache {
     private readonly maxFloats = 64 * 1024 * 1024,
   ) {}
 
-  /** Current snapshots of those stores that have anything indexed, in the order asked. */
-  async get(project: string, vectorStoreIds: string[]): Promise<StoreSnapshot[]> {
+  /**
+   * Current snapshots of those stores that have anything indexed, in the order asked, holding the vectors of
+   * `embeddingModel` (none without one: vectors of different models never meet).
+   */
+  async get(project: string, vectorStoreIds: string[], embeddingModel?: string): Promise<StoreSnapshot[]> {
     const versions = await this.chunks.versions(project, vectorStoreIds);
     // A store with nothing indexed any more (deleted, expired) frees its copy at once.
-    for (const id of vectorStoreIds) if (!versions.has(id)) this.snapshots.delete(`${project}\u0000${id}`);
+    for (const id of vectorStoreIds) if (!versions.has(id)) this.snapshots.delete(snapshotKey(project, id, embeddingModel));
     const out = await Promise.all(
-      vectorStoreIds.filter((id) => versions.has(id)).map((id) => this.current(project, id, versions.get(id)!)),
+      vectorStoreIds.filter((id) => versions.has(id)).map((id) => this.current(project, id, versions.get(id)!, embeddingModel)),
     );
     this.evict();
     return out;
   }
 
-  private current(project: string, id: string, version: StoreVersion): Promise<StoreSnapshot> {
-    const key = `${project}\u0000${id}`;
+  private current(project: string, id: string, version: StoreVersion, embeddingModel?: string): Promise<StoreSnapshot> {
+    const key = snapshotKey(project, id, embeddingModel);
     const cached = this.snapshots.get(key);
     if (cached && cached.version.version >= version.version && cached.version.removals === version.removals) {
       this.snapshots.delete(key);
@@ -132,24 +137,23 @@ export class SnapshotCache {
     }
     // One load per store at a time; a caller that needs a newer version than the load in flight checks again after.
     const inFlight = this.loading.get(key);
-    if (inFlight) return inFlight.then(() => this.current(project, id, version));
-    const load = this.refresh(project, id, cached, version).finally(() => this.loading.delete(key));
+    if (inFlight) return inFlight.then(() => this.current(project, id, version, embeddingModel));
+    const load = this.refresh(key, project, id, cached, version, embeddingModel).finally(() => this.loading.delete(key));
     this.loading.set(key, load);
     return load;
   }
 
-  private async refresh(project: string, id: string, cached: StoreSnapshot | undefined, version: StoreVersion): Promise<StoreSnapshot> {
+  private async refresh(key: string, project: string, id: string, cached: StoreSnapshot | undefined, version: StoreVersion, embeddingModel?: string): Promise<StoreSnapshot> {
     // Anything removed since the cached copy means rows to drop: rebuild. Otherwise append what is newer.
-    const base = cached && cached.version.removals === version.removals ? cached : new StoreSnapshot(id, { version: 0, removals: version.removals });
+    const base = cached && cached.version.removals === version.removals ? cached : new StoreSnapshot(id, { version: 0, removals: version.removals }, embeddingModel);
     const after = base.version.version;
     const [files, vectors] = await Promise.all([
       this.chunks.filesBetween(project, id, after, version.version),
-      this.chunks.vectorsBetween(project, id, after, version.version),
+      embeddingModel ? this.chunks.vectorsBetween(project, id, after, version.version, embeddingModel) : [],
     ]);
     base.addFiles(files);
     base.addVectors(vectors);
     base.version = version;
-    const key = `${project}\u0000${id}`;
     this.snapshots.delete(key);
     this.snapshots.set(key, base);
     return base;
@@ -164,4 +168,8 @@ export class SnapshotCache {
       this.snapshots.delete(key);
     }
   }
+}
+
+function snapshotKey(project: string, id: string, embeddingModel?: string): string {
+  return `${project}\u0000${id}\u0000${embeddingModel ?? ''}`;
 }

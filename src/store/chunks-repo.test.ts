@@ -27,19 +27,19 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await store.chunks.putFile('p1', 'vs_1', file, [
         { index: 1, text: 'second part', embedding: vec(0, 1) },
         { index: 0, text: 'first part', embedding: vec(1, 0) },
-      ]);
+      ], 'm:2');
       assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), ['first part', 'second part']);
       assert.deepEqual(await store.chunks.fileChunks('p2', 'vs_1', 'file-a'), []);
       assert.deepEqual(await store.chunks.versions('p1', ['vs_1', 'vs_none']), new Map([['vs_1', { version: 1, removals: 0 }]]));
 
-      const vectors = await store.chunks.vectorsBetween('p1', 'vs_1', 0, 1);
+      const vectors = await store.chunks.vectorsBetween('p1', 'vs_1', 0, 1, 'm:2');
       const first = vectors.find((v) => v.chunkIndex === 0)!;
       assert.deepEqual([...new Float32Array(new Uint8Array(first.embedding).buffer)], [1, 0]);
 
-      await store.chunks.putFile('p1', 'vs_1', { ...file, filename: 'a2.txt' }, [{ index: 0, text: 'only part', embedding: null }]);
+      await store.chunks.putFile('p1', 'vs_1', { ...file, filename: 'a2.txt' }, [{ index: 0, text: 'only part', embedding: null }], null);
       assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), ['only part']);
       assert.deepEqual((await store.chunks.versions('p1', ['vs_1'])).get('vs_1'), { version: 2, removals: 1 });
-      assert.equal((await store.chunks.vectorsBetween('p1', 'vs_1', 0, 2)).length, 0);
+      assert.equal((await store.chunks.vectorsBetween('p1', 'vs_1', 0, 2, 'm:2')).length, 0);
       assert.deepEqual(await store.chunks.filesBetween('p1', 'vs_1', 1, 2), [{ ...file, filename: 'a2.txt', version: 2 }]);
 
       assert.equal(await store.chunks.setAttributes('p1', 'vs_1', 'file-a', { team: 'red' }), true);
@@ -52,9 +52,42 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), []);
     });
 
+    test('vectors are keyed by model: read per model, stale chunks found, re-embedded, the store marked', async () => {
+      const file = (id: string) => ({ fileId: id, filename: `${id}.txt`, attributes: {} });
+      // Other tests' stores share the database.
+      const staleStores = async (model: string) => (await store.chunks.staleStores(model, 100)).filter((s) => s.vectorStoreId === 'vs_m');
+      await store.chunks.putFile('p1', 'vs_m', file('f1'), [{ index: 0, text: 'one', embedding: vec(1, 0) }], 'old:2');
+      assert.deepEqual(await staleStores('old:2'), [], 'a store wholly embedded by one model is not stale for it');
+      await store.chunks.putFile('p1', 'vs_m', file('f2'), [{ index: 0, text: 'two', embedding: null }, { index: 1, text: 'three', embedding: null }], null);
+      assert.deepEqual(await staleStores('old:2'), [{ project: 'p1', vectorStoreId: 'vs_m' }], 'chunks without vectors make it stale');
+
+      const version = (await store.chunks.versions('p1', ['vs_m'])).get('vs_m')!.version;
+      assert.equal((await store.chunks.vectorsBetween('p1', 'vs_m', 0, version, 'old:2')).length, 1);
+      assert.equal((await store.chunks.vectorsBetween('p1', 'vs_m', 0, version, 'new:3')).length, 0, "another model's vectors are never read");
+
+      const stale = await store.chunks.staleChunks('p1', 'vs_m', 'new:3', 0, 2);
+      assert.deepEqual(stale.map((c) => c.text), ['one', 'two']);
+      const after = await store.chunks.staleChunks('p1', 'vs_m', 'new:3', stale[1]!.seq, 10);
+      assert.deepEqual(after.map((c) => c.text), ['three']);
+      let v = await store.chunks.setEmbeddings('p1', 'vs_m', 'new:3', stale.map((c) => ({ seq: c.seq, embedding: vec(0, 1, 0) })));
+      assert.ok(v > version);
+      assert.equal(await store.chunks.markEmbedded('p1', 'vs_m', 'new:3', v), true, 'marking at the current version works');
+      v = await store.chunks.setEmbeddings('p1', 'vs_m', 'new:3', after.map((c) => ({ seq: c.seq, embedding: vec(0, 0, 1) })));
+      assert.equal(await store.chunks.markEmbedded('p1', 'vs_m', 'new:3', v - 1), false, 'a store changed since is not marked');
+      assert.equal(await store.chunks.markEmbedded('p1', 'vs_m', 'new:3', v), true);
+      assert.deepEqual(await staleStores('new:3'), []);
+      assert.deepEqual(await store.chunks.staleChunks('p1', 'vs_m', 'new:3', 0, 10), []);
+      const loaded = await store.chunks.vectorsBetween('p1', 'vs_m', version, v, 'new:3');
+      assert.equal(loaded.length, 3, 're-embedded chunks are newer than the version a reader had');
+
+      // A later file without vectors, or with another model's, makes the store stale again.
+      await store.chunks.putFile('p1', 'vs_m', file('f3'), [{ index: 0, text: 'four', embedding: vec(1, 1) }], 'old:2');
+      assert.deepEqual(await staleStores('new:3'), [{ project: 'p1', vectorStoreId: 'vs_m' }]);
+    });
+
     test('lexical search: ranked, confined to stores, files and project; stems; texts by seq', async () => {
       const put = (vs: string, fileId: string, text: string, project = 'p1') =>
-        store.chunks.putFile(project, vs, { fileId, filename: `${fileId}.txt`, attributes: {} }, [{ index: 0, text, embedding: null }]);
+        store.chunks.putFile(project, vs, { fileId, filename: `${fileId}.txt`, attributes: {} }, [{ index: 0, text, embedding: null }], null);
       await put('vs_l', 'f1', 'The north gates open at dawn; code ZX-4471-QV unlocks them.');
       await put('vs_l', 'f2', 'The south gate is painted green and never opens.');
       await put('vs_l', 'f3', 'Nothing about entrances here at all.');
@@ -78,7 +111,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
       // A term in a thousand chunks is left out when a rarer one is asked for too; alone, it still matches.
       const many = Array.from({ length: COMMON_TERM_CHUNKS }, (_, i) => ({ index: i, text: `Routine entry ${i} of the ledger.`, embedding: null }));
-      await store.chunks.putFile('p1', 'vs_common', { fileId: 'f-many', filename: 'many.txt', attributes: {} }, many);
+      await store.chunks.putFile('p1', 'vs_common', { fileId: 'f-many', filename: 'many.txt', attributes: {} }, many, null);
       await put('vs_common', 'f-rare', 'A routine entry about the falcon.');
       const rare = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_common'], terms: ['routine', 'falcon'], limit: 5 });
       assert.deepEqual(rare.map((h) => h.fileId), ['f-rare']);

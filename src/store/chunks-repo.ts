@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { fts5Search, tsvectorSearch, type LexicalHit, type LexicalQuery } from './lexical-search.js';
 import type { Database } from './schema.js';
 
@@ -40,9 +40,15 @@ export interface ChunkVectorRow {
  * The file_search index's storage: chunk text, embeddings and the files' attributes, per vector store. Readers
  * that cache a store compare its {@link StoreVersion} and load only rows with a newer version.
  */
+/** A chunk whose vector is missing or comes from another model than the current one. */
+export interface StaleChunk {
+  seq: number;
+  text: string;
+}
+
 export interface ChunksRepo {
-  /** Replaces the file's chunks (and its name and attributes) in the store. */
-  putFile(project: string, vectorStoreId: string, file: ChunkFile, chunks: ChunkInput[]): Promise<void>;
+  /** Replaces the file's chunks (and its name and attributes) in the store; `embeddingModel` made their vectors. */
+  putFile(project: string, vectorStoreId: string, file: ChunkFile, chunks: ChunkInput[], embeddingModel: string | null): Promise<void>;
   /** False when the file is not in the index. */
   setAttributes(project: string, vectorStoreId: string, fileId: string, attributes: ChunkFile['attributes']): Promise<boolean>;
   removeFile(project: string, vectorStoreId: string, fileId: string): Promise<boolean>;
@@ -52,8 +58,16 @@ export interface ChunksRepo {
   versions(project: string, vectorStoreIds: string[]): Promise<Map<string, StoreVersion>>;
   /** Files written with afterVersion < version <= upToVersion. */
   filesBetween(project: string, vectorStoreId: string, afterVersion: number, upToVersion: number): Promise<VersionedChunkFile[]>;
-  /** Embedded chunks written with afterVersion < version <= upToVersion. */
-  vectorsBetween(project: string, vectorStoreId: string, afterVersion: number, upToVersion: number): Promise<ChunkVectorRow[]>;
+  /** Chunks embedded by `embeddingModel` written with afterVersion < version <= upToVersion. */
+  vectorsBetween(project: string, vectorStoreId: string, afterVersion: number, upToVersion: number, embeddingModel: string): Promise<ChunkVectorRow[]>;
+  /** Stores with a chunk that has no vector from `embeddingModel` (or not yet known to have none). */
+  staleStores(embeddingModel: string, limit: number): Promise<Array<{ project: string; vectorStoreId: string }>>;
+  /** The store's chunks after `afterSeq`, in seq order, whose vector is missing or from another model. */
+  staleChunks(project: string, vectorStoreId: string, embeddingModel: string, afterSeq: number, limit: number): Promise<StaleChunk[]>;
+  /** Gives chunks vectors from `embeddingModel` (chunks removed meanwhile are skipped); returns the store's new version. */
+  setEmbeddings(project: string, vectorStoreId: string, embeddingModel: string, rows: Array<{ seq: number; embedding: Float32Array }>): Promise<number>;
+  /** Records that every vector of the store comes from `embeddingModel`, iff the store is still at `version`. */
+  markEmbedded(project: string, vectorStoreId: string, embeddingModel: string, version: number): Promise<boolean>;
   /** Full-text candidates, best first. */
   lexical(project: string, query: LexicalQuery): Promise<LexicalHit[]>;
   texts(project: string, seqs: number[]): Promise<Map<number, string>>;
@@ -67,15 +81,20 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
   const lexicalSearch = fullText === 'fts5' ? fts5Search : tsvectorSearch;
   const inTransaction = <T>(fn: (tx: Kysely<Database>) => Promise<T>) => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
 
-  /** Bumps the store's counters and returns the new version. The row lock orders versions by commit on Postgres. */
-  async function bump(tx: Kysely<Database>, project: string, vectorStoreId: string, removed: boolean): Promise<number> {
+  /**
+   * Bumps the store's counters and returns the new version. The row lock orders versions by commit on Postgres.
+   * `embedded` is given when chunks are written: the model that embedded all of them, or null when some have no
+   * vector; the store keeps its model only when the new chunks come from the same one.
+   */
+  async function bump(tx: Kysely<Database>, project: string, vectorStoreId: string, removed: boolean, embedded?: string | null): Promise<number> {
     const row = await tx
       .insertInto('search_stores')
-      .values({ vector_store_id: vectorStoreId, project, version: 1, removals: removed ? 1 : 0 })
+      .values({ vector_store_id: vectorStoreId, project, version: 1, removals: removed ? 1 : 0, embedding_model: embedded ?? null })
       .onConflict((oc) =>
         oc.column('vector_store_id').doUpdateSet((eb) => ({
           version: eb('search_stores.version', '+', 1),
           removals: eb('search_stores.removals', '+', removed ? 1 : 0),
+          ...(embedded === undefined ? {} : { embedding_model: embedded === null ? null : sql<string | null>`case when search_stores.embedding_model = ${embedded} then ${embedded} else null end` }),
         })),
       )
       .returning('version')
@@ -94,10 +113,11 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
   }
 
   return {
-    async putFile(project, vectorStoreId, file, chunks) {
+    async putFile(project, vectorStoreId, file, chunks, embeddingModel) {
+      const embedded = embeddingModel !== null && chunks.every((c) => c.embedding) ? embeddingModel : null;
       await inTransaction(async (tx) => {
         const removed = await deleteChunks(tx, project, vectorStoreId, file.fileId);
-        const version = await bump(tx, project, vectorStoreId, removed);
+        const version = await bump(tx, project, vectorStoreId, removed, embedded);
         const fileRow = { filename: file.filename, attributes: JSON.stringify(file.attributes), version };
         await tx
           .insertInto('search_files')
@@ -112,7 +132,8 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
             chunk_index: c.index,
             version,
             text: c.text,
-            embedding: c.embedding ? Buffer.from(c.embedding.buffer, c.embedding.byteOffset, c.embedding.byteLength) : null,
+            embedding: c.embedding ? floatBytes(c.embedding) : null,
+            embedding_model: c.embedding ? embeddingModel : null,
           }));
           await tx.insertInto('search_chunks').values(rows).execute();
         }
@@ -198,17 +219,70 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
       return rows.map((r) => ({ fileId: r.file_id, filename: r.filename, attributes: JSON.parse(r.attributes), version: Number(r.version) }));
     },
 
-    async vectorsBetween(project, vectorStoreId, afterVersion, upToVersion) {
+    async vectorsBetween(project, vectorStoreId, afterVersion, upToVersion, embeddingModel) {
       const rows = await db
         .selectFrom('search_chunks')
         .select(['seq', 'file_id', 'chunk_index', 'embedding'])
         .where('vector_store_id', '=', vectorStoreId)
         .where('version', '>', afterVersion)
         .where('version', '<=', upToVersion)
+        .where('embedding_model', '=', embeddingModel)
         .where('embedding', 'is not', null)
         .where('project', '=', project)
         .execute();
       return rows.map((r) => ({ seq: Number(r.seq), fileId: r.file_id, chunkIndex: r.chunk_index, embedding: r.embedding! }));
+    },
+
+    async staleStores(embeddingModel, limit) {
+      const rows = await db
+        .selectFrom('search_stores')
+        .select(['project', 'vector_store_id'])
+        .where((eb) => eb.or([eb('embedding_model', 'is', null), eb('embedding_model', '!=', embeddingModel)]))
+        .orderBy('vector_store_id')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ project: r.project, vectorStoreId: r.vector_store_id }));
+    },
+
+    async staleChunks(project, vectorStoreId, embeddingModel, afterSeq, limit) {
+      const rows = await db
+        .selectFrom('search_chunks')
+        .select(['seq', 'text'])
+        .where('vector_store_id', '=', vectorStoreId)
+        .where('seq', '>', afterSeq)
+        .where((eb) => eb.or([eb('embedding_model', 'is', null), eb('embedding_model', '!=', embeddingModel)]))
+        .where('project', '=', project)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ seq: Number(r.seq), text: r.text }));
+    },
+
+    async setEmbeddings(project, vectorStoreId, embeddingModel, rows) {
+      return inTransaction(async (tx) => {
+        const version = await bump(tx, project, vectorStoreId, false);
+        for (const r of rows) {
+          await tx
+            .updateTable('search_chunks')
+            .set({ embedding: floatBytes(r.embedding), embedding_model: embeddingModel, version })
+            .where('seq', '=', r.seq)
+            .where('vector_store_id', '=', vectorStoreId)
+            .where('project', '=', project)
+            .execute();
+        }
+        return version;
+      });
+    },
+
+    async markEmbedded(project, vectorStoreId, embeddingModel, version) {
+      const result = await db
+        .updateTable('search_stores')
+        .set({ embedding_model: embeddingModel })
+        .where('vector_store_id', '=', vectorStoreId)
+        .where('version', '=', version)
+        .where('project', '=', project)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     lexical: (project, query) => lexicalSearch(db, project, query),
@@ -219,4 +293,8 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
       return new Map(rows.map((r) => [Number(r.seq), r.text]));
     },
   };
+}
+
+function floatBytes(v: Float32Array): Buffer {
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }

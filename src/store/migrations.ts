@@ -158,13 +158,34 @@ function vectorStoreFilesByFile(): Migration {
   };
 }
 
+/**
+ * Which embedding model made each vector, and which model all of a store's vectors come from (null while some
+ * chunk waits for one), so search never compares vectors of two models and the backfill finds stale stores
+ * without scanning chunks. Vectors written before this came from the only model there was, at its default size.
+ * Also the ingestion claim's index: in-progress files by creation, so claiming reads the few rows it takes
+ * instead of every queued file.
+ */
+function embeddingModels(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.alterTable('search_chunks').addColumn('embedding_model', 'text').execute();
+      await db.schema.alterTable('search_stores').addColumn('embedding_model', 'text').execute();
+      await db.updateTable('search_chunks').set({ embedding_model: 'text-embedding-3-large:256' }).where('embedding', 'is not', null).execute();
+      await db.schema.createIndex('search_stores_embedding').ifNotExists().on('search_stores').columns(['embedding_model']).execute();
+      await db.schema.dropIndex('vector_store_files_work').ifExists().execute();
+      await db.schema.createIndex('vector_store_files_queue').ifNotExists().on('vector_store_files').columns(['created_at', 'vector_store_id', 'file_id'])
+        .where(sql.ref('status'), '=', 'in_progress').execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
     async getMigrations() {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
-        '0007_vector_store_files_by_file': vectorStoreFilesByFile() };
+        '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels() };
     },
   };
 }

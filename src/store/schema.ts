@@ -83,6 +83,8 @@ export interface SearchStoreRow {
   project: string;
   version: number;
   removals: number;
+  /** The model every vector of the store comes from; null while some chunk waits for one. */
+  embedding_model: string | null;
 }
 export interface SearchFileRow {
   vector_store_id: string;
@@ -103,6 +105,8 @@ export interface SearchChunkRow {
   text: string;
   /** float32 little-endian; null when no embedding model was configured. */
   embedding: Uint8Array | null;
+  /** The key of the model that made `embedding` (name and size). */
+  embedding_model: string | null;
 }
 
 export interface Database {

@@ -1,4 +1,4 @@
-import { type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { BadRequestError } from '../domain/errors.js';
 import type { FileCounts, VectorStoreAttributes, VectorStoreFile, VectorStoreFileError } from '../domain/types.js';
 import type { Page, PageQuery, StoreCapabilities } from './store.js';
@@ -222,10 +222,12 @@ export function createVectorStoreFilesRepo(db: Kysely<any>, capabilities: StoreC
     },
 
     async claim(now, leaseUntil, limit) {
+      // A literal status, so both planners match the partial index of queued files (vector_store_files_queue) and
+      // read only the rows they take: the cost of a claim does not grow with the queue.
       let pick = db
         .selectFrom(table)
         .select(['vector_store_id', 'file_id'])
-        .where('status', '=', 'in_progress')
+        .where('status', '=', sql.lit('in_progress'))
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .orderBy('created_at')
         .limit(limit);

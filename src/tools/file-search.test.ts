@@ -51,7 +51,7 @@ describe('file_search tool', () => {
 
   async function put(vs: string, fileId: string, filename: string, text: string) {
     const [vector] = await embeddings.embed([text]);
-    await index.putFile(PROJECT, vs, { fileId, filename, attributes: {} }, [{ index: 0, text, tokens: 0, embedding: Float32Array.from(vector!) }]);
+    await index.putFile(PROJECT, vs, { fileId, filename, attributes: {} }, [{ index: 0, text, tokens: 0, embedding: Float32Array.from(vector!) }], embeddings.key);
   }
 
   /** A run whose assistant and thread each have their own vector store. */

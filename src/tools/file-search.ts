@@ -106,7 +106,7 @@ export function createFileSearchTool(options: FileSearchToolOptions): BuiltinToo
     const hits = await options.index.search(ctx.project, {
       vectorStoreIds: ids,
       queries,
-      ...(embedded.vectors ? { queryEmbeddings: embedded.vectors } : {}),
+      ...embedded.query,
       maxResults,
       ranker: ranking.ranker,
       scoreThreshold: ranking.score_threshold,

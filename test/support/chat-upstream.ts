@@ -115,6 +115,8 @@ export interface ChatUpstreamOptions {
    * embedding model puts them; lexical search still sees different words.
    */
   embeddingSynonyms?: Record<string, string>;
+  /** Port to listen on (default: any free one); lets a test bring a stopped upstream back at the same address. */
+  port?: number;
 }
 
 /** Starts the server; resolves once it listens. */
@@ -139,7 +141,7 @@ export async function startChatUpstream(options: ChatUpstreamOptions = {}): Prom
     const next = queue.shift() ?? upstream.fallback(recorded);
     void respond(recorded, next, res, options.embeddingDimensions ?? 256, options.embeddingSynonyms);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const upstream: ChatUpstream = {
