@@ -24,6 +24,7 @@ const fileSchema = z.strictObject({
   run_lease_seconds: z.coerce.number().int().min(1).max(3600).optional(),
   shutdown_grace_seconds: z.coerce.number().int().min(0).max(3600).optional(),
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
+  poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -53,6 +54,11 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Runs this process executes at once; 0 makes it an API-only replica that leaves runs to others. */
   runCapacity: number;
+  /**
+   * How long a retrieve from an SDK poll helper (a run, a vector store file) may wait for the object to change
+   * before answering, so `createAndPoll` returns when the run does; 0 answers at once.
+   */
+  pollHoldMs: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
 }
@@ -75,6 +81,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_RUN_LEASE_SECONDS: 'run_lease_seconds',
   ASSISTD_SHUTDOWN_GRACE_SECONDS: 'shutdown_grace_seconds',
   ASSISTD_RUN_CAPACITY: 'run_capacity',
+  ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -126,6 +133,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     runLeaseSeconds: merged.run_lease_seconds ?? 30,
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
+    pollHoldMs: merged.poll_hold_ms ?? 1000,
     env: { ...env },
   };
 }
