@@ -26,6 +26,7 @@ const fileSchema = z.strictObject({
   shutdown_grace_seconds: z.coerce.number().int().min(0).max(3600).optional(),
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
   embedding: z.lazy(() => embeddingBlockSchema).optional(),
+  poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -59,6 +60,11 @@ export interface Config {
   embedding: EmbeddingSettings;
   /** How often chunks indexed without vectors are retried while the embedding model is unreachable. */
   embeddingRetrySeconds: number;
+  /**
+   * How long a retrieve from an SDK poll helper (a run, a vector store file) may wait for the object to change
+   * before answering, so `createAndPoll` returns when the run does; 0 answers at once.
+   */
+  pollHoldMs: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
 }
@@ -81,6 +87,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_RUN_LEASE_SECONDS: 'run_lease_seconds',
   ASSISTD_SHUTDOWN_GRACE_SECONDS: 'shutdown_grace_seconds',
   ASSISTD_RUN_CAPACITY: 'run_capacity',
+  ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -133,6 +140,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
     ...embeddingConfig(fromFile.embedding, env),
+    pollHoldMs: merged.poll_hold_ms ?? 1000,
     env: { ...env },
   };
 }

@@ -13,7 +13,7 @@ const CANCEL_CHANNEL = 'assistd_run_cancel';
 export interface RunWorkerOptions {
   /** How long a claim lasts without renewal; a crashed worker's runs are taken over after it lapses. */
   leaseMs?: number;
-  /** How often to look for claimable and expired runs. */
+  /** How often to look for claimable and expired runs (a safety net: queued runs are taken as slots free). */
   pollMs?: number;
   /** Runs executed at once by this process. */
   capacity?: number;
@@ -87,6 +87,15 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   /** Slots handed out by `reserve` and not yet started or dropped. */
   let reserved = 0;
   const room = () => (closed || draining ? 0 : capacity - flights.size - reserved);
+  /**
+   * Queued runs may be waiting for a worker (one was queued here or, by NOTIFY, elsewhere): slots go to them,
+   * oldest first, and no new run takes the handoff fast path past them. Cleared by a claim that found fewer
+   * runs than it asked for, unless another was heard of meanwhile (`heard` moved on).
+   */
+  let backlog = true;
+  let heard = 0;
+  let filling = false;
+  let refill = false;
 
   /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
   function execute(project: string, runId: string, resumed: boolean, opened = false, started?: Run): void {
@@ -109,24 +118,48 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
         await events.release(runId).catch(() => {});
         if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
         flights.delete(runId);
-        if (flight.again) claim(project, runId);
+        // Asked for again meanwhile (new tool outputs, a cancel): it is queued now and taken in its turn.
+        if (flight.again) heardOfQueued();
+        else fill();
       });
   }
 
-  function claim(project: string, runId: string): void {
-    if (room() <= 0) return;
-    store.runQueue
-      .claim(owner, clock(), leaseMs, { runId })
-      .then((claimed) => claimed.forEach((c) => execute(c.project, c.id, c.resumed)))
-      .catch((err: unknown) => logger?.error({ err, runId, project }, 'claiming a run failed'));
+  /** A queued run exists somewhere: take the oldest ones into the free slots now. */
+  function heardOfQueued(): void {
+    backlog = true;
+    heard++;
+    fill();
+  }
+
+  /** Claims the oldest queued runs while slots are free and runs are queued; one claimer at a time. */
+  function fill(): void {
+    if (!backlog || room() <= 0) return;
+    if (filling) return void (refill = true);
+    filling = true;
+    void (async () => {
+      do {
+        refill = false;
+        while (backlog && room() > 0) {
+          const seen = heard;
+          const limit = Math.min(room(), 64);
+          const claimed = await store.runQueue.claim(owner, clock(), leaseMs, { limit });
+          for (const c of claimed) execute(c.project, c.id, c.resumed);
+          if (claimed.length < limit && seen === heard) backlog = false;
+          // What is left is held by others (or was heard of meanwhile): their release or a NOTIFY calls again.
+          if (claimed.length === 0) break;
+        }
+      } while (refill && !closed);
+    })()
+      .catch((err: unknown) => logger?.error({ err }, 'claiming queued runs failed'))
+      .finally(() => (filling = false));
   }
 
   async function poll(): Promise<void> {
     if (closed || polling) return;
     polling = true;
     try {
-      const free = room();
-      if (free > 0) for (const c of await store.runQueue.claim(owner, clock(), leaseMs, { limit: Math.min(free, 64) })) execute(c.project, c.id, c.resumed);
+      // Runs whose NOTIFY was missed or whose holder's lease lapsed.
+      if (room() > 0) heardOfQueued();
       for (const run of await store.runQueue.expired(clock(), 32)) await expireRun(store, events, run.project, run.id);
     } catch (err) {
       logger?.error({ err }, 'polling for runs failed');
@@ -150,7 +183,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     async start() {
       await events.start();
       if (store.notifications) {
-        unlisten.push(await store.notifications.listen(RUNS_CHANNEL, () => void poll()));
+        unlisten.push(await store.notifications.listen(RUNS_CHANNEL, () => heardOfQueued()));
         unlisten.push(await store.notifications.listen(CANCEL_CHANNEL, (runId) => flights.get(runId)?.controller.abort()));
       }
       timers.push(setInterval(() => void poll(), pollMs), setInterval(() => void heartbeat(), Math.max(100, leaseMs / 3)));
@@ -159,14 +192,16 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     },
     kick(project, runId) {
       if (closed) return;
-      // An API-only or stopping replica leaves the run to the others: wake them instead of waiting for their poll.
-      if (capacity === 0 || draining) return void store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
       const flight = flights.get(runId);
-      if (flight) flight.again = true;
-      else claim(project, runId);
+      if (flight) return void (flight.again = true);
+      // A replica without a free slot (API-only, stopping or full) wakes the others instead of leaving the run
+      // to their poll; each takes the oldest queued runs, so this one is started in its turn.
+      if (room() <= 0) void store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
+      heardOfQueued();
     },
     reserve(runId) {
-      if (room() <= 0 || flights.has(runId)) return undefined;
+      // Behind queued runs a new one queues too: the handoff would let it overtake them.
+      if (backlog || room() <= 0 || flights.has(runId)) return undefined;
       reserved++;
       let settled = false;
       const settle = () => {

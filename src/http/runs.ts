@@ -18,9 +18,8 @@ import { streamRun } from './sse.js';
 import type { ApiShape } from './api-version.js';
 import { runView, v1FileIds, v1StepView } from './v1-shapes.js';
 import { getThread } from './threads.js';
-
-/** How soon a polling client should ask again; the SDK's poll helpers read this header. */
-const POLL_AFTER_MS = '200';
+import { holdPoll, holdsPoll, pollAfter } from './poll-hold.js';
+import { runHold } from './run-hold.js';
 
 export async function getRun(store: Store, project: string, threadId: string, id: string): Promise<Run> {
   const run = await store.runs.get(project, id);
@@ -43,7 +42,7 @@ async function assistantFileIds(store: Store, project: string, run: Run): Promis
 async function respond(deps: AppDeps, input: { request: FastifyRequest; reply: FastifyReply; project: string; shape: ApiShape }, run: Run, stream: boolean | null | undefined, afterSeq: number, withContent = false) {
   const fileIds = input.shape === 'v1' ? await assistantFileIds(deps.store, input.project, run) : undefined;
   if (!stream) {
-    input.reply.header('openai-poll-after-ms', POLL_AFTER_MS);
+    pollAfter(input.reply, false);
     return runView(run, input.shape, fileIds);
   }
   const view = eventView({ withContent, shape: input.shape, fileIds });
@@ -96,10 +95,12 @@ export const runRoutes = [
     method: 'GET',
     path: '/threads/:thread_id/runs/:run_id',
     summary: 'Retrieve run',
-    async handler({ params, project, reply, shape }, { store }) {
-      const run = await getRun(store, project, params.thread_id!, params.run_id!);
-      if (!isTerminal(run.status)) reply.header('openai-poll-after-ms', POLL_AFTER_MS);
-      return runView(run, shape, shape === 'v1' ? await assistantFileIds(store, project, run) : undefined);
+    async handler({ params, project, request, reply, shape }, deps) {
+      const read = () => getRun(deps.store, project, params.thread_id!, params.run_id!);
+      const held = holdsPoll(request, deps.config.pollHoldMs);
+      const run = held ? await holdPoll(await runHold(deps, project, params.run_id!, read)) : await read();
+      if (!isTerminal(run.status)) pollAfter(reply, held);
+      return runView(run, shape, shape === 'v1' ? await assistantFileIds(deps.store, project, run) : undefined);
     },
   }),
   route({

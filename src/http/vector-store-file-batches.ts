@@ -7,7 +7,8 @@ import type { FileToAdd } from '../ingest/vector-store-ingestion.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { ensureFilesExist } from './references.js';
 import { route } from './route.js';
-import { fileStatusFilter, POLL_AFTER_MS } from './vector-store-files.js';
+import { fileStatusFilter } from './vector-store-files.js';
+import { pollAfter } from './poll-hold.js';
 import { attributesSchema, fileIdsSchema, parseChunking } from './vector-store-inputs.js';
 import { assertNotExpired, getVectorStore } from './vector-stores.js';
 
@@ -71,7 +72,7 @@ export const vectorStoreFileBatchRoutes = [
     summary: 'Retrieve vector store file batch',
     async handler({ params, project, reply }, deps) {
       const batch = await showBatch(deps, project, await getBatch(deps, project, params.vector_store_id!, params.batch_id!));
-      if (batch.status === 'in_progress') reply.header('openai-poll-after-ms', POLL_AFTER_MS);
+      if (batch.status === 'in_progress') pollAfter(reply, false);
       return batch;
     },
   }),

@@ -3,12 +3,13 @@ import type { AppDeps } from '../app-deps.js';
 import { BadRequestError, notFound } from '../domain/errors.js';
 import type { VectorStoreFile } from '../domain/types.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
+import { holdPoll, holdsPoll, pollAfter } from './poll-hold.js';
 import { route } from './route.js';
 import { attributesSchema, parseChunking } from './vector-store-inputs.js';
 import { assertNotExpired, getVectorStore } from './vector-stores.js';
 
-/** How soon the SDK's poll helpers should look again while ingestion runs (they honour this header). */
-export const POLL_AFTER_MS = '200';
+/** How often a held retrieve looks again without a local cue: files ingested by another replica finish unheard. */
+const RECHECK_MS = 50;
 
 export const fileStatusFilter = z.enum(['in_progress', 'completed', 'failed', 'cancelled']).optional();
 
@@ -47,10 +48,20 @@ export const vectorStoreFileRoutes = [
     method: 'GET',
     path: '/vector_stores/:vector_store_id/files/:file_id',
     summary: 'Retrieve vector store file',
-    async handler({ params, project, reply }, deps) {
+    async handler({ params, project, request, reply }, deps) {
       await getVectorStore(deps, project, params.vector_store_id!);
-      const file = await getVectorStoreFile(deps, project, params.vector_store_id!, params.file_id!);
-      if (file.status === 'in_progress') reply.header('openai-poll-after-ms', POLL_AFTER_MS);
+      const read = () => getVectorStoreFile(deps, project, params.vector_store_id!, params.file_id!);
+      const held = holdsPoll(request, deps.config.pollHoldMs);
+      const file = !held
+        ? await read()
+        : await holdPoll({
+            holdMs: deps.config.pollHoldMs,
+            read,
+            working: (f) => (f.status === 'in_progress' ? f.status : undefined),
+            // Any local file settling is a cue to re-read this one; the periodic look catches other replicas.
+            wait: async (timeoutMs) => timeoutMs > 0 && (await deps.ingestion.settled(Math.min(timeoutMs, RECHECK_MS)), true),
+          });
+      if (file.status === 'in_progress') pollAfter(reply, held);
       return file;
     },
   }),

@@ -35,6 +35,8 @@ export interface VectorStoreIngestion {
   removeStore(project: string, vectorStoreId: string): Promise<boolean>;
   /** Stops the batch's files still in progress. */
   cancelBatch(project: string, batchId: string): Promise<void>;
+  /** Resolves when a file this process was processing settles, or after `timeoutMs`: a cue to look at statuses again. */
+  settled(timeoutMs: number): Promise<void>;
   /** Resolves true once none of the stores has a file in progress, false when `timeoutMs` passes first. */
   waitForVectorStores(project: string, vectorStoreIds: string[], timeoutMs: number): Promise<boolean>;
   /** Records use of the stores (a search, a run): `last_active_at` moves and with it `expires_at`. */
@@ -183,6 +185,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
       for (const f of await store.vectorStoreFiles.cancelBatch(project, batchId)) await index.removeFile(project, f.vectorStoreId, f.fileId);
       waiters.signal();
     },
+    settled: (timeoutMs) => waiters.wait(timeoutMs),
     async waitForVectorStores(project, vectorStoreIds, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

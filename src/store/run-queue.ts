@@ -15,8 +15,11 @@ export interface ClaimedRun {
  * statements, so two workers never hold one run; Postgres skips rows another claimer has locked.
  */
 export interface RunQueue {
-  /** Claims up to `limit` claimable runs (or just `runId` when given) for `owner` until `now + leaseMs`. */
-  claim(owner: string, now: number, leaseMs: number, options?: { limit?: number; runId?: string }): Promise<ClaimedRun[]>;
+  /**
+   * Claims up to `limit` claimable runs for `owner` until `now + leaseMs`: the oldest first (queue order: created
+   * at, then id, which sorts by creation), returned in that order.
+   */
+  claim(owner: string, now: number, leaseMs: number, options?: { limit?: number }): Promise<ClaimedRun[]>;
   /** Writes `owner`'s lease on a run being queued in the caller's transaction (a handoff to a local worker). */
   hold(owner: string, runId: string, until: number): Promise<void>;
   /** Extends the leases `owner` holds on `runIds`; returns the ids still held (a lost lease means stop). */
@@ -33,15 +36,15 @@ export interface RunQueue {
 export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities): RunQueue {
   return {
     async claim(owner, now, leaseMs, options = {}) {
-      let pick = db
+      const oldest = db
         .selectFrom('runs')
         .select('id')
         .where('status', 'in', WORK_STATUSES)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .orderBy('created_at')
+        .orderBy('id')
         .limit(options.limit ?? 16);
-      if (options.runId) pick = pick.where('id', '=', options.runId);
-      if (capabilities.skipLocked) pick = pick.forUpdate().skipLocked();
+      const pick = capabilities.skipLocked ? oldest.forUpdate().skipLocked() : oldest;
       const rows = await db
         .updateTable('runs')
         // SET expressions read the row's old values: previous_owner records who held the lapsed lease, if anyone.
@@ -49,8 +52,10 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
         .where('id', 'in', pick)
         // Re-checked on the row being updated, so a concurrent claimer that committed first wins cleanly.
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .returning(['project', 'id', 'previous_owner'])
+        .returning(['project', 'id', 'previous_owner', 'created_at'])
         .execute();
+      // UPDATE … RETURNING promises no order: started in queue order, they reach the model in it.
+      rows.sort((a: any, b: any) => Number(a.created_at) - Number(b.created_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map((r: any) => ({ project: r.project, id: r.id, resumed: r.previous_owner !== null }));
     },
     async hold(owner, runId, until) {
