@@ -88,18 +88,22 @@ export type ProviderErrorCode = 'server_error' | 'rate_limit_exceeded' | 'invali
 
 /**
  * A model call that failed for good (retries, if any, are already spent). The message is written for the
- * person reading the run's `last_error`: it names the upstream and, for setup faults, what to set.
+ * person reading the run's `last_error` (any key holder of the project): it names the model and, for setup
+ * faults, what to set, but never an upstream URL or host; those are in `upstream`, for the operator's log.
  */
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
   readonly code: ProviderErrorCode;
   /** HTTP status from the upstream, when there was one. */
   readonly status?: number;
+  /** Where the call went (URL and upstream model), for the log only. */
+  upstream?: string;
 
-  constructor(code: ProviderErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(code: ProviderErrorCode, message: string, options: { status?: number; cause?: unknown; upstream?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.status !== undefined) this.status = options.status;
+    if (options.upstream !== undefined) this.upstream = options.upstream;
   }
 }
 
