@@ -16,6 +16,7 @@ import {
 import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
+import { withPromptedTools } from './prompted-tools.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 import { classifyForRetry, internalWhere, publicWhere, toProviderError, type UpstreamTarget } from './upstream-error.js';
 
@@ -91,7 +92,8 @@ export interface AdapterTarget {
  */
 export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget): ChatModel {
   const known = lookupModel(target.upstreamModel) ?? lookupModel(cfg.name);
-  return createClientChatModel({
+  const { url } = target.endpoint;
+  const model = createClientChatModel({
     endpoint: target.endpoint,
     info: {
       name: cfg.name,
@@ -110,6 +112,7 @@ export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget):
     timeouts: { ...defaultTimeouts, ...cfg.timeouts },
     ...(cfg.retry ? { retry: cfg.retry } : {}),
   });
+  return withPromptedTools(model, { always: cfg.supportsTools === false, key: `${url.origin}${url.pathname} ${target.upstreamModel}` });
 }
 
 /** Creates a `ChatModel` that streams from `endpoint`. */

@@ -115,6 +115,8 @@ export interface ChatUpstreamOptions {
    * embedding model puts them; lexical search still sees different words.
    */
   embeddingSynonyms?: Record<string, string>;
+  /** Answer every chat request that carries `tools` with a 400, as servers without tool calling do. */
+  rejectTools?: boolean;
 }
 
 /** Starts the server; resolves once it listens. */
@@ -136,7 +138,9 @@ export async function startChatUpstream(options: ChatUpstreamOptions = {}): Prom
     };
     res.on('close', () => (recorded.aborted = !res.writableFinished));
     if (options.record !== false) requests.push(recorded);
-    const next = queue.shift() ?? upstream.fallback(recorded);
+    const next = options.rejectTools && recorded.body?.tools
+      ? reply.error(400, `registry.ollama.ai/library/${recorded.body.model} does not support tools`)
+      : (queue.shift() ?? upstream.fallback(recorded));
     void respond(recorded, next, res, options.embeddingDimensions ?? 256, options.embeddingSynonyms);
   });
   server.listen(0, '127.0.0.1');
