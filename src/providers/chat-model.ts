@@ -2,6 +2,7 @@
  * The narrow interface between the run engine and any chat model. The engine builds a `ChatRequest` in
  * chat-completions shape and consumes a normalized `ChatEvent` stream; adapters hide every upstream quirk.
  */
+import type { Readable } from 'node:stream';
 
 /** One part of a multimodal user message, as chat-completions accepts it. */
 export type ChatContentPart =
@@ -81,6 +82,17 @@ export interface ChatModelInfo {
 export interface ChatModel {
   info: ChatModelInfo;
   stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
+  /**
+   * Sends a client's own chat-completions body to the upstream as it is (only the model name mapped), with this
+   * model's keys, retries and error mapping (`ProviderError`). Absent where there is no upstream (scripted).
+   */
+  forward?(body: Record<string, unknown>, signal: AbortSignal): Promise<ForwardedChat>;
+}
+
+/** The upstream's 2xx answer to a forwarded request, unread: SSE chunks or one JSON completion. */
+export interface ForwardedChat {
+  contentType: string;
+  body: Readable;
 }
 
 /** The `last_error.code` values a failed run can carry, as the hosted API used them. */

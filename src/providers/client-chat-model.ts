@@ -14,6 +14,7 @@ import {
   type ChatRequest,
 } from './chat-model.js';
 import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
+import { forwardChat } from './chat-passthrough.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
 import { withPromptedTools } from './prompted-tools.js';
@@ -120,6 +121,7 @@ function createClientChatModel(options: ClientChatModelOptions): ChatModel {
   return {
     info: options.info,
     stream: (req, signal) => streamChat(options, req, signal),
+    forward: (body, signal) => forwardChat(options, body, signal),
   };
 }
 

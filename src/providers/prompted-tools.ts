@@ -27,6 +27,8 @@ export function withPromptedTools(model: ChatModel, options: PromptedToolsOption
   return {
     info: { ...model.info, supportsTools: true },
     stream: (req, signal) => streamWithFallback(model, options, req, signal),
+    // A client's own chat-completions request goes to the upstream as written, tools or not.
+    ...(model.forward ? { forward: model.forward } : {}),
   };
 }
 

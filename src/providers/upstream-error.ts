@@ -124,3 +124,10 @@ function describeCause(err: APIConnectionError): string {
   const code = cause?.code ?? cause?.cause?.code;
   return code ? ` (${code})` : '';
 }
+
+/** The upstream's own `param` and `code` for a failure it reported: names, not addresses, so safe to show. */
+export function upstreamErrorFields(err: ProviderError): { param: string | null; code: string | null } {
+  const cause = err.cause;
+  if (!(cause instanceof APIError)) return { param: null, code: null };
+  return { param: typeof cause.param === 'string' ? cause.param : null, code: typeof cause.code === 'string' ? cause.code : null };
+}

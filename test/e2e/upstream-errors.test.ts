@@ -60,6 +60,22 @@ describe('upstream errors, as the client and the operator see them', () => {
     assert.match(entry, new RegExp(SECRET_PATH));
   });
 
+  test('chat completions: error bodies keep the reason, not the address; the log has it', async () => {
+    upstream.enqueue(reply.error(400, `bad request for http://${upstream.origin.slice(7)}/${SECRET_PATH}/v1`));
+    const raw = async (model: string) => {
+      const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+      return { status: res.status, text: await res.text(), id: res.headers.get('x-request-id')! };
+    };
+    const leaky = await raw('leaky');
+    assert.equal(leaky.status, 400);
+    assert.match(leaky.text, /bad request for \[url\]/);
+    const gone = await raw('gone');
+    assert.equal(gone.status, 502);
+    assert.match(JSON.parse(gone.text).error.message, /could not reach the upstream of model "gone"/);
+    for (const shown of [leaky.text, gone.text]) assert.doesNotMatch(shown, new RegExp(`${SECRET_PATH}|secret-deployment|127\\.0\\.0\\.1`));
+    assert.match(log.find((line) => line.includes(gone.id)) ?? '', new RegExp(SECRET_HOST.replace(/\./g, '\\.')));
+  });
+
   test('an unreachable upstream: last_error says what to check, the log says where', async () => {
     const { run, shown } = await failedRun('gone');
     assert.equal(run.last_error?.code, 'server_error');

@@ -117,6 +117,8 @@ export interface ChatUpstreamOptions {
   embeddingSynonyms?: Record<string, string>;
   /** Answer every chat request that carries `tools` with a 400, as servers without tool calling do. */
   rejectTools?: boolean;
+  /** Model ids `GET …/models` lists (default none). */
+  models?: string[];
 }
 
 /** Starts the server; resolves once it listens. */
@@ -138,6 +140,9 @@ export async function startChatUpstream(options: ChatUpstreamOptions = {}): Prom
     };
     res.on('close', () => (recorded.aborted = !res.writableFinished));
     if (options.record !== false) requests.push(recorded);
+    if (recorded.method === 'GET' && recorded.path.endsWith('/models')) {
+      return sendJson(res, { object: 'list', data: (options.models ?? []).map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'upstream' })) });
+    }
     const next = options.rejectTools && recorded.body?.tools
       ? reply.error(400, `registry.ollama.ai/library/${recorded.body.model} does not support tools`)
       : (queue.shift() ?? upstream.fallback(recorded));
