@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { reply, startChatUpstream, type ChatUpstream, type RecordedRequest } from '../support/chat-upstream.js';
@@ -64,6 +64,28 @@ describe('prompted tool calling', () => {
     assert.deepEqual(roles(sent[1]!), ['system', 'user', 'assistant', 'user']);
     assert.match(sent[1]!.body.messages[2].content, /^Let me look\. ?\n<tool_call>\n\{"name": "get_weather", "arguments": \{"city":"Paris"\}\}/);
     assert.match(sent[1]!.body.messages[3].content, /<tool_result name="get_weather" call_id="call_[^"]+">\n22C and sunny\n<\/tool_result>/);
+  });
+
+  test('file_search on a model without tools: the call is run server-side and its results reach the model', async () => {
+    const file = await client.files.create({ file: await toFile(Buffer.from('The launch code for project Kestrel is 7Q4-ZEBRA-19.'), 'kestrel.txt'), purpose: 'assistants' });
+    let store = await client.vectorStores.create({ name: 'briefs', file_ids: [file.id] });
+    while (store.status === 'in_progress') {
+      await new Promise((r) => setTimeout(r, 20));
+      store = await client.vectorStores.retrieve(store.id);
+    }
+    assert.equal(store.file_counts.completed, 1);
+    const mark = upstream.requests.length;
+    upstream.enqueue(reply.text('<tool_call>{"name": "file_search", "arguments": {"queries": ["Kestrel launch code"]}}</tool_call>'), reply.text('The code is 7Q4-ZEBRA-19.'));
+    const assistant = await client.beta.assistants.create({ model: 'no-tools', tools: [{ type: 'file_search' }], tool_resources: { file_search: { vector_store_ids: [store.id] } } });
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'What is the Kestrel launch code?' }] });
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });
+    const calls = steps.data.flatMap((st) => (st.step_details.type === 'tool_calls' ? st.step_details.tool_calls : []));
+    assert.deepEqual(calls.map((c) => c.type), ['file_search']);
+    const second = upstream.requests[mark + 1]!;
+    assert.ok(second.body.tools === undefined);
+    assert.match(second.body.messages.at(-1).content, /<tool_result name="file_search"[\s\S]*7Q4-ZEBRA-19/);
   });
 
   test('an upstream that answers 400 to tools: the streamed run falls back to prompting, and the model is remembered', async () => {
