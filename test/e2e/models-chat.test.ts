@@ -18,11 +18,12 @@ describe('models and chat completions', () => {
   let dir: string;
 
   before(async () => {
-    upstream = await startChatUpstream({ models: ['llama3.1', 'mistral'] });
+    upstream = await startChatUpstream({ models: ['llama3.1', 'mistral', 'llama-org/big'] });
     dir = mkdtempSync(join(tmpdir(), 'assistd-models-chat-'));
     const models = [
       { name: 'local', provider: 'openai-compatible', base_url: upstream.baseURL, api_key: 'sk-route', model: 'upstream-name' },
       { name: 'llama*', provider: 'openai-compatible', base_url: upstream.baseURL, api_key: 'sk-route' },
+      { name: 'azure-chat', provider: 'azure', base_url: upstream.origin, api_key: 'az-key', deployment: 'chat-prod', api_version: '2024-10-21' },
     ];
     server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models }, {}));
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
@@ -36,10 +37,14 @@ describe('models and chat completions', () => {
   test('models.list: scripted, the named routes, and the upstream models that route back to it', async () => {
     const list = await client.models.list();
     const ids = list.data.map((m) => m.id);
-    assert.deepEqual(ids, ['scripted', 'local', 'llama3.1']);
+    assert.deepEqual(ids, ['scripted', 'local', 'azure-chat', 'llama3.1', 'llama-org/big']);
     for (const m of list.data) assert.deepEqual(Object.keys(m).sort(), ['created', 'id', 'object', 'owned_by']);
     assert.deepEqual(await client.models.retrieve('llama3.1'), { id: 'llama3.1', object: 'model', created: 1_700_000_000, owned_by: 'upstream' });
     assert.equal((await client.models.retrieve('local')).owned_by, 'openai-compatible');
+    for (const path of ['llama-org/big', 'llama-org%2Fbig']) {
+      const res = await fetch(`${server.url}/v1/models/${path}`);
+      assert.equal(((await res.json()) as { id: string }).id, 'llama-org/big', path);
+    }
     // Listed by the upstream, but a request for it would go elsewhere (Ollama): not offered.
     const missing = await client.models.retrieve('mistral').catch((e: unknown) => e);
     assert.ok(missing instanceof OpenAI.NotFoundError);
@@ -56,6 +61,16 @@ describe('models and chat completions', () => {
     const sent = upstream.requests[mark]!;
     assert.equal(sent.headers.authorization, 'Bearer sk-route');
     assert.deepEqual(sent.body, { model: 'upstream-name', messages: [{ role: 'user', content: 'hi' }], seed: 7, logit_bias: { '50256': -100 }, user: 'u-1' });
+  });
+
+  test('an Azure route: the deployment URL, api-key header and api-version', async () => {
+    const mark = upstream.requests.length;
+    const completion = await client.chat.completions.create({ model: 'azure-chat', messages: [{ role: 'user', content: 'hello' }] });
+    assert.equal(completion.choices[0]!.message.content, 'Echo: hello');
+    const sent = upstream.requests[mark]!;
+    assert.equal(sent.path, '/openai/deployments/chat-prod/chat/completions');
+    assert.equal(sent.query.get('api-version'), '2024-10-21');
+    assert.equal(sent.headers['api-key'], 'az-key');
   });
 
   test('streamed, with tool calls and usage, as the upstream streamed it', async () => {
