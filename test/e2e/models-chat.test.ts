@@ -83,6 +83,19 @@ describe('models and chat completions', () => {
     assert.equal(upstream.requests.at(-1)!.body.tools.length, 1);
   });
 
+  test('a client that goes away mid-stream cancels the upstream call', async () => {
+    upstream.enqueue(reply.text('one two three four five six seven eight', { chunkDelayMs: 150 }));
+    const controller = new AbortController();
+    const stream = await client.chat.completions.create({ model: 'local', messages: [{ role: 'user', content: 'count' }], stream: true }, { signal: controller.signal });
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta.content) break;
+    }
+    controller.abort();
+    const sent = upstream.requests.at(-1)!;
+    await sent.closed;
+    assert.equal(sent.aborted, true);
+  });
+
   test('the scripted model answers too, the same way every time, streamed or not', async () => {
     const params = { model: 'scripted', messages: [{ role: 'user' as const, content: 'ping' }] };
     const once = await client.chat.completions.create(params);
