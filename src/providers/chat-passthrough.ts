@@ -3,7 +3,7 @@
  * client wrote it (it is the upstream's API) with only the model name mapped, the route's keys, our retries,
  * and failures as `ProviderError`s like a run's. The answer's bytes go back unchanged.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { abortReason, type ForwardedChat } from './chat-model.js';
@@ -30,12 +30,32 @@ export async function forwardChat(options: ForwardOptions, body: Record<string, 
     const res = await withRetry(() => attempt(endpoint, payload, timeouts.requestMs, signal), classifyForRetry, options.retry ?? defaultRetryPolicy, signal);
     return {
       contentType: res.headers.get('content-type') ?? 'application/json',
-      body: Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+      body: boundedSilence(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), timeouts.idleMs),
     };
   } catch (err) {
     if (signal.aborted) throw abortReason(signal);
     throw toProviderError(err, target, timeouts.requestMs);
   }
+}
+
+/**
+ * The answer's bytes, cut off when the upstream goes silent for `idleMs` (as a run's model call would be), so a
+ * hung upstream cannot hold the client's connection open for ever.
+ */
+function boundedSilence(source: Readable, idleMs: number): Readable {
+  const timer = setTimeout(() => out.destroy(new Error(`the upstream sent nothing for ${idleMs} ms`)), idleMs);
+  const out = new Transform({
+    transform(chunk, _encoding, done) {
+      timer.refresh();
+      done(null, chunk);
+    },
+  });
+  out.on('close', () => {
+    clearTimeout(timer);
+    source.destroy();
+  });
+  source.on('error', (err) => out.destroy(err));
+  return source.pipe(out);
 }
 
 /** One try, failing as the `openai` client's error classes do so retries and messages work as for runs. */
