@@ -25,7 +25,7 @@ describe('models and chat completions', () => {
       { name: 'llama*', provider: 'openai-compatible', base_url: upstream.baseURL, api_key: 'sk-route' },
       { name: 'azure-chat', provider: 'azure', base_url: upstream.origin, api_key: 'az-key', deployment: 'chat-prod', api_version: '2024-10-21' },
     ];
-    server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models }, {}));
+    server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models, code_pool_size: 0, shutdown_grace_seconds: 0 }, {}));
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
   });
   after(async () => {

@@ -28,7 +28,7 @@ describe('prompted tool calling', () => {
     dir = mkdtempSync(join(tmpdir(), 'assistd-prompted-'));
     const route = (name: string, extra: Record<string, unknown> = {}) => ({ name, provider: 'openai-compatible', base_url: upstream.baseURL, ...extra });
     const models = [route('no-tools', { supports_tools: false }), route('learns')];
-    server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models }, {}));
+    server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models, code_pool_size: 0, shutdown_grace_seconds: 0 }, {}));
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
   });
   after(async () => {

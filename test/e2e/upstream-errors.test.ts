@@ -31,7 +31,7 @@ describe('upstream errors, as the client and the operator see them', () => {
       { name: 'gone', provider: 'openai-compatible', base_url: `http://${SECRET_HOST}:8000/v1` },
     ];
     const sink = new Writable({ write: (chunk, _enc, done) => void (log.push(String(chunk)), done()) });
-    server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models }, {}), pino({ level: 'warn' }, sink));
+    server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models, code_pool_size: 0, shutdown_grace_seconds: 0 }, {}), pino({ level: 'warn' }, sink));
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
   });
   after(async () => {
