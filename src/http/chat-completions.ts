@@ -24,29 +24,43 @@ const chatBody = z.looseObject({
 
 type ChatBody = z.infer<typeof chatBody>;
 
+// Azure clients name the deployment in the path; it is the model name here, as in the rest of the API.
+const deploymentChatBody = chatBody.extend({ model: z.string().min(1).optional() });
+
 export const chatCompletionRoutes = [
   route({
     method: 'POST',
     path: '/chat/completions',
     summary: 'Create a chat completion',
     body: chatBody,
-    async handler({ body, request, reply }, { models }) {
-      const model = models.resolve(body.model);
-      const gone = abortWhenGone(reply);
-      try {
-        if (model.forward) {
-          const answer = await model.forward(request.body as Record<string, unknown>, gone);
-          reply.header('content-type', answer.contentType);
-          if (answer.contentType.includes('text/event-stream')) reply.header('cache-control', 'no-cache');
-          return reply.send(answer.body);
-        }
-        return await answerHere(model, body, request, reply, gone);
-      } catch (err) {
-        throw clientError(err, body.model, request) ?? err;
-      }
+    handler: ({ body, request, reply }, { models }) => complete(models.resolve(body.model), body, request, reply),
+  }),
+  route({
+    method: 'POST',
+    path: '/deployments/:deployment/chat/completions',
+    summary: 'Create a chat completion (Azure style: the deployment is the model)',
+    body: deploymentChatBody,
+    handler: ({ body, params, request, reply }, { models }) => {
+      const model = params.deployment!;
+      return complete(models.resolve(model), { ...body, model }, request, reply);
     },
   }),
 ];
+
+async function complete(model: ChatModel, body: ChatBody, request: FastifyRequest, reply: FastifyReply) {
+  const gone = abortWhenGone(reply);
+  try {
+    if (model.forward) {
+      const answer = await model.forward({ ...(request.body as Record<string, unknown>), model: body.model }, gone);
+      reply.header('content-type', answer.contentType);
+      if (answer.contentType.includes('text/event-stream')) reply.header('cache-control', 'no-cache');
+      return reply.send(answer.body);
+    }
+    return await answerHere(model, body, request, reply, gone);
+  } catch (err) {
+    throw clientError(err, body.model, request) ?? err;
+  }
+}
 
 /** Aborts when the client goes away before the answer is complete, so the upstream call stops too. */
 function abortWhenGone(reply: FastifyReply): AbortSignal {

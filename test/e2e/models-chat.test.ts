@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { reply, startChatUpstream, type ChatUpstream } from '../support/chat-upstream.js';
@@ -71,6 +71,16 @@ describe('models and chat completions', () => {
     assert.equal(sent.path, '/openai/deployments/chat-prod/chat/completions');
     assert.equal(sent.query.get('api-version'), '2024-10-21');
     assert.equal(sent.headers['api-key'], 'az-key');
+  });
+
+  test('an AzureOpenAI client: the deployment in the path is the model', async () => {
+    const azure = new AzureOpenAI({ endpoint: server.url, apiKey: 'none', apiVersion: '2024-10-21', maxRetries: 0 });
+    const mark = upstream.requests.length;
+    const completion = await azure.chat.completions.create({ model: 'local', messages: [{ role: 'user', content: 'via azure' }] });
+    assert.equal(completion.choices[0]!.message.content, 'Echo: via azure');
+    assert.equal(upstream.requests[mark]!.body.model, 'upstream-name');
+    const scripted = await azure.chat.completions.create({ model: 'scripted', messages: [{ role: 'user', content: 'hey' }] });
+    assert.equal(scripted.choices[0]!.message.content, 'You said: hey');
   });
 
   test('streamed, with tool calls and usage, as the upstream streamed it', async () => {
