@@ -26,17 +26,17 @@ const rejectsTools = new Set<string>();
 export function withPromptedTools(model: ChatModel, options: PromptedToolsOptions): ChatModel {
   return {
     info: { ...model.info, supportsTools: true },
-    stream: (req, signal) => streamWithFallback(model, options, req, signal),
+    stream: (req, signal) => {
+      if (options.always || rejectsTools.has(options.key)) return promptedStream(model, req, signal);
+      // Without tools there is nothing to fall back for: no extra generator layer on the hot path.
+      return req.tools?.length ? nativeWithFallback(model, options, req, signal) : model.stream(req, signal);
+    },
     // A client's own chat-completions request goes to the upstream as written, tools or not.
     ...(model.forward ? { forward: model.forward } : {}),
   };
 }
 
-async function* streamWithFallback(model: ChatModel, options: PromptedToolsOptions, req: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatEvent> {
-  if (options.always || rejectsTools.has(options.key)) {
-    yield* promptedStream(model, req, signal);
-    return;
-  }
+async function* nativeWithFallback(model: ChatModel, options: PromptedToolsOptions, req: ChatRequest, signal: AbortSignal): AsyncGenerator<ChatEvent> {
   let started = false;
   try {
     for await (const event of model.stream(req, signal)) {
@@ -44,7 +44,7 @@ async function* streamWithFallback(model: ChatModel, options: PromptedToolsOptio
       yield event;
     }
   } catch (err) {
-    if (started || !req.tools?.length || !isToolsRejection(err)) throw err;
+    if (started || !isToolsRejection(err)) throw err;
     rejectsTools.add(options.key);
     yield* promptedStream(model, req, signal);
   }
