@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { loadConfig } from '../../src/config.js';
+import { checkHost } from '../../src/sandbox/host-check.js';
+import { defaultSandboxOptions } from '../../src/sandbox/sandbox.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { reply, startChatUpstream, type ChatUpstream, type RecordedRequest } from '../support/chat-upstream.js';
 
@@ -86,6 +88,23 @@ describe('prompted tool calling', () => {
     const second = upstream.requests[mark + 1]!;
     assert.ok(second.body.tools === undefined);
     assert.match(second.body.messages.at(-1).content, /<tool_result name="file_search"[\s\S]*7Q4-ZEBRA-19/);
+  });
+
+  test('code_interpreter on a model without tools: the code runs in the sandbox', { skip: checkHost(defaultSandboxOptions).reason ?? false }, async () => {
+    const mark = upstream.requests.length;
+    upstream.enqueue(reply.text('<tool_call>{"name": "code_interpreter", "arguments": {"code": "print(6 * 7)"}}</tool_call>'), reply.text('The answer is 42.'));
+    const assistant = await client.beta.assistants.create({ model: 'no-tools', tools: [{ type: 'code_interpreter' }] });
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'What is 6 times 7?' }] });
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 20 });
+    assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+    const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });
+    const calls = steps.data.flatMap((st) => (st.step_details.type === 'tool_calls' ? st.step_details.tool_calls : []));
+    assert.equal(calls.length, 1);
+    const call = calls[0]!;
+    assert.ok(call.type === 'code_interpreter');
+    assert.equal(call.code_interpreter.input, 'print(6 * 7)');
+    assert.deepEqual(call.code_interpreter.outputs, [{ type: 'logs', logs: '42\n' }]);
+    assert.match(upstream.requests[mark + 1]!.body.messages.at(-1).content, /<tool_result name="code_interpreter"[\s\S]*42/);
   });
 
   test('an upstream that answers 400 to tools: the streamed run falls back to prompting, and the model is remembered', async () => {
