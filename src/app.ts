@@ -4,12 +4,14 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from './app-deps.js';
 import { assistantRoutes } from './http/assistants.js';
+import { chatCompletionRoutes } from './http/chat-completions.js';
 import { createAuthenticator } from './http/auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
 import { embeddingRoutes } from './http/embeddings.js';
 import { fileRoutes } from './http/files.js';
 import { messageRoutes } from './http/messages.js';
 import { parseJsonBody } from './http/json-body.js';
+import { modelRoutes } from './http/models.js';
 import { installMetrics } from './http/metrics.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
@@ -26,7 +28,7 @@ import { installWebAssets } from './http/web-assets.js';
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes, ...modelRoutes, ...chatCompletionRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;

@@ -111,6 +111,16 @@ function validate(raw: Record<string, unknown>, source: string): FileConfig {
   throw new ConfigError(`invalid setting '${key}' in ${source}: ${issue.message}`);
 }
 
+/**
+ * Only Postgres URLs (and an explicit `sqlite:<path>`) are accepted: a mistyped URL must stop the start, not
+ * quietly give each replica its own SQLite database. The value is not echoed, as it may hold a password.
+ */
+function checkDatabaseUrl(url: string | undefined, source: string): void {
+  if (url === undefined || /^postgres(ql)?:\/\//.test(url) || url.startsWith('sqlite:')) return;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  throw new ConfigError(`${source} must be a postgres:// or postgresql:// URL${scheme ? ` (it starts with '${scheme}:')` : ''}; unset it to use SQLite in the data directory`);
+}
+
 /** Builds the typed config; throws ConfigError naming the bad key. */
 export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const fromFile = validate(readConfigFile(env.ASSISTD_CONFIG, env.ASSISTD_CONFIG !== undefined), 'the config file');
@@ -121,6 +131,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
   const fromEnv = validate(envRaw, 'the environment');
   const fromFlags = validate(flags as Record<string, unknown>, 'the command line');
   const merged = { ...fromFile, ...fromEnv, ...fromFlags };
+  checkDatabaseUrl(merged.database_url, fromFlags.database_url !== undefined ? '--database-url' : fromEnv.database_url !== undefined ? 'DATABASE_URL' : "'database_url' in the config file");
   return {
     host: merged.host ?? '127.0.0.1',
     hostExplicit: merged.host !== undefined,

@@ -24,6 +24,12 @@ export function toRunError(err: unknown): RunError {
   return { code: 'server_error', message: `The run failed: ${(err as Error)?.message ?? String(err)}` };
 }
 
+/** The operator's side of a failed model call: what last_error leaves out (upstream URL, its reply), by run id. */
+function logModelFailure(deps: RunLoopDeps, project: string, run: Run, err: unknown): void {
+  const upstream = err instanceof ProviderError ? err.upstream : undefined;
+  deps.logger?.warn({ runId: run.id, project, model: run.model, upstream, err }, 'model call failed');
+}
+
 /** A placeholder for a call in the tool_calls step while the model is still writing it. */
 export function pendingCall(id: string, name: string, builtin: ReadonlySet<string>, args = ''): StepToolCall {
   if (builtin.has('code_interpreter') && name === 'code_interpreter') return { id, type: 'code_interpreter', code_interpreter: { input: '', outputs: [] } };
@@ -79,6 +85,7 @@ export async function streamTurn(
     send(deltas?.end());
     return { kind: 'turn', turn: builder.turn(), ...record };
   } catch (err) {
+    if (!signal.aborted) logModelFailure(deps, project, run, err);
     const error = signal.aborted ? { code: 'server_error' as const, message: 'The run was interrupted before the model answered.' } : toRunError(err);
     return { kind: 'error', error, ...record };
   }

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import type { Message, Run, RunError, RunStep, StepToolCall, Usage } from '../domain/types.js';
@@ -20,6 +21,8 @@ export interface RunLoopDeps {
   models: ModelRegistry;
   tools: BuiltinTools;
   events: RunEventLog;
+  /** Gets what a run's last_error leaves out (the upstream's URL, its reply), with the run id. */
+  logger?: Logger;
 }
 
 /** The abort reason when this worker lost the run's lease: another worker owns it now, so write nothing. */

@@ -77,6 +77,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   const capacity = options.capacity ?? 512;
   const clock = options.clock ?? Date.now;
   const logger = options.logger;
+  const loopDeps: RunLoopDeps = logger && !deps.logger ? { ...deps, logger } : deps;
   const owner = newId('worker_');
   const flights = new Map<string, Flight>();
   const timers: NodeJS.Timeout[] = [];
@@ -106,7 +107,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     let settled = false;
     flight.done = (async () => {
       if (!opened) await events.open(project, runId);
-      const last = await executeRun(deps, project, runId, flight.controller.signal, resumed, started);
+      const last = await executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
       settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
     })()
       .catch((err: unknown) => {

@@ -2,6 +2,7 @@
  * The narrow interface between the run engine and any chat model. The engine builds a `ChatRequest` in
  * chat-completions shape and consumes a normalized `ChatEvent` stream; adapters hide every upstream quirk.
  */
+import type { Readable } from 'node:stream';
 
 /** One part of a multimodal user message, as chat-completions accepts it. */
 export type ChatContentPart =
@@ -81,6 +82,17 @@ export interface ChatModelInfo {
 export interface ChatModel {
   info: ChatModelInfo;
   stream(req: ChatRequest, signal: AbortSignal): AsyncIterable<ChatEvent>;
+  /**
+   * Sends a client's own chat-completions body to the upstream as it is (only the model name mapped), with this
+   * model's keys, retries and error mapping (`ProviderError`). Absent where there is no upstream (scripted).
+   */
+  forward?(body: Record<string, unknown>, signal: AbortSignal): Promise<ForwardedChat>;
+}
+
+/** The upstream's 2xx answer to a forwarded request, unread: SSE chunks or one JSON completion. */
+export interface ForwardedChat {
+  contentType: string;
+  body: Readable;
 }
 
 /** The `last_error.code` values a failed run can carry, as the hosted API used them. */
@@ -88,18 +100,22 @@ export type ProviderErrorCode = 'server_error' | 'rate_limit_exceeded' | 'invali
 
 /**
  * A model call that failed for good (retries, if any, are already spent). The message is written for the
- * person reading the run's `last_error`: it names the upstream and, for setup faults, what to set.
+ * person reading the run's `last_error` (any key holder of the project): it names the model and, for setup
+ * faults, what to set, but never an upstream URL or host; those are in `upstream`, for the operator's log.
  */
 export class ProviderError extends Error {
   override readonly name = 'ProviderError';
   readonly code: ProviderErrorCode;
   /** HTTP status from the upstream, when there was one. */
   readonly status?: number;
+  /** Where the call went (URL and upstream model), for the log only. */
+  upstream?: string;
 
-  constructor(code: ProviderErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(code: ProviderErrorCode, message: string, options: { status?: number; cause?: unknown; upstream?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.status !== undefined) this.status = options.status;
+    if (options.upstream !== undefined) this.upstream = options.upstream;
   }
 }
 

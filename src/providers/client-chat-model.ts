@@ -14,10 +14,12 @@ import {
   type ChatRequest,
 } from './chat-model.js';
 import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
+import { forwardChat } from './chat-passthrough.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
+import { withPromptedTools } from './prompted-tools.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
-import { classifyForRetry, toProviderError, type UpstreamTarget } from './upstream-error.js';
+import { classifyForRetry, internalWhere, publicWhere, toProviderError, type UpstreamTarget } from './upstream-error.js';
 
 /** How long to wait on an upstream. Every wait is bounded so a run can never hang on a silent server. */
 export interface UpstreamTimeouts {
@@ -91,7 +93,8 @@ export interface AdapterTarget {
  */
 export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget): ChatModel {
   const known = lookupModel(target.upstreamModel) ?? lookupModel(cfg.name);
-  return createClientChatModel({
+  const { url } = target.endpoint;
+  const model = createClientChatModel({
     endpoint: target.endpoint,
     info: {
       name: cfg.name,
@@ -101,6 +104,7 @@ export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget):
       supportsVision: cfg.supportsVision ?? known?.supportsVision ?? false,
     },
     target: {
+      name: cfg.name,
       url: target.url,
       model: target.upstreamModel,
       setupHint: cfg.setupHint ?? target.setupHint,
@@ -109,6 +113,7 @@ export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget):
     timeouts: { ...defaultTimeouts, ...cfg.timeouts },
     ...(cfg.retry ? { retry: cfg.retry } : {}),
   });
+  return withPromptedTools(model, { always: cfg.supportsTools === false, key: `${url.origin}${url.pathname} ${target.upstreamModel}` });
 }
 
 /** Creates a `ChatModel` that streams from `endpoint`. */
@@ -116,6 +121,7 @@ function createClientChatModel(options: ClientChatModelOptions): ChatModel {
   return {
     info: options.info,
     stream: (req, signal) => streamChat(options, req, signal),
+    forward: (body, signal) => forwardChat(options, body, signal),
   };
 }
 
@@ -125,7 +131,7 @@ async function* streamChat(
   signal: AbortSignal,
 ): AsyncGenerator<ChatEvent> {
   const { target, timeouts } = options;
-  const where = `${target.url} (model ${target.model})`;
+  const where = publicWhere(target);
   // One controller per call: the caller's signal, the idle timer and an early `break` all cancel through it.
   const upstream = new AbortController();
   const forward = () => upstream.abort(signal.reason);
@@ -151,11 +157,11 @@ async function* streamChat(
     }
     // The client ends the iteration quietly when its request is aborted; find out why it ended.
     if (signal.aborted) throw abortReason(signal);
-    if (idleTimedOut) throw idleError(where, timeouts.idleMs);
+    if (idleTimedOut) throw idleError(target, timeouts.idleMs);
     yield* normalizer.end(req, where);
   } catch (err) {
     if (signal.aborted) throw abortReason(signal);
-    if (idleTimedOut) throw idleError(where, timeouts.idleMs);
+    if (idleTimedOut) throw idleError(target, timeouts.idleMs);
     throw toProviderError(err, target, timeouts.requestMs);
   } finally {
     signal.removeEventListener('abort', forward);
@@ -219,6 +225,6 @@ export function buildBody(req: ChatRequest, upstreamModel: string, includeUsage:
   return body;
 }
 
-function idleError(where: string, idleMs: number): ProviderError {
-  return new ProviderError('server_error', `${where} sent nothing for ${idleMs} ms and was given up on`);
+function idleError(target: UpstreamTarget, idleMs: number): ProviderError {
+  return new ProviderError('server_error', `${publicWhere(target)} sent nothing for ${idleMs} ms and was given up on`, { upstream: internalWhere(target) });
 }

@@ -83,7 +83,7 @@ describe('model registry', () => {
     const r = registry({});
     assert.equal(r.resolve('llama3').info.provider, 'ollama');
     const err = await failure(registry({ ollamaBaseURL: 'http://127.0.0.1:9/v1' }).resolve('llama3'));
-    assert.match(err.message, /could not reach http:\/\/127\.0\.0\.1:9\/v1 \(model llama3\).*set OPENAI_BASE_URL .* or add a models: entry/);
+    assert.match(err.message, /could not reach the upstream of model "llama3".*set OPENAI_BASE_URL .* or add a models: entry/);
   });
 
   test('context windows: known names, and 8192 for the unknown', () => {
@@ -110,9 +110,26 @@ describe('model registry', () => {
     assert.equal(upstream.requests.at(-1)!.path, '/ollama/v1/embeddings');
   });
 
-  test('listModels suggests scripted models and named routes', async () => {
-    const r = registry({ models: [{ name: 'gpt-4o', provider: 'openai' }, { name: '*', provider: 'ollama' }] });
-    assert.deepEqual(await r.listModels(), ['scripted', 'scripted:demo', 'gpt-4o']);
+  test('listModels: scripted models, named routes, and what upstreams list that would be sent back to them', async () => {
+    const lister = await startChatUpstream({ models: ['llama3.1', 'qwen3', 'gpt-4o'] });
+    try {
+      const r = registry({
+        models: [
+          { name: 'gpt-4o', provider: 'openai', base_url: `${lister.origin}/other/v1` },
+          { name: 'llama*', provider: 'ollama', base_url: `${lister.baseURL}/` },
+          { name: 'down', provider: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1' },
+        ],
+        ollamaBaseURL: 'http://127.0.0.1:9/v1',
+      });
+      const ids = (await r.listModels()).map((m) => [m.id, m.owned_by]);
+      // qwen3 is listed by the llama* upstream but a run naming it would go elsewhere (Ollama here): left out.
+      assert.deepEqual(ids, [['scripted', 'assistd'], ['scripted:demo', 'assistd'], ['gpt-4o', 'openai'], ['down', 'openai-compatible'], ['llama3.1', 'upstream']]);
+      const asked = lister.requests.filter((q) => q.method === 'GET').length;
+      await r.listModels();
+      assert.equal(lister.requests.filter((q) => q.method === 'GET').length, asked, 'listings are cached briefly');
+    } finally {
+      await lister.close();
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { ProviderError, type ChatModel } from './chat-model.js';
 import type { UpstreamTimeouts } from './client-chat-model.js';
 import { DEFAULT_EMBEDDING_DIMENSIONS, DEFAULT_EMBEDDING_MODEL, embeddingKey, type EmbeddingModel } from './embedding-model.js';
 import { DEFAULT_CONTEXT_WINDOW } from './model-catalog.js';
+import { createUpstreamModelLister, type ListedUpstream, type ModelEntry, type UpstreamModelLister } from './model-list.js';
 import { createOpenAICompatibleModel } from './openai-compatible.js';
 import { createEmbeddingsClient, createOpenAIEmbeddingModel, type EmbeddingsClient, type EmbeddingsUpstreamConfig } from './openai-embedding-model.js';
 import { DEFAULT_OLLAMA_BASE_URL, nameMatcher, substituteEnv, type EmbeddingSettings, type ModelRoute, type ProvidersConfig } from './providers-config.js';
@@ -22,8 +23,11 @@ export interface ModelRegistry {
   embeddingModel(): EmbeddingModel | undefined;
   /** The `/embeddings` endpoint for a request's `model` name, routed like chat models. */
   embeddings(name: string): EmbeddingsClient;
-  /** Model names worth suggesting in a UI: scripted ones and the config file's named routes. */
-  listModels(): Promise<string[]>;
+  /**
+   * What `GET /models` shows: `scripted` and the stored scripts, the config file's named routes, and the models
+   * the OpenAI-compatible upstreams list that this registry would send to that same upstream.
+   */
+  listModels(): Promise<ModelEntry[]>;
 }
 
 interface CompiledRoute {
@@ -36,11 +40,12 @@ interface CompiledRoute {
 const CACHE_LIMIT = 256;
 
 /** Creates the registry. Routes are validated by config.ts with `modelRoutesSchema` before they get here. */
-export function createModelRegistry(config: ProvidersConfig, deps: { scriptSource: ScriptSource }): ModelRegistry {
+export function createModelRegistry(config: ProvidersConfig, deps: { scriptSource: ScriptSource; listUpstream?: UpstreamModelLister }): ModelRegistry {
   const env = config.env ?? {};
   const routes: CompiledRoute[] = (config.models ?? []).map((raw) => ({ ...substituteEnv(raw, env), matches: nameMatcher(raw.name) }));
   const common = { ...(config.timeouts ? { timeouts: config.timeouts } : {}), ...(config.retry ? { retry: config.retry } : {}) };
   const cache = new Map<string, ChatModel>();
+  const listUpstream = deps.listUpstream ?? createUpstreamModelLister();
 
   function findRoute(name: string): CompiledRoute | undefined {
     return routes.find((r) => r.route.name === name) ?? routes.find((r) => r.matches(name));
@@ -99,11 +104,57 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
       return client;
     },
     async listModels() {
-      const scripts = (await deps.scriptSource.list?.()) ?? [];
-      const named = routes.map((r) => r.route.name).filter((n) => !n.includes('*'));
-      return [...new Set(['scripted', ...scripts.map((s) => `scripted:${s}`), ...named])];
+      const targets = new Map<string, ListedUpstream>();
+      for (const upstream of [...routes.map((r) => routeUpstream(r, config)), envUpstream(config)]) {
+        if (upstream) targets.set(`${upstream.baseURL}\n${upstream.apiKey ?? ''}`, upstream);
+      }
+      const [scripts, ...listed] = await Promise.all([deps.scriptSource.list?.() ?? [], ...[...targets.values()].map(listUpstream)]);
+      const out = new Map<string, ModelEntry>();
+      const add = (id: string, owned_by: string) => out.has(id) || out.set(id, { id, object: 'model', created: createdAt, owned_by });
+      add('scripted', 'assistd');
+      for (const name of scripts) add(`scripted:${name}`, 'assistd');
+      for (const { route } of routes) if (!route.name.includes('*')) add(route.name, route.provider);
+      [...targets.values()].forEach((upstream, i) => {
+        for (const entry of listed[i]!) {
+          const goesTo = upstreamFor(entry.id);
+          if (!out.has(entry.id) && goesTo && sameUpstream(goesTo, upstream)) out.set(entry.id, entry);
+        }
+      });
+      return [...out.values()];
     },
   };
+
+  /** The OpenAI-compatible upstream a model name is sent to (undefined for scripted, Azure and broken routes). */
+  function upstreamFor(name: string): ListedUpstream | undefined {
+    if (isScriptedModelName(name)) return undefined;
+    const found = findRoute(name);
+    return found ? routeUpstream(found, config) : envUpstream(config);
+  }
+}
+
+/** Listed ids are created "now" as far as clients can tell: when the server started. */
+const createdAt = Math.floor(Date.now() / 1000);
+
+function sameUpstream(a: ListedUpstream, b: ListedUpstream): boolean {
+  return a.baseURL === b.baseURL && (a.apiKey ?? '') === (b.apiKey ?? '');
+}
+
+function routeUpstream({ route, missing }: CompiledRoute, config: ProvidersConfig): ListedUpstream | undefined {
+  if (missing.length > 0 || route.provider === 'azure') return undefined;
+  const baseURL = route.base_url ?? defaultBaseURL(route.provider, config);
+  if (!baseURL) return undefined;
+  const apiKey = route.api_key ?? (route.provider === 'openai' ? config.openai?.apiKey : undefined);
+  return { baseURL: baseURL.replace(/\/+$/, ''), ...(apiKey ? { apiKey } : {}), owner: route.provider };
+}
+
+/** Where names no route takes go, unless that is Azure (whose deployments cannot be listed with a data-plane key). */
+function envUpstream(config: ProvidersConfig): ListedUpstream | undefined {
+  if (config.azure) return undefined;
+  if (config.openai) {
+    const { baseURL = 'https://api.openai.com/v1', apiKey } = config.openai;
+    return { baseURL: baseURL.replace(/\/+$/, ''), ...(apiKey ? { apiKey } : {}), owner: 'openai' };
+  }
+  return { baseURL: (config.ollamaBaseURL ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, ''), owner: 'ollama' };
 }
 
 type Common = { timeouts?: Partial<UpstreamTimeouts>; retry?: ProvidersConfig['retry'] };

@@ -1,6 +1,8 @@
 /**
  * Turns whatever the openai client or the network threw into a `ProviderError` whose message tells the
- * person reading `last_error` which upstream failed and what to set, and decides what is worth retrying.
+ * person reading `last_error` which model failed and what to set, and decides what is worth retrying. The
+ * message never shows the upstream's URL or host (a key holder of any project reads it); the error's
+ * `upstream` carries them to the operator's log.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { ProviderError, errorCodeForStatus } from './chat-model.js';
@@ -8,6 +10,8 @@ import { retryAfterMs, type RetryVerdict } from './retry.js';
 
 /** Where a model call went, and the advice to give when it fails. */
 export interface UpstreamTarget {
+  /** The model name the client asked for (safe to show); default `model`. */
+  name?: string;
   /** Base URL (or Azure endpoint) the request went to. */
   url: string;
   /** The upstream model or deployment name. */
@@ -30,10 +34,26 @@ export function classifyForRetry(err: unknown): RetryVerdict {
   return after === undefined ? { retryable } : { retryable, retryAfterMs: after };
 }
 
+/** How messages name the upstream to the client: by the model name it asked for. */
+export function publicWhere(target: UpstreamTarget): string {
+  return `the upstream of model "${target.name ?? target.model}"`;
+}
+
+/** Where the call really went, for the log. */
+export function internalWhere(target: UpstreamTarget): string {
+  return `${target.url} (model ${target.model})`;
+}
+
 /** Maps a failure of one model call to a `ProviderError` (an existing `ProviderError` passes through). */
 export function toProviderError(err: unknown, target: UpstreamTarget, timeoutMs: number): ProviderError {
+  const mapped = mapError(err, target, timeoutMs);
+  mapped.upstream ??= internalWhere(target);
+  return mapped;
+}
+
+function mapError(err: unknown, target: UpstreamTarget, timeoutMs: number): ProviderError {
   if (err instanceof ProviderError) return err;
-  const where = `${target.url} (model ${target.model})`;
+  const where = publicWhere(target);
   if (err instanceof APIConnectionTimeoutError) {
     return new ProviderError('server_error', `${where} did not answer within ${timeoutMs} ms`, { cause: err });
   }
@@ -49,12 +69,12 @@ export function toProviderError(err: unknown, target: UpstreamTarget, timeoutMs:
       cause: err,
     });
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error ? redact(err.message, target) : String(err);
   return new ProviderError('server_error', `the stream from ${where} broke off mid-way (${message})`, { cause: err });
 }
 
 function fromStatus(err: APIError, where: string, target: UpstreamTarget): ProviderError {
-  const detail = upstreamMessage(err);
+  const detail = redact(upstreamMessage(err), target);
   const status = err.status;
   if (status === undefined) {
     return new ProviderError('server_error', `${where} reported an error mid-stream: ${detail}`, { cause: err });
@@ -71,6 +91,28 @@ function fromStatus(err: APIError, where: string, target: UpstreamTarget): Provi
   return new ProviderError(code, `${prefix}: ${detail}`, options);
 }
 
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi;
+/** Longest upstream text shown; an HTML error page from a proxy is not a message. */
+const DETAIL_LIMIT = 300;
+
+/**
+ * Upstream text as the client may see it: without URLs, the upstream's host, or the deployment path, and short.
+ * A proxy's error page or a server quoting its own address must not leak the deployment to other key holders.
+ */
+export function redact(text: string, target: Pick<UpstreamTarget, 'url'>): string {
+  let host = '';
+  try {
+    host = new URL(target.url).host;
+  } catch {
+    host = '';
+  }
+  let out = text.replace(URL_IN_TEXT, '[url]');
+  if (host) out = out.split(host).join('[host]');
+  const hostname = host.replace(/:\d+$/, '');
+  if (hostname) out = out.split(hostname).join('[host]');
+  return out.length > DETAIL_LIMIT ? `${out.slice(0, DETAIL_LIMIT)}…` : out;
+}
+
 function upstreamMessage(err: APIError): string {
   const body = err.error as { message?: unknown } | undefined;
   if (body && typeof body.message === 'string' && body.message) return body.message;
@@ -81,4 +123,11 @@ function describeCause(err: APIConnectionError): string {
   const cause = err.cause as { code?: string; cause?: { code?: string } } | undefined;
   const code = cause?.code ?? cause?.cause?.code;
   return code ? ` (${code})` : '';
+}
+
+/** The upstream's own `param` and `code` for a failure it reported: names, not addresses, so safe to show. */
+export function upstreamErrorFields(err: ProviderError): { param: string | null; code: string | null } {
+  const cause = err.cause;
+  if (!(cause instanceof APIError)) return { param: null, code: null };
+  return { param: typeof cause.param === 'string' ? cause.param : null, code: typeof cause.code === 'string' ? cause.code : null };
 }

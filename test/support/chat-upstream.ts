@@ -117,6 +117,10 @@ export interface ChatUpstreamOptions {
   embeddingSynonyms?: Record<string, string>;
   /** Port to listen on (default: any free one); lets a test bring a stopped upstream back at the same address. */
   port?: number;
+  /** Answer every chat request that carries `tools` with a 400, as servers without tool calling do. */
+  rejectTools?: boolean;
+  /** Model ids `GET …/models` lists (default none). */
+  models?: string[];
 }
 
 /** Starts the server; resolves once it listens. */
@@ -138,7 +142,12 @@ export async function startChatUpstream(options: ChatUpstreamOptions = {}): Prom
     };
     res.on('close', () => (recorded.aborted = !res.writableFinished));
     if (options.record !== false) requests.push(recorded);
-    const next = queue.shift() ?? upstream.fallback(recorded);
+    if (recorded.method === 'GET' && recorded.path.endsWith('/models')) {
+      return sendJson(res, { object: 'list', data: (options.models ?? []).map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'upstream' })) });
+    }
+    const next = options.rejectTools && recorded.body?.tools
+      ? reply.error(400, `registry.ollama.ai/library/${recorded.body.model} does not support tools`)
+      : (queue.shift() ?? upstream.fallback(recorded));
     void respond(recorded, next, res, options.embeddingDimensions ?? 256, options.embeddingSynonyms);
   });
   server.listen(options.port ?? 0, '127.0.0.1');
