@@ -176,6 +176,7 @@ function flawedUpload(rng: Rng): Pick<FuzzRequest, 'body' | 'headers' | 'flaw'> 
     ['bad purpose', 'multipart/form-data; boundary=b', part('purpose', rng.pick(['nonsense', 'assistants\u0000', '', 'assistants_output'])) + file + '--b--\r\n'],
     ['no file', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + '--b--\r\n'],
     ['bad extension', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + part('file', 'MZ', 'virus.exe') + '--b--\r\n'],
+    ['control in name', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + part('file', 'x', rng.pick(['a\u0000.txt', 'a\u0007.txt', 'a\u001b[31m.txt'])) + '--b--\r\n'],
     ['other file field', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + part('upload', 'x', 'a.txt') + '--b--\r\n'],
     ['json', 'application/json', '{"purpose":"assistants"}'],
   ];
