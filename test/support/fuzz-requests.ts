@@ -195,7 +195,18 @@ function fillPath(op: Operation, rng: Rng, ids: Record<string, string>, badParam
   return path.replace(/\{([a-z_]+)\}/g, (_, name: string) => (name === bad ? rng.pick(BAD_IDS) : ids[name] ?? 'fuzz'));
 }
 
-/** The idx-th malformed request for an operation. */
+/**
+ * A request with no deliberate flaw but odd values where the schema allows them (unknown ids, extreme numbers,
+ * unusual text): the server may accept or refuse it, never fail on it.
+ */
+export function oddRequest(op: Operation, rng: Rng, ids: Record<string, string>): FuzzRequest {
+  const path = fillPath(op, rng, ids, false);
+  if (op.method === 'GET' || op.multipart || !op.body) return { method: op.method, path, headers: {}, flaw: 'odd values' };
+  const body = JSON.stringify(valueOf(op.body, rng, Object.values(ids), []));
+  return { method: op.method, path, headers: { 'content-type': JSON_TYPE.application }, body, flaw: 'odd values' };
+}
+
+/** A malformed request for an operation. */
 export function fuzzRequest(op: Operation, rng: Rng, ids: Record<string, string>): FuzzRequest {
   const mutating = op.method !== 'GET';
   if (rng.chance(0.03)) {
