@@ -67,6 +67,10 @@ function validateUpload(fields: Record<string, string>, upload: { filename: stri
   if (!(UPLOAD_PURPOSES as readonly string[]).includes(fields.purpose)) {
     throw new BadRequestError(`Invalid 'purpose': '${fields.purpose}'. Expected one of ${UPLOAD_PURPOSES.join(', ')}.`, 'purpose');
   }
+  // A control character in a name would travel into downloads' headers and, NUL, into neither database alike.
+  if (/[\u0000-\u001f\u007f]/.test(upload.filename)) {
+    throw new BadRequestError('Invalid file name: it contains control characters.', 'file', 'invalid_value');
+  }
   if (!contentTypeOf(upload.filename)) {
     throw new BadRequestError(
       `Invalid file format for '${upload.filename}'. Supported formats: ${SUPPORTED_EXTENSIONS.join(', ')}.`,

@@ -22,9 +22,13 @@ const fileSearchOptions = z.object({
     .optional(),
 });
 
-/** v1's `retrieval` is read as v2's `file_search`; the v1 mapper turns it back on the way out. */
+/**
+ * v1's `retrieval` is read as v2's `file_search`; the v1 mapper turns it back on the way out. The seed documents
+ * write `code interpreter` with a space; it means code_interpreter.
+ */
 export const toolSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('code_interpreter') }),
+  z.object({ type: z.literal('code interpreter') }).transform(() => ({ type: 'code_interpreter' as const })),
   z.object({ type: z.literal('file_search'), file_search: fileSearchOptions.optional() }),
   z.object({ type: z.literal('retrieval') }).transform(() => ({ type: 'file_search' as const })),
   z.object({ type: z.literal('function'), function: functionSchema }),

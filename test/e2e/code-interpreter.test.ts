@@ -148,6 +148,26 @@ describe('code_interpreter end to end', { skip: host.available ? false : host.re
     assert.equal((await client.files.retrieve(fileId)).purpose, 'assistants_output');
   });
 
+  test('output files named outside Latin-1 download with an RFC 6266 content-disposition', async () => {
+    const names = ['数据.csv', 'Отчёт.md', 'report-😀.txt'];
+    const code = `for name in ${JSON.stringify(names)}:\n    open("/mnt/data/" + name, "w").write("x")`;
+    const text = names.map((name) => `[${name}](sandbox:/mnt/data/${name})`).join(' ');
+    const { reply } = await turn((await client.beta.threads.create()).id, codeTurn('Write three files', code, text));
+    const part = reply.content.find((c) => c.type === 'text');
+    assert.ok(part && part.type === 'text');
+    const ids = part.text.annotations.flatMap((a) => (a.type === 'file_path' ? [a.file_path.file_id] : []));
+    assert.equal(ids.length, names.length);
+    for (const id of ids) {
+      const file = await client.files.retrieve(id);
+      const response = await fetch(`${server.url}/v1/files/${id}/content`);
+      assert.equal(response.status, 200, file.filename);
+      assert.equal(await response.text(), 'x');
+      const disposition = response.headers.get('content-disposition')!;
+      assert.equal(decodeURIComponent(disposition.split("filename*=UTF-8''")[1]!), file.filename);
+      assert.ok(names.includes(file.filename.split('/').pop()!), file.filename);
+    }
+  });
+
   test('two threads do not see each other’s variables or files', async () => {
     const [one, two] = await Promise.all([client.beta.threads.create(), client.beta.threads.create()]);
     await turn(one.id, codeTurn('remember', 'secret = "alpha"\nopen("mine.txt", "w").write("alpha")'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
-import { createRng, fuzzRequest, operationsOf, type FuzzRequest } from '../support/fuzz-requests.js';
+import { createRng, fuzzRequest, oddRequest, operationsOf, type FuzzRequest } from '../support/fuzz-requests.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -13,6 +13,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const COUNT = Number(process.env.FUZZ_REQUESTS ?? 2000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
+const ODD_COUNT = Math.ceil(COUNT / 4);
 const CONCURRENCY = 8;
 
 interface Outcome {
@@ -93,9 +94,42 @@ async function seed(client: OpenAI, url: string): Promise<Record<string, string>
   };
 }
 
+/** Sends the requests, eight at a time, and tallies what came back; `mayChange`: accepted writes are expected. */
+async function flood(url: string, requests: FuzzRequest[], mayChange: boolean) {
+  const failures: string[] = [];
+  const statuses = new Map<number, number>();
+  let serverErrors = 0;
+  let shapeViolations = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const request = requests[next++]!;
+      const { status, body } = await send(url, request);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      const where = `${request.method} ${request.path.slice(0, 120)} [${request.flaw}] -> ${status} ${JSON.stringify(body).slice(0, 200)}`;
+      if (status >= 500 || status === 0) {
+        serverErrors++;
+        failures.push(`5xx/no answer: ${where}`);
+      } else if (status >= 400 && !isErrorShape(body)) {
+        shapeViolations++;
+        failures.push(`shape: ${where}`);
+      } else if (status < 400 && request.method !== 'GET' && !mayChange) {
+        failures.push(`accepted: ${where}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { failures, statuses, serverErrors, shapeViolations };
+}
+
+function tally(statuses: Map<number, number>): string {
+  return [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+}
+
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`fuzz on ${dialect}`, () => {
     let server: TestServer;
+    let seeded: Record<string, string> | undefined;
     before(async () => {
       server = await startTestServer(dialect === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {});
     });
@@ -110,36 +144,27 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const requests = Array.from({ length: COUNT }, (_, i) => fuzzRequest(operations[i % operations.length]!, rng, ids));
       const before = await snapshot(server.url, ids);
 
-      const failures: string[] = [];
-      const statuses = new Map<number, number>();
-      let serverErrors = 0;
-      let shapeViolations = 0;
-      let next = 0;
-      const worker = async () => {
-        while (next < requests.length) {
-          const request = requests[next++]!;
-          const { status, body } = await send(server.url, request);
-          statuses.set(status, (statuses.get(status) ?? 0) + 1);
-          const where = `${request.method} ${request.path.slice(0, 120)} [${request.flaw}] -> ${status} ${JSON.stringify(body).slice(0, 200)}`;
-          if (status >= 500 || status === 0) {
-            serverErrors++;
-            failures.push(`5xx/no answer: ${where}`);
-          } else if (status >= 400 && !isErrorShape(body)) {
-            shapeViolations++;
-            failures.push(`shape: ${where}`);
-          } else if (status < 400 && request.method !== 'GET') {
-            failures.push(`accepted: ${where}`);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-
-      const counts = [...statuses.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
-      console.log(`fuzz ${dialect}: ${requests.length} requests over ${operations.length} operations (seed ${SEED}); ${serverErrors} x 5xx; ${shapeViolations} shape violations; ${counts}`);
+      const { failures, statuses, serverErrors, shapeViolations } = await flood(server.url, requests, false);
+      console.log(`fuzz ${dialect}: ${requests.length} requests over ${operations.length} operations (seed ${SEED}); ${serverErrors} x 5xx; ${shapeViolations} shape violations; ${tally(statuses)}`);
       assert.deepEqual(failures.slice(0, 20), []);
       assert.equal(await snapshot(server.url, ids), before, 'nothing stored, changed or deleted');
       assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
       assert.equal((await client.beta.assistants.retrieve(ids.assistant_id!)).id, ids.assistant_id);
+      seeded = ids;
+    });
+
+    // Well-formed requests with odd values (ids that do not exist, extreme numbers, unusual text) reach the
+    // handlers: they may be accepted or refused, never fail. Deletes stay out, so the seeded objects remain.
+    test(`${ODD_COUNT} well-formed requests with odd values: 0 x 5xx, all 4xx in the OpenAI shape`, async () => {
+      const ids = seeded ?? (await seed(server.openai(), server.url));
+      const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+      const operations = operationsOf(doc as never).filter((op) => op.method !== 'DELETE');
+      const rng = createRng(SEED + 1);
+      const requests = Array.from({ length: ODD_COUNT }, (_, i) => oddRequest(operations[i % operations.length]!, rng, ids));
+      const { failures, statuses, serverErrors, shapeViolations } = await flood(server.url, requests, true);
+      console.log(`fuzz ${dialect} odd values: ${requests.length} requests; ${serverErrors} x 5xx; ${shapeViolations} shape violations; ${tally(statuses)}`);
+      assert.deepEqual(failures.slice(0, 20), []);
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     });
   });
 }

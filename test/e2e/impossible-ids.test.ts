@@ -86,6 +86,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       form.append('file', new Blob(['x']), 'x.txt');
       const upload = await fetch(`${server.url}/v1/files`, { method: 'POST', body: form });
       assertError({ status: upload.status, body: await upload.json() }, 400, 'purpose');
+      const nulName = `--b\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nassistants\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a${NUL}b.txt"\r\n\r\nhello\r\n--b--\r\n`;
+      const named = await fetch(`${server.url}/v1/files`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=b' }, body: nulName });
+      assertError({ status: named.status, body: await named.json() }, 400, 'file');
       assert.deepEqual(await counts(), before);
     });
   });

@@ -131,8 +131,9 @@ describe('strict requests', () => {
   test("the seed documents' quirks: file_ids on a v2 message, 'code interpreter' with a space", async () => {
     const file = await client.files.create({ file: await toFile(Buffer.from('x'), 'data.txt'), purpose: 'assistants' });
     const azure = server.azure();
-    const assistant = await azure.beta.assistants.create({ model: 'scripted', tools: [{ type: 'code_interpreter' }], tool_resources: { 'code interpreter': { file_ids: [file.id] } } as never });
+    const assistant = await azure.beta.assistants.create({ model: 'scripted', tools: [{ type: 'code interpreter' }] as never, tool_resources: { 'code interpreter': { file_ids: [file.id] } } as never });
     assert.deepEqual(assistant.tool_resources?.code_interpreter?.file_ids, [file.id]);
+    assert.deepEqual(assistant.tools, [{ type: 'code_interpreter' }]);
     const thread = await azure.beta.threads.create();
     const message = await azure.beta.threads.messages.create(thread.id, { role: 'user', content: 'look', file_ids: ['file.id'] } as never);
     assert.equal(message.role, 'user');

@@ -176,6 +176,7 @@ function flawedUpload(rng: Rng): Pick<FuzzRequest, 'body' | 'headers' | 'flaw'> 
     ['bad purpose', 'multipart/form-data; boundary=b', part('purpose', rng.pick(['nonsense', 'assistants\u0000', '', 'assistants_output'])) + file + '--b--\r\n'],
     ['no file', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + '--b--\r\n'],
     ['bad extension', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + part('file', 'MZ', 'virus.exe') + '--b--\r\n'],
+    ['control in name', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + part('file', 'x', rng.pick(['a\u0000.txt', 'a\u0007.txt', 'a\u001b[31m.txt'])) + '--b--\r\n'],
     ['other file field', 'multipart/form-data; boundary=b', part('purpose', 'assistants') + part('upload', 'x', 'a.txt') + '--b--\r\n'],
     ['json', 'application/json', '{"purpose":"assistants"}'],
   ];
@@ -194,7 +195,18 @@ function fillPath(op: Operation, rng: Rng, ids: Record<string, string>, badParam
   return path.replace(/\{([a-z_]+)\}/g, (_, name: string) => (name === bad ? rng.pick(BAD_IDS) : ids[name] ?? 'fuzz'));
 }
 
-/** The idx-th malformed request for an operation. */
+/**
+ * A request with no deliberate flaw but odd values where the schema allows them (unknown ids, extreme numbers,
+ * unusual text): the server may accept or refuse it, never fail on it.
+ */
+export function oddRequest(op: Operation, rng: Rng, ids: Record<string, string>): FuzzRequest {
+  const path = fillPath(op, rng, ids, false);
+  if (op.method === 'GET' || op.multipart || !op.body) return { method: op.method, path, headers: {}, flaw: 'odd values' };
+  const body = JSON.stringify(valueOf(op.body, rng, Object.values(ids), []));
+  return { method: op.method, path, headers: { 'content-type': JSON_TYPE.application }, body, flaw: 'odd values' };
+}
+
+/** A malformed request for an operation. */
 export function fuzzRequest(op: Operation, rng: Rng, ids: Record<string, string>): FuzzRequest {
   const mutating = op.method !== 'GET';
   if (rng.chance(0.03)) {
