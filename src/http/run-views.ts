@@ -67,7 +67,11 @@ export function eventView({ withContent, shape, fileIds }: EventViewOptions): (r
     }
     if (event.startsWith('thread.run.step.')) return JSON.stringify(v1StepView(stepView(JSON.parse(data) as RunStep, withContent), shape));
     if (event.startsWith('thread.run.')) return JSON.stringify(runView(JSON.parse(data) as Run, shape, fileIds));
-    if (event.startsWith('thread.message.')) return JSON.stringify(messageView(JSON.parse(data) as Message, shape));
+    if (event.startsWith('thread.message.')) {
+      // A v2 message needs a view only to drop a citation's quote or a null attachments (whole replies: skip the parse).
+      if (!v1 && !data.includes('"quote"') && !data.includes('"attachments":null')) return data;
+      return JSON.stringify(messageView(JSON.parse(data) as Message, shape));
+    }
     if (event === 'thread.created' && v1) return JSON.stringify(threadView(JSON.parse(data) as Thread, shape));
     return data;
   };
