@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import OpenAIv4 from 'openai-v4';
+import { assertSdkShape } from './sdk-types.js';
 
 // The streaming law: the message a client accumulates from a run's stream with the SDK's own helpers equals the
 // message it retrieves afterwards. Checked with each openai-node major line the server must serve.
@@ -52,6 +53,19 @@ export function withoutIndexes<T>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'index').map(([k, v]) => [k, withoutIndexes(v)])) as T;
 }
 
+const PART_TYPES: Record<string, string> = { text: 'TextContentBlock', image_file: 'ImageFileContentBlock' };
+const ANNOTATION_TYPES: Record<string, string> = { file_citation: 'FileCitationAnnotation', file_path: 'FilePathAnnotation' };
+
+/** Message parts and annotations against the openai-node 6.x types. */
+function assertContentShapes(content: any[], what: string): void {
+  for (const part of content) {
+    assertSdkShape(part, 'beta/threads/messages', PART_TYPES[part.type] ?? part.type, what);
+    if (part.type !== 'text') continue;
+    assertSdkShape(part.text, 'beta/threads/messages', 'Text', what);
+    for (const a of part.text.annotations) assertSdkShape(a, 'beta/threads/messages', ANNOTATION_TYPES[a.type] ?? a.type, what);
+  }
+}
+
 /** What a stream showed through the SDK's helpers, collected while it ran. */
 export interface Observed {
   run: any;
@@ -94,6 +108,7 @@ export async function assertLaw(sdk: Sdk, observed: Observed): Promise<any[]> {
     retrieved.push(message);
     assert.deepEqual(withoutIndexes(accumulated.content), message.content, `${sdk.name}: accumulated content of ${message.id}`);
     assert.deepEqual(observed.completed.find((m) => m.id === message.id), message, `${sdk.name}: thread.message.completed of ${message.id}`);
+    assertContentShapes(message.content, message.id);
     const texts = message.content.flatMap((part: any, index: number) => (part.type === 'text' ? [{ index, text: part.text }] : []));
     const done = observed.textDone.filter((t) => t.messageId === message.id).map((t) => withoutIndexes(t.text));
     assert.deepEqual(done, texts.map((t: any) => t.text), `${sdk.name}: textDone of ${message.id}`);
