@@ -31,9 +31,17 @@ export class MessageDeltas {
 
   /** The model wrote `delta`: the text delta to send now, if any. */
   push(delta: string): ContentDelta | undefined {
-    if (!this.annotating) return delta ? this.textDelta(delta, []) : undefined;
     this.text += delta;
+    if (!this.annotating) {
+      this.sent = this.text.length;
+      return delta ? this.textDelta(delta, []) : undefined;
+    }
     return this.release(this.touches.openFrom(this.text));
+  }
+
+  /** The text sent so far: what a message cut short (failed, cancelled) keeps. */
+  sentText(): string {
+    return this.text.slice(0, this.sent);
   }
 
   /** The model's text ended: whatever was held back. */
