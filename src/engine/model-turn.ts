@@ -1,11 +1,11 @@
 import { ID_PREFIX, newId } from '../domain/ids.js';
-import type { Message, Run, RunError, RunStep, StepToolCall } from '../domain/types.js';
+import type { Message, MessageContent, Run, RunError, RunStep, StepToolCall } from '../domain/types.js';
 import { ProviderError, type ChatRequest } from '../providers/chat-model.js';
 import { ChatTurnBuilder, type ChatTurn } from '../providers/collect-chat.js';
 import type { RunLoopDeps } from './run-loop.js';
 import type { MessageTouches } from '../tools/builtin-tool.js';
 import { MessageDeltas, type ContentDelta } from './message-deltas.js';
-import { assistantMessage, callsSinceLastMessage, messageTouches, NO_TOUCHES } from './run-messages.js';
+import { assistantMessage, callsSinceLastMessage, finalContent, messageTouches, NO_TOUCHES } from './run-messages.js';
 import { newStep } from './run-updates.js';
 
 /** What one model call left behind: the in-progress message and steps it created, and the turn if it finished. */
@@ -15,6 +15,8 @@ export interface TurnRecord {
   toolStep?: RunStep;
   /** What the built-in calls before the message add to it (parts, annotations), fixed when it starts. */
   touches?: MessageTouches;
+  /** The message's content as streamed, for a model call that ends early (failed, cancelled). */
+  content?: MessageContent[];
 }
 
 export type TurnOutcome = ({ kind: 'turn'; turn: ChatTurn } | { kind: 'error'; error: RunError }) & TurnRecord;
@@ -60,6 +62,13 @@ export async function streamTurn(
   const send = (part: ContentDelta | undefined) => {
     if (part) events.emit(run.id, { event: 'thread.message.delta', data: { id: record.message!.id, object: 'thread.message.delta', delta: { content: [part] } } });
   };
+  // Held-back text reaches the stream unless the call was interrupted: then nothing more is written (the worker
+  // may have lost the run), and the message keeps exactly what was streamed.
+  const endText = () => {
+    if (!deltas) return;
+    if (!signal.aborted) send(deltas.end());
+    record.content = finalContent(record.touches ?? NO_TOUCHES, deltas.sentText());
+  };
   try {
     for await (const event of deps.models.resolve(run.model).stream(request, signal)) {
       builder.add(event);
@@ -82,10 +91,11 @@ export async function streamTurn(
         events.emit(run.id, stepDelta(record.toolStep!, [call]));
       }
     }
-    send(deltas?.end());
+    endText();
     return { kind: 'turn', turn: builder.turn(), ...record };
   } catch (err) {
     if (!signal.aborted) logModelFailure(deps, project, run, err);
+    endText();
     const error = signal.aborted ? { code: 'server_error' as const, message: 'The run was interrupted before the model answered.' } : toRunError(err);
     return { kind: 'error', error, ...record };
   }

@@ -99,7 +99,11 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
     throw err;
   }
   const outcome = await streamTurn(deps, project, run, request, offered.names, signal);
-  if (signal.aborted) return run;
+  if (signal.aborted) {
+    // Cancelled or stopping: the message that `interrupted` closes keeps the text already streamed.
+    if (signal.reason !== LEASE_LOST && outcome.message && outcome.content) await store.messages.replace(project, { ...outcome.message, content: outcome.content });
+    return run;
+  }
   if (outcome.kind === 'error') return failTurn(deps, project, run, outcome, outcome.error);
   return settleTurn(deps, project, run, outcome, outcome.turn, offered, toolCtx);
 }
@@ -118,7 +122,7 @@ async function failTurn(deps: RunLoopDeps, project: string, run: Run, record: Tu
 async function endParts(tx: Store, project: string, record: TurnOutcome, status: 'failed' | 'cancelled', error: RunError): Promise<Array<{ event: string; data: unknown }>> {
   const out: Array<{ event: string; data: unknown }> = [];
   if (record.message) {
-    const message = { ...record.message, status: 'incomplete' as const, incomplete_at: nowSeconds(), incomplete_details: { reason: status === 'cancelled' ? 'run_cancelled' : 'run_failed' } };
+    const message = { ...record.message, content: record.content ?? record.message.content, status: 'incomplete' as const, incomplete_at: nowSeconds(), incomplete_details: { reason: status === 'cancelled' ? 'run_cancelled' : 'run_failed' } };
     await tx.messages.replace(project, message);
     out.push({ event: 'thread.message.incomplete', data: message });
   }

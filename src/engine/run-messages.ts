@@ -30,13 +30,9 @@ export interface CallsSinceMessage {
   earlier: Partial<Record<BuiltinToolCall['type'], number>>;
 }
 
-/**
- * Built-in tool calls the run made since its previous message and before `beforeStepId` (ids sort by creation),
- * read from the stored steps so a resumed run sees them too.
- */
-export async function callsSinceLastMessage(store: Store, project: string, run: Run, beforeStepId?: string): Promise<CallsSinceMessage> {
-  const all = await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
-  const steps = all.filter((s) => beforeStepId === undefined || s.id < beforeStepId);
+/** Built-in tool calls the run made since its previous message, read from the stored steps so a resumed run sees them too. */
+export async function callsSinceLastMessage(store: Store, project: string, run: Run): Promise<CallsSinceMessage> {
+  const steps = await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
   const builtin = (s: RunStep) => (s.step_details.type === 'tool_calls' ? s.step_details.tool_calls.filter((c): c is BuiltinToolCall => c.type !== 'function') : []);
   const lastMessage = steps.map((s) => s.step_details.type).lastIndexOf('message_creation');
   const earlier: CallsSinceMessage['earlier'] = {};

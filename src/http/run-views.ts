@@ -33,6 +33,8 @@ export function stepView(step: RunStep, withContent: boolean): RunStep {
   return { ...shown, step_details: { type: 'tool_calls', tool_calls } };
 }
 
+const TERMINAL_RUN_EVENTS = new Set(['thread.run.completed', 'thread.run.incomplete', 'thread.run.failed', 'thread.run.cancelled', 'thread.run.expired']);
+
 /** How a stream's events are shown to its client. */
 export interface EventViewOptions {
   withContent: boolean;
@@ -66,8 +68,16 @@ export function eventView({ withContent, shape, fileIds }: EventViewOptions): (r
       return JSON.stringify(delta);
     }
     if (event.startsWith('thread.run.step.')) return JSON.stringify(v1StepView(stepView(JSON.parse(data) as RunStep, withContent), shape));
-    if (event.startsWith('thread.run.')) return JSON.stringify(runView(JSON.parse(data) as Run, shape, fileIds));
-    if (event.startsWith('thread.message.')) return JSON.stringify(messageView(JSON.parse(data) as Message, shape));
+    if (event.startsWith('thread.run.')) {
+      // A v2 run needs a view only to hide the usage of a run still going.
+      if (!v1 && (TERMINAL_RUN_EVENTS.has(event) || data.includes('"usage":null'))) return data;
+      return JSON.stringify(runView(JSON.parse(data) as Run, shape, fileIds));
+    }
+    if (event.startsWith('thread.message.')) {
+      // A v2 message needs a view only to drop a citation's quote or a null attachments (whole replies: skip the parse).
+      if (!v1 && !data.includes('"quote"') && !data.includes('"attachments":null')) return data;
+      return JSON.stringify(messageView(JSON.parse(data) as Message, shape));
+    }
     if (event === 'thread.created' && v1) return JSON.stringify(threadView(JSON.parse(data) as Thread, shape));
     return data;
   };

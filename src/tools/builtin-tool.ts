@@ -57,9 +57,11 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
 }
 
 /**
- * A tool's touches to an assistant message. `annotate` is prefix-stable: the annotations it finds in
- * `text.slice(0, openFrom(text))` are found, unchanged, in any text that starts with that slice, so the engine
- * streams each annotation with the delta that completes its text and the streamed message equals the stored one.
+ * A tool's touches to an assistant message. `annotate` and `openFrom` read only the text they are given, and
+ * no annotated span crosses a cut at `openFrom`: a text that continues after `text.slice(0, openFrom(text))` is
+ * annotated as that slice and the rest, each on its own (indexes shifted). So the engine streams each
+ * annotation with the delta that completes its text, looking only at what it has not sent yet, and the
+ * streamed message equals the stored one.
  */
 export interface MessageTouches {
   /** Parts shown before the text (chart images), in order. */

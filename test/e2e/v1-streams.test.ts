@@ -106,5 +106,7 @@ describe('v1 streams', () => {
     assert.equal(second.at(-1)!.event, 'thread.run.completed');
     assertV1(second, [fileId]);
     assert.ok(second.some((e) => e.event === 'thread.message.completed' && e.data.file_ids.length === 0));
+    const polled: any = await (await fetch(`${server.url}/v1/threads/${run.thread_id}/runs/${run.id}`, { headers: { 'OpenAI-Beta': 'assistants=v1' } })).json();
+    assert.deepEqual(polled.file_ids, [fileId], 'a polled v1 run shows its assistant\'s files too');
   });
 });

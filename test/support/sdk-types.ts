@@ -14,13 +14,29 @@ interface Field {
   type: string;
 }
 
-/** The top-level fields of `export interface <name>` in `resources/<file>.d.ts` of the openai package. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The fields of interface `name` in `resources/<file>.d.ts` of the openai package; a dotted name reaches into
+ * the namespaces the SDK declares nested types in (`FileSearchToolCall.FileSearch.Result`).
+ */
 export function sdkFields(file: string, name: string): Map<string, Field> {
-  const source = readFileSync(join(root, 'resources', `${file}.d.ts`), 'utf8');
-  const body = new RegExp(`^export interface ${name} \\{\\n([\\s\\S]*?)^\\}`, 'm').exec(source)?.[1];
+  let source = readFileSync(join(root, 'resources', `${file}.d.ts`), 'utf8');
+  const path = name.split('.');
+  const last = path.pop()!;
+  let indent = '';
+  for (const space of path) {
+    const start = new RegExp(`^${indent}(?:export declare )?namespace ${escape(space)} \\{$`, 'm').exec(source);
+    assert.ok(start, `namespace ${space} in ${file}.d.ts`);
+    source = source.slice(start.index + start[0].length);
+    indent += '    ';
+  }
+  const body = new RegExp(`^${indent}(?:export )?interface ${escape(last)} \\{\\n([\\s\\S]*?)^${indent}\\}`, 'm').exec(source)?.[1];
   assert.ok(body, `interface ${name} in ${file}.d.ts`);
   const fields = new Map<string, Field>();
-  for (const match of body.matchAll(/^ {4}([a-z_]+)(\??): (.+);$/gm)) fields.set(match[1]!, { optional: match[2] === '?', type: match[3]! });
+  for (const match of body.matchAll(new RegExp(`^${indent}    ([a-z_]+)(\\??): (.+);$`, 'gm'))) fields.set(match[1]!, { optional: match[2] === '?', type: match[3]! });
   return fields;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import OpenAIv4 from 'openai-v4';
+import { assertSdkShape } from './sdk-types.js';
 
 // The streaming law: the message a client accumulates from a run's stream with the SDK's own helpers equals the
 // message it retrieves afterwards. Checked with each openai-node major line the server must serve.
@@ -52,6 +53,57 @@ export function withoutIndexes<T>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'index').map(([k, v]) => [k, withoutIndexes(v)])) as T;
 }
 
+const PART_TYPES: Record<string, string> = { text: 'TextContentBlock', image_file: 'ImageFileContentBlock' };
+const ANNOTATION_TYPES: Record<string, string> = { file_citation: 'FileCitationAnnotation', file_path: 'FilePathAnnotation' };
+
+const MESSAGES = 'beta/threads/messages';
+const STEPS = 'beta/threads/runs/steps';
+
+/** Message parts and annotations against the openai-node 6.x types. */
+function assertContentShapes(content: any[], what: string): void {
+  for (const part of content) {
+    assertSdkShape(part, MESSAGES, PART_TYPES[part.type] ?? part.type, what);
+    if (part.type === 'image_file') assertSdkShape(part.image_file, MESSAGES, 'ImageFile', what);
+    if (part.type !== 'text') continue;
+    assertSdkShape(part.text, MESSAGES, 'Text', what);
+    for (const a of part.text.annotations) {
+      const type = ANNOTATION_TYPES[a.type] ?? a.type;
+      assertSdkShape(a, MESSAGES, type, what);
+      if (a.type === 'file_citation') assertSdkShape(a.file_citation, MESSAGES, `${type}.FileCitation`, what);
+      else assertSdkShape(a.file_path, MESSAGES, `${type}.FilePath`, what);
+    }
+  }
+}
+
+/** A tool call of a step, nested objects included, against the openai-node 6.x types. */
+function assertCallShape(call: any, what: string): void {
+  if (call.type === 'function') {
+    assertSdkShape(call, STEPS, 'FunctionToolCall', what);
+    assertSdkShape(call.function, STEPS, 'FunctionToolCall.Function', what);
+  } else if (call.type === 'file_search') {
+    assertSdkShape(call, STEPS, 'FileSearchToolCall', what);
+    assertSdkShape(call.file_search, STEPS, 'FileSearchToolCall.FileSearch', what);
+    for (const result of call.file_search.results ?? []) assertSdkShape(result, STEPS, 'FileSearchToolCall.FileSearch.Result', what);
+  } else {
+    assertSdkShape(call, STEPS, 'CodeInterpreterToolCall', what);
+    assertSdkShape(call.code_interpreter, STEPS, 'CodeInterpreterToolCall.CodeInterpreter', what);
+    for (const output of call.code_interpreter.outputs) assertSdkShape(output, STEPS, `CodeInterpreterToolCall.CodeInterpreter.${output.type === 'logs' ? 'Logs' : 'Image'}`, what);
+  }
+}
+
+/** Every step of a run, as retrieved, against the openai-node 6.x types. */
+export async function assertStepShapes(sdk: Sdk, run: any): Promise<void> {
+  for (const step of (await sdk.client.beta.threads.runs.steps.list(run.id, { thread_id: run.thread_id })).data as any[]) {
+    const what = `${sdk.name}: step ${step.id}`;
+    assertSdkShape(step, STEPS, 'RunStep', what);
+    if (step.step_details.type === 'message_creation') assertSdkShape(step.step_details, STEPS, 'MessageCreationStepDetails', what);
+    else {
+      assertSdkShape(step.step_details, STEPS, 'ToolCallsStepDetails', what);
+      for (const call of step.step_details.tool_calls) assertCallShape(call, what);
+    }
+  }
+}
+
 /** What a stream showed through the SDK's helpers, collected while it ran. */
 export interface Observed {
   run: any;
@@ -94,6 +146,7 @@ export async function assertLaw(sdk: Sdk, observed: Observed): Promise<any[]> {
     retrieved.push(message);
     assert.deepEqual(withoutIndexes(accumulated.content), message.content, `${sdk.name}: accumulated content of ${message.id}`);
     assert.deepEqual(observed.completed.find((m) => m.id === message.id), message, `${sdk.name}: thread.message.completed of ${message.id}`);
+    assertContentShapes(message.content, message.id);
     const texts = message.content.flatMap((part: any, index: number) => (part.type === 'text' ? [{ index, text: part.text }] : []));
     const done = observed.textDone.filter((t) => t.messageId === message.id).map((t) => withoutIndexes(t.text));
     assert.deepEqual(done, texts.map((t: any) => t.text), `${sdk.name}: textDone of ${message.id}`);
@@ -101,6 +154,7 @@ export async function assertLaw(sdk: Sdk, observed: Observed): Promise<any[]> {
     const images = message.content.flatMap((part: any) => (part.type === 'image_file' ? [part.image_file.file_id] : []));
     for (const id of images) assert.ok(observed.images.includes(id), `${sdk.name}: imageFileDone for ${id}`);
   }
+  await assertStepShapes(sdk, observed.run);
   for (const { annotation, textSoFar } of observed.arrivals) {
     assert.equal([...textSoFar].slice(annotation.start_index, annotation.end_index).join(''), annotation.text, `${sdk.name}: annotation ${annotation.text} arrived with its text`);
   }
