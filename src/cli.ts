@@ -5,7 +5,11 @@ import { createStore } from './store/create-store.js';
 import { createLogger } from './lib/logger.js';
 import { hashKey, keyHint, newKeySecret } from './lib/api-keys.js';
 import { ID_PREFIX, newId, nowSeconds } from './domain/ids.js';
-import { startServer, startWorker } from './server.js';
+import { providersConfig, startServer, startWorker } from './server.js';
+import { createStoredScriptSource } from './engine/stored-script-source.js';
+import { createChunkEmbedder } from './ingest/chunk-embedder.js';
+import { createEmbeddingBackfill } from './ingest/embedding-backfill.js';
+import { createModelRegistry } from './providers/registry.js';
 
 const HELP = `assistd — the OpenAI Assistants API, self-hosted
 
@@ -19,6 +23,9 @@ Commands:
                             Create an API key for a project (default project: "default"); prints the secret once.
   keys list                 List keys (never the secrets).
   keys revoke <key_id>      Revoke a key; requests with it fail within seconds.
+  reembed                   Give file_search chunks vectors from the configured embedding model: those indexed
+                            while it was unreachable, and those of a previous model. The server also does this
+                            in the background; this runs it now and says how it went.
 
 Options (override the environment and the config file):
   --host <addr>             Address to bind (HOST). Without any API key the server binds to 127.0.0.1 only.
@@ -76,6 +83,26 @@ async function keys(args: string[], values: Record<string, string | boolean | un
   }
 }
 
+/** `assistd reembed`: one backfill pass with the configured embedding model; fails when the model does. */
+async function reembed(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
+  const config = loadConfig(flagsToConfig(values), env);
+  const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await store.migrate();
+    const model = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) }).embeddingModel();
+    if (!model) throw new ConfigError('no embedding model is configured: set embedding.model in the config file or ASSISTD_EMBEDDING_MODEL (see docs/configuration.md)');
+    const retryMs = config.embeddingRetrySeconds * 1000;
+    const embedder = createChunkEmbedder({ model, retryMs });
+    const backfill = createEmbeddingBackfill({ store, embedder, retryMs });
+    const result = await backfill.run();
+    await backfill.close();
+    console.log(`${result.chunks} chunks given vectors by ${model.key}; ${result.stores} vector stores now wholly embedded by it`);
+    if (result.error) throw new ConfigError(`the embedding model ${model.name} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`);
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -118,6 +145,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     console.log('migrations applied');
   } else if (command === 'keys') {
     await keys(rest, values, env);
+  } else if (command === 'reembed') {
+    await reembed(values, env);
   } else {
     throw new ConfigError(`unknown command '${command}'; see assistd --help`);
   }

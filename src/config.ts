@@ -107,7 +107,7 @@ function validate(raw: Record<string, unknown>, source: string): FileConfig {
   const result = fileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const key = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+  const key = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ') : issue.path.join('.');
   throw new ConfigError(`invalid setting '${key}' in ${source}: ${issue.message}`);
 }
 

@@ -60,7 +60,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   });
   tools.file_search = createFileSearchTool({
     index: searchIndex,
-    embeddings: () => models.embeddingModel(),
+    embeddings: () => ingestion.searchEmbeddings(),
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
   });

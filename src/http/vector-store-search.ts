@@ -47,7 +47,7 @@ export const vectorStoreSearchRoutes = [
       assertNotExpired(deps, vs);
       const asked = typeof body.query === 'string' ? [body.query] : body.query;
       const queries = body.rewrite_query ? asked.map(rewriteQuery) : asked;
-      const embedded = await embedQueries(deps.models.embeddingModel(), queries);
+      const embedded = await embedQueries(deps.ingestion.searchEmbeddings(), queries);
       if (embedded.error) request.log.warn({ err: embedded.error }, 'embedding the search query failed: searching lexically');
       const hits = await deps.searchIndex.search(project, {
         vectorStoreIds: [vs.id],

@@ -47,6 +47,8 @@ export interface VectorStoreIngestion {
   now(): number;
   /** Files being processed by this process right now. */
   active(): number;
+  /** The model for query vectors; none while it is known to be down (search is lexical then, without waiting out retries). */
+  searchEmbeddings(): EmbeddingModel | undefined;
   /** Stops claiming, hands files in flight back to the queue and waits for them to settle. */
   close(): Promise<void>;
 }
@@ -207,6 +209,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
     sweepExpired: () => sweepExpiredVectorStores(store, index, now()),
     now,
     active: () => inFlight.size,
+    searchEmbeddings: () => (embedder && !embedder.isDown() ? embedder.model : undefined),
     async close() {
       if (abort.signal.aborted) return;
       abort.abort();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,17 @@ describe('ingest worker pool', () => {
     writeFileSync(huge, 'lorem ipsum dolor sit amet, consectetur adipiscing elit\n'.repeat(700_000));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('parses at a lower CPU priority than the event loop (Linux)', { skip: !existsSync('/proc/thread-self') }, async () => {
+    const ingestor = createIngestor({ concurrency: 1 });
+    const path = writeFixture(dir, 'txt', 'a fact', { name: 'nice' });
+    assert.ok((await ingestor.ingest({ path, filename: path, chunking: AUTO })).ok);
+    const nice = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    const values = readdirSync('/proc/self/task').map(nice);
+    await ingestor.close();
+    assert.equal(nice(String(process.pid)), 0, 'the main thread keeps its priority');
+    assert.equal(values.filter((v) => v === 10).length, 1, 'the one parser thread runs at nice 10');
+  });
 
   it('never runs more files at once than its concurrency', async () => {
     const ingestor = createIngestor({ concurrency: 2 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { embedText, reply, startChatUpstream, type ChatUpstream } from '../support/chat-upstream.js';
@@ -189,3 +190,48 @@ describe('changing the embedding model', () => {
     }
   });
 });
+
+describe('assistd reembed', () => {
+  test('gives vectors to the chunks indexed while the model was down, or says why it cannot', async () => {
+    const probe = await startChatUpstream();
+    const port = Number(new URL(probe.origin).port);
+    await probe.close();
+    const env = embeddingEnv(`http://127.0.0.1:${port}/v1`, { ASSISTD_EMBEDDING_RETRY_SECONDS: '3600' });
+    const server = await startTestServer(env);
+    const { dataDir } = server;
+    let upstream: ChatUpstream | undefined;
+    try {
+      const { id, ids, done } = await storeOf(server.openai(), { car: CAR });
+      assert.equal(done.status, 'completed');
+      await server.stop();
+      const cli = () => run(['src/cli.ts', 'reembed'], { PATH: process.env.PATH ?? '', ASSISTD_DATA_DIR: dataDir, ...env });
+      const down = await cli();
+      assert.equal(down.status, 1);
+      assert.match(down.stderr, /the embedding model local-embed failed: could not reach/);
+      upstream = await startChatUpstream({ port, embeddingSynonyms: SYNONYMS });
+      const ok = await cli();
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stdout, /^1 chunks given vectors by local-embed; 1 vector stores now wholly embedded by it/);
+      const again = await startTestServer(env, dataDir);
+      try {
+        assert.equal(await topFile(again.openai(), id, 'automobile'), ids.car);
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await upstream?.close();
+    }
+  });
+});
+
+/** Runs a command with the test's node and tsx, without blocking the upstream this process serves. */
+function run(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
