@@ -48,7 +48,7 @@ describe('sandbox containment: each attack fails and the host stays fine', () =>
       diskBytes: DISK_BYTES,
       maxProcesses: 48,
     });
-    assert.deepEqual(await sandbox.warmUp(), { available: true });
+    assert.equal((await sandbox.warmUp()).available, true);
   });
 
   after(async () => {

@@ -1,0 +1,75 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CGROUP_PARENT,
+  type CgroupHost,
+  type GroupLimits,
+  keyedValue,
+  killPids,
+  makeGroupDir,
+  pidsIn,
+  readControl,
+  removeDirs,
+  type SessionGroup,
+  waitUntil,
+  writeControl,
+} from './cgroup.js';
+
+const REQUIRED = ['memory', 'pids', 'cpu'];
+const CPU_PERIOD_US = 100_000;
+
+/**
+ * cgroup v2: one unified hierarchy. Session groups sit in one parent at the top, which gets the memory, pids and
+ * cpu controllers; the top cgroup is exempt from the rule that a cgroup with processes cannot delegate them.
+ */
+export function createCgroupV2Host(root: string): CgroupHost {
+  const available = readControl(join(root, 'cgroup.controllers')).trim().split(/\s+/);
+  const missing = REQUIRED.filter((c) => !available.includes(c));
+  if (missing.length > 0) throw new Error(`cgroup v2 lacks the ${missing.join(', ')} controller(s)`);
+  const enable = REQUIRED.map((c) => `+${c}`).join(' ');
+  writeControl(join(root, 'cgroup.subtree_control'), enable);
+  const parent = join(root, CGROUP_PARENT);
+  mkdirSync(parent, { recursive: true });
+  writeControl(join(parent, 'cgroup.subtree_control'), enable);
+  return {
+    description: `cgroup v2 (${REQUIRED.join(', ')}, freeze)`,
+    create: (name, limits) => createGroup(join(parent, name), limits),
+    remove: (name) => destroy(join(parent, name)),
+  };
+}
+
+function createGroup(dir: string, limits: GroupLimits): SessionGroup {
+  makeGroupDir(dir);
+  writeControl(join(dir, 'memory.max'), String(limits.memoryBytes));
+  if (existsSync(join(dir, 'memory.swap.max'))) writeControl(join(dir, 'memory.swap.max'), '0');
+  writeControl(join(dir, 'pids.max'), String(limits.maxProcesses));
+  writeControl(join(dir, 'cpu.max'), `${Math.max(1000, Math.round(limits.cpus * CPU_PERIOD_US))} ${CPU_PERIOD_US}`);
+  return {
+    procsFiles: [join(dir, 'cgroup.procs')],
+    async freeze() {
+      writeControl(join(dir, 'cgroup.freeze'), '1');
+      await waitUntil(() => keyedValue(readControl(join(dir, 'cgroup.events')), 'frozen') === 1, 1000);
+    },
+    async thaw() {
+      writeControl(join(dir, 'cgroup.freeze'), '0');
+    },
+    oomKills() {
+      return keyedValue(readControl(join(dir, 'memory.events')), 'oom_kill');
+    },
+    destroy: () => destroy(dir),
+  };
+}
+
+async function destroy(dir: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  const procs = [join(dir, 'cgroup.procs')];
+  // cgroup.kill (Linux 5.14) kills frozen processes too; before it, signals are sent and the group thawed.
+  if (existsSync(join(dir, 'cgroup.kill'))) writeControl(join(dir, 'cgroup.kill'), '1');
+  await waitUntil(() => {
+    const pids = pidsIn(procs);
+    killPids(pids);
+    writeControl(join(dir, 'cgroup.freeze'), '0');
+    return pids.length === 0;
+  }, 2000);
+  await removeDirs([dir]);
+}
