@@ -33,7 +33,7 @@ class BwrapSandbox implements Sandbox {
   constructor(private readonly options: SandboxOptions) {
     this.state = checkHost(options);
     if (this.state.available) this.state.limits = describeLimits(options);
-    this.sessions = new SessionTable(options.maxSessions, () => this.newSession());
+    this.sessions = new SessionTable(options.maxSessions, (_key, evicted) => this.newSession(evicted));
     this.pool = new WarmPool(options.poolSize, () => this.startWarm(), (warm) => this.discardWarm(warm));
     if (!this.state.available) return;
     this.prepare().then(() => this.pool.fill(), () => undefined);
@@ -80,10 +80,10 @@ class BwrapSandbox implements Sandbox {
     await this.pool.close();
   }
 
-  private newSession(): Session {
+  private newSession(evicted: Promise<void>): Session {
     return new Session({
       options: this.options,
-      acquire: () => this.pool.take(),
+      acquire: () => evicted.then(() => this.pool.take()),
       restart: (home) => this.startWorker(home),
       release: (home) => this.releaseHome(home),
       onIdle: () => this.sessions.changed(),

@@ -18,7 +18,8 @@ export class SessionTable {
 
   constructor(
     private readonly max: number,
-    private readonly create: (key: string) => Session,
+    /** `evicted` settles once the session whose slot this one takes is gone: start nothing before it. */
+    private readonly create: (key: string, evicted: Promise<void>) => Session,
   ) {}
 
   get size(): number {
@@ -32,7 +33,8 @@ export class SessionTable {
   run<T>(key: string, use: (session: Session) => Promise<T>, cancelled: () => T, signal?: AbortSignal): Promise<T> {
     const existing = this.touch(key);
     if (existing) return use(existing);
-    if (this.waiters.length === 0 && this.makeRoom()) return use(this.add(key));
+    const room = this.waiters.length === 0 ? this.makeRoom() : undefined;
+    if (room) return use(this.add(key, room));
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
         key,
@@ -60,8 +62,12 @@ export class SessionTable {
   changed(): void {
     while (this.waiters.length > 0) {
       const waiter = this.waiters[0] as Waiter;
-      const session = this.touch(waiter.key) ?? (this.makeRoom() ? this.add(waiter.key) : undefined);
-      if (!session) return;
+      let session = this.touch(waiter.key);
+      if (!session) {
+        const room = this.makeRoom();
+        if (!room) return;
+        session = this.add(waiter.key, room);
+      }
       this.waiters.shift();
       waiter.grant(session);
     }
@@ -104,20 +110,22 @@ export class SessionTable {
     return session;
   }
 
-  /** True when a slot is free, evicting the least recently used idle session if that is what frees it. */
-  private makeRoom(): boolean {
-    if (this.sessions.size < this.max) return true;
+  /**
+   * A promise when a slot is free, undefined when none is: it settles once the least recently used idle session,
+   * evicted to free the slot, is closed.
+   */
+  private makeRoom(): Promise<void> | undefined {
+    if (this.sessions.size < this.max) return Promise.resolve();
     for (const [key, session] of this.sessions) {
       if (session.busy) continue;
       this.sessions.delete(key);
-      void session.close();
-      return true;
+      return session.close().catch(() => undefined);
     }
-    return false;
+    return undefined;
   }
 
-  private add(key: string): Session {
-    const session = this.create(key);
+  private add(key: string, evicted: Promise<void>): Session {
+    const session = this.create(key, evicted);
     this.sessions.set(key, session);
     return session;
   }
