@@ -54,6 +54,8 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
    * parts to it. `firstOrdinal` is the run-wide ordinal (as in `replay`) of `calls[0]`.
    */
   finishMessage?(content: MessageContent[], calls: C[], firstOrdinal: number): Promise<MessageContent[]> | MessageContent[];
+  /** Releases at once what the tool holds for a thread that was deleted (code_interpreter: its session). */
+  forgetThread?(threadId: string): Promise<void>;
 }
 
 /** The built-in tools this server has, by type. A missing one fails any run that needs it, with a clear error. */

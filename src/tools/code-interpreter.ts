@@ -163,6 +163,8 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
       };
     },
 
+    forgetThread: (threadId) => sandbox.closeSession(threadId),
+
     finishMessage(content, calls): MessageContent[] {
       const files = new Map<string, string>();
       const imageIds: string[] = [];
