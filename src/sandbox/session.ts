@@ -113,7 +113,7 @@ export class Session {
     const oomBefore = home.group.oomKills();
     await home.group.thaw();
     const outcome = await worker.run(request.code, timeoutMs, options.interruptGraceMs, request.signal);
-    // Threads the code left running stop here, and nothing can change /mnt/data while its files are read.
+    // Threads or processes the code left running stop here until the next call.
     if (outcome.kind === 'result') await home.group.freeze();
     else await worker.kill();
     const oomKilled = home.group.oomKills() > oomBefore;
