@@ -1,4 +1,5 @@
 import { mkdir, realpath } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { detectCgroups } from './cgroup.js';
 import { checkHost } from './host-check.js';
 import { resolveSandboxOptions, type SandboxOptions } from './options.js';
@@ -15,6 +16,7 @@ import {
 import { Session } from './session.js';
 import { claimHome, installRuntime, releaseHome, type SessionHome, sweepStaleHomes } from './session-home.js';
 import { SessionTable } from './session-table.js';
+import { StartGate } from './start-gate.js';
 import { WorkerProcess } from './worker-process.js';
 
 /** The bubblewrap implementation of Sandbox; `createSandbox` is the public way in. */
@@ -27,6 +29,8 @@ class BwrapSandbox implements Sandbox {
   private prepared: Promise<string> | undefined;
   private readonly pool: WarmPool;
   private readonly sessions: SessionTable;
+  /** Worker starts in flight at once: one per core, the rest wait their turn. */
+  private readonly starts = new StartGate(availableParallelism());
   private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -113,7 +117,8 @@ class BwrapSandbox implements Sandbox {
   private async startWorker(home: SessionHome): Promise<WorkerProcess> {
     const runtimeDir = await this.prepare();
     try {
-      const worker = await WorkerProcess.start({ home, runtimeDir: await installRuntime(home, runtimeDir), options: this.options });
+      const runtime = await installRuntime(home, runtimeDir);
+      const worker = await this.starts.run(() => WorkerProcess.start({ home, runtimeDir: runtime, options: this.options }));
       this.state = { available: true, limits: describeLimits(this.options) };
       return worker;
     } catch (err) {

@@ -107,7 +107,7 @@ export class Session {
       const message = `could not place input files in /mnt/data: ${(err as Error).message}`;
       return { logs: '', images: [], files: [], error: { name: 'InputFileError', message }, restarted: false };
     }
-    const before = await snapshotData(home);
+    const before = request.saveFile ? await snapshotData(home) : undefined;
     const { options } = this.deps;
     const timeoutMs = request.timeoutMs ?? options.callTimeoutMs;
     const oomBefore = home.group.oomKills();
@@ -117,9 +117,8 @@ export class Session {
     if (outcome.kind === 'result') await home.group.freeze();
     else await worker.kill();
     const oomKilled = home.group.oomKills() > oomBefore;
-    const paths = request.saveFile ? changedPaths(before, await snapshotData(home)) : [];
-    const { files, notes } = request.saveFile
-      ? await collectOutputs(home, paths, options, this.allowance, request.saveFile)
+    const { files, notes } = request.saveFile && before
+      ? await collectOutputs(home, changedPaths(before, await snapshotData(home)), options, this.allowance, request.saveFile)
       : { files: [], notes: '' };
     const memoryNote = oomKilled ? `the session reached its memory limit of ${Math.round(options.memoryBytes / 1024 ** 2)} MiB and a process of it was killed` : '';
     return toResult(outcome, timeoutMs, files, notes, memoryNote);
