@@ -56,13 +56,15 @@ export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
 
 async function mountHome(options: SandboxOptions, uid: number, dir: string): Promise<SessionHome> {
   await writeFile(join(dir, 'owner'), String(process.pid), { mode: 0o600 });
+  // Made before the mount, so a host that refuses it leaves nothing mounted; a sweep removes it by name.
+  const group = sessionGroup(options, uid);
   const fsDir = join(dir, 'fs');
   await mkdir(fsDir, { mode: 0o711 });
   const inodes = Math.max(1024, Math.floor(options.diskBytes / 16384));
   const mountOptions = `size=${options.diskBytes},nr_inodes=${inodes},mode=0711,nosuid,nodev`;
   await run(options.mountPath, ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', fsDir]);
   const sysDir = join(fsDir, 'sys');
-  const home = { uid, dir, fsDir, dataDir: join(fsDir, 'data'), tmpDir: join(fsDir, 'tmp'), shmDir: join(fsDir, 'shm'), sysDir, group: createUidGroup(uid), dev: 0 };
+  const home = { uid, dir, fsDir, dataDir: join(fsDir, 'data'), tmpDir: join(fsDir, 'tmp'), shmDir: join(fsDir, 'shm'), sysDir, group, dev: 0 };
   for (const sub of [home.dataDir, home.tmpDir, home.shmDir]) {
     await mkdir(sub, { mode: 0o700 });
     await chown(sub, uid, uid);
@@ -73,11 +75,14 @@ async function mountHome(options: SandboxOptions, uid: number, dir: string): Pro
   await writeFile(join(sysDir, 'passwd'), `root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:${uid}:${uid}:sandbox:/tmp:/bin/sh\n`, { mode: 0o644 });
   await writeFile(join(sysDir, 'group'), `root:x:0:\nsandbox:x:${uid}:\n`, { mode: 0o644 });
   for (const [name, text] of Object.entries(procFiles(options))) await writeFile(join(sysDir, name), text, { mode: 0o444 });
-  const cgroups = options.cgroups ? detectCgroups() : undefined;
-  if (cgroups && 'host' in cgroups) {
-    home.group = cgroups.host.create(`u${uid}`, { memoryBytes: options.memoryBytes, cpus: options.cpus, maxProcesses: options.maxProcesses });
-  }
   return home;
+}
+
+/** The session's own cgroup when the host allows one, else its processes found by uid. */
+function sessionGroup(options: SandboxOptions, uid: number): SessionGroup {
+  const cgroups = options.cgroups ? detectCgroups() : undefined;
+  if (!cgroups || !('host' in cgroups)) return createUidGroup(uid);
+  return cgroups.host.create(`u${uid}`, { memoryBytes: options.memoryBytes, cpus: options.cpus, maxProcesses: options.maxProcesses });
 }
 
 /**
