@@ -7,6 +7,8 @@ import {
   type GroupLimits,
   keyedValue,
   killPids,
+  runningFlag,
+  runningWeight,
   makeGroupDir,
   pidsIn,
   readControl,
@@ -31,10 +33,11 @@ export function createCgroupV1Host(root: string): CgroupHost {
     mkdirSync(parents[controller], { recursive: true });
   }
   const dirsOf = (name: string) => [...new Set(Object.values(parents))].map((parent) => join(parent, name));
+  const weigh = runningWeight((running) => writeControl(join(parents.cpu, 'cpu.shares'), String(Math.min(262_144, 1024 * running))));
   return {
     description: `cgroup v1 (${REQUIRED.join(', ')})`,
     create(name, limits) {
-      return createGroup(parents, name, limits, dirsOf(name));
+      return createGroup(parents, name, limits, dirsOf(name), runningFlag(weigh));
     },
     async remove(name) {
       await destroy(dirsOf(name), join(parents.freezer, name));
@@ -42,8 +45,9 @@ export function createCgroupV1Host(root: string): CgroupHost {
   };
 }
 
-function createGroup(parents: Hierarchies, name: string, limits: GroupLimits, dirs: string[]): SessionGroup {
+function createGroup(parents: Hierarchies, name: string, limits: GroupLimits, dirs: string[], running: (on: boolean) => void): SessionGroup {
   for (const dir of dirs) makeGroupDir(dir);
+  running(true);
   const memory = join(parents.memory, name);
   const cpu = join(parents.cpu, name);
   const freezer = join(parents.freezer, name);
@@ -58,14 +62,19 @@ function createGroup(parents: Hierarchies, name: string, limits: GroupLimits, di
     procsFiles: dirs.map((dir) => join(dir, 'cgroup.procs')),
     async freeze() {
       writeControl(state, 'FROZEN'); // takes effect within milliseconds; nothing needs to wait for it
+      running(false);
     },
     async thaw() {
       writeControl(state, 'THAWED');
+      running(true);
     },
     oomKills() {
       return keyedValue(readControl(join(memory, 'memory.oom_control')), 'oom_kill');
     },
-    destroy: () => destroy(dirs, freezer),
+    async destroy() {
+      running(false);
+      await destroy(dirs, freezer);
+    },
   };
 }
 

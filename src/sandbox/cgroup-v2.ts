@@ -6,6 +6,8 @@ import {
   type GroupLimits,
   keyedValue,
   killPids,
+  runningFlag,
+  runningWeight,
   makeGroupDir,
   pidsIn,
   readControl,
@@ -31,15 +33,17 @@ export function createCgroupV2Host(root: string): CgroupHost {
   const parent = join(root, CGROUP_PARENT);
   mkdirSync(parent, { recursive: true });
   writeControl(join(parent, 'cgroup.subtree_control'), enable);
+  const weigh = runningWeight((running) => writeControl(join(parent, 'cpu.weight'), String(Math.min(10_000, 100 * running))));
   return {
     description: `cgroup v2 (${REQUIRED.join(', ')}, freeze)`,
-    create: (name, limits) => createGroup(join(parent, name), limits),
+    create: (name, limits) => createGroup(join(parent, name), limits, runningFlag(weigh)),
     remove: (name) => destroy(join(parent, name)),
   };
 }
 
-function createGroup(dir: string, limits: GroupLimits): SessionGroup {
+function createGroup(dir: string, limits: GroupLimits, running: (on: boolean) => void): SessionGroup {
   makeGroupDir(dir);
+  running(true);
   writeControl(join(dir, 'memory.max'), String(limits.memoryBytes));
   if (existsSync(join(dir, 'memory.swap.max'))) writeControl(join(dir, 'memory.swap.max'), '0');
   writeControl(join(dir, 'pids.max'), String(limits.maxProcesses));
@@ -48,14 +52,19 @@ function createGroup(dir: string, limits: GroupLimits): SessionGroup {
     procsFiles: [join(dir, 'cgroup.procs')],
     async freeze() {
       writeControl(join(dir, 'cgroup.freeze'), '1'); // takes effect within milliseconds; nothing needs to wait for it
+      running(false);
     },
     async thaw() {
       writeControl(join(dir, 'cgroup.freeze'), '0');
+      running(true);
     },
     oomKills() {
       return keyedValue(readControl(join(dir, 'memory.events')), 'oom_kill');
     },
-    destroy: () => destroy(dir),
+    async destroy() {
+      running(false);
+      await destroy(dir);
+    },
   };
 }
 

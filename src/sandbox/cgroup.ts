@@ -52,6 +52,33 @@ export function detectCgroups(root = '/sys/fs/cgroup'): { host: CgroupHost } | {
   return detected;
 }
 
+/**
+ * Keeps the sessions' parent group weighted like one process per running (thawed) session. The scheduler weighs
+ * the parent as a single task against everything else on the host: without this, ten busy sessions together would
+ * get the CPU one process gets. Returns the call each group makes when it starts or stops running.
+ */
+export function runningWeight(apply: (running: number) => void): (delta: 1 | -1) => void {
+  let running = 0;
+  return (delta) => {
+    running = Math.max(0, running + delta);
+    try {
+      apply(Math.max(1, running));
+    } catch {
+      // the weight is a refinement; the limits hold without it
+    }
+  };
+}
+
+/** Tracks whether one group runs, reporting each change to `runningWeight`'s counter once. */
+export function runningFlag(report: (delta: 1 | -1) => void): (running: boolean) => void {
+  let now = false;
+  return (running) => {
+    if (running === now) return;
+    now = running;
+    report(running ? 1 : -1);
+  };
+}
+
 /** Reads a control file; '' when it is gone. Control files live in memory, so sync calls take microseconds. */
 export function readControl(path: string): string {
   try {
