@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { createSandbox, type ExecuteResult, type Sandbox, type SandboxFileOut } 
 
 const rootDir = join(tmpdir(), 'assistd-sandbox-test');
 const MEMORY_MIB = 640;
+const V1_SHARES = '/sys/fs/cgroup/cpu/assistd-sandbox/cpu.shares';
 
 /** CPU time (ms) the processes of a uid have used, threads included, from /proc/<pid>/stat. */
 function cpuMsOfUid(uid: number): number {
@@ -114,6 +115,15 @@ print(round((t.children_user + t.children_system) / (time.time() - start), 2))`;
     assert.ok(cores <= 0.4, `3 busy processes used ${cores} cores with a cap of 0.25`);
     // On a loaded host the share alone proves little: the cgroup must have held the session back.
     assert.ok((cpuStat(uid).nr_throttled ?? 0) > 0, JSON.stringify(cpuStat(uid)));
+  });
+
+  it('weighs its sessions together like one process per running session, not like one process in all', { skip: !existsSync(V1_SHARES) && 'cgroup v1 only' }, async () => {
+    await Promise.all([run('w1', '0'), run('w2', '0')]);
+    const calls = [run('w1', 'import time\ntime.sleep(2)'), run('w2', 'import time\ntime.sleep(2)')];
+    await sleep(1000);
+    const during = Number(readFileSync(V1_SHARES, 'utf8'));
+    await Promise.all(calls);
+    assert.ok(during >= 2048, `cpu.shares of the sessions' parent was ${during} with two sessions running`);
   });
 
   it('counts memfd held across calls against the session: the call fails clearly and the session recovers', async () => {
