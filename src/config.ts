@@ -4,6 +4,43 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { embeddingSettingsSchema, type EmbeddingSettings } from './providers/providers-config.js';
 
+/** The code sandbox's resource limits per session (docs/sandbox.md): file keys, env names, typed values. */
+const codeLimitsSchema = {
+  code_memory_mb: z.coerce.number().int().min(128).optional(),
+  code_cpus: z.coerce.number().min(0.05).max(1024).optional(),
+  code_disk_mb: z.coerce.number().int().min(16).optional(),
+  code_max_sessions: z.coerce.number().int().min(1).max(100_000).optional(),
+  code_output_files_per_call: z.coerce.number().int().min(0).optional(),
+  code_output_mb_per_call: z.coerce.number().min(0).optional(),
+  code_output_files_per_session: z.coerce.number().int().min(0).optional(),
+  code_output_mb_per_session: z.coerce.number().min(0).optional(),
+};
+const CODE_LIMITS_ENV = Object.fromEntries(Object.keys(codeLimitsSchema).map((key) => [`ASSISTD_${key.toUpperCase()}`, key])) as Record<string, keyof typeof codeLimitsSchema>;
+
+export interface CodeLimits {
+  memoryMb: number;
+  cpus: number;
+  diskMb: number;
+  maxSessions: number;
+  outputFilesPerCall: number;
+  outputMbPerCall: number;
+  outputFilesPerSession: number;
+  outputMbPerSession: number;
+}
+
+function codeLimits(merged: FileConfig): CodeLimits {
+  return {
+    memoryMb: merged.code_memory_mb ?? 2048,
+    cpus: merged.code_cpus ?? 1,
+    diskMb: merged.code_disk_mb ?? 512,
+    maxSessions: merged.code_max_sessions ?? 32,
+    outputFilesPerCall: merged.code_output_files_per_call ?? 50,
+    outputMbPerCall: merged.code_output_mb_per_call ?? 128,
+    outputFilesPerSession: merged.code_output_files_per_session ?? 500,
+    outputMbPerSession: merged.code_output_mb_per_session ?? 1024,
+  };
+}
+
 /**
  * Settings in order of precedence: command-line flags > environment > config file (`assistd.yaml`, or the path in
  * ASSISTD_CONFIG) > defaults. This is the only module that reads process.env.
@@ -27,6 +64,7 @@ const fileSchema = z.strictObject({
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
   embedding: z.lazy(() => embeddingBlockSchema).optional(),
   poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
+  ...codeLimitsSchema,
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -50,6 +88,7 @@ export interface Config {
   codeSessionIdleSeconds: number;
   /** Sandbox workers kept started for new sessions. */
   codePoolSize: number;
+  codeLimits: CodeLimits;
   /** How long a worker's claim on a run lasts without renewal; a crashed worker's runs are taken over after it. */
   runLeaseSeconds: number;
   /** On SIGTERM, how long runs in flight may take to finish before they are failed. */
@@ -88,6 +127,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_SHUTDOWN_GRACE_SECONDS: 'shutdown_grace_seconds',
   ASSISTD_RUN_CAPACITY: 'run_capacity',
   ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
+  ...CODE_LIMITS_ENV,
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -147,6 +187,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     codeSessionTtlSeconds: merged.code_session_ttl_seconds ?? 3600,
     codeSessionIdleSeconds: merged.code_session_idle_seconds ?? 1800,
     codePoolSize: merged.code_pool_size ?? 2,
+    codeLimits: codeLimits(merged),
     runLeaseSeconds: merged.run_lease_seconds ?? 30,
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,

@@ -4,14 +4,14 @@ import type { Logger } from 'pino';
 import { buildApp, type ReadinessCheck } from './app.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
 import type { AppDeps } from './app-deps.js';
-import { ConfigError, type Config } from './config.js';
+import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
 import { createModelRegistry } from './providers/registry.js';
-import { createSandbox, type Sandbox } from './sandbox/sandbox.js';
+import { createSandbox, type Sandbox, type SandboxOptions } from './sandbox/sandbox.js';
 import { createSearchIndex } from './search/create-search-index.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
@@ -142,6 +142,7 @@ function createCodeSandbox(config: Config, logger?: Logger): Sandbox {
     sessionTtlMs: config.codeSessionTtlSeconds * 1000,
     idleTtlMs: config.codeSessionIdleSeconds * 1000,
     poolSize: config.codePoolSize,
+    ...sandboxLimits(config.codeLimits),
   });
   const log = logger?.child({ room: 'sandbox' });
   void sandbox.warmUp().then((status) => {
@@ -151,10 +152,26 @@ function createCodeSandbox(config: Config, logger?: Logger): Sandbox {
   return sandbox;
 }
 
+/** The configured limits of each code session, in the sandbox's units. */
+function sandboxLimits(limits: CodeLimits): Partial<SandboxOptions> {
+  const MIB = 1024 ** 2;
+  return {
+    memoryBytes: limits.memoryMb * MIB,
+    cpus: limits.cpus,
+    diskBytes: limits.diskMb * MIB,
+    maxSessions: limits.maxSessions,
+    maxFilesPerCall: limits.outputFilesPerCall,
+    maxOutputBytesPerCall: Math.round(limits.outputMbPerCall * MIB),
+    maxFilesPerSession: limits.outputFilesPerSession,
+    maxOutputBytesPerSession: Math.round(limits.outputMbPerSession * MIB),
+  };
+}
+
 /** Reported by /readyz without making the server unready: everything but code_interpreter still works. */
 function sandboxReadiness(sandbox: Sandbox): ReadinessCheck {
   return async () => {
     const status = sandbox.status();
-    return { name: 'sandbox', ok: status.available, ...(status.reason ? { detail: status.reason } : {}) };
+    const detail = status.reason ?? status.limits;
+    return { name: 'sandbox', ok: status.available, ...(detail ? { detail } : {}) };
   };
 }

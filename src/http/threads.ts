@@ -100,7 +100,7 @@ export const threadRoutes = [
     method: 'DELETE',
     path: '/threads/:thread_id',
     summary: 'Delete thread',
-    async handler({ params, project }, { store }) {
+    async handler({ params, project }, { store, tools }) {
       const id = params.thread_id!;
       const deleted = await store.transaction(async (tx) => {
         await tx.messages.deleteWhere(project, { thread_id: id });
@@ -109,6 +109,7 @@ export const threadRoutes = [
         return tx.threads.delete(project, id);
       });
       if (!deleted) throw notFound('thread', id);
+      await tools.code_interpreter?.forgetThread?.(id);
       return { id, object: 'thread.deleted', deleted: true };
     },
   }),

@@ -1,4 +1,6 @@
 import { mkdir, realpath } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { detectCgroups } from './cgroup.js';
 import { checkHost } from './host-check.js';
 import { resolveSandboxOptions, type SandboxOptions } from './options.js';
 import { type WarmWorker, WarmPool } from './pool.js';
@@ -12,7 +14,9 @@ import {
   SandboxUnavailableError,
 } from './sandbox.js';
 import { Session } from './session.js';
-import { claimHome, releaseHome, type SessionHome, sweepStaleHomes } from './session-home.js';
+import { claimHome, installRuntime, releaseHome, type SessionHome, sweepStaleHomes } from './session-home.js';
+import { SessionTable } from './session-table.js';
+import { StartGate } from './start-gate.js';
 import { WorkerProcess } from './worker-process.js';
 
 /** The bubblewrap implementation of Sandbox; `createSandbox` is the public way in. */
@@ -24,12 +28,16 @@ class BwrapSandbox implements Sandbox {
   private state: SandboxStatus;
   private prepared: Promise<string> | undefined;
   private readonly pool: WarmPool;
-  private readonly sessions = new Map<string, Session>();
+  private readonly sessions: SessionTable;
+  /** Worker starts in flight at once: one per core, the rest wait their turn. */
+  private readonly starts = new StartGate(availableParallelism());
   private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly options: SandboxOptions) {
     this.state = checkHost(options);
+    if (this.state.available) this.state.limits = describeLimits(options);
+    this.sessions = new SessionTable(options.maxSessions, (_key, evicted) => this.newSession(evicted));
     this.pool = new WarmPool(options.poolSize, () => this.startWarm(), (warm) => this.discardWarm(warm));
     if (!this.state.available) return;
     this.prepare().then(() => this.pool.fill(), () => undefined);
@@ -60,47 +68,35 @@ class BwrapSandbox implements Sandbox {
     await this.prepare().catch(() => {
       throw new SandboxUnavailableError(this.state.reason);
     });
-    let session = this.sessions.get(request.sessionKey);
-    if (session?.expired(Date.now())) {
-      this.sessions.delete(request.sessionKey);
-      void session.close();
-      session = undefined;
-    }
-    if (!session) {
-      session = new Session({
-        options: this.options,
-        acquire: () => this.pool.take(),
-        restart: (home) => this.startWorker(home),
-        release: (home) => this.releaseHome(home),
-      });
-      this.sessions.set(request.sessionKey, session);
-    }
-    return session.execute(request);
+    const cancelled = (): ExecuteResult => ({ logs: '', images: [], files: [], error: { name: 'Cancelled', message: 'the run was cancelled before this code ran' }, restarted: false });
+    return this.sessions.run(request.sessionKey, (session) => session.execute(request), cancelled, request.signal);
   }
 
   async closeSession(sessionKey: string): Promise<void> {
-    const session = this.sessions.get(sessionKey);
-    if (!session) return;
-    this.sessions.delete(sessionKey);
-    await session.close();
+    await this.sessions.remove(sessionKey)?.close();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
+    const sessions = this.sessions.clear(() => new SandboxUnavailableError('the sandbox is closed'));
     await Promise.all(sessions.map((session) => session.close()));
     await this.pool.close();
   }
 
+  private newSession(evicted: Promise<void>): Session {
+    return new Session({
+      options: this.options,
+      acquire: () => evicted.then(() => this.pool.take()),
+      restart: (home) => this.startWorker(home),
+      release: (home) => this.releaseHome(home),
+      onIdle: () => this.sessions.changed(),
+    });
+  }
+
   private sweep(): void {
     const now = Date.now();
-    for (const [key, session] of this.sessions) {
-      if (!session.expired(now)) continue;
-      this.sessions.delete(key);
-      void session.close();
-    }
+    for (const session of this.sessions.removeIdle((s) => s.expired(now))) void session.close();
   }
 
   private prepare(): Promise<string> {
@@ -121,8 +117,9 @@ class BwrapSandbox implements Sandbox {
   private async startWorker(home: SessionHome): Promise<WorkerProcess> {
     const runtimeDir = await this.prepare();
     try {
-      const worker = await WorkerProcess.start({ home, runtimeDir, options: this.options });
-      this.state = { available: true };
+      const runtime = await installRuntime(home, runtimeDir);
+      const worker = await this.starts.run(() => WorkerProcess.start({ home, runtimeDir: runtime, options: this.options }));
+      this.state = { available: true, limits: describeLimits(this.options) };
       return worker;
     } catch (err) {
       this.state = { available: false, reason: (err as Error).message };
@@ -150,7 +147,15 @@ class BwrapSandbox implements Sandbox {
   }
 
   private async releaseHome(home: SessionHome): Promise<void> {
+    await home.group.destroy();
     await killProcessesOfUid(home.uid);
     await releaseHome(this.options, home.dir);
   }
+}
+
+/** For /readyz: what bounds a session's memory, CPU and processes on this host. */
+function describeLimits(options: SandboxOptions): string {
+  const cgroups = options.cgroups ? detectCgroups() : { reason: 'cgroups are turned off' };
+  if ('host' in cgroups) return `one ${cgroups.host.description} per session`;
+  return `rlimits per process only (no cgroup: ${cgroups.reason}); sessions are stopped with SIGSTOP between calls`;
 }

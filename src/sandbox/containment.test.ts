@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processesOfUid } from './proc-scan.js';
-import { createSandbox, type ExecuteResult, type Sandbox } from './sandbox.js';
+import { createSandbox, type ExecuteResult, type Sandbox, type SandboxFileOut } from './sandbox.js';
 
 // Set before the sandbox exists, as a server's API keys would be.
 const FAKE_SECRET = `sk-test-${Math.random().toString(36).slice(2)}`;
@@ -48,7 +48,7 @@ describe('sandbox containment: each attack fails and the host stays fine', () =>
       diskBytes: DISK_BYTES,
       maxProcesses: 48,
     });
-    assert.deepEqual(await sandbox.warmUp(), { available: true });
+    assert.equal((await sandbox.warmUp()).available, true);
   });
 
   after(async () => {
@@ -210,6 +210,25 @@ print(links[0], links[1] == links[2], len({link for link in links if link.starts
     assert.equal(lines[3], '/dev/null True 3');
   });
 
+  it('shows none of the host: no host path in mountinfo, its own meminfo, cpuinfo and loadavg, its own cgroup root', async () => {
+    const code = `
+import os
+mounts = open("/proc/self/mountinfo").read()
+print(${JSON.stringify(rootDir)} in mounts, f"u{os.getuid()}" in mounts, "/tmp/" in mounts)
+print(" ".join(open("/proc/meminfo").read().split("\\n")[0].split()))
+print(open("/proc/cpuinfo").read().count("processor"), "sandbox CPU" in open("/proc/cpuinfo").read())
+print(open("/proc/loadavg").read().strip())
+print(sorted({line.split(":")[-1] for line in open("/proc/self/cgroup").read().split()}))`;
+    const result = await run('host-view', code);
+    assert.deepEqual(result.logs.trim().split('\n'), [
+      'False False False',
+      `MemTotal: ${768 * 1024} kB`,
+      '1 True',
+      '0.00 0.00 0.00 1/1 1',
+      "['/']",
+    ]);
+  });
+
   it('contains a fork bomb', async () => {
     const uid = await uidOf('fork');
     const code = 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass';
@@ -270,7 +289,9 @@ for path in ["/outside-the-cap", "/dev/outside-the-cap"]:
     const [failure, written] = summary.split(' ');
     assert.equal(failure, 'ENOSPC');
     assert.ok(Number(written) <= DISK_BYTES, written);
-    assert.equal((await run('disk', 'open("after.txt", "w").write("ok")')).files.length, 1);
+    const saveFile = async (file: SandboxFileOut) => (file.content.resume(), file.name);
+    const kept = await sandbox.execute({ sessionKey: 'disk', code: 'open("after.txt", "w").write("ok")', saveFile });
+    assert.deepEqual(kept.files, [{ name: 'after.txt', id: 'after.txt' }]);
     await assertHealthy();
   });
 

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readdir, readlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SessionHome } from './session-home.js';
 
@@ -69,22 +69,34 @@ export function changedPaths(before: DataSnapshot, after: DataSnapshot): string[
 }
 
 /**
- * Reads /mnt/data/<rel> without trusting anything the sandbox controls: O_NOFOLLOW refuses a final symlink,
+ * Opens /mnt/data/<rel> without trusting anything the sandbox controls: O_NOFOLLOW refuses a final symlink,
  * O_NONBLOCK keeps a FIFO from hanging us, and the opened file must be a regular file on the session's own
  * tmpfs, reached through a path that really is under the data dir (a parent swapped for a symlink fails that).
- * Returns null when the file is not acceptable, 'too-large' when it exceeds maxBytes.
+ * Returns null when the file is not acceptable; the caller closes the handle.
  */
-export async function readDataFile(home: SessionHome, rel: string, maxBytes: number): Promise<Buffer | 'too-large' | null> {
+export async function openDataFile(home: SessionHome, rel: string): Promise<{ handle: FileHandle; size: number } | null> {
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
   const handle = await open(join(home.dataDir, rel), flags).catch(() => undefined);
   if (!handle) return null;
   try {
     const st = await handle.stat();
-    if (!st.isFile() || st.dev !== home.dev) return null;
-    const real = await readlink(`/proc/self/fd/${handle.fd}`);
-    if (!real.startsWith(`${home.dataDir}/`)) return null;
-    if (st.size > maxBytes) return 'too-large';
-    const buffer = Buffer.alloc(st.size + 1);
+    const real = st.isFile() && st.dev === home.dev ? await readlink(`/proc/self/fd/${handle.fd}`) : '';
+    if (real.startsWith(`${home.dataDir}/`)) return { handle, size: st.size };
+  } catch {
+    // treated as not acceptable below
+  }
+  await handle.close();
+  return null;
+}
+
+/** Reads a whole file opened as `openDataFile` does; 'too-large' when it exceeds maxBytes. */
+export async function readDataFile(home: SessionHome, rel: string, maxBytes: number): Promise<Buffer | 'too-large' | null> {
+  const opened = await openDataFile(home, rel);
+  if (!opened) return null;
+  const { handle, size } = opened;
+  try {
+    if (size > maxBytes) return 'too-large';
+    const buffer = Buffer.alloc(size + 1);
     let length = 0;
     while (length < buffer.length) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);

@@ -70,11 +70,12 @@ export function bwrapArgs(spec: LaunchSpec): string[] {
     '--hostname', 'sandbox', '--clearenv',
     ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]),
     ...systemMountArgs(),
-    '--ro-bind', join(home.dir, 'passwd'), '/etc/passwd',
-    '--ro-bind', join(home.dir, 'group'), '/etc/group',
+    '--ro-bind', join(home.sysDir, 'passwd'), '/etc/passwd',
+    '--ro-bind', join(home.sysDir, 'group'), '/etc/group',
     '--ro-bind', join(runtimeDir, 'hosts'), '/etc/hosts',
     '--ro-bind', join(runtimeDir, 'nsswitch.conf'), '/etc/nsswitch.conf',
     '--proc', '/proc',
+    ...['meminfo', 'cpuinfo', 'loadavg'].flatMap((name) => ['--ro-bind', join(home.sysDir, name), `/proc/${name}`]),
     '--dev', '/dev',
     '--bind', home.tmpDir, '/tmp',
     '--bind', home.shmDir, '/dev/shm',
@@ -89,8 +90,14 @@ export function bwrapArgs(spec: LaunchSpec): string[] {
 }
 
 /**
- * Starts python3 in a fresh sandbox as the home's uid. setpriv drops root before bwrap runs, so bwrap
- * builds an unprivileged user namespace and the code inside holds no capabilities on the host or in it.
+ * Joins the cgroups named before `--`, then execs the rest: the sandbox starts inside its session's group, so
+ * no process of it ever runs outside, and its cgroup namespace is rooted there.
+ */
+const JOIN_GROUP = 'for f; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@"';
+
+/**
+ * Starts python3 in a fresh sandbox as the home's uid, in the home's cgroup. setpriv drops root before bwrap
+ * runs, so bwrap builds an unprivileged user namespace and the code inside holds no capabilities on the host or in it.
  */
 export function spawnSandboxed(spec: LaunchSpec): ChildProcessWithoutNullStreams {
   const { options, home } = spec;
@@ -98,10 +105,11 @@ export function spawnSandboxed(spec: LaunchSpec): ChildProcessWithoutNullStreams
   const seccompFd = openSync(join(spec.runtimeDir, 'seccomp.bpf'), 'r');
   try {
     const args = [
+      ...home.group.procsFiles, '--', options.setprivPath,
       '--reuid', uid, '--regid', uid, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--',
       options.bwrapPath, ...bwrapArgs(spec), '--', options.pythonPath, ...spec.pythonArgs,
     ];
-    return spawn(options.setprivPath, args, {
+    return spawn('/bin/sh', ['-c', JOIN_GROUP, 'sh', ...args], {
       env: {},
       cwd: '/',
       stdio: ['pipe', 'pipe', 'pipe', seccompFd],

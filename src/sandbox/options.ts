@@ -15,16 +15,28 @@ export interface SandboxOptions {
   sessionTtlMs: number;
   /** A session unused for this long is closed. */
   idleTtlMs: number;
-  /** Address-space limit of each sandboxed process (RLIMIT_AS). */
+  /**
+   * Memory of a session, all its processes, memfd and tmpfs pages together (its cgroup's limit); also the
+   * address-space limit of each process (RLIMIT_AS), the only memory bound where no cgroup can be made.
+   */
   memoryBytes: number;
+  /** CPU a session may use while a call runs (1 = one core); between calls it is frozen and uses none. */
+  cpus: number;
+  /** Put each session in its own cgroup when the host allows it (otherwise: rlimits, and SIGSTOP between calls). */
+  cgroups: boolean;
+  /** Sessions alive at once; a new one evicts the least recently used idle session, or waits its turn. */
+  maxSessions: number;
   /** Size of the session's tmpfs, shared by /mnt/data, /tmp and /dev/shm. */
   diskBytes: number;
   /** Cap on stdout+stderr kept per call; the rest is dropped with a notice. */
   maxOutputBytes: number;
   /** Largest single file read back from /mnt/data. */
   maxFileBytes: number;
-  /** Most files read back from /mnt/data per call. */
+  /** Most files, and bytes, saved from /mnt/data per call and over a session's life; the rest is reported. */
   maxFilesPerCall: number;
+  maxOutputBytesPerCall: number;
+  maxFilesPerSession: number;
+  maxOutputBytesPerSession: number;
   /** Processes (and threads) the session's uid may have (RLIMIT_NPROC). */
   maxProcesses: number;
   /** Open files per process (RLIMIT_NOFILE). */
@@ -50,10 +62,16 @@ export const defaultSandboxOptions: SandboxOptions = {
   sessionTtlMs: 60 * 60_000,
   idleTtlMs: 30 * 60_000,
   memoryBytes: 2 * 1024 ** 3,
+  cpus: 1,
+  cgroups: true,
+  maxSessions: 32,
   diskBytes: 512 * 1024 ** 2,
   maxOutputBytes: 256 * 1024,
   maxFileBytes: 64 * 1024 ** 2,
   maxFilesPerCall: 50,
+  maxOutputBytesPerCall: 128 * 1024 ** 2,
+  maxFilesPerSession: 500,
+  maxOutputBytesPerSession: 1024 ** 3,
   maxProcesses: 64,
   maxOpenFiles: 1024,
   uidBase: 1_800_000_000,

@@ -84,6 +84,7 @@ async function buildFontCache(options: SandboxOptions, runtimeDir: string): Prom
       if (Buffer.isBuffer(bytes)) await writeFile(join(runtimeDir, 'mpl', name), bytes, { mode: 0o644 });
     }
   } finally {
+    await home.group.destroy();
     await killProcessesOfUid(home.uid);
     await releaseHome(options, home.dir);
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processesOfUid } from './proc-scan.js';
-import { createSandbox, type Sandbox, SandboxUnavailableError } from './sandbox.js';
+import { createSandbox, type Sandbox, type SandboxFileOut, SandboxUnavailableError } from './sandbox.js';
 
 const rootDir = join(tmpdir(), 'assistd-sandbox-test');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -21,7 +21,7 @@ describe('sandbox: sessions, charts, files', () => {
   before(async () => {
     sandbox = createSandbox({ rootDir, poolSize: 2, callTimeoutMs: 10_000, interruptGraceMs: 300 });
     const status = await sandbox.warmUp();
-    assert.deepEqual(status, { available: true });
+    assert.equal(status.available, true, status.reason);
   });
 
   after(async () => {
@@ -81,20 +81,27 @@ describe('sandbox: sessions, charts, files', () => {
       'open("reports/sum.txt", "w").write(str(df.c.sum()))',
       'open("/tmp/scratch.txt", "w").write("not in /mnt/data")',
     ].join('\n');
-    const result = await sandbox.execute({ sessionKey: 'files', code, files });
+    const stored = new Map<string, string>();
+    const saveFile = async (file: SandboxFileOut) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of file.content) chunks.push(chunk as Buffer);
+      stored.set(`id-${stored.size}`, Buffer.concat(chunks).toString());
+      return `id-${stored.size - 1}`;
+    };
+    const result = await sandbox.execute({ sessionKey: 'files', code, files, saveFile });
     assert.equal(result.error, undefined, result.logs);
-    const byName = new Map(result.files.map((f) => [f.name, f.bytes.toString()]));
+    const byName = new Map(result.files.map((f) => [f.name, stored.get(f.id)]));
     assert.deepEqual([...byName.keys()].sort(), ['out.csv', 'reports/sum.txt']);
     assert.equal(byName.get('out.csv'), 'a,b,c\n1,2,3\n3,4,7\n');
     assert.equal(byName.get('reports/sum.txt'), '10');
-    const unchanged = await sandbox.execute({ sessionKey: 'files', code: 'open("out.csv").read()[:5]' });
+    const unchanged = await sandbox.execute({ sessionKey: 'files', code: 'open("out.csv").read()[:5]', saveFile });
     assert.deepEqual(unchanged.files, []);
-    const rewritten = await sandbox.execute({ sessionKey: 'files', code: 'open("out.csv", "a").write("5,6,11\\n")' });
+    const rewritten = await sandbox.execute({ sessionKey: 'files', code: 'open("out.csv", "a").write("5,6,11\\n")', saveFile });
     assert.deepEqual(rewritten.files.map((f) => f.name), ['out.csv']);
     // An input is copied in once: a later call with the same inputs sees the code's edit, and nothing changed.
-    const edited = await sandbox.execute({ sessionKey: 'files', code: 'open("/mnt/data/data.csv", "a").write("5,6\\n")', files });
+    const edited = await sandbox.execute({ sessionKey: 'files', code: 'open("/mnt/data/data.csv", "a").write("5,6\\n")', files, saveFile });
     assert.deepEqual(edited.files.map((f) => f.name), ['data.csv']);
-    const again = await sandbox.execute({ sessionKey: 'files', code: 'print(open("/mnt/data/data.csv").read().splitlines()[-1])', files });
+    const again = await sandbox.execute({ sessionKey: 'files', code: 'print(open("/mnt/data/data.csv").read().splitlines()[-1])', files, saveFile });
     assert.equal(again.logs, '5,6\n');
     assert.deepEqual(again.files, []);
     await rm(dir, { recursive: true, force: true });

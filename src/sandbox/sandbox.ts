@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { createBwrapSandbox } from './bwrap-sandbox.js';
 import type { SandboxOptions } from './options.js';
 
@@ -12,10 +13,21 @@ export interface SandboxFileIn {
   path: string;
 }
 
-/** A file under /mnt/data that the call created or changed; `name` is its path relative to /mnt/data. */
+/**
+ * A file under /mnt/data that the call created or changed, offered to `ExecuteRequest.saveFile` while the
+ * session is frozen; `name` is its path relative to /mnt/data. `content` streams `size` bytes.
+ */
 export interface SandboxFileOut {
   name: string;
-  bytes: Buffer;
+  size: number;
+  content: Readable;
+}
+
+/** A file the call produced, as `saveFile` stored it. */
+export interface SandboxFileSaved {
+  name: string;
+  /** What `saveFile` returned (the caller's id for it). */
+  id: string;
 }
 
 /** One code execution in the session named by `sessionKey` (a thread id). */
@@ -27,6 +39,11 @@ export interface ExecuteRequest {
   timeoutMs?: number;
   /** Aborting stops the code like a timeout does (a cancelled run); a call still queued does not start. */
   signal?: AbortSignal;
+  /**
+   * Stores one output file, streaming its content, and returns its id. Called for each new or changed file
+   * within the output caps; without it no file is read back.
+   */
+  saveFile?: (file: SandboxFileOut) => Promise<string>;
 }
 
 /** What a call produced. Failures of the user's code are values here, never rejections. */
@@ -35,7 +52,8 @@ export interface ExecuteResult {
   logs: string;
   /** PNG bytes, one per figure shown or left open. */
   images: Buffer[];
-  files: SandboxFileOut[];
+  /** The files `saveFile` stored; files over a cap, or that it failed to store, are named in `logs`. */
+  files: SandboxFileSaved[];
   /** The Python exception, or `Timeout` / `Cancelled` / `SandboxCrash` / `InputFileError`, with a message fit for the model. */
   error?: { name: string; message: string };
   /** The worker was killed (timeout, crash, memory); the next call starts a fresh Python process. */
@@ -46,6 +64,8 @@ export interface ExecuteResult {
 export interface SandboxStatus {
   available: boolean;
   reason?: string;
+  /** How each session's memory, CPU and processes are bounded: its own cgroup, or per-process rlimits only. */
+  limits?: string;
 }
 
 /** Runs Python for threads: one isolated, stateful session per session key. */

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chown, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { detectCgroups, type SessionGroup } from './cgroup.js';
 import type { SandboxOptions } from './options.js';
+import { createUidGroup } from './uid-group.js';
 
 const run = promisify(execFile);
 
@@ -17,6 +19,13 @@ export interface SessionHome {
   dataDir: string;
   tmpDir: string;
   shmDir: string;
+  /**
+   * Root-owned files the sandbox sees read-only: its /etc/passwd and /etc/group, synthesised /proc files and a
+   * copy of the runtime. Kept on the tmpfs so no mount inside the sandbox names a host path.
+   */
+  sysDir: string;
+  /** The session's processes as a whole: its cgroup (memory, CPU, pids, freezer), or its uid without one. */
+  group: SessionGroup;
   /** Device id of the tmpfs: a file read back must live on it, which no link can fake. */
   dev: number;
 }
@@ -47,25 +56,62 @@ export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
 
 async function mountHome(options: SandboxOptions, uid: number, dir: string): Promise<SessionHome> {
   await writeFile(join(dir, 'owner'), String(process.pid), { mode: 0o600 });
+  // Made before the mount, so a host that refuses it leaves nothing mounted; a sweep removes it by name.
+  const group = sessionGroup(options, uid);
   const fsDir = join(dir, 'fs');
   await mkdir(fsDir, { mode: 0o711 });
   const inodes = Math.max(1024, Math.floor(options.diskBytes / 16384));
   const mountOptions = `size=${options.diskBytes},nr_inodes=${inodes},mode=0711,nosuid,nodev`;
   await run(options.mountPath, ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', fsDir]);
-  const home = { uid, dir, fsDir, dataDir: join(fsDir, 'data'), tmpDir: join(fsDir, 'tmp'), shmDir: join(fsDir, 'shm'), dev: 0 };
+  const sysDir = join(fsDir, 'sys');
+  const home = { uid, dir, fsDir, dataDir: join(fsDir, 'data'), tmpDir: join(fsDir, 'tmp'), shmDir: join(fsDir, 'shm'), sysDir, group, dev: 0 };
   for (const sub of [home.dataDir, home.tmpDir, home.shmDir]) {
     await mkdir(sub, { mode: 0o700 });
     await chown(sub, uid, uid);
   }
   home.dev = (await stat(home.fsDir)).dev;
+  await mkdir(sysDir, { mode: 0o755 });
   // Per-home account files so tools that look up the current user (getpass, pwd) find the session's uid.
-  await writeFile(join(dir, 'passwd'), `root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:${uid}:${uid}:sandbox:/tmp:/bin/sh\n`, { mode: 0o644 });
-  await writeFile(join(dir, 'group'), `root:x:0:\nsandbox:x:${uid}:\n`, { mode: 0o644 });
+  await writeFile(join(sysDir, 'passwd'), `root:x:0:0:root:/nonexistent:/usr/sbin/nologin\nsandbox:x:${uid}:${uid}:sandbox:/tmp:/bin/sh\n`, { mode: 0o644 });
+  await writeFile(join(sysDir, 'group'), `root:x:0:\nsandbox:x:${uid}:\n`, { mode: 0o644 });
+  for (const [name, text] of Object.entries(procFiles(options))) await writeFile(join(sysDir, name), text, { mode: 0o444 });
   return home;
+}
+
+/** The session's own cgroup when the host allows one, else its processes found by uid. */
+function sessionGroup(options: SandboxOptions, uid: number): SessionGroup {
+  const cgroups = options.cgroups ? detectCgroups() : undefined;
+  if (!cgroups || !('host' in cgroups)) return createUidGroup(uid);
+  return cgroups.host.create(`u${uid}`, { memoryBytes: options.memoryBytes, cpus: options.cpus, maxProcesses: options.maxProcesses });
+}
+
+/**
+ * What the session reads in place of the host's /proc/meminfo, cpuinfo and loadavg: its own limits, so a
+ * library sizing itself to "the machine" sizes itself to the session, and nothing about the host shows.
+ */
+function procFiles(options: SandboxOptions): Record<string, string> {
+  const kib = Math.floor(options.memoryBytes / 1024);
+  const meminfo = [`MemTotal: ${kib} kB`, `MemFree: ${kib} kB`, `MemAvailable: ${kib} kB`, 'Buffers: 0 kB', 'Cached: 0 kB', 'SwapTotal: 0 kB', 'SwapFree: 0 kB', '']
+    .map((line) => line.replace(/^(\w+:)\s*/, (_, key: string) => key.padEnd(16)))
+    .join('\n');
+  const cores = Math.max(1, Math.ceil(options.cpus));
+  const cpuinfo = Array.from({ length: cores }, (_, i) => `processor\t: ${i}\nmodel name\t: sandbox CPU\n\n`).join('');
+  return { meminfo, cpuinfo, loadavg: '0.00 0.00 0.00 1/1 1\n' };
+}
+
+/** Copies the runtime (worker code, font list, hosts) onto the home's tmpfs, once: see `sysDir`. */
+export async function installRuntime(home: SessionHome, runtimeDir: string): Promise<string> {
+  const target = join(home.sysDir, 'opt');
+  if (!(await stat(join(target, 'complete')).catch(() => undefined))) {
+    await cp(runtimeDir, target, { recursive: true, filter: (source) => basename(source) !== 'seccomp_filter.py' });
+  }
+  return target;
 }
 
 /** Unmounts and removes a home. Its worker must be dead already, or the lazy unmount waits for it. */
 export async function releaseHome(options: SandboxOptions, dir: string): Promise<void> {
+  const cgroups = options.cgroups ? detectCgroups() : undefined;
+  if (cgroups && 'host' in cgroups) await cgroups.host.remove(basename(dir));
   const fsDir = join(dir, 'fs');
   await run(options.umountPath, ['--lazy', fsDir]).catch(() => undefined);
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);

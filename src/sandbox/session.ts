@@ -1,7 +1,8 @@
-import { changedPaths, type DataSnapshot, placeInputFile, readDataFile, snapshotData } from './data-files.js';
+import { changedPaths, placeInputFile, snapshotData } from './data-files.js';
 import type { SandboxOptions } from './options.js';
+import { collectOutputs, type OutputAllowance } from './output-files.js';
 import type { WarmWorker } from './pool.js';
-import type { ExecuteRequest, ExecuteResult, SandboxFileOut } from './sandbox.js';
+import type { ExecuteRequest, ExecuteResult, SandboxFileSaved } from './sandbox.js';
 import type { SessionHome } from './session-home.js';
 import type { RunOutcome, WorkerProcess } from './worker-process.js';
 
@@ -14,6 +15,8 @@ export interface SessionDeps {
   restart(home: SessionHome): Promise<WorkerProcess>;
   /** Unmounts and deletes a home once its worker is dead. */
   release(home: SessionHome): Promise<void>;
+  /** Told each time the session's last queued call ends: it may now be evicted. */
+  onIdle(): void;
 }
 
 const LOST_STATE = 'the Python process was restarted, so variables and imports from earlier calls are gone (files in /mnt/data were kept)';
@@ -29,8 +32,12 @@ export class Session {
   private closed = false;
   /** /mnt/data name → host file placed there: an input is copied in once, as an upload to a container was. */
   private readonly placed = new Map<string, string>();
+  /** Output files the session may still save. */
+  private readonly allowance: OutputAllowance;
 
-  constructor(private readonly deps: SessionDeps) {}
+  constructor(private readonly deps: SessionDeps) {
+    this.allowance = { files: deps.options.maxFilesPerSession, bytes: deps.options.maxOutputBytesPerSession };
+  }
 
   get busy(): boolean {
     return this.pending > 0;
@@ -53,6 +60,7 @@ export class Session {
     const settled = result.finally(() => {
       this.pending--;
       this.lastUsedAt = Date.now();
+      if (this.pending === 0) this.deps.onIdle();
     });
     this.queue = settled.catch(() => undefined);
     return settled;
@@ -74,6 +82,7 @@ export class Session {
       this.home = warm.home;
       this.worker = warm.worker;
     } else if (!this.worker?.alive) {
+      await this.home.group.thaw(); // a process started in a frozen group would never get to run
       this.worker = await this.deps.restart(this.home);
     }
     if (this.closed) {
@@ -98,34 +107,27 @@ export class Session {
       const message = `could not place input files in /mnt/data: ${(err as Error).message}`;
       return { logs: '', images: [], files: [], error: { name: 'InputFileError', message }, restarted: false };
     }
-    const before = await snapshotData(home);
+    const before = request.saveFile ? await snapshotData(home) : undefined;
     const { options } = this.deps;
     const timeoutMs = request.timeoutMs ?? options.callTimeoutMs;
+    const oomBefore = home.group.oomKills();
+    await home.group.thaw();
     const outcome = await worker.run(request.code, timeoutMs, options.interruptGraceMs, request.signal);
-    if (outcome.kind !== 'result') await worker.kill();
-    const { files, notes } = await this.collectFiles(home, before);
-    return toResult(outcome, timeoutMs, files, notes);
-  }
-
-  private async collectFiles(home: SessionHome, before: DataSnapshot): Promise<{ files: SandboxFileOut[]; notes: string }> {
-    const { maxFileBytes, maxFilesPerCall } = this.deps.options;
-    const paths = changedPaths(before, await snapshotData(home));
-    const files: SandboxFileOut[] = [];
-    let notes = '';
-    for (const path of paths) {
-      if (files.length >= maxFilesPerCall) {
-        notes += `\n[${paths.length} files changed in /mnt/data; only ${maxFilesPerCall} were returned]`;
-        break;
-      }
-      const bytes = await readDataFile(home, path, maxFileBytes);
-      if (bytes === 'too-large') notes += `\n[/mnt/data/${path} is larger than ${maxFileBytes} bytes and was not returned]`;
-      else if (bytes) files.push({ name: path, bytes });
-    }
-    return { files, notes };
+    // Threads or processes the code left running stop here until the next call.
+    if (outcome.kind === 'result') await home.group.freeze();
+    else await worker.kill();
+    const oomKilled = home.group.oomKills() > oomBefore;
+    const { files, notes } = request.saveFile && before
+      ? await collectOutputs(home, changedPaths(before, await snapshotData(home)), options, this.allowance, request.saveFile)
+      : { files: [], notes: '' };
+    const memoryNote = oomKilled ? `the session reached its memory limit of ${Math.round(options.memoryBytes / 1024 ** 2)} MiB and a process of it was killed` : '';
+    return toResult(outcome, timeoutMs, files, notes, memoryNote);
   }
 }
 
-function toResult(outcome: RunOutcome, timeoutMs: number, files: SandboxFileOut[], notes: string): ExecuteResult {
+function toResult(outcome: RunOutcome, timeoutMs: number, files: SandboxFileSaved[], notes: string, memoryNote: string): ExecuteResult {
+  if (memoryNote && outcome.kind === 'crash') outcome = { ...outcome, reason: memoryNote };
+  else if (memoryNote) notes = `\n[${memoryNote}]${notes}`;
   switch (outcome.kind) {
     case 'result': {
       const { error } = outcome;

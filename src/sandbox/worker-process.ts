@@ -1,4 +1,5 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { SessionGroup } from './cgroup.js';
 import { type LaunchSpec, spawnSandboxed } from './launcher.js';
 import { killProcessesOfUid } from './proc-scan.js';
 import { encodeFrame, FrameDecoder, ProtocolError, type WorkerReply, type WorkerRequest } from './protocol.js';
@@ -23,7 +24,11 @@ export class WorkerProcess {
   private nextId = 1;
   alive = true;
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, private readonly uid: number) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly uid: number,
+    private readonly group: SessionGroup,
+  ) {
     this.exited = new Promise((resolve) => child.once('close', () => resolve()));
     child.once('exit', (code, signal) => {
       this.alive = false;
@@ -51,7 +56,7 @@ export class WorkerProcess {
       maxOutputBytes: options.maxOutputBytes,
     };
     const pythonArgs = ['-u', '-B', '-s', '/opt/assistd/worker.py', JSON.stringify(config)];
-    const worker = new WorkerProcess(spawnSandboxed({ ...spec, pythonArgs }), spec.home.uid);
+    const worker = new WorkerProcess(spawnSandboxed({ ...spec, pythonArgs }), spec.home.uid, spec.home.group);
     const reply = await worker.nextReply(options.startTimeoutMs);
     if (typeof reply === 'object' && reply?.type === 'ready') return worker;
     await worker.kill();
@@ -92,6 +97,7 @@ export class WorkerProcess {
   /** Kills the sandbox (bwrap's death takes its pid namespace along) and anything left with its uid. */
   async kill(): Promise<void> {
     if (this.alive) this.child.kill('SIGKILL');
+    await this.group.thaw(); // a frozen process dies only once thawed
     await this.exited;
     await killProcessesOfUid(this.uid);
   }

@@ -54,6 +54,8 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
    * `replay`) of `calls[0]`.
    */
   messageTouches?(calls: C[], firstOrdinal: number): MessageTouches;
+  /** Releases at once what the tool holds for a thread that was deleted (code_interpreter: its session). */
+  forgetThread?(threadId: string): Promise<void>;
 }
 
 /**

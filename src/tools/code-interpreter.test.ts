@@ -76,7 +76,7 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
     await store.migrate();
     blobs = createLocalBlobStore(join(dir, 'files'));
     sandbox = createSandbox({ rootDir: join(tmpdir(), 'assistd-sandbox-test'), poolSize: 1, interruptGraceMs: 300 });
-    assert.deepEqual(await sandbox.warmUp(), { available: true });
+    assert.equal((await sandbox.warmUp()).available, true);
     tool = createCodeInterpreterTool({ sandbox, callTimeoutMs: 1_500 });
   });
 

@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises';
 import type { CodeInterpreterOutput, MessageContent, StepCodeInterpreterToolCall } from '../domain/types.js';
 import type { ChatTool } from '../providers/chat-model.js';
-import type { ExecuteResult, Sandbox, SandboxFileIn } from '../sandbox/sandbox.js';
+import type { ExecuteRequest, ExecuteResult, Sandbox, SandboxFileIn } from '../sandbox/sandbox.js';
 import type { BuiltinTool, MessageTouches, ToolContext } from './builtin-tool.js';
 import { codeFromArguments } from './code-arguments.js';
 import { codeInterpreterInputs, type InputFile } from './code-interpreter-inputs.js';
-import { saveOutputFile } from './output-files.js';
+import { saveOutputFile, saveOutputStream } from './output-files.js';
 import { openLinkFrom, parseSavedFiles, sandboxLinkAnnotations, type SavedFile, savedFilesOutput } from './sandbox-links.js';
 
 export interface CodeInterpreterToolOptions {
@@ -72,23 +72,26 @@ async function placeable(inputs: InputFile[], ctx: ToolContext, notes: string[])
   return files;
 }
 
-/** Stores the charts and the files the code wrote, and turns the result into the step's outputs. */
+/**
+ * How the sandbox hands over each file the code wrote: streamed straight into the blob store (the sandbox caps
+ * their number and size and names what it left out in the logs).
+ */
+function fileSaver(ctx: ToolContext): NonNullable<ExecuteRequest['saveFile']> {
+  return async (out) => {
+    // A name that would break the one-line-per-file listing cannot be linked either.
+    if (/[\u0000-\u001f\u007f]/.test(out.name)) throw new Error('its name has control characters');
+    return (await saveOutputStream(ctx, out.name, out.content, out.size)).id;
+  };
+}
+
+/** Stores the charts, and turns the result into the step's outputs. */
 async function storeOutputs(result: ExecuteResult, ctx: ToolContext, notes: string[]): Promise<CodeInterpreterOutput[]> {
   const images: CodeInterpreterOutput[] = [];
   for (const [i, png] of result.images.entries()) {
     const file = await saveOutputFile(ctx, `figure-${i + 1}.png`, png);
     images.push({ type: 'image', image: { file_id: file.id } });
   }
-  const saved: SavedFile[] = [];
-  for (const out of result.files) {
-    // A name that would break the one-line-per-file listing cannot be linked either.
-    if (/[\u0000-\u001f\u007f]/.test(out.name)) {
-      notes.push(`${JSON.stringify(out.name)} has control characters in its name and was not saved`);
-      continue;
-    }
-    const file = await saveOutputFile(ctx, out.name, out.bytes);
-    saved.push({ name: out.name, fileId: file.id });
-  }
+  const saved: SavedFile[] = result.files.map((out) => ({ name: out.name, fileId: out.id }));
   const logs = logsOf(result, notes);
   return [...(logs ? [{ type: 'logs' as const, logs }] : []), ...images, ...(saved.length ? [savedFilesOutput(saved)] : [])];
 }
@@ -139,7 +142,7 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
       const notes: string[] = [];
       const files = await placeable(await codeInterpreterInputs(ctx), ctx, notes);
       // SandboxUnavailableError propagates: the host cannot run code at all, which fails the run with its reason.
-      const result = await sandbox.execute({ sessionKey: ctx.run.thread_id, code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal });
+      const result = await sandbox.execute({ sessionKey: ctx.run.thread_id, code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal, saveFile: fileSaver(ctx) });
       const done = call(await storeOutputs(result, ctx, notes));
       progress(outputsDelta(done));
       return done;
@@ -159,6 +162,8 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
         output: parts.length ? parts.join('\n') : 'The code ran and printed nothing.',
       };
     },
+
+    forgetThread: (threadId) => sandbox.closeSession(threadId),
 
     messageTouches(calls): MessageTouches {
       const files = new Map<string, string>();

@@ -5,18 +5,21 @@ import { ID_PREFIX, newId } from '../domain/ids.js';
 import type { FileObject } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 
+type OutputDeps = { project: string; store: Store; blobs: BlobStore };
+
 /**
  * Stores bytes a tool produced (a chart, a file the code wrote) as a File with purpose `assistants_output`,
  * downloadable through `/files/{id}/content` like any upload.
  */
-export async function saveOutputFile(
-  deps: { project: string; store: Store; blobs: BlobStore },
-  filename: string,
-  bytes: Buffer,
-): Promise<FileObject> {
+export function saveOutputFile(deps: OutputDeps, filename: string, bytes: Buffer): Promise<FileObject> {
+  return saveOutputStream(deps, filename, Readable.from([bytes]), bytes.length);
+}
+
+/** Like saveOutputFile, streaming `content` to the blob store; it fails, storing nothing, past `maxBytes`. */
+export async function saveOutputStream(deps: OutputDeps, filename: string, content: Readable, maxBytes: number): Promise<FileObject> {
   const id = newId(ID_PREFIX.file);
-  await deps.blobs.write(id, Readable.from([bytes]), bytes.length);
-  const file = buildFileObject(id, filename, bytes.length, 'assistants_output');
+  const { bytes } = await deps.blobs.write(id, content, maxBytes);
+  const file = buildFileObject(id, filename, bytes, 'assistants_output');
   try {
     await deps.store.files.insert(deps.project, file);
   } catch (err) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { checkHost } from '../../src/sandbox/host-check.js';
+import { processesOfUid } from '../../src/sandbox/proc-scan.js';
 import { defaultSandboxOptions } from '../../src/sandbox/sandbox.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -49,7 +50,7 @@ describe('code_interpreter end to end', { skip: host.available ? false : host.re
   }
 
   before(async () => {
-    server = await startTestServer({ ASSISTD_CODE_POOL_SIZE: '2' });
+    server = await startTestServer({ ASSISTD_CODE_POOL_SIZE: '2', ASSISTD_CODE_OUTPUT_MB_PER_CALL: '5' });
     client = server.openai();
     const assistant = await client.beta.assistants.create({
       model: 'scripted',
@@ -62,9 +63,12 @@ describe('code_interpreter end to end', { skip: host.available ? false : host.re
   after(() => server.close());
 
   test('/readyz reports the sandbox', async () => {
-    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string; checks: Array<{ name: string; ok: boolean }> };
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string; checks: Array<{ name: string; ok: boolean; detail?: string }> };
     assert.equal(ready.status, 'ready');
-    assert.deepEqual(ready.checks.find((c) => c.name === 'sandbox'), { name: 'sandbox', ok: true });
+    const check = ready.checks.find((c) => c.name === 'sandbox');
+    assert.equal(check?.ok, true);
+    // This host (root, cgroups) bounds each session by a cgroup; elsewhere the detail says rlimits only.
+    assert.match(check?.detail ?? '', /^one cgroup v[12] \(/);
   });
 
   test('a sine wave comes back as a downloadable PNG, and the session keeps its variables', async () => {
@@ -166,6 +170,25 @@ describe('code_interpreter end to end', { skip: host.available ? false : host.re
       assert.equal(decodeURIComponent(disposition.split("filename*=UTF-8''")[1]!), file.filename);
       assert.ok(names.includes(file.filename.split('/').pop()!), file.filename);
     }
+  });
+
+  test('output files past the per-call cap are not stored, and the step says which', async () => {
+    const thread = await client.beta.threads.create();
+    const code = 'for i in range(4):\n    open(f"/mnt/data/part{i}.bin", "wb").write(bytes(2 * 1024 * 1024))';
+    const { calls } = await turn(thread.id, codeTurn('write four parts', code));
+    const listing = calls[0]!.code_interpreter.outputs.flatMap((o) => (o.type === 'logs' ? [o.logs] : []));
+    assert.match(listing.join('\n'), /\/mnt\/data\/part0\.bin \(file-[^)]+\)\n\/mnt\/data\/part1\.bin \(file-/);
+    assert.doesNotMatch(listing.join('\n'), /part2\.bin \(file-/);
+    assert.match(logsOf(calls[0]!), /\/mnt\/data\/part2\.bin \(2 MiB\) was not saved: the cap of 5 MiB of files per call was reached/);
+  });
+
+  test('deleting a thread ends its code session at once', async () => {
+    const thread = await client.beta.threads.create();
+    const { calls } = await turn(thread.id, codeTurn('who am i', 'import os\nos.getuid()'));
+    const uid = Number(logsOf(calls[0]!).trim());
+    assert.ok(processesOfUid(uid).length > 0, 'the session runs');
+    await client.beta.threads.delete(thread.id);
+    assert.deepEqual(processesOfUid(uid), []);
   });
 
   test('two threads do not see each other’s variables or files', async () => {
