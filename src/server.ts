@@ -11,6 +11,7 @@ import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
 import { createModelRegistry } from './providers/registry.js';
+import { defaultRetryPolicy } from './providers/retry.js';
 import { createSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { createSearchIndex } from './search/create-search-index.js';
 import { createStore } from './store/create-store.js';
@@ -125,9 +126,16 @@ async function closeApp(app: FastifyInstance): Promise<void> {
   clearTimeout(cut);
 }
 
-/** The model registry's settings: the config file's `models:` routes and the provider environment. */
+/** The model registry's settings: the config file's `models:` routes, the provider environment and the upstream bounds. */
 export function providersConfig(config: Config): ProvidersConfig {
-  return { models: modelRoutesSchema.parse(config.models), ...providersConfigFromEnv(config.env) };
+  const { requestMs, idleMs, totalMs, maxRetries, maxRetryAfterMs, maxEventBytes, maxReplyBytes } = config.upstream;
+  return {
+    models: modelRoutesSchema.parse(config.models),
+    ...providersConfigFromEnv(config.env),
+    timeouts: { requestMs, idleMs, totalMs },
+    retry: { ...defaultRetryPolicy, maxRetries, maxRetryAfterMs },
+    limits: { maxEventBytes, maxReplyBytes },
+  };
 }
 
 /**

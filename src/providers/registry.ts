@@ -37,7 +37,11 @@ const CACHE_LIMIT = 256;
 export function createModelRegistry(config: ProvidersConfig, deps: { scriptSource: ScriptSource }): ModelRegistry {
   const env = config.env ?? {};
   const routes: CompiledRoute[] = (config.models ?? []).map((raw) => ({ ...substituteEnv(raw, env), matches: nameMatcher(raw.name) }));
-  const common = { ...(config.timeouts ? { timeouts: config.timeouts } : {}), ...(config.retry ? { retry: config.retry } : {}) };
+  const common = {
+    ...(config.timeouts ? { timeouts: config.timeouts } : {}),
+    ...(config.retry ? { retry: config.retry } : {}),
+    ...(config.limits ? { limits: config.limits } : {}),
+  };
   const cache = new Map<string, ChatModel>();
 
   function findRoute(name: string): CompiledRoute | undefined {
@@ -94,7 +98,7 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
   };
 }
 
-type Common = { timeouts?: Partial<UpstreamTimeouts>; retry?: ProvidersConfig['retry'] };
+type Common = { timeouts?: Partial<UpstreamTimeouts>; retry?: ProvidersConfig['retry']; limits?: ProvidersConfig['limits'] };
 
 function fromRoute({ route, missing }: CompiledRoute, name: string, config: ProvidersConfig, common: Common): ChatModel {
   const entry = `the models: entry "${route.name}"`;
