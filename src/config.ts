@@ -33,6 +33,7 @@ const fileSchema = z.strictObject({
   upstream_max_event_bytes: z.coerce.number().int().positive().optional(),
   upstream_max_reply_bytes: z.coerce.number().int().positive().optional(),
   run_expiry_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).optional(),
+  blob_sweep_grace_seconds: z.coerce.number().min(0).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -66,6 +67,8 @@ export interface Config {
   upstream: UpstreamSettings;
   /** Seconds from a run's creation to its `expires_at`; a run not finished by then ends `expired`. */
   runExpirySeconds: number;
+  /** At start, leftover blobs (half-written, or with no file row) untouched this long are removed. */
+  blobSweepGraceSeconds: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
 }
@@ -112,6 +115,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_UPSTREAM_MAX_EVENT_BYTES: 'upstream_max_event_bytes',
   ASSISTD_UPSTREAM_MAX_REPLY_BYTES: 'upstream_max_reply_bytes',
   ASSISTD_RUN_EXPIRY_SECONDS: 'run_expiry_seconds',
+  ASSISTD_BLOB_SWEEP_GRACE_SECONDS: 'blob_sweep_grace_seconds',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -165,6 +169,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     runCapacity: merged.run_capacity ?? 512,
     upstream: upstreamSettings(merged),
     runExpirySeconds: merged.run_expiry_seconds ?? 600,
+    blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
     env: { ...env },
   };
 }

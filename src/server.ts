@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp, type ReadinessCheck } from './app.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
 import type { AppDeps } from './app-deps.js';
 import { ConfigError, type Config } from './config.js';
@@ -44,6 +45,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
+  sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
   const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
   const sandbox = createCodeSandbox(config, logger);
   const tools: BuiltinTools = {
@@ -80,6 +82,18 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
       await store.close();
     },
   };
+}
+
+/**
+ * A process killed mid-upload leaves half-written blobs, and one killed between writing a blob and its file row
+ * leaves bytes nothing refers to. Swept in the background at start; the grace period spares uploads in flight.
+ */
+function sweepBlobs(blobs: BlobStore, store: Store, graceMs: number, logger?: Logger): void {
+  const log = logger?.child({ room: 'blobs' });
+  void blobs.sweep((keys) => store.knownFileIds(keys), graceMs).then(
+    ({ removed }) => removed > 0 && log?.info({ removed }, 'removed leftover blobs'),
+    (err: unknown) => log?.warn({ err }, 'sweeping leftover blobs failed'),
+  );
 }
 
 /** Opens the database, applies migrations, builds the app and listens. Used by `assistd serve` and the tests. */

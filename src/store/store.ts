@@ -75,6 +75,8 @@ export interface Store {
    * holders (message creates) do not block each other, only an exclusive holder (a run create).
    */
   lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared'): Promise<void>;
+  /** Which of `ids` are files of any project (the blob sweep removes the bytes of the others). */
+  knownFileIds(ids: string[]): Promise<Set<string>>;
   /** Cross-process wake-ups (Postgres LISTEN/NOTIFY); absent where one process owns the database. */
   readonly notifications?: Notifications;
   /** Runs fn with repositories bound to one transaction. */
