@@ -34,6 +34,8 @@ const fileSchema = z.strictObject({
   upstream_max_reply_bytes: z.coerce.number().int().positive().optional(),
   run_expiry_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).optional(),
   blob_sweep_grace_seconds: z.coerce.number().min(0).optional(),
+  /** Server-wide named scripts for the scripted model, by name (each project may still store its own). */
+  scripts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/), z.unknown()).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -67,6 +69,8 @@ export interface Config {
   upstream: UpstreamSettings;
   /** Seconds from a run's creation to its `expires_at`; a run not finished by then ends `expired`. */
   runExpirySeconds: number;
+  /** Raw `scripts:` of the config file: server-wide named scripts, validated at start. */
+  scripts: Record<string, unknown>;
   /** At start, leftover blobs (half-written, or with no file row) untouched this long are removed. */
   blobSweepGraceSeconds: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
@@ -170,6 +174,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     upstream: upstreamSettings(merged),
     runExpirySeconds: merged.run_expiry_seconds ?? 600,
     blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
+    scripts: merged.scripts ?? {},
     env: { ...env },
   };
 }

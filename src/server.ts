@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ZodError } from 'zod';
 import { buildApp, type ReadinessCheck } from './app.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
@@ -13,6 +14,7 @@ import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
 import { createModelRegistry } from './providers/registry.js';
 import { defaultRetryPolicy } from './providers/retry.js';
+import { parseScript, type Script } from './providers/script.js';
 import { createSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { createSearchIndex } from './search/create-search-index.js';
 import { createStore } from './store/create-store.js';
@@ -46,7 +48,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
   sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
-  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
+  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store, serverWideScripts(config)) });
   const sandbox = createCodeSandbox(config, logger);
   const tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
@@ -138,6 +140,20 @@ async function closeApp(app: FastifyInstance): Promise<void> {
   const cut = setTimeout(() => app.server.closeAllConnections(), STREAM_CLOSE_MS);
   await app.close();
   clearTimeout(cut);
+}
+
+/** The config file's `scripts:`, each in any form the scripts API takes; a bad one stops the start, named. */
+function serverWideScripts(config: Config): Record<string, Script> {
+  const out: Record<string, Script> = {};
+  for (const [name, value] of Object.entries(config.scripts)) {
+    try {
+      out[name] = parseScript(value);
+    } catch (err) {
+      const issue = err instanceof ZodError ? err.issues[0] : undefined;
+      throw new ConfigError(`invalid script '${name}' in scripts: of the config file${issue ? ` at ${issue.path.join('.') || '(root)'}: ${issue.message}` : ''}`);
+    }
+  }
+  return out;
 }
 
 /** The model registry's settings: the config file's `models:` routes, the provider environment and the upstream bounds. */

@@ -47,7 +47,7 @@ export async function streamTurn(
   const names = new Map<number, string>();
   const ids = new Map<number, string>();
   try {
-    for await (const event of deps.models.resolve(run.model).stream(request, signal)) {
+    for await (const event of deps.models.resolve(run.model, project).stream(request, signal)) {
       builder.add(event);
       if (event.type === 'text') {
         if (!record.message) await startMessage(deps, project, run, record);

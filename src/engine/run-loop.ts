@@ -90,7 +90,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
 /** One model call and what follows it (tools, status). */
 async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal): Promise<Run | undefined> {
   const { store, events } = deps;
-  const model = deps.models.resolve(run.model);
+  const model = deps.models.resolve(run.model, project);
   const toolCtx = { project, run, store, blobs: deps.blobs, model: model.info, signal };
   let offered: OfferedTools;
   let request;

@@ -16,12 +16,12 @@ import type { ScriptSource } from './script.js';
 import { createScriptedModel, isScriptedModelName } from './scripted.js';
 
 export interface ModelRegistry {
-  /** The model for a run's `model` name. */
-  resolve(name: string): ChatModel;
+  /** The model for a run's `model` name; `project` is the run's (named scripts belong to one). */
+  resolve(name: string, project?: string): ChatModel;
   /** The embedding model for file search, or undefined when none is configured (search is then lexical only). */
   embeddingModel(): EmbeddingModel | undefined;
-  /** Model names worth suggesting in a UI: scripted ones and the config file's named routes. */
-  listModels(): Promise<string[]>;
+  /** Model names worth suggesting in a UI: scripted ones (`project`'s and server-wide) and the named routes. */
+  listModels(project?: string): Promise<string[]>;
 }
 
 interface CompiledRoute {
@@ -76,8 +76,8 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
   let embedding: EmbeddingModel | undefined | null = null;
 
   return {
-    resolve(name) {
-      if (isScriptedModelName(name)) return createScriptedModel(name, deps.scriptSource);
+    resolve(name, project) {
+      if (isScriptedModelName(name)) return createScriptedModel(name, deps.scriptSource, project);
       let model = cache.get(name);
       if (!model) {
         if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -90,8 +90,8 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
       if (embedding === null) embedding = buildEmbeddingModel(config, findRoute);
       return embedding;
     },
-    async listModels() {
-      const scripts = (await deps.scriptSource.list?.()) ?? [];
+    async listModels(project) {
+      const scripts = (await deps.scriptSource.list?.(project)) ?? [];
       const named = routes.map((r) => r.route.name).filter((n) => !n.includes('*'));
       return [...new Set(['scripted', ...scripts.map((s) => `scripted:${s}`), ...named])];
     },

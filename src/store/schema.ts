@@ -124,6 +124,7 @@ export interface Database {
 }
 
 export interface ScriptRow {
+  project: string;
   name: string;
   data: string;
   created_at: number;

@@ -23,34 +23,48 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     test('put creates, put again replaces and keeps created_at, delete removes', async () => {
-      const first = await store.scripts.put('greet', { rules: [{ steps: [{ text: 'hi' }] }] }, 100);
+      const first = await store.scripts.put('p', 'greet', { rules: [{ steps: [{ text: 'hi' }] }] }, 100);
       assert.deepEqual(first, { name: 'greet', script: { rules: [{ steps: [{ text: 'hi' }] }] }, created_at: 100, updated_at: 100 });
-      const second = await store.scripts.put('greet', { rules: [{ steps: [{ text: 'hello' }] }] }, 200);
+      const second = await store.scripts.put('p', 'greet', { rules: [{ steps: [{ text: 'hello' }] }] }, 200);
       assert.deepEqual(second, { name: 'greet', script: { rules: [{ steps: [{ text: 'hello' }] }] }, created_at: 100, updated_at: 200 });
-      assert.deepEqual(await store.scripts.get('greet'), second);
-      assert.equal(await store.scripts.delete('greet'), true);
-      assert.equal(await store.scripts.delete('greet'), false);
-      assert.equal(await store.scripts.get('greet'), undefined);
+      assert.deepEqual(await store.scripts.get('p', 'greet'), second);
+      assert.equal(await store.scripts.delete('p', 'greet'), true);
+      assert.equal(await store.scripts.delete('p', 'greet'), false);
+      assert.equal(await store.scripts.get('p', 'greet'), undefined);
     });
 
     test('list pages by name, both orders', async () => {
-      for (const name of ['c', 'a', 'B', 'b']) await store.scripts.put(name, { rules: [{ steps: [{ text: name }] }] }, 1);
-      const names = async (page: Parameters<Store['scripts']['list']>[0]) => {
-        const got = await store.scripts.list(page);
+      for (const name of ['c', 'a', 'B', 'b']) await store.scripts.put('p', name, { rules: [{ steps: [{ text: name }] }] }, 1);
+      const names = async (page: Parameters<Store['scripts']['list']>[1]) => {
+        const got = await store.scripts.list('p', page);
         return [got.data.map((s) => s.name), got.has_more];
       };
       assert.deepEqual(await names({ limit: 2, order: 'asc' }), [['B', 'a'], true]);
       assert.deepEqual(await names({ limit: 2, order: 'asc', after: 'a' }), [['b', 'c'], false]);
       assert.deepEqual(await names({ limit: 3, order: 'desc', after: 'c' }), [['b', 'a', 'B'], false]);
-      assert.deepEqual(await createStoredScriptSource(store).list!(), ['B', 'a', 'b', 'c']);
+      assert.deepEqual(await createStoredScriptSource(store).list!('p'), ['B', 'a', 'b', 'c']);
     });
 
     test('the stored source validates what it reads', async () => {
       const source = createStoredScriptSource(store);
-      assert.deepEqual(await source.get('a'), { rules: [{ steps: [{ text: 'a' }] }] });
-      assert.equal(await source.get('nope'), undefined);
-      await store.scripts.put('broken', { rules: [] }, 1);
-      await assert.rejects(source.get('broken'));
+      assert.deepEqual(await source.get('a', 'p'), { rules: [{ steps: [{ text: 'a' }] }] });
+      assert.equal(await source.get('nope', 'p'), undefined);
+      await store.scripts.put('p', 'broken', { rules: [] }, 1);
+      await assert.rejects(source.get('broken', 'p'));
+    });
+
+    test('a project sees only its own scripts, then the server-wide ones', async () => {
+      const wide = { shared: { rules: [{ steps: [{ text: 'from the operator' }] }] }, a: { rules: [{ steps: [{ text: 'wide a' }] }] } };
+      const source = createStoredScriptSource(store, wide);
+      assert.equal(await store.scripts.get('other', 'a'), undefined);
+      assert.deepEqual((await store.scripts.list('other', { limit: 10, order: 'asc' })).data, []);
+      assert.equal(await store.scripts.delete('other', 'a'), false);
+      await store.scripts.put('other', 'a', { rules: [{ steps: [{ text: 'other a' }] }] }, 5);
+      assert.deepEqual(await source.get('a', 'p'), { rules: [{ steps: [{ text: 'a' }] }] });
+      assert.deepEqual(await source.get('a', 'other'), { rules: [{ steps: [{ text: 'other a' }] }] });
+      assert.deepEqual(await source.get('a', 'third'), wide.a);
+      assert.deepEqual(await source.get('shared', 'p'), wide.shared);
+      assert.deepEqual(await source.list!('other'), ['a', 'shared']);
     });
   });
 }

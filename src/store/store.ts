@@ -68,7 +68,7 @@ export interface Store {
   readonly vectorStoreFileBatches: DocumentRepo<VectorStoreFileBatch>;
   readonly runQueue: RunQueue;
   readonly runEvents: RunEventsRepo;
-  /** Named scripts for the scripted model, server-wide. */
+  /** Named scripts for the scripted model, per project. */
   readonly scripts: ScriptsRepo;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
