@@ -44,11 +44,12 @@ interface Runtime {
 }
 
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
+  const scripts = serverWideScripts(config);
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
   sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
-  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store, serverWideScripts(config)) });
+  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store, scripts) });
   const sandbox = createCodeSandbox(config, logger);
   const tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),

@@ -51,9 +51,10 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
 /**
  * Drives a run the caller holds (lease and event log) until it needs the client (requires_action) or ends.
  * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
- * `server_error`. A run still going at its `expires_at` is stopped there and ends `expired`. Expected failures end the run as `failed`; only store errors escape. `started`: the run as
- * the transaction that queued it already moved it to in_progress (a run created here). Returns the run as last
- * written (undefined if it is gone).
+ * `server_error`. A run still going at its `expires_at` is stopped there and ends `expired`. Expected failures
+ * end the run as `failed`; only store errors escape. `started`: the run as the transaction that queued it
+ * already moved it to in_progress (a run created here). Returns the run as last written (undefined if it is
+ * gone).
  */
 export async function executeRun(deps: RunLoopDeps, project: string, runId: string, workerSignal: AbortSignal, resumed = false, started?: Run): Promise<Run | undefined> {
   const { store, events } = deps;
