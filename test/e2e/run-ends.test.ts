@@ -144,6 +144,25 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`runs expire at expir
     assert.equal(next.status, 'completed');
   });
 
+  test('with no worker to take them, queued and cancelling runs expire too', CASE, async () => {
+    // An API-only replica (capacity 0) on its own database: nothing will ever execute these runs.
+    const database: Record<string, string> = db === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
+    const idle = await startAgainst(upstream, { ...database, ASSISTD_RUN_EXPIRY_SECONDS: '2', ASSISTD_RUN_CAPACITY: '0' });
+    try {
+      const api = idle.client;
+      const queued = await api.beta.threads.createAndRun({ assistant_id: idle.assistantId, thread: { messages: [{ role: 'user', content: 'a' }] } });
+      const cancelled = await api.beta.threads.createAndRun({ assistant_id: idle.assistantId, thread: { messages: [{ role: 'user', content: 'b' }] } });
+      assert.equal((await api.beta.threads.runs.cancel(cancelled.id, { thread_id: cancelled.thread_id })).status, 'cancelling');
+      for (const run of [queued, cancelled]) {
+        const ended = await api.beta.threads.runs.poll(run.id, { thread_id: run.thread_id }, { pollIntervalMs: 100 });
+        assert.equal(ended.status, 'expired');
+      }
+      await api.beta.threads.messages.create(cancelled.thread_id, { role: 'user', content: 'the thread is free again' });
+    } finally {
+      await idle.server.close();
+    }
+  });
+
   test('a polled run on an upstream that never answers ends expired too', CASE, async () => {
     upstream.enqueue(reply.hang());
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
