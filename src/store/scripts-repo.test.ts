@@ -3,9 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Sqlite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import { createStoredScriptSource } from '../engine/stored-script-source.js';
 import { createStore } from './create-store.js';
+import { migrationProvider, postgresTypes, sqliteTypes } from './migrations.js';
 import type { Store } from './store.js';
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
@@ -66,5 +70,29 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await source.get('shared', 'p'), wide.shared);
       assert.deepEqual(await source.list!('other'), ['a', 'shared']);
     });
+  });
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  test(`scripts stored before they had a project move to the default project (${dialect})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assistd-scripts-migration-'));
+    const url = dialect === 'postgres' ? await createTestDatabase() : undefined;
+    const db = new Kysely<any>({
+      dialect: url ? new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) : new SqliteDialect({ database: new Sqlite(join(dir, 'old.db')) }),
+    });
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider(url ? postgresTypes : sqliteTypes) });
+      assert.equal((await migrator.migrateTo('0007_vector_store_files_by_file')).error, undefined);
+      await db.insertInto('scripts').values({ name: 'old', data: '{"rules":[{"steps":[{"text":"old"}]}]}', created_at: 1, updated_at: 2 }).execute();
+      assert.equal((await migrator.migrateToLatest()).error, undefined);
+      const rows = await db.selectFrom('scripts').selectAll().execute();
+      assert.deepEqual(rows.map((r) => [r.project, r.name, Number(r.created_at), Number(r.updated_at)]), [['default', 'old', 1, 2]]);
+      // The key is (project, name) now: another project may use the same name.
+      await db.insertInto('scripts').values({ project: 'other', name: 'old', data: '{}', created_at: 3, updated_at: 3 }).execute();
+      await assert.rejects(db.insertInto('scripts').values({ project: 'other', name: 'old', data: '{}', created_at: 4, updated_at: 4 }).execute());
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
