@@ -65,6 +65,18 @@ const fileSchema = z.strictObject({
   embedding: z.lazy(() => embeddingBlockSchema).optional(),
   poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
   ...codeLimitsSchema,
+  // Upstream model calls and run expiry: every wait bounded (docs/configuration.md, "Upstream limits").
+  upstream_timeout_seconds: z.coerce.number().positive().optional(),
+  upstream_idle_seconds: z.coerce.number().positive().optional(),
+  upstream_total_seconds: z.coerce.number().positive().optional(),
+  upstream_max_retries: z.coerce.number().int().min(0).max(10).optional(),
+  upstream_max_retry_after_seconds: z.coerce.number().min(0).optional(),
+  upstream_max_event_bytes: z.coerce.number().int().positive().optional(),
+  upstream_max_reply_bytes: z.coerce.number().int().positive().optional(),
+  run_expiry_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).optional(),
+  blob_sweep_grace_seconds: z.coerce.number().min(0).optional(),
+  /** Server-wide named scripts for the scripted model, by name (each project may still store its own). */
+  scripts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/), z.unknown()).optional(),
 });
 
 export type FileConfig = z.infer<typeof fileSchema>;
@@ -104,8 +116,32 @@ export interface Config {
    * before answering, so `createAndPoll` returns when the run does; 0 answers at once.
    */
   pollHoldMs: number;
+  /** Bounds on every upstream model call. */
+  upstream: UpstreamSettings;
+  /** Seconds from a run's creation to its `expires_at`; a run not finished by then ends `expired`. */
+  runExpirySeconds: number;
+  /** Raw `scripts:` of the config file: server-wide named scripts, validated at start. */
+  scripts: Record<string, unknown>;
+  /** At start, leftover blobs (half-written, or with no file row) untouched this long are removed. */
+  blobSweepGraceSeconds: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
+}
+
+/** Bounds on one upstream model call (milliseconds and bytes). */
+export interface UpstreamSettings {
+  /** Per attempt: connect and send until the response headers (and an error status's body) arrive. */
+  requestMs: number;
+  /** Longest silence in a reply, including before its first chunk. */
+  idleMs: number;
+  /** Whole call, all attempts and the streamed reply included. */
+  totalMs: number;
+  maxRetries: number;
+  /** Longest `retry-after` honoured; a longer one fails the call at once. */
+  maxRetryAfterMs: number;
+  /** Largest single SSE event, and largest whole reply, counted as the bytes arrive. */
+  maxEventBytes: number;
+  maxReplyBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -128,6 +164,15 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_RUN_CAPACITY: 'run_capacity',
   ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
   ...CODE_LIMITS_ENV,
+  ASSISTD_UPSTREAM_TIMEOUT_SECONDS: 'upstream_timeout_seconds',
+  ASSISTD_UPSTREAM_IDLE_SECONDS: 'upstream_idle_seconds',
+  ASSISTD_UPSTREAM_TOTAL_SECONDS: 'upstream_total_seconds',
+  ASSISTD_UPSTREAM_MAX_RETRIES: 'upstream_max_retries',
+  ASSISTD_UPSTREAM_MAX_RETRY_AFTER_SECONDS: 'upstream_max_retry_after_seconds',
+  ASSISTD_UPSTREAM_MAX_EVENT_BYTES: 'upstream_max_event_bytes',
+  ASSISTD_UPSTREAM_MAX_REPLY_BYTES: 'upstream_max_reply_bytes',
+  ASSISTD_RUN_EXPIRY_SECONDS: 'run_expiry_seconds',
+  ASSISTD_BLOB_SWEEP_GRACE_SECONDS: 'blob_sweep_grace_seconds',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -193,6 +238,10 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     runCapacity: merged.run_capacity ?? 512,
     ...embeddingConfig(fromFile.embedding, env),
     pollHoldMs: merged.poll_hold_ms ?? 1000,
+    upstream: upstreamSettings(merged),
+    runExpirySeconds: merged.run_expiry_seconds ?? 600,
+    blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
+    scripts: merged.scripts ?? {},
     env: { ...env },
   };
 }
@@ -230,4 +279,16 @@ function embeddingConfig(fromFile: FileConfig['embedding'], env: NodeJS.ProcessE
   }
   const { retry_seconds, ...settings } = result.data;
   return { embedding: settings, embeddingRetrySeconds: retry_seconds ?? 30 };
+}
+
+function upstreamSettings(merged: FileConfig): UpstreamSettings {
+  return {
+    requestMs: (merged.upstream_timeout_seconds ?? 60) * 1000,
+    idleMs: (merged.upstream_idle_seconds ?? 120) * 1000,
+    totalMs: (merged.upstream_total_seconds ?? 600) * 1000,
+    maxRetries: merged.upstream_max_retries ?? 2,
+    maxRetryAfterMs: (merged.upstream_max_retry_after_seconds ?? 60) * 1000,
+    maxEventBytes: merged.upstream_max_event_bytes ?? 16 * 1024 * 1024,
+    maxReplyBytes: merged.upstream_max_reply_bytes ?? 64 * 1024 * 1024,
+  };
 }

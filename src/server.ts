@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ZodError } from 'zod';
 import { buildApp, type ReadinessCheck } from './app.js';
+import type { BlobStore } from './blobs/blob-store.js';
 import { createLocalBlobStore } from './blobs/local-blob-store.js';
 import type { AppDeps } from './app-deps.js';
 import { type CodeLimits, ConfigError, type Config } from './config.js';
@@ -11,6 +13,8 @@ import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
 import { createModelRegistry } from './providers/registry.js';
+import { defaultRetryPolicy } from './providers/retry.js';
+import { parseScript, type Script } from './providers/script.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from './sandbox/sandbox.js';
 import { createSearchIndex } from './search/create-search-index.js';
 import { createStore } from './store/create-store.js';
@@ -40,10 +44,12 @@ interface Runtime {
 }
 
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
+  const scripts = serverWideScripts(config);
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await store.migrate();
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
-  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
+  sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
+  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store, scripts) });
   const sandbox = createCodeSandbox(config, logger);
   const tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
@@ -80,6 +86,18 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
       await store.close();
     },
   };
+}
+
+/**
+ * A process killed mid-upload leaves half-written blobs, and one killed between writing a blob and its file row
+ * leaves bytes nothing refers to. Swept in the background at start; the grace period spares uploads in flight.
+ */
+function sweepBlobs(blobs: BlobStore, store: Store, graceMs: number, logger?: Logger): void {
+  const log = logger?.child({ room: 'blobs' });
+  void blobs.sweep((keys) => store.knownFileIds(keys), graceMs).then(
+    ({ removed }) => removed > 0 && log?.info({ removed }, 'removed leftover blobs'),
+    (err: unknown) => log?.warn({ err }, 'sweeping leftover blobs failed'),
+  );
 }
 
 /** Opens the database, applies migrations, builds the app and listens. Used by `assistd serve` and the tests. */
@@ -126,9 +144,31 @@ async function closeApp(app: FastifyInstance): Promise<void> {
   clearTimeout(cut);
 }
 
-/** The model registry's settings: the config file's `models:` routes and the provider environment. */
+/** The config file's `scripts:`, each in any form the scripts API takes; a bad one stops the start, named. */
+function serverWideScripts(config: Config): Record<string, Script> {
+  const out: Record<string, Script> = {};
+  for (const [name, value] of Object.entries(config.scripts)) {
+    try {
+      out[name] = parseScript(value);
+    } catch (err) {
+      const issue = err instanceof ZodError ? err.issues[0] : undefined;
+      throw new ConfigError(`invalid script '${name}' in scripts: of the config file${issue ? ` at ${issue.path.join('.') || '(root)'}: ${issue.message}` : ''}`);
+    }
+  }
+  return out;
+}
+
+/** The model registry's settings: the config file's `models:` routes, the provider environment and the upstream bounds. */
 export function providersConfig(config: Config): ProvidersConfig {
-  return { models: modelRoutesSchema.parse(config.models), ...providersConfigFromEnv(config.env), embedding: config.embedding };
+  const { requestMs, idleMs, totalMs, maxRetries, maxRetryAfterMs, maxEventBytes, maxReplyBytes } = config.upstream;
+  return {
+    models: modelRoutesSchema.parse(config.models),
+    ...providersConfigFromEnv(config.env),
+    timeouts: { requestMs, idleMs, totalMs },
+    retry: { ...defaultRetryPolicy, maxRetries, maxRetryAfterMs },
+    limits: { maxEventBytes, maxReplyBytes },
+    embedding: config.embedding,
+  };
 }
 
 /**

@@ -8,6 +8,11 @@ export interface BlobStore {
   /** A local path holding the bytes, for tools that need a real file (the sandbox, parsers). */
   localPath(key: string): Promise<string>;
   delete(key: string): Promise<void>;
+  /**
+   * Removes what a crash left behind: half-written blobs, and blobs whose key `known` does not report (no file
+   * row). Only entries untouched for `graceMs` are considered, so uploads in flight are left alone.
+   */
+  sweep(known: (keys: string[]) => Promise<Set<string>>, graceMs: number): Promise<{ removed: number }>;
 }
 
 /** Thrown by `write` when the stream is longer than allowed. */

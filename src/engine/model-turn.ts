@@ -70,7 +70,7 @@ export async function streamTurn(
     record.content = finalContent(record.touches ?? NO_TOUCHES, deltas.sentText());
   };
   try {
-    for await (const event of deps.models.resolve(run.model).stream(request, signal)) {
+    for await (const event of deps.models.resolve(run.model, project).stream(request, signal)) {
       builder.add(event);
       if (event.type === 'text') {
         if (!deltas) {

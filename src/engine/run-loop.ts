@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { BuiltinTools } from '../tools/builtin-tool.js';
 import { executeBuiltinCalls, offeredTools, type OfferedTools } from './builtin-calls.js';
 import { pendingCall, streamTurn, type TurnOutcome } from './model-turn.js';
+import { expireMove, expireRun, hasExpired, RUN_EXPIRED, untilExpiry } from './run-expiry.js';
 import { buildChatRequest } from './prompt.js';
 import type { RunEvent, RunEventLog } from './run-events.js';
 import { MessageDeltas } from './message-deltas.js';
@@ -54,13 +55,16 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
 /**
  * Drives a run the caller holds (lease and event log) until it needs the client (requires_action) or ends.
  * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
- * `server_error`. Expected failures end the run as `failed`; only store errors escape. `started`: the run as
- * the transaction that queued it already moved it to in_progress (a run created here). Returns the run as last
- * written (undefined if it is gone).
+ * `server_error`. A run still going at its `expires_at` is stopped there and ends `expired`. Expected failures
+ * end the run as `failed`; only store errors escape. `started`: the run as the transaction that queued it
+ * already moved it to in_progress (a run created here). Returns the run as last written (undefined if it is
+ * gone).
  */
-export async function executeRun(deps: RunLoopDeps, project: string, runId: string, signal: AbortSignal, resumed = false, started?: Run): Promise<Run | undefined> {
+export async function executeRun(deps: RunLoopDeps, project: string, runId: string, workerSignal: AbortSignal, resumed = false, started?: Run): Promise<Run | undefined> {
   const { store, events } = deps;
   let run = started ?? await updateRun(store, events, project, runId, (r) => {
+    // A run claimed after its `expires_at` (it waited too long, or its worker died) is not started again.
+    if (hasExpired(r)) return expireMove(project)(r);
     if (r.status === 'queued') return { to: 'in_progress' };
     if (r.status === 'cancelling') return { to: 'cancelled', before: (tx, next) => closeOpenParts(tx, project, next, 'cancelled') };
     if (r.status === 'in_progress' && resumed) {
@@ -69,14 +73,21 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
     }
     return undefined;
   });
+  const expiry = untilExpiry(run, workerSignal);
+  const { signal } = expiry;
   let calls = 0;
-  while (run?.status === 'in_progress' && !signal.aborted) {
-    if (++calls > MAX_MODEL_CALLS) {
-      run = await updateRun(store, events, project, runId, failMove({ code: 'server_error', message: `The run made ${MAX_MODEL_CALLS} model calls without finishing.` }));
-      break;
+  try {
+    while (run?.status === 'in_progress' && !signal.aborted) {
+      if (++calls > MAX_MODEL_CALLS) {
+        run = await updateRun(store, events, project, runId, failMove({ code: 'server_error', message: `The run made ${MAX_MODEL_CALLS} model calls without finishing.` }));
+        break;
+      }
+      run = await step(deps, project, run, signal);
     }
-    run = await step(deps, project, run, signal);
+  } finally {
+    expiry.dispose();
   }
+  if (signal.reason === RUN_EXPIRED) return (await expireRun(store, events, project, runId)) ?? run;
   if (signal.aborted && signal.reason !== LEASE_LOST) run = await interrupted(deps, project, runId);
   return run;
 }
@@ -84,7 +95,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
 /** One model call and what follows it (tools, status). */
 async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal): Promise<Run | undefined> {
   const { store, events } = deps;
-  const model = deps.models.resolve(run.model);
+  const model = deps.models.resolve(run.model, project);
   const toolCtx = { project, run, store, blobs: deps.blobs, model: model.info, signal };
   let offered: OfferedTools;
   let request;

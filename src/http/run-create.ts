@@ -12,9 +12,6 @@ import { addAttachmentsToThreadStore, fileSearchAttachments } from './thread-vec
 import { messageInputSchema, metadataSchema, reasoningEffortSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
 import { createThread, insertThread, prepareThread, threadCreateBody, type NewThread } from './threads.js';
 
-/** Requires_action runs expire ten minutes after creation, as the hosted API's did. */
-const RUN_EXPIRY_SECONDS = 600;
-
 const toolChoiceSchema = z.union([
   z.enum(['none', 'auto', 'required']),
   z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
@@ -58,7 +55,8 @@ export const createThreadAndRunBody = runOptionsSchema.extend({
 type RunOptions = z.infer<typeof createRunBody>;
 
 /** The run object as created: the request's overrides over the assistant's settings. */
-function newRun(thread: Thread, assistant: Assistant, body: RunOptions): Run {
+/** `expirySeconds`: a run not finished by then ends `expired` (ten minutes by default, as the hosted API's did). */
+function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySeconds: number): Run {
   const now = nowSeconds();
   const instructions = [body.instructions ?? assistant.instructions ?? '', body.additional_instructions ?? '']
     .filter((s) => s !== '')
@@ -72,7 +70,7 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions): Run {
     status: 'queued',
     required_action: null,
     last_error: null,
-    expires_at: now + RUN_EXPIRY_SECONDS,
+    expires_at: now + expirySeconds,
     started_at: null,
     cancelled_at: null,
     failed_at: null,
@@ -104,7 +102,7 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
   const owner = assistant ?? (await getAssistant(deps.store, project, body.assistant_id));
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
-  const run = newRun(thread, owner, body);
+  const run = newRun(thread, owner, body, deps.config.runExpirySeconds);
   const built = additional.map((message) => buildMessage(thread.id, message));
   const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
   // A new run's log is empty: its numbering starts at 0.

@@ -1,7 +1,8 @@
 /**
  * Named scripts for the scripted model: `PUT /scripts/{name}` stores one, and runs with
- * `model: "scripted:<name>"` play it from their next model call on. Not part of the hosted API; scripts are
- * shared by every project on the server (the model registry resolves a model by name alone).
+ * `model: "scripted:<name>"` play it from their next model call on. Not part of the hosted API. A script belongs to
+ * the project of the key that stored it; server-wide ones come from the config file (`scripts:`) and are not
+ * changed here.
  */
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../domain/errors.js';
@@ -54,9 +55,9 @@ export const scriptRoutes = [
     path: '/scripts/:name',
     summary: 'Create or replace a named script for the scripted model',
     body: scriptBody,
-    async handler({ body, params }, { store }) {
+    async handler({ body, params, project }, { store }) {
       const name = scriptName(params.name!);
-      return scriptView(await store.scripts.put(name, parseBody(body), nowSeconds()));
+      return scriptView(await store.scripts.put(project, name, parseBody(body), nowSeconds()));
     },
   }),
   route({
@@ -64,8 +65,8 @@ export const scriptRoutes = [
     path: '/scripts',
     summary: 'List named scripts',
     query: listScriptsQuery,
-    async handler({ query }, { store }) {
-      const page = await store.scripts.list({ limit: query.limit, order: query.order, ...(query.after ? { after: query.after } : {}) });
+    async handler({ query, project }, { store }) {
+      const page = await store.scripts.list(project, { limit: query.limit, order: query.order, ...(query.after ? { after: query.after } : {}) });
       const data = page.data.map(scriptView);
       return { object: 'list', data, first_id: data[0]?.name ?? null, last_id: data[data.length - 1]?.name ?? null, has_more: page.has_more };
     },
@@ -74,8 +75,8 @@ export const scriptRoutes = [
     method: 'GET',
     path: '/scripts/:name',
     summary: 'Retrieve a named script',
-    async handler({ params }, { store }) {
-      const stored = await store.scripts.get(params.name!);
+    async handler({ params, project }, { store }) {
+      const stored = await store.scripts.get(project, params.name!);
       if (!stored) throw missing(params.name!);
       return scriptView(stored);
     },
@@ -84,8 +85,8 @@ export const scriptRoutes = [
     method: 'DELETE',
     path: '/scripts/:name',
     summary: 'Delete a named script',
-    async handler({ params }, { store }) {
-      if (!(await store.scripts.delete(params.name!))) throw missing(params.name!);
+    async handler({ params, project }, { store }) {
+      if (!(await store.scripts.delete(project, params.name!))) throw missing(params.name!);
       return { object: 'script.deleted', name: params.name!, deleted: true };
     },
   }),

@@ -7,6 +7,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 
 /** Sent upstream so a provider's logs show who called. */
@@ -21,17 +22,33 @@ export interface ChatEndpoint {
 export interface ChatStreamOptions {
   /** Aborting destroys the request, before or after the headers arrived. */
   signal: AbortSignal;
-  /** Bound on connecting and sending, until the response headers arrive. */
+  /** Bound on connecting and sending, until the response headers arrive (and, for an error status, its body). */
   timeoutMs: number;
+  limits: ReplyLimits;
+}
+
+/** How much of a reply is accepted, counted in bytes as they arrive, so a broken server cannot fill memory. */
+export interface ReplyLimits {
+  /** One SSE event (all its `data:` lines together), or the one JSON body of a server that does not stream. */
+  maxEventBytes: number;
+  /** The whole reply. */
+  maxReplyBytes: number;
+}
+
+export const defaultReplyLimits: ReplyLimits = { maxEventBytes: 16 * 1024 * 1024, maxReplyBytes: 64 * 1024 * 1024 };
+
+/** The upstream's reply went past a `ReplyLimits` bound; the call fails instead of buffering on. */
+export class ReplyTooLargeError extends Error {
+  override name = 'ReplyTooLargeError';
+  constructor(readonly what: 'event' | 'reply', readonly limit: number) {
+    super(what === 'event' ? `one event of the reply was larger than ${limit} bytes` : `the reply was larger than ${limit} bytes`);
+  }
 }
 
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
 
 /** An error body is kept up to this size for the message; the rest is dropped. */
 const ERROR_BODY_LIMIT = 64 * 1024;
-
-/** The largest whole JSON completion accepted from a server that does not stream. */
-const COMPLETION_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Thrown when the caller aborts: not an APIError, so it is never retried. */
 class RequestAborted extends Error {
@@ -72,25 +89,26 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) {
         const json = /application\/json/i.test(String(res.headers['content-type'] ?? ''));
-        return resolve(json ? readCompletion(res, toHeaders(res.headers)) : readChunks(res, toHeaders(res.headers)));
+        return resolve(json ? readCompletion(res, toHeaders(res.headers), options.limits) : readChunks(res, toHeaders(res.headers), options.limits));
       }
-      readErrorBody(res).then(
-        (text) => {
-          const json = parseJson(text);
-          reject(APIError.generate(status, json, json === undefined ? text || res.statusMessage : undefined, toHeaders(res.headers)));
-        },
-        (err: unknown) => reject(err),
-      );
+      // An error status whose body never comes must not hold the call: the body gets the same bound as the headers.
+      void readErrorBody(res, options.timeoutMs).then((text) => {
+        const json = parseJson(text);
+        reject(APIError.generate(status, json, json === undefined ? text || res.statusMessage : undefined, toHeaders(res.headers)));
+      });
     });
     req.end(payload);
   });
 }
 
 /** The SSE answer's data lines as parsed JSON, until `[DONE]` or the end; an error chunk is thrown. */
-async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerator<unknown> {
-  res.setEncoding('utf8');
+async function* readChunks(res: IncomingMessage, headers: Headers, limits: ReplyLimits): AsyncGenerator<unknown> {
+  const decoder = new StringDecoder('utf8');
+  let received = 0;
   let buffer = '';
   let data: string[] = [];
+  /** Characters of the current event's data lines so far (a character is at least a byte). */
+  let eventChars = 0;
   let event: string | undefined;
   let done = false;
   let ended = false;
@@ -99,6 +117,7 @@ async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerat
     const text = data.join('\n');
     const name = event;
     data = [];
+    eventChars = 0;
     event = undefined;
     if (done || text === '') return undefined;
     if (text.startsWith('[DONE]')) {
@@ -111,10 +130,10 @@ async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerat
     return parsed;
   };
   try {
-    for await (const chunk of res as AsyncIterable<string>) {
-      buffer += chunk;
-      // A broken server sending one endless line must not grow the buffer without bound.
-      if (buffer.length > COMPLETION_BODY_LIMIT) throw new Error(`a line of the stream was longer than ${COMPLETION_BODY_LIMIT} bytes`);
+    for await (const bytes of res as AsyncIterable<Buffer>) {
+      received += bytes.length;
+      if (received > limits.maxReplyBytes) throw new ReplyTooLargeError('reply', limits.maxReplyBytes);
+      buffer += decoder.write(bytes);
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
         const line = buffer.charCodeAt(newline - 1) === 13 ? buffer.slice(0, newline - 1) : buffer.slice(0, newline);
@@ -128,10 +147,16 @@ async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerat
         const colon = line.indexOf(':');
         const field = colon < 0 ? line : line.slice(0, colon);
         const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
-        if (field === 'data') data.push(value);
-        else if (field === 'event') event = value;
+        if (field === 'data') {
+          data.push(value);
+          eventChars += value.length + 1;
+          if (eventChars > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
+        } else if (field === 'event') event = value;
       }
+      // An endless line, or one event spread over endless `data:` lines, must not grow memory without bound.
+      if (eventChars + buffer.length > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
     }
+    buffer += decoder.end();
     if (buffer !== '' && buffer.startsWith('data:')) data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5));
     const last = dispatch();
     if (last !== undefined) yield last;
@@ -146,16 +171,19 @@ async function* readChunks(res: IncomingMessage, headers: Headers): AsyncGenerat
  * A server that ignores `stream: true` answers with one chat.completion object: it is read whole and given back
  * as a single chunk carrying the message, the finish reason and the usage.
  */
-async function* readCompletion(res: IncomingMessage, headers: Headers): AsyncGenerator<unknown> {
-  res.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of res as AsyncIterable<string>) {
-    text += chunk;
-    if (text.length > COMPLETION_BODY_LIMIT) {
+async function* readCompletion(res: IncomingMessage, headers: Headers, limits: ReplyLimits): AsyncGenerator<unknown> {
+  const parts: Buffer[] = [];
+  let received = 0;
+  for await (const bytes of res as AsyncIterable<Buffer>) {
+    received += bytes.length;
+    // The one JSON body is one event: both bounds apply.
+    if (received > Math.min(limits.maxEventBytes, limits.maxReplyBytes)) {
       res.destroy();
-      throw new Error(`the completion was larger than ${COMPLETION_BODY_LIMIT} bytes`);
+      throw new ReplyTooLargeError(limits.maxEventBytes <= limits.maxReplyBytes ? 'event' : 'reply', Math.min(limits.maxEventBytes, limits.maxReplyBytes));
     }
+    parts.push(bytes);
   }
+  const text = Buffer.concat(parts).toString('utf8');
   const body = JSON.parse(text) as { error?: unknown; choices?: Array<{ index?: number; finish_reason?: string | null; message?: { role?: string; content?: string | null; tool_calls?: object[] } }> } & Record<string, unknown>;
   if (body.error) throw new APIError(undefined, body.error, undefined, headers);
   const choices = (body.choices ?? []).map((choice) => ({
@@ -170,11 +198,30 @@ async function* readCompletion(res: IncomingMessage, headers: Headers): AsyncGen
   yield { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, choices, usage: body.usage ?? null };
 }
 
-async function readErrorBody(res: IncomingMessage): Promise<string> {
+/**
+ * An error status's body, up to ERROR_BODY_LIMIT, as much of it as arrived within `timeoutMs` (or before the
+ * connection broke): the status alone is enough to report and to decide on a retry.
+ */
+function readErrorBody(res: IncomingMessage, timeoutMs: number): Promise<string> {
   res.setEncoding('utf8');
   let text = '';
-  for await (const chunk of res as AsyncIterable<string>) if (text.length < ERROR_BODY_LIMIT) text += chunk;
-  return text.slice(0, ERROR_BODY_LIMIT);
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      resolve(text.slice(0, ERROR_BODY_LIMIT));
+    };
+    const timer = setTimeout(() => {
+      if (text === '') text = `(no error body arrived within ${timeoutMs} ms)`;
+      res.destroy();
+      finish();
+    }, timeoutMs);
+    res.on('data', (chunk: string) => {
+      if (text.length < ERROR_BODY_LIMIT) text += chunk;
+    });
+    res.once('end', finish);
+    res.once('close', finish);
+    res.once('error', finish);
+  });
 }
 
 function parseJson(text: string): object | undefined {

@@ -13,7 +13,7 @@ import {
   type ChatModelInfo,
   type ChatRequest,
 } from './chat-model.js';
-import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
+import { defaultReplyLimits, openChatStream, ReplyTooLargeError, type ChatEndpoint, type ReplyLimits } from './chat-stream-http.js';
 import { forwardChat } from './chat-passthrough.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
@@ -27,9 +27,11 @@ export interface UpstreamTimeouts {
   requestMs: number;
   /** Longest silence in the response body, including before the first chunk (a local model loading counts). */
   idleMs: number;
+  /** The whole call: every attempt, the waits between them and the streamed reply (a server that never stops). */
+  totalMs: number;
 }
 
-export const defaultTimeouts: UpstreamTimeouts = { requestMs: 60_000, idleMs: 120_000 };
+export const defaultTimeouts: UpstreamTimeouts = { requestMs: 60_000, idleMs: 120_000, totalMs: 600_000 };
 
 /** Settings every client-backed adapter (OpenAI-compatible, Azure) takes for one model name. */
 export interface AdapterSettings {
@@ -40,6 +42,7 @@ export interface AdapterSettings {
   supportsVision?: boolean;
   timeouts?: Partial<UpstreamTimeouts>;
   retry?: RetryPolicy;
+  limits?: ReplyLimits;
   /** Shown when the server cannot be reached, e.g. "set OPENAI_BASE_URL or add a models: entry". */
   setupHint?: string;
   /** Shown when the server rejects the key. */
@@ -52,6 +55,7 @@ export interface ClientChatModelOptions {
   target: UpstreamTarget;
   timeouts: UpstreamTimeouts;
   retry?: RetryPolicy;
+  limits?: ReplyLimits;
 }
 
 /**
@@ -112,6 +116,7 @@ export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget):
     },
     timeouts: { ...defaultTimeouts, ...cfg.timeouts },
     ...(cfg.retry ? { retry: cfg.retry } : {}),
+    ...(cfg.limits ? { limits: cfg.limits } : {}),
   });
   return withPromptedTools(model, { always: cfg.supportsTools === false, key: `${url.origin}${url.pathname} ${target.upstreamModel}` });
 }
@@ -132,14 +137,23 @@ async function* streamChat(
 ): AsyncGenerator<ChatEvent> {
   const { target, timeouts } = options;
   const where = publicWhere(target);
-  // One controller per call: the caller's signal, the idle timer and an early `break` all cancel through it.
+  // One controller per call: the caller's signal, the idle and total timers and an early `break` all cancel through it.
   const upstream = new AbortController();
   const forward = () => upstream.abort(signal.reason);
   signal.addEventListener('abort', forward, { once: true });
   if (signal.aborted) forward();
   let idleTimedOut = false;
+  let totalTimedOut = false;
+  // Idle silence is not the only way to hang: a server may trickle deltas forever, or retries may add up.
+  const total = setTimeout(() => {
+    totalTimedOut = true;
+    upstream.abort();
+  }, timeouts.totalMs);
+  /** Why the call ended early on our side, if it did: the caller, the idle timer or the total deadline. */
+  const cutShort = (): unknown =>
+    signal.aborted ? abortReason(signal) : idleTimedOut ? idleError(target, timeouts.idleMs) : totalTimedOut ? totalError(target, timeouts.totalMs) : undefined;
   try {
-    const stream = await openStream(options, req, upstream.signal, signal);
+    const stream = await openStream(options, req, upstream.signal);
     const normalizer = new ChunkNormalizer();
     const idle = setTimeout(() => {
       idleTimedOut = true;
@@ -156,32 +170,31 @@ async function* streamChat(
       clearTimeout(idle);
     }
     // The client ends the iteration quietly when its request is aborted; find out why it ended.
-    if (signal.aborted) throw abortReason(signal);
-    if (idleTimedOut) throw idleError(target, timeouts.idleMs);
+    const early = cutShort();
+    if (early) throw early;
     yield* normalizer.end(req, where);
   } catch (err) {
-    if (signal.aborted) throw abortReason(signal);
-    if (idleTimedOut) throw idleError(target, timeouts.idleMs);
+    const early = cutShort();
+    if (early) throw early;
+    if (err instanceof ReplyTooLargeError) throw tooLargeError(err);
     throw toProviderError(err, target, timeouts.requestMs);
   } finally {
+    clearTimeout(total);
     signal.removeEventListener('abort', forward);
     upstream.abort();
   }
 }
 
-async function openStream(
-  options: ClientChatModelOptions,
-  req: ChatRequest,
-  upstreamSignal: AbortSignal,
-  callerSignal: AbortSignal,
-) {
+/** Opens the stream, retrying; `signal` (the call's own) also cuts a wait between attempts short. */
+async function openStream(options: ClientChatModelOptions, req: ChatRequest, signal: AbortSignal) {
   const { endpoint, target, timeouts } = options;
+  const limits = options.limits ?? defaultReplyLimits;
   const open = (usage: boolean) =>
     withRetry(
-      () => openChatStream(endpoint, buildBody(req, target.model, usage), { signal: upstreamSignal, timeoutMs: timeouts.requestMs }),
+      () => openChatStream(endpoint, buildBody(req, target.model, usage), { signal, timeoutMs: timeouts.requestMs, limits }),
       classifyForRetry,
       options.retry ?? defaultRetryPolicy,
-      callerSignal,
+      signal,
     );
   const server = endpoint.url.origin + endpoint.url.pathname;
   const withUsage = !rejectsStreamOptions.has(server);
@@ -227,4 +240,14 @@ export function buildBody(req: ChatRequest, upstreamModel: string, includeUsage:
 
 function idleError(target: UpstreamTarget, idleMs: number): ProviderError {
   return new ProviderError('server_error', `${publicWhere(target)} sent nothing for ${idleMs} ms and was given up on`, { upstream: internalWhere(target) });
+}
+
+function totalError(target: UpstreamTarget, totalMs: number): ProviderError {
+  return new ProviderError('server_error', `${publicWhere(target)} did not finish its reply within ${totalMs} ms (the total deadline of a model call) and was given up on`, { upstream: internalWhere(target) });
+}
+
+/** No URL here: the size says enough, and the limit names the setting that raises it. */
+function tooLargeError(err: ReplyTooLargeError): ProviderError {
+  const setting = err.what === 'event' ? 'ASSISTD_UPSTREAM_MAX_EVENT_BYTES' : 'ASSISTD_UPSTREAM_MAX_REPLY_BYTES';
+  return new ProviderError('server_error', `The model's upstream reply was too large: ${err.message} (${setting}).`, { cause: err });
 }

@@ -6,6 +6,8 @@ import { collectChat } from './collect-chat.js';
 import { createOpenAICompatibleModel, type OpenAICompatibleConfig } from './openai-compatible.js';
 
 const fast = { maxRetries: 2, maxRetryAfterMs: 5_000, initialBackoffMs: 20 };
+/** Cases about bounds: if the bound is missing they would wait forever, so they fail at this instead. */
+const BOUNDED = { timeout: 10_000 };
 const hello: ChatRequest = { model: 'llama3', messages: [{ role: 'user', content: 'Say hello' }] };
 
 let upstream: ChatUpstream;
@@ -174,6 +176,47 @@ describe('OpenAI-compatible adapter', () => {
     const started = performance.now();
     await rejectsWith(events(model({ timeouts: { idleMs: 200 } })), 'server_error', /sent nothing for 200 ms/);
     assert.ok(performance.now() - started < 1_000);
+  });
+
+  test('an error status whose body never comes is bounded per attempt, retried, then fails with its status', BOUNDED, async () => {
+    upstream.enqueue(reply.errorThenStall(503), reply.errorThenStall(503));
+    const started = performance.now();
+    const err = await rejectsWith(events(model({ timeouts: { requestMs: 200 }, retry: { ...fast, maxRetries: 1 } })), 'server_error', /answered 503: .*no error body arrived within 200 ms/);
+    assert.equal(err.status, 503);
+    const took = performance.now() - started;
+    assert.ok(took >= 400 && took < 2_000, `took ${took} ms`);
+    assert.equal(upstream.requests.length, 2);
+  });
+
+  test('a stream that never stops is cut at the total deadline, though it is never idle', BOUNDED, async () => {
+    upstream.enqueue(reply.endless(20));
+    const started = performance.now();
+    await rejectsWith(events(model({ timeouts: { idleMs: 200, totalMs: 600 } })), 'server_error', /did not finish its reply within 600 ms/);
+    const took = performance.now() - started;
+    assert.ok(took >= 550 && took < 2_000, `took ${took} ms`);
+    await upstream.requests[0]!.closed;
+  });
+
+  test('the total deadline also ends the waits between retries', BOUNDED, async () => {
+    upstream.enqueue(reply.error(500, 'boom'), reply.error(500, 'boom'));
+    const started = performance.now();
+    await rejectsWith(events(model({ timeouts: { totalMs: 300 }, retry: { ...fast, initialBackoffMs: 5_000 } })), 'server_error', /within 300 ms/);
+    assert.ok(performance.now() - started < 1_500);
+  });
+
+  test('one event over many data lines, a long reply and a big JSON completion are cut at their byte bounds', BOUNDED, async () => {
+    const limits = { maxEventBytes: 64 * 1024, maxReplyBytes: 256 * 1024 };
+    upstream.enqueue(reply.hugeEvent(1_000, 1024));
+    let err = await rejectsWith(events(model({ limits })), 'server_error', /^The model's upstream reply was too large: one event of the reply was larger than 65536 bytes/);
+    assert.ok(!err.message.includes('127.0.0.1'), err.message);
+    upstream.enqueue(reply.endless(0, 'tick '.repeat(100)));
+    err = await rejectsWith(events(model({ limits })), 'server_error', /too large: the reply was larger than 262144 bytes/);
+    assert.ok(!err.message.includes('127.0.0.1'), err.message);
+    upstream.enqueue(reply.text('word '.repeat(20_000), { ignoresStream: true }));
+    await rejectsWith(events(model({ limits })), 'server_error', /too large: one event of the reply was larger than 65536 bytes/);
+    // Within the bounds, the same kinds of reply go through.
+    upstream.enqueue(reply.text('word '.repeat(500)));
+    assert.ok((await events(model({ limits }))).length > 400);
   });
 
   test('invalid JSON, garbage bytes and a cut connection become ProviderErrors', async () => {

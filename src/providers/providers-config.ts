@@ -4,6 +4,7 @@
  * Nothing here reads process.env; config.ts passes the environment in.
  */
 import { z } from 'zod';
+import type { ReplyLimits } from './chat-stream-http.js';
 import type { UpstreamTimeouts } from './client-chat-model.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -61,6 +62,7 @@ export interface ProvidersConfig {
   embedding?: EmbeddingSettings;
   timeouts?: Partial<UpstreamTimeouts>;
   retry?: RetryPolicy;
+  limits?: ReplyLimits;
 }
 
 export const DEFAULT_OLLAMA_BASE_URL = 'http://127.0.0.1:11434/v1';

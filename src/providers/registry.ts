@@ -17,17 +17,17 @@ import type { ScriptSource } from './script.js';
 import { createScriptedModel, isScriptedModelName } from './scripted.js';
 
 export interface ModelRegistry {
-  /** The model for a run's `model` name. */
-  resolve(name: string): ChatModel;
+  /** The model for a run's `model` name; `project` is the run's (named scripts belong to one). */
+  resolve(name: string, project?: string): ChatModel;
   /** The embedding model for file search, or undefined when none is configured (search is then lexical only). */
   embeddingModel(): EmbeddingModel | undefined;
   /** The `/embeddings` endpoint for a request's `model` name, routed like chat models. */
   embeddings(name: string): EmbeddingsClient;
   /**
-   * What `GET /models` shows: `scripted` and the stored scripts, the config file's named routes, and the models
+   * What `GET /models` shows: `scripted` and the stored scripts (`project`'s and server-wide), the config file's named routes, and the models
    * the OpenAI-compatible upstreams list that this registry would send to that same upstream.
    */
-  listModels(): Promise<ModelEntry[]>;
+  listModels(project?: string): Promise<ModelEntry[]>;
 }
 
 interface CompiledRoute {
@@ -43,7 +43,11 @@ const CACHE_LIMIT = 256;
 export function createModelRegistry(config: ProvidersConfig, deps: { scriptSource: ScriptSource; listUpstream?: UpstreamModelLister }): ModelRegistry {
   const env = config.env ?? {};
   const routes: CompiledRoute[] = (config.models ?? []).map((raw) => ({ ...substituteEnv(raw, env), matches: nameMatcher(raw.name) }));
-  const common = { ...(config.timeouts ? { timeouts: config.timeouts } : {}), ...(config.retry ? { retry: config.retry } : {}) };
+  const common = {
+    ...(config.timeouts ? { timeouts: config.timeouts } : {}),
+    ...(config.retry ? { retry: config.retry } : {}),
+    ...(config.limits ? { limits: config.limits } : {}),
+  };
   const cache = new Map<string, ChatModel>();
   const listUpstream = deps.listUpstream ?? createUpstreamModelLister();
 
@@ -80,8 +84,8 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
   const embeddingClients = new Map<string, EmbeddingsClient>();
 
   return {
-    resolve(name) {
-      if (isScriptedModelName(name)) return createScriptedModel(name, deps.scriptSource);
+    resolve(name, project) {
+      if (isScriptedModelName(name)) return createScriptedModel(name, deps.scriptSource, project);
       let model = cache.get(name);
       if (!model) {
         if (cache.size >= CACHE_LIMIT) cache.clear();
@@ -103,12 +107,12 @@ export function createModelRegistry(config: ProvidersConfig, deps: { scriptSourc
       }
       return client;
     },
-    async listModels() {
+    async listModels(project) {
       const targets = new Map<string, ListedUpstream>();
       for (const upstream of [...routes.map((r) => routeUpstream(r, config)), envUpstream(config)]) {
         if (upstream) targets.set(`${upstream.baseURL}\n${upstream.apiKey ?? ''}`, upstream);
       }
-      const [scripts, ...listed] = await Promise.all([deps.scriptSource.list?.() ?? [], ...[...targets.values()].map(listUpstream)]);
+      const [scripts, ...listed] = await Promise.all([deps.scriptSource.list?.(project) ?? [], ...[...targets.values()].map(listUpstream)]);
       const out = new Map<string, ModelEntry>();
       const add = (id: string, owned_by: string) => out.has(id) || out.set(id, { id, object: 'model', created: createdAt, owned_by });
       add('scripted', 'assistd');
@@ -157,7 +161,7 @@ function envUpstream(config: ProvidersConfig): ListedUpstream | undefined {
   return { baseURL: (config.ollamaBaseURL ?? DEFAULT_OLLAMA_BASE_URL).replace(/\/+$/, ''), owner: 'ollama' };
 }
 
-type Common = { timeouts?: Partial<UpstreamTimeouts>; retry?: ProvidersConfig['retry'] };
+type Common = { timeouts?: Partial<UpstreamTimeouts>; retry?: ProvidersConfig['retry']; limits?: ProvidersConfig['limits'] };
 
 function fromRoute({ route, missing }: CompiledRoute, name: string, config: ProvidersConfig, common: Common): ChatModel {
   const entry = `the models: entry "${route.name}"`;

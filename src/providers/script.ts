@@ -32,11 +32,14 @@ export interface Script {
   rules: ScriptRule[];
 }
 
-/** Where named scripts (`model: "scripted:<name>"`) come from; the server backs it with a table and an API. */
+/**
+ * Where named scripts (`model: "scripted:<name>"`) come from; the server backs it with a table and an API per
+ * project, and the config file's server-wide scripts. `project`: whose scripts a run may play.
+ */
 export interface ScriptSource {
-  get(name: string): Promise<Script | undefined>;
+  get(name: string, project?: string): Promise<Script | undefined>;
   /** Names, for model suggestions in a UI. */
-  list?(): Promise<string[]>;
+  list?(project?: string): Promise<string[]>;
 }
 
 const toolCallSchema = z.strictObject({

@@ -30,11 +30,12 @@ export function isScriptedModelName(name: string): boolean {
   return name === 'scripted' || (name.startsWith(PREFIX) && name.length > PREFIX.length);
 }
 
-/** Creates the scripted model for one model name. */
-export function createScriptedModel(name: string, source: ScriptSource): ChatModel {
+/** Creates the scripted model for one model name, playing the named scripts `project` may use. */
+export function createScriptedModel(name: string, source: ScriptSource, project?: string): ChatModel {
+  const scripts = { get: (scriptName: string) => source.get(scriptName, project) };
   return {
     info: { name, provider: 'scripted', contextWindow: 128_000, supportsTools: true, supportsVision: true },
-    stream: (req, signal) => play(name, source, req, signal),
+    stream: (req, signal) => play(name, scripts, req, signal),
   };
 }
 

@@ -54,6 +54,11 @@ export function createKyselyStore(
       const query = any.selectFrom('threads').select('id').where('id', '=', threadId).where('project', '=', project);
       await (mode === 'shared' ? query.forShare() : query.forUpdate()).execute();
     },
+    async knownFileIds(ids) {
+      if (ids.length === 0) return new Set();
+      const rows = await any.selectFrom('files').select('id').where('id', 'in', ids).execute();
+      return new Set(rows.map((r: { id: string }) => r.id));
+    },
     async transaction(fn) {
       if (db.isTransaction) return fn(store);
       return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root, notifications)));

@@ -179,13 +179,37 @@ function embeddingModels(): Migration {
   };
 }
 
+/**
+ * Named scripts belong to the project of the key that stored them (another project can neither read nor
+ * replace them). The table is rebuilt with (project, name) as its key; scripts stored before were server-wide
+ * and go to the `default` project, the one of ASSISTD_API_KEY and of a server without keys.
+ */
+function scriptsByProject(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('scripts_by_project')
+        .addColumn('project', types.id, (c) => c.notNull())
+        .addColumn('name', types.id, (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addColumn('updated_at', types.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('scripts_by_project_pk', ['project', 'name'])
+        .execute();
+      await sql`insert into scripts_by_project (project, name, data, created_at, updated_at) select 'default', name, data, created_at, updated_at from scripts`.execute(db);
+      await db.schema.dropTable('scripts').execute();
+      await db.schema.alterTable('scripts_by_project').renameTo('scripts').execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
     async getMigrations() {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
-        '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels() };
+        '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types) };
     },
   };
 }

@@ -128,6 +128,7 @@ export interface Database {
 }
 
 export interface ScriptRow {
+  project: string;
   name: string;
   data: string;
   created_at: number;

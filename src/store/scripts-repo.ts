@@ -10,16 +10,16 @@ export interface StoredScript {
 }
 
 /**
- * Named scripts for the scripted model. Server-wide rather than per project: a run's model name is all the
- * model registry sees, as with the config file's model routes.
+ * Named scripts for the scripted model, each in one project: a key sees and changes only its project's.
+ * (Server-wide scripts come from the config file, not from here.)
  */
 export interface ScriptsRepo {
   /** Creates or replaces; a replaced script keeps its created_at. */
-  put(name: string, script: unknown, at: number): Promise<StoredScript>;
-  get(name: string): Promise<StoredScript | undefined>;
+  put(project: string, name: string, script: unknown, at: number): Promise<StoredScript>;
+  get(project: string, name: string): Promise<StoredScript | undefined>;
   /** By name, keyset-paginated on the name. */
-  list(page: { limit: number; order: 'asc' | 'desc'; after?: string }): Promise<{ data: StoredScript[]; has_more: boolean }>;
-  delete(name: string): Promise<boolean>;
+  list(project: string, page: { limit: number; order: 'asc' | 'desc'; after?: string }): Promise<{ data: StoredScript[]; has_more: boolean }>;
+  delete(project: string, name: string): Promise<boolean>;
 }
 
 interface Row {
@@ -40,28 +40,28 @@ const toScript = (row: Row): StoredScript => ({
 export function createScriptsRepo(db: Kysely<Database>): ScriptsRepo {
   const columns = ['name', 'data', 'created_at', 'updated_at'] as const;
   return {
-    async put(name, script, at) {
+    async put(project, name, script, at) {
       const data = JSON.stringify(script);
       const row = await db
         .insertInto('scripts')
-        .values({ name, data, created_at: at, updated_at: at })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ data, updated_at: at }))
+        .values({ project, name, data, created_at: at, updated_at: at })
+        .onConflict((oc) => oc.columns(['project', 'name']).doUpdateSet({ data, updated_at: at }))
         .returning(columns)
         .executeTakeFirstOrThrow();
       return toScript(row);
     },
-    async get(name) {
-      const row = await db.selectFrom('scripts').select(columns).where('name', '=', name).executeTakeFirst();
+    async get(project, name) {
+      const row = await db.selectFrom('scripts').select(columns).where('project', '=', project).where('name', '=', name).executeTakeFirst();
       return row ? toScript(row) : undefined;
     },
-    async list({ limit, order, after }) {
-      let query = db.selectFrom('scripts').select(columns).orderBy('name', order).limit(limit + 1);
+    async list(project, { limit, order, after }) {
+      let query = db.selectFrom('scripts').select(columns).where('project', '=', project).orderBy('name', order).limit(limit + 1);
       if (after !== undefined) query = query.where('name', order === 'asc' ? '>' : '<', after);
       const rows = await query.execute();
       return { data: rows.slice(0, limit).map(toScript), has_more: rows.length > limit };
     },
-    async delete(name) {
-      const result = await db.deleteFrom('scripts').where('name', '=', name).executeTakeFirst();
+    async delete(project, name) {
+      const result = await db.deleteFrom('scripts').where('project', '=', project).where('name', '=', name).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
   };

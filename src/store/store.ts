@@ -68,13 +68,15 @@ export interface Store {
   readonly vectorStoreFileBatches: DocumentRepo<VectorStoreFileBatch>;
   readonly runQueue: RunQueue;
   readonly runEvents: RunEventsRepo;
-  /** Named scripts for the scripted model, server-wide. */
+  /** Named scripts for the scripted model, per project. */
   readonly scripts: ScriptsRepo;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
    * holders (message creates) do not block each other, only an exclusive holder (a run create).
    */
   lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared'): Promise<void>;
+  /** Which of `ids` are files of any project (the blob sweep removes the bytes of the others). */
+  knownFileIds(ids: string[]): Promise<Set<string>>;
   /** Cross-process wake-ups (Postgres LISTEN/NOTIFY); absent where one process owns the database. */
   readonly notifications?: Notifications;
   /** Runs fn with repositories bound to one transaction. */

@@ -63,6 +63,23 @@ export interface ErrorReply {
   status: number;
   message?: string;
   headers?: Record<string, string>;
+  /** Send the status and headers, then never the body. */
+  stallBody?: boolean;
+}
+
+/** A stream that never ends: a text delta every `intervalMs` (0: as fast as the client reads) until the client goes. */
+export interface EndlessReply {
+  kind: 'endless';
+  intervalMs: number;
+  /** Text of each delta; default "tick ". */
+  delta?: string;
+}
+
+/** One SSE event spread over `lines` `data:` lines of `lineBytes` bytes each, written as fast as the client reads. */
+export interface HugeEventReply {
+  kind: 'huge-event';
+  lines: number;
+  lineBytes: number;
 }
 
 /** Accept the request and never answer (not even headers). */
@@ -77,7 +94,7 @@ export interface RawReply {
   then?: 'end' | 'cut' | 'hang';
 }
 
-export type UpstreamReply = CompletionReply | ErrorReply | HangReply | RawReply;
+export type UpstreamReply = CompletionReply | ErrorReply | HangReply | RawReply | EndlessReply | HugeEventReply;
 
 /** Builders for common replies. */
 export const reply = {
@@ -86,6 +103,10 @@ export const reply = {
   error: (status: number, message = `upstream error ${status}`, headers?: Record<string, string>): ErrorReply => ({ kind: 'error', status, message, ...(headers ? { headers } : {}) }),
   rateLimited: (retryAfterSeconds: number): ErrorReply => ({ kind: 'error', status: 429, message: 'Rate limit reached', headers: { 'retry-after': String(retryAfterSeconds) } }),
   hang: (): HangReply => ({ kind: 'hang' }),
+  /** Status and headers of an error, then silence: the body never comes. */
+  errorThenStall: (status: number): ErrorReply => ({ kind: 'error', status, stallBody: true }),
+  endless: (intervalMs: number, delta?: string): EndlessReply => ({ kind: 'endless', intervalMs, ...(delta ? { delta } : {}) }),
+  hugeEvent: (lines: number, lineBytes: number): HugeEventReply => ({ kind: 'huge-event', lines, lineBytes }),
   /** A good first chunk, then a frame that is not JSON. */
   invalidJson: (): RawReply => ({ kind: 'raw', frames: [sse(chunk('m', { role: 'assistant', content: 'Hi' })), 'data: {"choices": [ {oops\n\n'] }),
   /** Bytes that are not SSE at all, then the connection drops. */
@@ -172,6 +193,7 @@ async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerRes
   if (next.kind === 'error') {
     const type = next.status === 429 ? 'rate_limit_error' : next.status >= 500 ? 'server_error' : 'invalid_request_error';
     res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
+    if (next.stallBody) return void res.flushHeaders();
     res.end(JSON.stringify({ error: { message: next.message, type, param: null, code: null } }));
     return;
   }
@@ -182,6 +204,8 @@ async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerRes
     return;
   }
   if (next.kind === 'raw') return writeFrames(res, next.frames, 0, next.then ?? 'end');
+  if (next.kind === 'endless') return writeEndless(res, req.body?.model ?? 'upstream', next);
+  if (next.kind === 'huge-event') return writeHugeEvent(res, next);
   if (req.body?.stream !== true || next.ignoresStream) return sendJson(res, completionObject(req.body, next));
   const frames = streamFrames(req.body, next);
   const stop = next.stopAfter;
@@ -200,6 +224,48 @@ async function writeFrames(res: ServerResponse, frames: Array<string | Buffer>, 
   if (then === 'end') res.end();
   // Give the written frames a moment to leave before the socket goes, as a real mid-stream failure would.
   else if (then === 'cut') setTimeout(() => res.socket?.destroy(), 10);
+}
+
+/**
+ * Writes `frame()` until it returns undefined (then ends) or the client goes, waiting `delayMs` between frames
+ * and for the socket to drain.
+ */
+async function writeUntilClosed(res: ServerResponse, frame: () => string | undefined, delayMs: number): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  while (!res.destroyed) {
+    const next = frame();
+    if (next === undefined) return void res.end();
+    if (!res.write(next)) await drainedOrClosed(res);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+function writeEndless(res: ServerResponse, model: string, r: EndlessReply): Promise<void> {
+  let first = true;
+  return writeUntilClosed(res, () => {
+    const delta = first ? { role: 'assistant', content: '' } : { content: r.delta ?? 'tick ' };
+    first = false;
+    return sse(chunk(model, delta));
+  }, r.intervalMs);
+}
+
+async function writeHugeEvent(res: ServerResponse, r: HugeEventReply): Promise<void> {
+  const line = `data: ${'x'.repeat(Math.max(0, r.lineBytes - 7))}\n`;
+  let sent = 0;
+  await writeUntilClosed(res, () => (++sent <= r.lines ? line : sent === r.lines + 1 ? '\ndata: [DONE]\n\n' : undefined), 0);
 }
 
 function streamFrames(body: any, r: CompletionReply): string[] {

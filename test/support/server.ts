@@ -22,7 +22,8 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir?
   // No warm sandbox workers unless a test asks: every test server would otherwise start two Python processes.
   // No shutdown grace either: tests close servers with runs still waiting on a silent upstream.
   const defaults = { ASSISTD_CODE_POOL_SIZE: '0', ASSISTD_SHUTDOWN_GRACE_SECONDS: '0' };
-  const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ...defaults, ...env, ASSISTD_CONFIG: undefined });
+  // A config file only when the test gives one (ASSISTD_CONFIG): never an assistd.yaml lying in the working directory.
+  const config = loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir }, { ...defaults, ...env, ASSISTD_CONFIG: env.ASSISTD_CONFIG ?? '/dev/null' });
   const server = await startServer(config, undefined, options);
   return {
     ...server,
