@@ -9,10 +9,13 @@ import type { Message, Run } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import type { CountedMessage, ThreadPosition } from '../store/thread-messages.js';
 
-/** Messages in the first page read; each further page is four times larger, so a long thread takes few reads. */
+/**
+ * Messages in the first page read; further pages double up to MAX_PAGE, so a long thread takes few reads and
+ * little is read past where the window stops.
+ */
 const FIRST_PAGE = 100;
-const MAX_PAGE = 6400;
-const nextPage = (size: number) => Math.min(size * 4, MAX_PAGE);
+const MAX_PAGE = 800;
+const nextPage = (size: number) => Math.min(size * 2, MAX_PAGE);
 
 export interface ThreadWindowOptions<T> {
   /** Turns a stored message into what the prompt keeps of it (done only for messages read). */
