@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { reply, startChatUpstream } from '../../test/support/chat-upstream.js';
+import { createTestDatabase } from '../../test/support/postgres.js';
 import { median, percentile, spawnServer, writeResults } from '../support.js';
 
 // Queue fairness: more clients than run slots, each creating streamed runs back to back against an upstream that
@@ -7,12 +8,14 @@ import { median, percentile, spawnServer, writeResults } from '../support.js';
 // durations, the wait that capacity alone implies (the same-run baseline, from the durations measured here).
 // A run's queue wait is measured client-side, from its `thread.run.created` event to `thread.run.in_progress`.
 // Target: queue wait p99 <= implied + 1 s. BENCH_CAPACITY (8), BENCH_CLIENTS (4x capacity), BENCH_SUSTAIN_MS
-// (10000) and BENCH_UPSTREAM_MS (about 100, the upstream's time per run) change the load.
+// (10000) and BENCH_UPSTREAM_MS (about 100, the upstream's time per run) change the load; BENCH_DATABASE=postgres
+// runs it on a private Postgres cluster.
 
 const CAPACITY = Number(process.env.BENCH_CAPACITY ?? 8);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? CAPACITY * 4);
 const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? 10_000);
 const UPSTREAM_MS = Number(process.env.BENCH_UPSTREAM_MS ?? 100);
+const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4096 });
 
@@ -54,7 +57,8 @@ async function main() {
   const upstream = await startChatUpstream({ record: false });
   // Four frames (role, text, finish, usage) then [DONE]: five delays make up the upstream's time.
   upstream.fallback = () => reply.text('served', { chunkDelayMs: UPSTREAM_MS / 5 });
-  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ASSISTD_RUN_CAPACITY: String(CAPACITY) });
+  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
+  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ASSISTD_RUN_CAPACITY: String(CAPACITY), ...database });
   const assistant = await fetch(`${server.url}/v1/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
 
   // The first round fills the queue; only runs started after it count.
@@ -73,6 +77,7 @@ async function main() {
   const runMs = median(timings.map((t) => t.runMs));
   const implied = Math.max(0, CLIENTS / CAPACITY - 1) * runMs;
   const results = {
+    database: DATABASE,
     capacity: CAPACITY,
     clients: CLIENTS,
     runs: timings.length,
@@ -90,7 +95,7 @@ async function main() {
     'wait capacity implies (ms)': implied.toFixed(0),
     'p99 - implied (ms, target <= 1000)': results.p99_over_implied_ms.toFixed(0),
   });
-  writeResults(`queue-fairness-c${CAPACITY}`, results);
+  writeResults(`queue-fairness-${DATABASE}-c${CAPACITY}`, results);
   await server.stop();
   await upstream.close();
 }

@@ -43,6 +43,10 @@ function step(run: Run, details: RunStep['step_details']): RunStep {
   };
 }
 
+function textOf(message: Message): string {
+  return message.content.map((c) => (c.type === 'text' ? c.text.value : '')).join('\n');
+}
+
 describe('prompt building', () => {
   let dir: string;
   let store: Store;
@@ -185,7 +189,7 @@ describe('prompt building', () => {
     const body = (i: number) => `m${i} ${'lorem ipsum dolor sit amet '.repeat(5)}`.trim();
     const t = await thread('first question', ...Array.from({ length: 448 }, (_v, i) => body(i + 1)), 'last question');
     let pages = 0;
-    const counting: Store = { ...store, messages: { ...store.messages, list: (...args) => (pages++, store.messages.list(...args)) } };
+    const counting: Store = { ...store, threadMessages: { ...store.threadMessages, page: (...args) => (pages++, store.threadMessages.page(...args)) } };
     const { request } = await buildPrompt(counting, P, newRun(t.id), noBuiltins, { model: model({ contextWindow: 2000 }) });
     const labels = request.messages.map((m) => String(m.content).split(' ')[0]);
     assert.deepEqual(labels.slice(0, 2), ['Be', 'first']);
@@ -200,9 +204,37 @@ describe('prompt building', () => {
     const last = await buildPrompt(counting, P, newRun(t.id, { truncation_strategy: { type: 'last_messages', last_messages: 300 } }), noBuiltins, { model: model() });
     assert.equal(last.request.messages.length, 301);
     assert.equal(String(last.request.messages[1]!.content).split(' ')[0], 'm150');
-    assert.equal(pages, 3);
+    // Pages grow (100, then 400): two reads for 300 messages.
+    assert.equal(pages, 2);
     const all = await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() });
     assert.equal(all.request.messages.length, 451);
+  });
+
+  test('stored token counts give the prompt a full recount gives, and a rewritten message is counted again', async () => {
+    const body = (i: number) => `m${i} ${'lorem ipsum dolor sit amet '.repeat((i % 7) + 1)}`.trim();
+    const t = await thread('first question', ...Array.from({ length: 120 }, (_v, i) => body(i + 1)), 'last question');
+    const models = [model(), model({ contextWindow: 2500 })];
+    const recount = async (m: ChatModelInfo) => {
+      // A store whose counts are never kept: every run counts every message afresh.
+      const uncounted: Store = {
+        ...store,
+        threadMessages: { page: async (...args) => (await store.threadMessages.page(...args)).map((c) => ({ ...c, tokens: null })), recordTokens: async () => {} },
+      };
+      return buildPrompt(uncounted, P, newRun(t.id), noBuiltins, { model: m });
+    };
+    const stored = async () => (await store.threadMessages.page(P, t.id, 'asc', 200)).map((c) => c.tokens);
+    assert.ok((await stored()).every((n) => n === null));
+    for (const m of models) await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m });
+    // Recorded off the run's path: give the write a moment.
+    for (let i = 0; i < 50 && (await stored()).some((n) => n === null); i++) await new Promise((r) => setTimeout(r, 10));
+    const counts = await stored();
+    assert.deepEqual(counts, t.messages.map((m) => estimatePromptTokens([{ role: m.role, content: textOf(m) }]) - estimatePromptTokens([])));
+    for (const m of models) assert.deepEqual(await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m }), await recount(m));
+
+    const rewritten = { ...t.messages[120]!, content: [{ type: 'text' as const, text: { value: 'short now', annotations: [] } }] };
+    await store.messages.replace(P, rewritten);
+    assert.equal((await stored())[120], null);
+    for (const m of models) assert.deepEqual(await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m }), await recount(m));
   });
 
   test('auto drops from the middle to fit the context window, never the run own turns', async () => {

@@ -4,6 +4,7 @@ import type { ChatMessage, ChatModelInfo, ChatRequest, ChatTool, ChatToolCall } 
 import { lookupModel, contextWindowFor } from '../providers/model-catalog.js';
 import { estimatePromptTokens } from '../providers/token-estimate.js';
 import type { Store } from '../store/store.js';
+import type { CountedMessage } from '../store/thread-messages.js';
 import type { BuiltinToolCall } from '../tools/builtin-tool.js';
 import { admitMinimum, callBudget, replyLimit } from './prompt-budget.js';
 import { fileLookup, promptMessage, type PromptMessage } from './prompt-content.js';
@@ -101,6 +102,38 @@ function messageCost(message: ChatMessage): number {
   return estimatePromptTokens([message]) - EMPTY_PROMPT;
 }
 
+/** A message whose prompt form depends on its own text alone (no images, no attachments), so its count can be stored. */
+function textOnly(message: Message): boolean {
+  return !message.attachments?.length && message.content.every((part) => part.type === 'text' || part.type === 'refusal');
+}
+
+/**
+ * New counts stored at once: fewer are cheaper to count again than to write, so a short thread costs its runs no
+ * write, and a long one a write every few runs.
+ */
+const RECORD_MIN = 16;
+
+/**
+ * The prompt tokens of thread messages: stored counts where the message has one, else counted, and the new counts
+ * collected for `record`, so the next run on the thread reads them instead of re-tokenizing the thread.
+ */
+function threadCosts() {
+  const counted: Array<{ id: string; tokens: number }> = [];
+  return {
+    cost(item: PromptMessage, stored: CountedMessage): number {
+      if (!textOnly(stored.message)) return messageCost(item.chat);
+      if (stored.tokens !== null) return stored.tokens;
+      const tokens = messageCost(item.chat);
+      counted.push({ id: stored.message.id, tokens });
+      return tokens;
+    },
+    /** Stores the new counts off the run's path; a count that fails to store is counted again next time. */
+    record(store: Store, project: string): void {
+      if (counted.length >= RECORD_MIN) void store.threadMessages.recordTokens(project, counted).catch(() => {});
+    },
+  };
+}
+
 /**
  * The chat request for the run's next model call: its instructions as the system message, the thread's messages
  * before the run (truncated by the run's strategy to fit the context window and what is left of
@@ -122,11 +155,13 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
   const fixed = estimatePromptTokens([...system, ...turns], tools);
   // The thread may fill what the budget leaves after the fixed part; the newest message always has room.
   const room = (newestCost: number) => admitMinimum(fixed + newestCost, budget, model) - fixed;
+  const counts = threadCosts();
   const { items: thread, costs } = await readThreadWindow(store, project, run, {
     convert: (message) => promptMessage(message, contentContext, files),
-    cost: (item) => messageCost(item.chat),
+    cost: counts.cost,
     room,
   });
+  counts.record(store, project);
   const cost = (i: number) => costs[i]!;
   // admitMinimum guarantees room for the newest message (the last item), so the selection always succeeds.
   const kept = selectThreadMessages({ count: thread.length, cost, isUser: (i) => thread[i]!.chat.role === 'user' }, run.truncation_strategy, room(costs.at(-1) ?? 0))!;

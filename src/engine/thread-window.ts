@@ -7,15 +7,21 @@
  */
 import type { Message, Run } from '../domain/types.js';
 import type { Store } from '../store/store.js';
+import type { CountedMessage, ThreadPosition } from '../store/thread-messages.js';
 
-/** Messages per page read. */
-const PAGE = 100;
+/**
+ * Messages in the first page read; further pages double up to MAX_PAGE, so a long thread takes few reads and
+ * little is read past where the window stops.
+ */
+const FIRST_PAGE = 100;
+const MAX_PAGE = 800;
+const nextPage = (size: number) => Math.min(size * 2, MAX_PAGE);
 
 export interface ThreadWindowOptions<T> {
   /** Turns a stored message into what the prompt keeps of it (done only for messages read). */
   convert(message: Message): Promise<T>;
-  /** Prompt tokens of a converted message. */
-  cost(item: T): number;
+  /** Prompt tokens of a converted message; `stored` is the count stored with it (null when none). */
+  cost(item: T, stored: CountedMessage): number;
   /** Tokens the thread may fill, given the newest message's cost (it always stays). */
   room(newestCost: number): number;
 }
@@ -34,13 +40,15 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
   let room: number | undefined;
   let filled = 0;
   let complete = false;
-  let before: string | undefined;
+  let from: ThreadPosition | undefined;
+  let size = FIRST_PAGE;
   reading: for (;;) {
-    const page = await store.messages.list(project, { limit: PAGE, order: 'desc', ...(before ? { after: before } : {}) }, { thread_id: run.thread_id });
-    for (const message of page.data) {
+    const page = await store.threadMessages.page(project, run.thread_id, 'desc', size, from);
+    for (const stored of page) {
+      const message = stored.message;
       if (message.run_id === run.id) continue;
       const item = await options.convert(message);
-      const cost = options.cost(item);
+      const cost = options.cost(item, stored);
       newest.push({ item, cost, id: message.id });
       if (room === undefined) room = options.room(cost);
       filled += cost;
@@ -48,28 +56,31 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
       // past the room (that one is where the tail stops).
       if (lastMessages != null ? newest.length >= lastMessages : filled > room) break reading;
     }
-    if (!page.has_more || page.data.length === 0) {
+    if (page.length < size) {
       complete = true;
       break;
     }
-    before = page.data[page.data.length - 1]!.id;
+    from = page[page.length - 1]!.position;
+    size = nextPage(size);
   }
   newest.reverse();
   const window: ThreadWindow<T> = { items: newest.map((n) => n.item), costs: newest.map((n) => n.cost) };
   if (complete || lastMessages != null || newest.length === 0) return window;
   const anchor = await firstUserMessage(store, project, run, options);
-  if (!anchor || newest.some((n) => n.id === anchor.id)) return window;
-  return { items: [anchor.item, ...window.items], costs: [options.cost(anchor.item), ...window.costs] };
+  if (!anchor || newest.some((n) => n.id === anchor.stored.message.id)) return window;
+  return { items: [anchor.item, ...window.items], costs: [options.cost(anchor.item, anchor.stored), ...window.costs] };
 }
 
 /** The thread's oldest user message (not the run's own), read oldest first; usually the first message. */
-async function firstUserMessage<T>(store: Store, project: string, run: Run, options: ThreadWindowOptions<T>): Promise<{ id: string; item: T } | undefined> {
-  let after: string | undefined;
+async function firstUserMessage<T>(store: Store, project: string, run: Run, options: ThreadWindowOptions<T>): Promise<{ stored: CountedMessage; item: T } | undefined> {
+  let from: ThreadPosition | undefined;
+  let size = FIRST_PAGE;
   for (;;) {
-    const page = await store.messages.list(project, { limit: PAGE, order: 'asc', ...(after ? { after } : {}) }, { thread_id: run.thread_id });
-    const found = page.data.find((m) => m.role === 'user' && m.run_id !== run.id);
-    if (found) return { id: found.id, item: await options.convert(found) };
-    if (!page.has_more || page.data.length === 0) return undefined;
-    after = page.data[page.data.length - 1]!.id;
+    const page = await store.threadMessages.page(project, run.thread_id, 'asc', size, from);
+    const found = page.find((m) => m.message.role === 'user' && m.message.run_id !== run.id);
+    if (found) return { stored: found, item: await options.convert(found.message) };
+    if (page.length < size) return undefined;
+    from = page[page.length - 1]!.position;
+    size = nextPage(size);
   }
 }

@@ -8,7 +8,10 @@ import { route } from './route.js';
 import { attributesSchema, parseChunking } from './vector-store-inputs.js';
 import { assertNotExpired, getVectorStore } from './vector-stores.js';
 
-/** How often a held retrieve looks again without a local cue: files ingested by another replica finish unheard. */
+/**
+ * How often a held retrieve looks again without a local cue, where other processes share the database (files
+ * they ingest finish unheard here); alone on its database, this process hears of every file it finishes.
+ */
 const RECHECK_MS = 50;
 
 export const fileStatusFilter = z.enum(['in_progress', 'completed', 'failed', 'cancelled']).optional();
@@ -59,7 +62,7 @@ export const vectorStoreFileRoutes = [
             read,
             working: (f) => (f.status === 'in_progress' ? f.status : undefined),
             // Any local file settling is a cue to re-read this one; the periodic look catches other replicas.
-            wait: async (timeoutMs) => timeoutMs > 0 && (await deps.ingestion.settled(Math.min(timeoutMs, RECHECK_MS)), true),
+            wait: async (timeoutMs) => timeoutMs > 0 && (await deps.ingestion.settled(deps.store.notifications ? Math.min(timeoutMs, RECHECK_MS) : timeoutMs), true),
           });
       if (file.status === 'in_progress') pollAfter(reply, held);
       return file;

@@ -7,6 +7,7 @@ import { createKeysRepo } from './keys-repo.js';
 import { createRunEventsRepo } from './run-events-repo.js';
 import { createRunQueue } from './run-queue.js';
 import { createScriptsRepo } from './scripts-repo.js';
+import { createThreadMessages } from './thread-messages.js';
 import { createVectorStoreFilesRepo } from './vector-store-files-repo.js';
 import { createVectorStoresRepo } from './vector-stores-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
@@ -36,7 +37,9 @@ export function createKyselyStore(
     ...(notifications ? { notifications } : {}),
     assistants: createDocumentRepo<Assistant>(any, 'assistants'),
     threads: createDocumentRepo<Thread>(any, 'threads'),
-    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id })),
+    // A write may change what the message costs in a prompt: its count is cleared, to be counted again.
+    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null })),
+    threadMessages: createThreadMessages(any),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
     runs: createDocumentRepo<Run>(any, 'runs', runColumns),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),

@@ -203,13 +203,26 @@ function scriptsByProject(types: DialectTypes): Migration {
   };
 }
 
+/**
+ * Each message's prompt token count (o200k_base), so a run on a long thread does not re-tokenize it: null until
+ * the engine first counts the message, and again after each write of it (see thread-messages.ts).
+ */
+function messagePromptTokens(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.alterTable('messages').addColumn('o200k_tokens', 'integer').execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
     async getMigrations() {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
-        '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types) };
+        '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
+        '0010_message_prompt_tokens': messagePromptTokens() };
     },
   };
 }

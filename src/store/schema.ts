@@ -15,6 +15,8 @@ export interface ThreadRow extends DocumentRow {}
 export interface MessageRow extends DocumentRow {
   thread_id: string;
   run_id: string | null;
+  /** Prompt tokens (o200k_base) as the engine last counted them; null until counted and after each write. */
+  o200k_tokens: number | null;
 }
 export interface FileRow extends DocumentRow {
   purpose: string;

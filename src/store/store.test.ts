@@ -40,6 +40,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.messages.get('p1', message.id), undefined);
     });
 
+    test('thread messages: pages from a position in both orders, token counts kept until the next write', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        const m = buildMessage('thread_counted', { role: 'user', content: String(i) }, { created_at: 1_700_000_000 + (i >> 3) });
+        ids.push(m.id);
+        await store.messages.insert('p1', m);
+      }
+      const first = await store.threadMessages.page('p1', 'thread_counted', 'desc', 10);
+      assert.deepEqual(first.map((c) => c.message.id), ids.slice(15).reverse());
+      const next = await store.threadMessages.page('p1', 'thread_counted', 'desc', 10, first.at(-1)!.position);
+      assert.deepEqual(next.map((c) => c.message.id), ids.slice(5, 15).reverse());
+      const asc = await store.threadMessages.page('p1', 'thread_counted', 'asc', 20, { created_at: 1_700_000_000, id: ids[3]! });
+      assert.deepEqual(asc.map((c) => c.message.id), ids.slice(4, 24));
+      assert.ok(first.every((c) => c.tokens === null));
+      await store.threadMessages.recordTokens('p1', ids.map((id, i) => ({ id, tokens: 100 + i })));
+      await store.threadMessages.recordTokens('p2', [{ id: ids[0]!, tokens: 1 }]);
+      // Kept where none is: a count recorded after another write landed never overwrites it.
+      await store.threadMessages.recordTokens('p1', [{ id: ids[1]!, tokens: 7 }]);
+      const message = first.at(-1)!.message;
+      await store.messages.replace('p1', { ...message, metadata: { edited: 'yes' } });
+      const counted = await store.threadMessages.page('p1', 'thread_counted', 'asc', 100);
+      assert.deepEqual(counted.map((c) => c.tokens), ids.map((id, i) => (id === message.id ? null : 100 + i)));
+    });
+
     test('keyset pagination in creation order within one second, both directions, scoped', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 30; i++) {

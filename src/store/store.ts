@@ -4,6 +4,7 @@ import type { KeysRepo } from './keys-repo.js';
 import type { ScriptsRepo } from './scripts-repo.js';
 import type { RunEventsRepo } from './run-events-repo.js';
 import type { RunQueue } from './run-queue.js';
+import type { ThreadMessages } from './thread-messages.js';
 import type { VectorStoreFilesRepo } from './vector-store-files-repo.js';
 import type { VectorStoresRepo } from './vector-stores-repo.js';
 
@@ -57,6 +58,8 @@ export interface Store {
   readonly assistants: DocumentRepo<Assistant>;
   readonly threads: DocumentRepo<Thread>;
   readonly messages: DocumentRepo<Message>;
+  /** Thread messages as prompts read them, with their stored prompt token counts. */
+  readonly threadMessages: ThreadMessages;
   readonly files: DocumentRepo<FileObject>;
   readonly runs: DocumentRepo<Run>;
   readonly runSteps: DocumentRepo<RunStep>;

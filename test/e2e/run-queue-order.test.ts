@@ -6,7 +6,8 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 // Runs start in the order they were queued: with every slot taken, a run created later never reaches the model
 // before one queued earlier, on one replica and across replicas sharing a Postgres database. Runs are created a
-// little apart while earlier ones finish, so a freed slot is there for a newcomer to take.
+// little apart while earlier ones finish, so a freed slot is there for a newcomer to take. (Across replicas the
+// order holds up to the NOTIFY's delay, far below the 100 ms between creates here.)
 
 const RUNS = 12;
 
@@ -15,8 +16,8 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`run queue order on $
   let replicas: TestServer[];
   before(async () => {
     upstream = await startChatUpstream();
-    // Five frames 40 ms apart: each run holds its slot for about 200 ms.
-    upstream.fallback = () => reply.text('done', { chunkDelayMs: 40 });
+    // Five frames 80 ms apart: each run holds its slot for about 400 ms, twice the time between two creates.
+    upstream.fallback = () => reply.text('done', { chunkDelayMs: 80 });
     const env = { OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'k' };
     if (db === 'sqlite') {
       replicas = [await startTestServer({ ...env, ASSISTD_RUN_CAPACITY: '2' })];
@@ -41,7 +42,7 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`run queue order on $
     for (let i = 0; i < RUNS; i++) {
       const client = clients[i % clients.length]!;
       runs.push({ client, thread: threads[i]!.id, run: await client.beta.threads.runs.create(threads[i]!.id, { assistant_id: assistant.id }) });
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     for (const r of runs) {
       const done = await r.client.beta.threads.runs.poll(r.run.id, { thread_id: r.thread }, { pollIntervalMs: 50 });
