@@ -1,15 +1,10 @@
 import type { Annotation } from '../domain/types.js';
+import { codePoints } from '../lib/code-points.js';
 import type { MessageTouches } from '../tools/builtin-tool.js';
 import { NO_TOUCHES } from './run-messages.js';
 
 /** One part of a `thread.message.delta`'s content, as the hosted API streamed it. */
 export type ContentDelta = { index: number } & Record<string, unknown>;
-
-function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
-}
 
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;

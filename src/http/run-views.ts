@@ -67,7 +67,11 @@ export function eventView({ withContent, shape, fileIds }: EventViewOptions): (r
       if (calls) delta.delta.step_details!.tool_calls = calls.map((c) => fileSearchView(c, withContent)).map((c) => (v1 ? (v1CallView(c) as StepToolCall) : c));
       return JSON.stringify(delta);
     }
-    if (event.startsWith('thread.run.step.')) return JSON.stringify(v1StepView(stepView(JSON.parse(data) as RunStep, withContent), shape));
+    if (event.startsWith('thread.run.step.')) {
+      // Step events are logged without usage while in progress: a v2 step needs a view only for file_search.
+      if (!v1 && !data.includes('"file_search"')) return data;
+      return JSON.stringify(v1StepView(stepView(JSON.parse(data) as RunStep, withContent), shape));
+    }
     if (event.startsWith('thread.run.')) {
       // A v2 run needs a view only to hide the usage of a run still going.
       if (!v1 && (TERMINAL_RUN_EVENTS.has(event) || data.includes('"usage":null'))) return data;

@@ -1,4 +1,5 @@
 import type { Annotation, FileSearchResult } from '../domain/types.js';
+import { codePoints } from '../lib/code-points.js';
 
 // Every file_search result is shown to the model behind a marker naming the call and the result,
 // 【{call}:{result}†{filename}】; markers the model copies into its answer become file_citation annotations.
@@ -51,12 +52,6 @@ export function citationAnnotations(text: string, calls: CitableCall[], firstOrd
 export function openCitationFrom(text: string): number {
   const open = OPEN_MARKER.exec(text);
   return open ? open.index : text.length;
-}
-
-function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
 }
 
 /**

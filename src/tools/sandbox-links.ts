@@ -1,4 +1,5 @@
 import type { Annotation, CodeInterpreterOutput } from '../domain/types.js';
+import { codePoints } from '../lib/code-points.js';
 
 /**
  * Files a call wrote are listed in a `logs` output of their own, in this fixed form, so that everything a later
@@ -50,13 +51,6 @@ function resolveLink(path: string, files: Map<string, string>): { length: number
     if (!/[.,;:!?]/.test(path[end - 1]!)) return undefined;
   }
   return undefined;
-}
-
-/** Length in code points: annotation indexes count characters as the hosted API (Python) did, not UTF-16 units. */
-function codePoints(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
 }
 
 /** `file_path` annotations for every `sandbox:/mnt/data/<name>` link to a file in `files` (name → file id). */

@@ -36,7 +36,7 @@ export function sdkFields(file: string, name: string): Map<string, Field> {
   const body = new RegExp(`^${indent}(?:export )?interface ${escape(last)} \\{\\n([\\s\\S]*?)^${indent}\\}`, 'm').exec(source)?.[1];
   assert.ok(body, `interface ${name} in ${file}.d.ts`);
   const fields = new Map<string, Field>();
-  for (const match of body.matchAll(new RegExp(`^${indent}    ([a-z_]+)(\\??): (.+);$`, 'gm'))) fields.set(match[1]!, { optional: match[2] === '?', type: match[3]! });
+  for (const match of body.matchAll(new RegExp(`^${indent}    ([a-z_]+)(\\??): (.+)$`, 'gm'))) fields.set(match[1]!, { optional: match[2] === '?', type: match[3]! });
   return fields;
 }
 
