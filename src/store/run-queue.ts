@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { ACTIVE_RUN_STATUSES as ACTIVE_STATUSES, WORK_RUN_STATUSES as WORK_STATUSES } from '../domain/run-status.js';
+import { runCompiled } from './compiled-statements.js';
 import type { StoreCapabilities } from './store.js';
 
 /** A run a worker now holds; `resumed` when a previous holder's lease lapsed (it crashed or stalled). */
@@ -59,7 +60,8 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
       return rows.map((r: any) => ({ project: r.project, id: r.id, resumed: r.previous_owner !== null }));
     },
     async hold(owner, runId, until) {
-      await db.updateTable('runs').set({ previous_owner: null, lease_owner: owner, lease_until: until }).where('id', '=', runId).execute();
+      // Every run kept by the process that queues it writes this: compiled once (compiled-statements.ts).
+      await runCompiled(db, 'runs:hold', () => db.updateTable('runs').set({ previous_owner: null, lease_owner: owner, lease_until: until }).where('id', '=', runId), [null, owner, until, runId]);
     },
     async renew(owner, runIds, now, leaseMs) {
       if (runIds.length === 0) return [];
