@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { createRng, fuzzRequest, oddRequest, operationsOf, type FuzzRequest } from '../support/fuzz-requests.js';
+import { startChatUpstream, type ChatUpstream } from '../support/chat-upstream.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -130,10 +131,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`fuzz on ${dialect}`, () => {
     let server: TestServer;
     let seeded: Record<string, string> | undefined;
+    // The pass-through routes (chat completions, embeddings) need an upstream to answer: without one a
+    // well-formed request is rightly a 502, which is no fault of the request.
+    let upstream: ChatUpstream;
     before(async () => {
-      server = await startTestServer(dialect === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {});
+      upstream = await startChatUpstream({ record: false });
+      const env = { OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'fuzz' };
+      server = await startTestServer(dialect === 'postgres' ? { ...env, DATABASE_URL: await createTestDatabase() } : env);
     });
-    after(() => server.close());
+    after(async () => {
+      await server.close();
+      await upstream.close();
+    });
 
     test(`${COUNT} malformed requests over every route: 0 x 5xx, all 4xx in the OpenAI shape, nothing stored`, async () => {
       const client = server.openai();

@@ -197,7 +197,13 @@ async function respond(req: RecordedRequest, next: UpstreamReply, res: ServerRes
     res.end(JSON.stringify({ error: { message: next.message, type, param: null, code: null } }));
     return;
   }
-  if (req.path.endsWith('/embeddings') && next.kind === 'completion') return sendJson(res, embeddingsResponse(req.body, dims, synonyms));
+  if (req.path.endsWith('/embeddings') && next.kind === 'completion') {
+    const refused = invalidEmbeddingsRequest(req.body);
+    if (!refused) return sendJson(res, embeddingsResponse(req.body, dims, synonyms));
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: refused, type: 'invalid_request_error', param: null, code: null } }));
+    return;
+  }
   if (!req.path.endsWith('/chat/completions')) {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.path}`, type: 'invalid_request_error' } }));
@@ -302,6 +308,16 @@ function completionObject(body: any, r: CompletionReply) {
       message: { role: 'assistant', content: r.text ?? null, refusal: null, ...(tool_calls.length ? { tool_calls } : {}) } }],
     ...(r.usage === 'omit' ? {} : { usage: usage(body, r) }),
   };
+}
+
+/** What a real embeddings server refuses with a 400 (instead of failing on it). */
+function invalidEmbeddingsRequest(body: any): string | undefined {
+  const input = body?.input;
+  const texts = Array.isArray(input) ? input : [input];
+  if (texts.length === 0 || !texts.every((t) => typeof t === 'string')) return "'input' must be a string or an array of strings";
+  const dims = body?.dimensions;
+  if (dims !== undefined && dims !== null && !(Number.isInteger(dims) && dims > 0 && dims <= 4096)) return "'dimensions' must be an integer from 1 to 4096";
+  return undefined;
 }
 
 function embeddingsResponse(body: any, defaultDims: number, synonyms?: Record<string, string>) {
