@@ -41,7 +41,8 @@ export function planImport(contents: ExportContents, report: ImportReport): Impo
       report.entries.push({ kind, id, outcome: 'skipped', reason: `invalid: ${describeIssue(parsed.error)}`, source });
       continue;
     }
-    const obj = parsed.data as ParsedObjects[typeof kind];
+    // The object keeps its own field order (defaults filled in go last), so it reads back as it was written.
+    const obj = { ...raw, ...parsed.data } as ParsedObjects[typeof kind];
     const key = `${kind}:${keyOf(kind, obj)}`;
     const json = JSON.stringify(raw);
     const first = seen.get(key);
