@@ -148,7 +148,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     console.log('migrations applied');
   } else if (command === 'keys') {
     await keys(rest, values, env);
-  } else if ((command === 'import' || command === 'export') && rest.length === 1) {
+  } else if (command === 'import' || command === 'export') {
+    if (rest.length !== 1) throw new ConfigError(`usage: assistd ${command} DIR [--project P]`);
     const run = command === 'import' ? importCommand : exportCommand;
     process.exitCode = await run(loadConfig(flagsToConfig(values), env), rest[0]!, String(values.project ?? 'default'));
   } else if (command === 'reembed') {

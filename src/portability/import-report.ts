@@ -1,4 +1,5 @@
 // What an import did, object by object: the report `assistd import` prints and its exit status.
+import { KIND_FILES } from './export-layout.js';
 
 export type Outcome = 'imported' | 'exists' | 'skipped' | 'refused';
 
@@ -26,6 +27,8 @@ const OUTCOMES: Outcome[] = ['imported', 'exists', 'skipped', 'refused'];
 /** Counts by kind and outcome. */
 export function summarize(report: ImportReport): Record<string, Record<Outcome, number>> {
   const out: Record<string, Record<Outcome, number>> = {};
+  // Kinds in the order they are imported, whatever order the entries came in.
+  for (const [kind] of KIND_FILES) if (report.entries.some((e) => e.kind === kind)) out[kind] = { imported: 0, exists: 0, skipped: 0, refused: 0 };
   for (const e of report.entries) {
     out[e.kind] ??= { imported: 0, exists: 0, skipped: 0, refused: 0 };
     out[e.kind]![e.outcome]++;

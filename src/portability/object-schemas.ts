@@ -172,10 +172,16 @@ export function isObjectKind(value: unknown): value is ObjectKind {
   return typeof value === 'string' && Object.hasOwn(SCHEMAS, value);
 }
 
-/** The first problem zod found, as one short line for the report. */
+/** The first problem zod found, as one short line for the report; for a union, the branch that got furthest. */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
+  let issue: z.core.$ZodIssue | undefined = error.issues[0];
+  let path: PropertyKey[] = [];
+  while (issue?.code === 'invalid_union' && issue.errors.length > 0) {
+    path = [...path, ...issue.path];
+    const branches: z.core.$ZodIssue[] = issue.errors.map((errors) => errors[0]).filter((e): e is z.core.$ZodIssue => e !== undefined);
+    issue = branches.sort((a, b) => b.path.length - a.path.length)[0];
+  }
   if (!issue) return 'invalid object';
-  const path = issue.path.join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
+  const where = [...path, ...issue.path].map(String).join('.');
+  return where ? `${where}: ${issue.message}` : issue.message;
 }
