@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { nowSeconds } from '../domain/ids.js';
 import { vectorStoreView } from '../domain/vector-stores.js';
-import type { DocumentRepo, Page, PageQuery, Store } from '../store/store.js';
+import type { DocumentRepo, Page, PageQuery, Scope, Store } from '../store/store.js';
 import { BYTES_DIR, FORMAT, KIND_FILES, MANIFEST } from './export-layout.js';
 import type { ObjectKind } from './object-schemas.js';
 
@@ -40,19 +40,24 @@ async function* everything<T extends { id: string }>(list: (page: PageQuery) => 
 
 /** The objects of one kind in the project, as the API shows them. */
 async function* objectsOf(store: Store, project: string, kind: ObjectKind): AsyncGenerator<{ id: string }> {
-  const docs = { file: store.files, assistant: store.assistants, thread: store.threads, 'thread.message': store.messages, 'thread.run': store.runs, 'thread.run.step': store.runSteps } as const;
-  if (kind in docs) {
-    const repo = docs[kind as keyof typeof docs] as DocumentRepo<{ id: string; created_at: number }>;
-    yield* everything((page) => repo.list(project, page));
+  const all = <T extends { id: string; created_at: number }>(repo: DocumentRepo<T>, scope?: Scope) => everything((page) => repo.list(project, page, scope));
+  // Messages, runs and steps are read thread by thread (run by run): their tables are indexed that way, not by project.
+  const threads = () => all(store.threads);
+  const stores = () => everything((page) => store.vectorStores.list(project, page));
+  if (kind === 'file') yield* all(store.files);
+  else if (kind === 'assistant') yield* all(store.assistants);
+  else if (kind === 'thread') yield* threads();
+  else if (kind === 'thread.message') for await (const t of threads()) yield* all(store.messages, { thread_id: t.id });
+  else if (kind === 'thread.run') for await (const t of threads()) yield* all(store.runs, { thread_id: t.id });
+  else if (kind === 'thread.run.step') {
+    for await (const t of threads()) for await (const r of all(store.runs, { thread_id: t.id })) yield* all(store.runSteps, { run_id: r.id });
   } else if (kind === 'vector_store') {
-    for await (const vs of everything((page) => store.vectorStores.list(project, page))) {
+    for await (const vs of stores()) {
       const usage = (await store.vectorStoreFiles.usage(project, [vs.id])).get(vs.id) ?? { in_progress: 0, completed: 0, failed: 0, cancelled: 0, total: 0, usage_bytes: 0 };
       yield vectorStoreView(vs, usage, nowSeconds());
     }
   } else {
-    for await (const vs of everything((page) => store.vectorStores.list(project, page))) {
-      yield* everything((page) => store.vectorStoreFiles.list(project, vs.id, page));
-    }
+    for await (const vs of stores()) yield* everything((page) => store.vectorStoreFiles.list(project, vs.id, page));
   }
 }
 
