@@ -16,6 +16,7 @@ const T = 1_700_000_000;
 const thread = { id: 'thread_own1', object: 'thread', created_at: T, metadata: { a: '1' }, tool_resources: null };
 const msg = (id: string, threadId: string, value: unknown) => ({ id, object: 'thread.message', created_at: T + 1, thread_id: threadId, role: 'user', content: [{ type: 'text', text: { value, annotations: [] } }], metadata: {} });
 const run = { id: 'run_own1', object: 'thread.run', created_at: T + 2, thread_id: 'thread_own1', assistant_id: 'asst_own1', status: 'requires_action', model: 'scripted', required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: [] } }, expires_at: T + 600 };
+const v1Assistant = { id: 'asst_v1', object: 'assistant', created_at: T, model: 'scripted', tools: [{ type: 'retrieval' }], file_ids: ['file-own1'], metadata: {} };
 const jsonl = (...objects: unknown[]) => objects.map((o) => (typeof o === 'string' ? o : JSON.stringify(o))).join('\n');
 
 function writeOwnExport(dir: string): void {
@@ -23,9 +24,9 @@ function writeOwnExport(dir: string): void {
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: 'assistd-export/v1', project: 'p', exported_at: T, counts: {} }));
   writeFileSync(join(dir, 'files.jsonl'), jsonl({ id: 'file-own1', object: 'file', bytes: 5, created_at: T, filename: 'a.txt', purpose: 'assistants' }));
   writeFileSync(join(dir, 'files', 'file-own1'), 'hello');
-  writeFileSync(join(dir, 'assistants.jsonl'), jsonl({ id: 'asst_own1', object: 'assistant', created_at: T, model: 'scripted', metadata: {} }, { id: '../escape', object: 'assistant', created_at: T, model: 'x' }));
+  writeFileSync(join(dir, 'assistants.jsonl'), jsonl({ id: 'asst_own1', object: 'assistant', created_at: T, model: 'scripted', metadata: {} }, { id: '../escape', object: 'assistant', created_at: T, model: 'x' }, v1Assistant));
   writeFileSync(join(dir, 'threads.jsonl'), jsonl(thread));
-  writeFileSync(join(dir, 'messages.jsonl'), jsonl(msg('msg_own1', 'thread_own1', 'hi'), msg('msg_own1', 'thread_own1', 'changed'), msg('msg_orphan', 'thread_elsewhere', 'lost'), '{"id": "msg_cut'));
+  writeFileSync(join(dir, 'messages.jsonl'), jsonl(msg('msg_own1', 'thread_own1', 'hi'), msg('msg_own1', 'thread_own1', 'changed'), msg('msg_orphan', 'thread_elsewhere', 'lost'), '{"id": "msg_cut', { ...msg('msg_v1', 'thread_own1', 'v1'), file_ids: ['file-own1'] }));
   writeFileSync(join(dir, 'runs.jsonl'), jsonl(run));
   writeFileSync(join(dir, 'run_steps.jsonl'), jsonl({ id: 'step_orphan', object: 'thread.run.step', created_at: T, run_id: 'run_missing', assistant_id: 'asst_own1', thread_id: 'thread_own1', type: 'tool_calls', status: 'completed', step_details: { type: 'tool_calls', tool_calls: [] } }));
 }
@@ -79,6 +80,14 @@ describe('import of assistd’s own layout', () => {
     const imported = await store.runs.get('p', 'run_own1');
     assert.deepEqual([imported?.status, imported?.required_action, imported?.expires_at], ['expired', null, null]);
     assert.deepEqual(await store.threads.get('p', 'thread_own1'), thread);
+  });
+
+  test('v1 shapes are stored as v2 objects', async () => {
+    const message = await store.messages.get('p', 'msg_v1');
+    assert.deepEqual(message?.attachments, [{ file_id: 'file-own1', tools: [{ type: 'code_interpreter' }, { type: 'file_search' }] }]);
+    assert.equal('file_ids' in message!, false);
+    const assistant = await store.assistants.get('p', 'asst_v1');
+    assert.deepEqual([assistant?.tools, assistant?.tool_resources], [[{ type: 'file_search' }], { code_interpreter: { file_ids: ['file-own1'] } }]);
   });
 
   test('a second import writes nothing', async () => {

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import { describeIssue, SCHEMAS, type ObjectKind, type ParsedObjects } from './object-schemas.js';
 import type { ImportReport } from './import-report.js';
 import type { ExportContents } from './read-export.js';
+import { upgradeV1 } from './v1-objects.js';
 
 export interface Candidate<K extends ObjectKind> {
   obj: ParsedObjects[K];
@@ -34,7 +35,8 @@ const keyOf = (kind: ObjectKind, obj: { id: string; vector_store_id?: string }) 
 export function planImport(contents: ExportContents, report: ImportReport): ImportPlan {
   const plan = emptyPlan();
   const seen = new Map<string, { json: string; source: string }>();
-  for (const { kind, raw, source } of contents.objects) {
+  for (const { kind, raw: given, source } of contents.objects) {
+    const raw = upgradeV1(kind, given);
     const id = typeof raw.id === 'string' ? raw.id : '(no id)';
     const parsed = SCHEMAS[kind].safeParse(raw);
     if (!parsed.success) {
@@ -44,7 +46,7 @@ export function planImport(contents: ExportContents, report: ImportReport): Impo
     // The object keeps its own field order (defaults filled in go last), so it reads back as it was written.
     const obj = { ...raw, ...parsed.data } as ParsedObjects[typeof kind];
     const key = `${kind}:${keyOf(kind, obj)}`;
-    const json = JSON.stringify(raw);
+    const json = JSON.stringify(given);
     const first = seen.get(key);
     if (first) {
       // The same object listed twice (a thread record and a messages dump, say) is one object.
