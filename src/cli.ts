@@ -10,6 +10,7 @@ import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createChunkEmbedder } from './ingest/chunk-embedder.js';
 import { createEmbeddingBackfill } from './ingest/embedding-backfill.js';
 import { createModelRegistry } from './providers/registry.js';
+import { exportCommand, importCommand } from './portability/portability-command.js';
 
 const HELP = `assistd — the OpenAI Assistants API, self-hosted
 
@@ -23,6 +24,8 @@ Commands:
                             Create an API key for a project (default project: "default"); prints the secret once.
   keys list                 List keys (never the secrets).
   keys revoke <key_id>      Revoke a key; requests with it fail within seconds.
+  import DIR [--project P]  Import an export (of the hosted Assistants API, or of assistd), keeping ids; see docs/migrating.md.
+  export DIR [--project P]  Write a project's objects and file bytes to DIR, in the layout \`import\` reads.
   reembed                   Give file_search chunks vectors from the configured embedding model: those indexed
                             while it was unreachable, and those of a previous model. The server also does this
                             in the background; this runs it now and says how it went.
@@ -145,6 +148,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     console.log('migrations applied');
   } else if (command === 'keys') {
     await keys(rest, values, env);
+  } else if (command === 'import' || command === 'export') {
+    if (rest.length !== 1) throw new ConfigError(`usage: assistd ${command} DIR [--project P]`);
+    const run = command === 'import' ? importCommand : exportCommand;
+    process.exitCode = await run(loadConfig(flagsToConfig(values), env), rest[0]!, String(values.project ?? 'default'));
   } else if (command === 'reembed') {
     await reembed(values, env);
   } else {

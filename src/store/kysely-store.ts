@@ -3,6 +3,7 @@ import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreF
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createDocumentRepo } from './document-repo.js';
+import { idOwners } from './id-owners.js';
 import { createKeysRepo } from './keys-repo.js';
 import { createRunEventsRepo } from './run-events-repo.js';
 import { createRunQueue } from './run-queue.js';
@@ -62,6 +63,7 @@ export function createKyselyStore(
       const rows = await any.selectFrom('files').select('id').where('id', 'in', ids).execute();
       return new Set(rows.map((r: { id: string }) => r.id));
     },
+    idOwners: (table, ids) => idOwners(any, table, ids),
     async transaction(fn) {
       if (db.isTransaction) return fn(store);
       return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root, notifications)));

@@ -1,5 +1,6 @@
 import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
 import type { ChunksRepo } from './chunks-repo.js';
+import type { IdTable } from './id-owners.js';
 import type { KeysRepo } from './keys-repo.js';
 import type { ScriptsRepo } from './scripts-repo.js';
 import type { RunEventsRepo } from './run-events-repo.js';
@@ -80,6 +81,8 @@ export interface Store {
   lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared'): Promise<void>;
   /** Which of `ids` are files of any project (the blob sweep removes the bytes of the others). */
   knownFileIds(ids: string[]): Promise<Set<string>>;
+  /** Which project holds each of `ids` in any project (ids are global); for imports that keep ids. */
+  idOwners(table: IdTable, ids: string[]): Promise<Map<string, string>>;
   /** Cross-process wake-ups (Postgres LISTEN/NOTIFY); absent where one process owns the database. */
   readonly notifications?: Notifications;
   /** Runs fn with repositories bound to one transaction. */
