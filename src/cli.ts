@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type FileConfig } from './config.js';
-import { createStore } from './store/create-store.js';
 import { createLogger } from './lib/logger.js';
 import { hashKey, keyHint, newKeySecret } from './lib/api-keys.js';
 import { ID_PREFIX, newId, nowSeconds } from './domain/ids.js';
-import { startServer, startWorker } from './server.js';
+import { explainArgsError } from './ops/startup-errors.js';
+import { assistdVersion } from './ops/version.js';
+// The server and the store are imported where a command needs them: --version, --help and a bad flag or setting
+// answer without loading them.
 
 const HELP = `assistd — the OpenAI Assistants API, self-hosted
 
@@ -27,6 +29,7 @@ Options (override the environment and the config file):
   --database-url <url>      postgres://… to use Postgres (DATABASE_URL); unset means SQLite in the data dir.
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (LOG_LEVEL, default info).
   --config <file>           Config file (ASSISTD_CONFIG, default ./assistd.yaml when present).
+  -v, --version             Print the version.
   -h, --help                Show this help.
 
 Environment: ASSISTD_API_KEY sets a key for the "default" project. See docs/configuration.md for the rest.
@@ -54,9 +57,9 @@ function flagsToConfig(values: Record<string, string | boolean | undefined>): Pa
 
 async function keys(args: string[], values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
   const config = loadConfig(flagsToConfig(values), env);
-  const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const { openStore } = await import('./ops/open-store.js');
+  const store = await openStore(config);
   try {
-    await store.migrate();
     const [action, id] = args;
     if (action === 'create') {
       const secret = newKeySecret();
@@ -90,8 +93,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       project: { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   });
+  if (values.version) {
+    console.log(`assistd ${assistdVersion()}`);
+    return;
+  }
   if (values.config) env = { ...env, ASSISTD_CONFIG: values.config };
   const [command, ...rest] = positionals;
   if (values.help || !command || command === 'help') {
@@ -101,19 +109,21 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (command === 'serve') {
     const config = loadConfig(flagsToConfig(values), env);
     const logger = createLogger(config.logLevel);
+    const { startServer } = await import('./server.js');
     const server = await startServer(config, logger);
     logger.info({ url: server.url, database: server.store.capabilities.dialect }, 'assistd is listening');
     closeOnSignal(server);
   } else if (command === 'worker') {
     const config = loadConfig(flagsToConfig(values), env);
     const logger = createLogger(config.logLevel);
+    const { startWorker } = await import('./server.js');
     const worker = await startWorker(config, logger);
     logger.info('assistd worker is running');
     closeOnSignal(worker);
   } else if (command === 'migrate') {
     const config = loadConfig(flagsToConfig(values), env);
-    const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    await store.migrate();
+    const { openStore } = await import('./ops/open-store.js');
+    const store = await openStore(config);
     await store.close();
     console.log('migrations applied');
   } else if (command === 'keys') {
@@ -123,7 +133,19 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
+/** A start-up failure is one line saying what to fix; the stack only when asked for with LOG_LEVEL=debug. */
+function reportFailure(failure: unknown, argv: string[], env: NodeJS.ProcessEnv): void {
+  const err = explainArgsError(failure);
+  const flag = argv.indexOf('--log-level');
+  const level = (flag >= 0 ? argv[flag + 1] : undefined) ?? env.LOG_LEVEL;
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(err instanceof ConfigError ? `assistd: ${message}` : `assistd: ${message} (LOG_LEVEL=debug shows the stack)`);
+  if (level === 'debug' || level === 'trace') {
+    for (let e: unknown = err; e instanceof Error; e = e.cause) console.error(e.stack);
+  }
+}
+
 main(process.argv.slice(2), process.env).catch((err) => {
-  console.error(err instanceof ConfigError ? `assistd: ${err.message}` : err);
+  reportFailure(err, process.argv.slice(2), process.env);
   process.exit(1);
 });

@@ -13,11 +13,12 @@ import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from 
 import { createModelRegistry } from './providers/registry.js';
 import { createSandbox, type Sandbox } from './sandbox/sandbox.js';
 import { createSearchIndex } from './search/create-search-index.js';
-import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 import type { BuiltinTools } from './tools/builtin-tool.js';
 import { createCodeInterpreterTool } from './tools/code-interpreter.js';
 import { createFileSearchTool } from './tools/file-search.js';
+import { openStore } from './ops/open-store.js';
+import { explainListenError } from './ops/startup-errors.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -40,8 +41,7 @@ interface Runtime {
 }
 
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
-  const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await store.migrate();
+  const store = await openStore(config);
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
   const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
   const sandbox = createCodeSandbox(config, logger);
@@ -95,7 +95,10 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   } else if (keyless) {
     logger?.warn('no API key is configured: the API is open to anyone who can reach 127.0.0.1');
   }
-  await app.listen({ host, port: config.port });
+  await app.listen({ host, port: config.port }).catch(async (err: unknown) => {
+    await runtime.close();
+    throw explainListenError(err, host, config.port);
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
