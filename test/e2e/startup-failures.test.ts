@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +75,13 @@ test('LOG_LEVEL=debug adds the stack', async () => {
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^assistd: cannot use Postgres/);
   assert.match(result.stderr, /\n\s+at /);
+});
+
+test('--version and -v print the version of package.json', async () => {
+  const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+  for (const flag of ['--version', '-v']) {
+    const result = await runCli([flag]);
+    assert.equal(result.code, 0);
+    assert.equal(result.stdout, `assistd ${version}\n`);
+  }
 });
