@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppDeps } from './app-deps.js';
 import { assistantRoutes } from './http/assistants.js';
@@ -9,6 +9,7 @@ import { installErrorHandlers } from './http/errors.js';
 import { fileRoutes } from './http/files.js';
 import { messageRoutes } from './http/messages.js';
 import { installMetrics } from './http/metrics.js';
+import { installRequestLog } from './http/request-log.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
 import { runRoutes } from './http/runs.js';
@@ -50,6 +51,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: deps.config.maxBodyBytes,
     genReqId: () => `req_${requestIdPrefix}${(++requestCounter).toString(36)}`,
+    // Fastify's two lines per request carry the raw URL; installRequestLog writes one line by route instead.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -67,6 +70,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   });
   installErrorHandlers(app);
   const metrics = installMetrics(app);
+  installRequestLog(app);
   const auth = createAuthenticator(deps.store, deps.config.apiKey);
   app.decorateRequest('project', '');
 

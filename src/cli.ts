@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type FileConfig } from './config.js';
+import type { Logger } from 'pino';
 import { createLogger } from './lib/logger.js';
 import { hashKey, keyHint, newKeySecret } from './lib/api-keys.js';
 import { ID_PREFIX, newId, nowSeconds } from './domain/ids.js';
@@ -36,9 +37,12 @@ Environment: ASSISTD_API_KEY sets a key for the "default" project. See docs/conf
 `;
 
 /** SIGINT or SIGTERM closes gracefully, then exits; a second signal kills at once (the listener is gone). */
-function closeOnSignal(running: { close(): Promise<void> }): void {
-  const stop = async () => {
+function closeOnSignal(running: { close(): Promise<void> }, logger: Logger, graceSeconds: number): void {
+  const stop = async (signal: string) => {
+    const started = Date.now();
+    logger.info({ signal, graceSeconds }, `stopping: no new runs; runs in flight get up to ${graceSeconds}s to finish`);
     await running.close();
+    logger.info({ ms: Date.now() - started }, 'stopped');
     process.exit(0);
   };
   process.once('SIGINT', stop);
@@ -111,15 +115,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     const logger = createLogger(config.logLevel);
     const { startServer } = await import('./server.js');
     const server = await startServer(config, logger);
-    logger.info({ url: server.url, database: server.store.capabilities.dialect }, 'assistd is listening');
-    closeOnSignal(server);
+    logger.info(server.banner, `assistd ${server.banner.version} is listening on ${server.url}`);
+    closeOnSignal(server, logger, config.shutdownGraceSeconds);
   } else if (command === 'worker') {
     const config = loadConfig(flagsToConfig(values), env);
     const logger = createLogger(config.logLevel);
     const { startWorker } = await import('./server.js');
     const worker = await startWorker(config, logger);
-    logger.info('assistd worker is running');
-    closeOnSignal(worker);
+    logger.info(worker.banner, `assistd ${worker.banner.version} worker is running`);
+    closeOnSignal(worker, logger, config.shutdownGraceSeconds);
   } else if (command === 'migrate') {
     const config = loadConfig(flagsToConfig(values), env);
     const { openStore } = await import('./ops/open-store.js');

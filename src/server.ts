@@ -7,6 +7,7 @@ import type { AppDeps } from './app-deps.js';
 import { ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
+import { createRunLifecycleLog } from './engine/run-lifecycle-log.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
@@ -19,11 +20,15 @@ import { createCodeInterpreterTool } from './tools/code-interpreter.js';
 import { createFileSearchTool } from './tools/file-search.js';
 import { openStore } from './ops/open-store.js';
 import { explainListenError } from './ops/startup-errors.js';
+import { missingModelVariables, startupBanner } from './ops/banner.js';
+import { assistdVersion } from './ops/version.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   url: string;
+  /** What the start-up banner says: version, URL, database, providers, sandbox, auth. */
+  banner: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -36,6 +41,8 @@ export interface ServerOptions {
 interface Runtime {
   deps: AppDeps;
   sandbox: Sandbox;
+  /** The banner for this runtime, given the URL it listens on (if any) and the number of active keys. */
+  banner(url: string | undefined, activeKeys: number): Record<string, string>;
   /** Lets the runs in flight finish within the grace period, then stops everything; `beforeStore` runs last. */
   close(beforeStore?: () => Promise<void>): Promise<void>;
 }
@@ -43,7 +50,11 @@ interface Runtime {
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
   const store = await openStore(config);
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
-  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
+  const providers = providersConfig(config);
+  for (const { entry, missing } of missingModelVariables(providers)) {
+    logger?.warn({ entry, missing }, `the models: entry "${entry}" uses \${${missing.join('}, ${')}} but ${missing.join(', ')} is not set: runs with it will fail until it is`);
+  }
+  const models = createModelRegistry(providers, { scriptSource: createStoredScriptSource(store) });
   const sandbox = createCodeSandbox(config, logger);
   const tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
@@ -63,12 +74,13 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
   });
-  const events = new RunEventLog(store);
+  const events = new RunEventLog(store, logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined);
   const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
   await runs.start();
   return {
     deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
     sandbox,
+    banner: (url, activeKeys) => startupBanner({ version: assistdVersion(), config, providers, embedding: models.embeddingModel(), sandbox: config.runCapacity > 0 ? sandbox.status() : undefined, activeKeys, ...(url ? { url } : {}) }),
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
       await runs.drain(config.shutdownGraceSeconds * 1000);
@@ -86,8 +98,9 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   const runtime = await startRuntime(config, logger, options);
   const { store } = runtime.deps;
   const readinessChecks = [sandboxReadiness(runtime.sandbox)];
-  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }, { level: 'warn' }), readinessChecks });
-  const keyless = !config.apiKey && (await store.keys.countActive()) === 0;
+  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }), readinessChecks });
+  const activeKeys = await store.keys.countActive();
+  const keyless = !config.apiKey && activeKeys === 0;
   let host = config.host;
   if (keyless && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
     logger?.warn({ requestedHost: host }, 'no API key is configured: binding to 127.0.0.1 only (set ASSISTD_API_KEY or run `assistd keys create`)');
@@ -101,10 +114,12 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     app,
     store,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
+    banner: runtime.banner(url, activeKeys),
     close: () => runtime.close(() => closeApp(app)),
   };
 }
@@ -113,10 +128,10 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
  * `assistd worker`: executes runs and ingests files for replicas that share its database, with no HTTP port of
  * its own. Only useful on Postgres, next to `serve` replicas (often API-only ones, ASSISTD_RUN_CAPACITY=0).
  */
-export async function startWorker(config: Config, logger?: Logger): Promise<{ close(): Promise<void> }> {
+export async function startWorker(config: Config, logger?: Logger): Promise<{ banner: Record<string, string>; close(): Promise<void> }> {
   if (config.runCapacity === 0) throw new ConfigError('a worker with ASSISTD_RUN_CAPACITY=0 would execute nothing; unset it or give it a positive value');
   const runtime = await startRuntime(config, logger);
-  return { close: () => runtime.close() };
+  return { banner: runtime.banner(undefined, 0), close: () => runtime.close() };
 }
 
 /** Streams of runs other replicas execute may outlast the stop: after a few seconds they are cut. */
@@ -136,15 +151,17 @@ export function providersConfig(config: Config): ProvidersConfig {
 /**
  * The Python sandbox behind code_interpreter, one session per thread. Warming up (building the runtime, starting
  * the pool) happens in the background so the server listens at once; a host that cannot run it still serves
- * everything else, and /readyz and runs that need code_interpreter say what to install.
+ * everything else, and /readyz and runs that need code_interpreter say what to install. A process that executes
+ * no runs (ASSISTD_RUN_CAPACITY=0) keeps no warm workers: nothing would ever use them.
  */
 function createCodeSandbox(config: Config, logger?: Logger): Sandbox {
   const sandbox = createSandbox({
     callTimeoutMs: config.codeTimeoutSeconds * 1000,
     sessionTtlMs: config.codeSessionTtlSeconds * 1000,
     idleTtlMs: config.codeSessionIdleSeconds * 1000,
-    poolSize: config.codePoolSize,
+    poolSize: config.runCapacity > 0 ? config.codePoolSize : 0,
   });
+  if (config.runCapacity === 0) return sandbox;
   const log = logger?.child({ room: 'sandbox' });
   void sandbox.warmUp().then((status) => {
     if (status.available) log?.info('code sandbox ready');
