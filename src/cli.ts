@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError, type FileConfig } from './config.js';
+import { resolve } from 'node:path';
+import { loadConfig, ConfigError, type Config, type FileConfig } from './config.js';
 import type { Logger } from 'pino';
 import { createLogger } from './lib/logger.js';
 import { hashKey, keyHint, newKeySecret } from './lib/api-keys.js';
@@ -22,6 +23,8 @@ Commands:
                             Create an API key for a project (default project: "default"); prints the secret once.
   keys list                 List keys (never the secrets).
   keys revoke <key_id>      Revoke a key; requests with it fail within seconds.
+  backup <dest>             Copy the SQLite database and files to a new directory, while the server runs.
+  restore <src>             Put a backup into the data directory (--data-dir), which must have no database yet.
 
 Options (override the environment and the config file):
   --host <addr>             Address to bind (HOST). Without any API key the server binds to 127.0.0.1 only.
@@ -83,6 +86,15 @@ async function keys(args: string[], values: Record<string, string | boolean | un
   }
 }
 
+async function backupOrRestore(command: 'backup' | 'restore', path: string | undefined, config: Config): Promise<void> {
+  if (!path) throw new ConfigError(`usage: assistd ${command} <${command === 'backup' ? 'dest' : 'src'}> [--data-dir <dir>]`);
+  const { backupSqlite, restoreSqlite } = await import('./ops/backup.js');
+  const started = Date.now();
+  const { databaseBytes, files } = command === 'backup' ? await backupSqlite(config, resolve(path)) : restoreSqlite(config, resolve(path));
+  const what = `the database (${(databaseBytes / 1e6).toFixed(1)} MB) and ${files} file(s)`;
+  console.log(command === 'backup' ? `backed up ${what} to ${resolve(path)} in ${Date.now() - started} ms` : `restored ${what} into ${config.dataDir}`);
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -132,6 +144,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     console.log('migrations applied');
   } else if (command === 'keys') {
     await keys(rest, values, env);
+  } else if (command === 'backup' || command === 'restore') {
+    await backupOrRestore(command, rest[0], loadConfig(flagsToConfig(values), env));
   } else {
     throw new ConfigError(`unknown command '${command}'; see assistd --help`);
   }
