@@ -25,6 +25,8 @@ Commands:
   keys revoke <key_id>      Revoke a key; requests with it fail within seconds.
   backup <dest>             Copy the SQLite database and files to a new directory, while the server runs.
   restore <src>             Put a backup into the data directory (--data-dir), which must have no database yet.
+  doctor [model…]           Check the database, the code sandbox, and call each configured model (and the ones
+                            named) and the embedding model; prints what works and what to fix.
 
 Options (override the environment and the config file):
   --host <addr>             Address to bind (HOST). Without any API key the server binds to 127.0.0.1 only.
@@ -95,6 +97,14 @@ async function backupOrRestore(command: 'backup' | 'restore', path: string | und
   console.log(command === 'backup' ? `backed up ${what} to ${resolve(path)} in ${Date.now() - started} ms` : `restored ${what} into ${config.dataDir}`);
 }
 
+async function doctor(config: Config, models: string[]): Promise<void> {
+  const { runDoctor } = await import('./ops/doctor.js');
+  const checks = await runDoctor(config, models);
+  const width = Math.max(...checks.map((c) => c.name.length));
+  for (const check of checks) console.log(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(width)}  ${check.detail}`);
+  if (checks.some((c) => !c.ok)) process.exitCode = 1;
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -144,6 +154,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     console.log('migrations applied');
   } else if (command === 'keys') {
     await keys(rest, values, env);
+  } else if (command === 'doctor') {
+    await doctor(loadConfig(flagsToConfig(values), env), rest);
   } else if (command === 'backup' || command === 'restore') {
     await backupOrRestore(command, rest[0], loadConfig(flagsToConfig(values), env));
   } else {

@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { toFile } from 'openai';
+import { runCli } from '../support/cli.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.ASSISTD_CONFIG;
-  delete env.DATABASE_URL;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const root = mkdtempSync(join(tmpdir(), 'assistd-backup-'));
 const servers: TestServer[] = [];
@@ -44,7 +30,7 @@ test('backup while writing, restore into a new data dir: nothing acknowledged be
 
   const before = [...acknowledged];
   const dest = join(root, 'backup');
-  const backup = await cli(['backup', dest, '--data-dir', source.dataDir]);
+  const backup = await runCli(['backup', dest, '--data-dir', source.dataDir]);
   const during = acknowledged.length - before.length;
   writing = false;
   await writer;
@@ -54,12 +40,12 @@ test('backup while writing, restore into a new data dir: nothing acknowledged be
   assert.equal(statSync(join(dest, 'assistd.sqlite')).mode & 0o777, 0o600);
 
   const restoredDir = join(root, 'restored');
-  const restore = await cli(['restore', dest, '--data-dir', restoredDir]);
+  const restore = await runCli(['restore', dest, '--data-dir', restoredDir]);
   assert.equal(restore.code, 0, restore.stderr);
   assert.match(restore.stdout, /^restored the database .* and 5 file\(s\) into /);
   assert.equal(statSync(restoredDir).mode & 0o777, 0o700);
   for (const name of readdirSync(join(restoredDir, 'files'))) assert.equal(statSync(join(restoredDir, 'files', name)).mode & 0o777, 0o600);
-  const again = await cli(['restore', dest, '--data-dir', restoredDir]);
+  const again = await runCli(['restore', dest, '--data-dir', restoredDir]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists: restore into a new data directory/);
 
@@ -76,10 +62,10 @@ test('backup while writing, restore into a new data dir: nothing acknowledged be
 });
 
 test('backup refuses a non-empty destination and Postgres', async () => {
-  const full = await cli(['backup', root, '--data-dir', join(root, 'live')]);
+  const full = await runCli(['backup', root, '--data-dir', join(root, 'live')]);
   assert.equal(full.code, 1);
   assert.match(full.stderr, /^assistd: backup destination .* is not empty: choose a new directory\n$/);
-  const pg = await cli(['backup', join(root, 'pg'), '--database-url', 'postgres://u:p@127.0.0.1:1/x']);
+  const pg = await runCli(['backup', join(root, 'pg'), '--database-url', 'postgres://u:p@127.0.0.1:1/x']);
   assert.equal(pg.code, 1);
   assert.match(pg.stderr, /for Postgres use pg_dump/);
 });
