@@ -3,7 +3,8 @@ import { prettyDestination } from './pretty-log.js';
 
 /**
  * Logs to stdout: human-readable when it is a terminal, JSON lines otherwise (pino's conventions). Secrets in
- * headers and config never reach them.
+ * headers and config never reach them. JSON is written asynchronously (pino flushes it at exit): a request line
+ * per request must not block the event loop when whatever reads stdout falls behind.
  */
 export function createLogger(level: string, options: { pretty?: boolean } = {}): Logger {
   const pretty = options.pretty ?? process.stdout.isTTY === true;
@@ -15,6 +16,6 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
         censor: '[redacted]',
       },
     },
-    pretty ? prettyDestination(process.stdout) : undefined,
+    pretty ? prettyDestination(process.stdout) : pino.destination({ dest: 1, sync: false }),
   );
 }
