@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { AppDeps } from './app-deps.js';
 import { assistantRoutes } from './http/assistants.js';
 import { createAuthenticator } from './http/auth.js';
@@ -34,6 +35,8 @@ export interface BuildAppOptions {
   logger?: Logger;
   readinessChecks?: ReadinessCheck[];
   version?: string;
+  /** Where /metrics reads from; the engine's series are registered there too. */
+  metricsRegistry?: Registry;
 }
 
 function parseJson(body: string): unknown {
@@ -69,7 +72,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     done(null, payload);
   });
   installErrorHandlers(app);
-  const metrics = installMetrics(app);
+  const metrics = installMetrics(app, options.metricsRegistry);
   installRequestLog(app);
   const auth = createAuthenticator(deps.store, deps.config.apiKey);
   app.decorateRequest('project', '');

@@ -22,6 +22,8 @@ import { openStore } from './ops/open-store.js';
 import { explainListenError } from './ops/startup-errors.js';
 import { missingModelVariables, startupBanner } from './ops/banner.js';
 import { assistdVersion } from './ops/version.js';
+import { createEngineMetrics } from './ops/engine-metrics.js';
+import { Registry } from 'prom-client';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -41,6 +43,8 @@ export interface ServerOptions {
 interface Runtime {
   deps: AppDeps;
   sandbox: Sandbox;
+  /** The engine's Prometheus series, and the HTTP ones once the app is built. */
+  metricsRegistry: Registry;
   /** The banner for this runtime, given the URL it listens on (if any) and the number of active keys. */
   banner(url: string | undefined, activeKeys: number): Record<string, string>;
   /** Lets the runs in flight finish within the grace period, then stops everything; `beforeStore` runs last. */
@@ -54,9 +58,11 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   for (const { entry, missing } of missingModelVariables(providers)) {
     logger?.warn({ entry, missing }, `the models: entry "${entry}" uses \${${missing.join('}, ${')}} but ${missing.join(', ')} is not set: runs with it will fail until it is`);
   }
-  const models = createModelRegistry(providers, { scriptSource: createStoredScriptSource(store) });
+  const metricsRegistry = new Registry();
+  const metrics = createEngineMetrics(metricsRegistry);
+  const models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store) }));
   const sandbox = createCodeSandbox(config, logger);
-  const tools: BuiltinTools = {
+  let tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
   };
   const searchIndex = createSearchIndex(store);
@@ -74,12 +80,18 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
   });
-  const events = new RunEventLog(store, logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined);
+  const runLog = logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined;
+  const events = new RunEventLog(store, (project, run, created) => {
+    runLog?.(project, run, created);
+    metrics.observeRun(project, run, created);
+  });
+  tools = metrics.instrumentTools(tools);
   const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
   await runs.start();
   return {
     deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
     sandbox,
+    metricsRegistry,
     banner: (url, activeKeys) => startupBanner({ version: assistdVersion(), config, providers, embedding: models.embeddingModel(), sandbox: config.runCapacity > 0 ? sandbox.status() : undefined, activeKeys, ...(url ? { url } : {}) }),
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
@@ -98,7 +110,7 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   const runtime = await startRuntime(config, logger, options);
   const { store } = runtime.deps;
   const readinessChecks = [sandboxReadiness(runtime.sandbox)];
-  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }), readinessChecks });
+  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }), readinessChecks, metricsRegistry: runtime.metricsRegistry });
   const activeKeys = await store.keys.countActive();
   const keyless = !config.apiKey && activeKeys === 0;
   let host = config.host;
