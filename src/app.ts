@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { AppDeps } from './app-deps.js';
 import { assistantRoutes } from './http/assistants.js';
 import { chatCompletionRoutes } from './http/chat-completions.js';
@@ -13,6 +14,7 @@ import { messageRoutes } from './http/messages.js';
 import { parseJsonBody } from './http/json-body.js';
 import { modelRoutes } from './http/models.js';
 import { installMetrics } from './http/metrics.js';
+import { installRequestLog } from './http/request-log.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
 import { runRoutes } from './http/runs.js';
@@ -37,6 +39,8 @@ export interface BuildAppOptions {
   logger?: Logger;
   readinessChecks?: ReadinessCheck[];
   version?: string;
+  /** Where /metrics reads from; the engine's series are registered there too. */
+  metricsRegistry?: Registry;
 }
 
 // Request ids: unique per process start (random prefix) and cheap per request (a counter).
@@ -52,6 +56,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     // Errors raised before any route runs get the OpenAI shape too.
     frameworkErrors,
     clientErrorHandler,
+    // Fastify's two lines per request carry the raw URL; installRequestLog writes one line by route instead.
+    logController: new LogController({ disableRequestLogging: true }),
   });
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
@@ -68,7 +74,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     done(null, payload);
   });
   installErrorHandlers(app);
-  const metrics = installMetrics(app);
+  const metrics = installMetrics(app, options.metricsRegistry);
+  installRequestLog(app);
   const auth = createAuthenticator(deps.store, deps.config.apiKey);
   app.decorateRequest('project', '');
 

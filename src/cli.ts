@@ -1,16 +1,15 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError, type FileConfig } from './config.js';
-import { createStore } from './store/create-store.js';
+import { resolve } from 'node:path';
+import { loadConfig, ConfigError, type Config, type FileConfig } from './config.js';
+import type { Logger } from 'pino';
 import { createLogger } from './lib/logger.js';
 import { hashKey, keyHint, newKeySecret } from './lib/api-keys.js';
 import { ID_PREFIX, newId, nowSeconds } from './domain/ids.js';
-import { providersConfig, startServer, startWorker } from './server.js';
-import { createStoredScriptSource } from './engine/stored-script-source.js';
-import { createChunkEmbedder } from './ingest/chunk-embedder.js';
-import { createEmbeddingBackfill } from './ingest/embedding-backfill.js';
-import { createModelRegistry } from './providers/registry.js';
-import { exportCommand, importCommand } from './portability/portability-command.js';
+import { explainArgsError } from './ops/startup-errors.js';
+import { assistdVersion } from './ops/version.js';
+// The server and the store are imported where a command needs them: --version, --help and a bad flag or setting
+// answer without loading them.
 
 const HELP = `assistd — the OpenAI Assistants API, self-hosted
 
@@ -29,6 +28,10 @@ Commands:
   reembed                   Give file_search chunks vectors from the configured embedding model: those indexed
                             while it was unreachable, and those of a previous model. The server also does this
                             in the background; this runs it now and says how it went.
+  backup <dest>             Copy the SQLite database and files to a new directory, while the server runs.
+  restore <src>             Put a backup into the data directory (--data-dir), which must have no database yet.
+  doctor [model…]           Check the database, the code sandbox, and call each configured model (and the ones
+                            named) and the embedding model; prints what works and what to fix.
 
 Options (override the environment and the config file):
   --host <addr>             Address to bind (HOST). Without any API key the server binds to 127.0.0.1 only.
@@ -37,15 +40,19 @@ Options (override the environment and the config file):
   --database-url <url>      postgres://… to use Postgres (DATABASE_URL); unset means SQLite in the data dir.
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (LOG_LEVEL, default info).
   --config <file>           Config file (ASSISTD_CONFIG, default ./assistd.yaml when present).
+  -v, --version             Print the version.
   -h, --help                Show this help.
 
 Environment: ASSISTD_API_KEY sets a key for the "default" project. See docs/configuration.md for the rest.
 `;
 
 /** SIGINT or SIGTERM closes gracefully, then exits; a second signal kills at once (the listener is gone). */
-function closeOnSignal(running: { close(): Promise<void> }): void {
-  const stop = async () => {
+function closeOnSignal(running: { close(): Promise<void> }, logger: Logger, graceSeconds: number): void {
+  const stop = async (signal: string) => {
+    const started = Date.now();
+    logger.info({ signal, graceSeconds }, `stopping: no new runs; runs in flight get up to ${graceSeconds}s to finish`);
     await running.close();
+    logger.info({ ms: Date.now() - started }, 'stopped');
     process.exit(0);
   };
   process.once('SIGINT', stop);
@@ -64,9 +71,9 @@ function flagsToConfig(values: Record<string, string | boolean | undefined>): Pa
 
 async function keys(args: string[], values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
   const config = loadConfig(flagsToConfig(values), env);
-  const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const { openStore } = await import('./ops/open-store.js');
+  const store = await openStore(config);
   try {
-    await store.migrate();
     const [action, id] = args;
     if (action === 'create') {
       const secret = newKeySecret();
@@ -89,6 +96,12 @@ async function keys(args: string[], values: Record<string, string | boolean | un
 /** `assistd reembed`: one backfill pass with the configured embedding model; fails when the model does. */
 async function reembed(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv) {
   const config = loadConfig(flagsToConfig(values), env);
+  const { providersConfig } = await import('./server.js');
+  const { createStore } = await import('./store/create-store.js');
+  const { createStoredScriptSource } = await import('./engine/stored-script-source.js');
+  const { createChunkEmbedder } = await import('./ingest/chunk-embedder.js');
+  const { createEmbeddingBackfill } = await import('./ingest/embedding-backfill.js');
+  const { createModelRegistry } = await import('./providers/registry.js');
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await store.migrate();
@@ -106,6 +119,23 @@ async function reembed(values: Record<string, string | boolean | undefined>, env
   }
 }
 
+async function backupOrRestore(command: 'backup' | 'restore', path: string | undefined, config: Config): Promise<void> {
+  if (!path) throw new ConfigError(`usage: assistd ${command} <${command === 'backup' ? 'dest' : 'src'}> [--data-dir <dir>]`);
+  const { backupSqlite, restoreSqlite } = await import('./ops/backup.js');
+  const started = Date.now();
+  const { databaseBytes, files } = command === 'backup' ? await backupSqlite(config, resolve(path)) : restoreSqlite(config, resolve(path));
+  const what = `the database (${(databaseBytes / 1e6).toFixed(1)} MB) and ${files} file(s)`;
+  console.log(command === 'backup' ? `backed up ${what} to ${resolve(path)} in ${Date.now() - started} ms` : `restored ${what} into ${config.dataDir}`);
+}
+
+async function doctor(config: Config, models: string[]): Promise<void> {
+  const { runDoctor } = await import('./ops/doctor.js');
+  const checks = await runDoctor(config, models);
+  const width = Math.max(...checks.map((c) => c.name.length));
+  for (const check of checks) console.log(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name.padEnd(width)}  ${check.detail}`);
+  if (checks.some((c) => !c.ok)) process.exitCode = 1;
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -120,8 +150,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       project: { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   });
+  if (values.version) {
+    console.log(`assistd ${assistdVersion()}`);
+    return;
+  }
   if (values.config) env = { ...env, ASSISTD_CONFIG: values.config };
   const [command, ...rest] = positionals;
   if (values.help || !command || command === 'help') {
@@ -131,35 +166,54 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (command === 'serve') {
     const config = loadConfig(flagsToConfig(values), env);
     const logger = createLogger(config.logLevel);
+    const { startServer } = await import('./server.js');
     const server = await startServer(config, logger);
-    logger.info({ url: server.url, database: server.store.capabilities.dialect }, 'assistd is listening');
-    closeOnSignal(server);
+    logger.info(server.banner, `assistd ${server.banner.version} is listening on ${server.url}`);
+    closeOnSignal(server, logger, config.shutdownGraceSeconds);
   } else if (command === 'worker') {
     const config = loadConfig(flagsToConfig(values), env);
     const logger = createLogger(config.logLevel);
+    const { startWorker } = await import('./server.js');
     const worker = await startWorker(config, logger);
-    logger.info('assistd worker is running');
-    closeOnSignal(worker);
+    logger.info(worker.banner, `assistd ${worker.banner.version} worker is running`);
+    closeOnSignal(worker, logger, config.shutdownGraceSeconds);
   } else if (command === 'migrate') {
     const config = loadConfig(flagsToConfig(values), env);
-    const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-    await store.migrate();
+    const { openStore } = await import('./ops/open-store.js');
+    const store = await openStore(config);
     await store.close();
     console.log('migrations applied');
   } else if (command === 'keys') {
     await keys(rest, values, env);
   } else if (command === 'import' || command === 'export') {
     if (rest.length !== 1) throw new ConfigError(`usage: assistd ${command} DIR [--project P]`);
+    const { exportCommand, importCommand } = await import('./portability/portability-command.js');
     const run = command === 'import' ? importCommand : exportCommand;
     process.exitCode = await run(loadConfig(flagsToConfig(values), env), rest[0]!, String(values.project ?? 'default'));
   } else if (command === 'reembed') {
     await reembed(values, env);
+  } else if (command === 'doctor') {
+    await doctor(loadConfig(flagsToConfig(values), env), rest);
+  } else if (command === 'backup' || command === 'restore') {
+    await backupOrRestore(command, rest[0], loadConfig(flagsToConfig(values), env));
   } else {
     throw new ConfigError(`unknown command '${command}'; see assistd --help`);
   }
 }
 
+/** A start-up failure is one line saying what to fix; the stack only when asked for with LOG_LEVEL=debug. */
+function reportFailure(failure: unknown, argv: string[], env: NodeJS.ProcessEnv): void {
+  const err = explainArgsError(failure);
+  const flag = argv.indexOf('--log-level');
+  const level = (flag >= 0 ? argv[flag + 1] : undefined) ?? env.LOG_LEVEL;
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(err instanceof ConfigError ? `assistd: ${message}` : `assistd: ${message} (LOG_LEVEL=debug shows the stack)`);
+  if (level === 'debug' || level === 'trace') {
+    for (let e: unknown = err; e instanceof Error; e = e.cause) console.error(e.stack);
+  }
+}
+
 main(process.argv.slice(2), process.env).catch((err) => {
-  console.error(err instanceof ConfigError ? `assistd: ${err.message}` : err);
+  reportFailure(err, process.argv.slice(2), process.env);
   process.exit(1);
 });

@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { embeddingSettingsSchema, type EmbeddingSettings } from './providers/providers-config.js';
+import { embeddingSettingsSchema, modelRouteSchema, type EmbeddingSettings } from './providers/providers-config.js';
 
 /** The code sandbox's resource limits per session (docs/sandbox.md): file keys, env names, typed values. */
 const codeLimitsSchema = {
@@ -184,16 +184,38 @@ function readConfigFile(path: string | undefined, required: boolean): Record<str
   try {
     return (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? {};
   } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
 }
 
-function validate(raw: Record<string, unknown>, source: string): FileConfig {
+/** How a bad setting is named to the operator: the env variable, the flag, or the config file key. */
+type SettingLabel = (key: string) => string;
+
+function validate(raw: Record<string, unknown>, source: string, label: SettingLabel = (key) => `'${key}'`): FileConfig {
   const result = fileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const key = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k].join('.')).join(', ') : issue.path.join('.');
-  throw new ConfigError(`invalid setting '${key}' in ${source}: ${issue.message}`);
+  if (issue.code === 'unrecognized_keys') throw new ConfigError(`unknown setting ${issue.keys.map((k) => label([...issue.path, k].join('.'))).join(', ')} in ${source}; see docs/configuration.md`);
+  throw new ConfigError(`invalid setting ${label(issue.path.join('.'))} in ${source}: ${issue.message}`);
+}
+
+const ENV_NAMES = Object.fromEntries(Object.entries(ENV_KEYS).map(([name, key]) => [key, name]));
+
+/** Checks each `models:` entry, so a bad one is named (entry, key, what is allowed) before anything starts. */
+function validateModels(models: Array<Record<string, unknown>>, source: string): Array<Record<string, unknown>> {
+  const allowed = Object.keys(modelRouteSchema.shape);
+  models.forEach((entry, index) => {
+    const result = modelRouteSchema.safeParse(entry);
+    if (result.success) return;
+    const issue = result.error.issues[0]!;
+    const name = typeof entry?.name === 'string' ? ` ("${entry.name}")` : '';
+    const where = `models[${index}]${name} in ${source}`;
+    if (issue.code === 'unrecognized_keys') throw new ConfigError(`${where}: unknown key ${issue.keys.map((k) => `'${k}'`).join(', ')}; allowed keys: ${allowed.join(', ')}`);
+    const key = issue.path.join('.');
+    if (issue.code === 'invalid_value') throw new ConfigError(`${where}: '${key}' must be one of ${issue.values.map(String).join(', ')}`);
+    throw new ConfigError(`${where}: ${key ? `'${key}' ` : ''}${issue.message.replace(/^Invalid input: /, '')}`);
+  });
+  return models;
 }
 
 /**
@@ -208,13 +230,14 @@ function checkDatabaseUrl(url: string | undefined, source: string): void {
 
 /** Builds the typed config; throws ConfigError naming the bad key. */
 export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessEnv = process.env): Config {
-  const fromFile = validate(readConfigFile(env.ASSISTD_CONFIG, env.ASSISTD_CONFIG !== undefined), 'the config file');
+  const fileName = env.ASSISTD_CONFIG ?? 'assistd.yaml';
+  const fromFile = validate(readConfigFile(env.ASSISTD_CONFIG, env.ASSISTD_CONFIG !== undefined), `the config file ${fileName}`);
   const envRaw: Record<string, unknown> = {};
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     if (env[name] !== undefined && env[name] !== '') envRaw[key] = env[name];
   }
-  const fromEnv = validate(envRaw, 'the environment');
-  const fromFlags = validate(flags as Record<string, unknown>, 'the command line');
+  const fromEnv = validate(envRaw, 'the environment', (key) => ENV_NAMES[key] ?? key);
+  const fromFlags = validate(flags as Record<string, unknown>, 'the command line', (key) => `--${key.replace(/_/g, '-')}`);
   const merged = { ...fromFile, ...fromEnv, ...fromFlags };
   checkDatabaseUrl(merged.database_url, fromFlags.database_url !== undefined ? '--database-url' : fromEnv.database_url !== undefined ? 'DATABASE_URL' : "'database_url' in the config file");
   return {
@@ -227,7 +250,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     logLevel: merged.log_level ?? 'info',
     maxFileBytes: merged.max_file_bytes ?? 512 * 1024 * 1024,
     maxBodyBytes: merged.max_body_bytes ?? 10 * 1024 * 1024,
-    models: merged.models ?? [],
+    models: validateModels(merged.models ?? [], `the config file ${fileName}`),
     codeTimeoutSeconds: merged.code_timeout_seconds ?? 120,
     codeSessionTtlSeconds: merged.code_session_ttl_seconds ?? 3600,
     codeSessionIdleSeconds: merged.code_session_idle_seconds ?? 1800,

@@ -9,6 +9,7 @@ import type { AppDeps } from './app-deps.js';
 import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
+import { createRunLifecycleLog } from './engine/run-lifecycle-log.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
@@ -17,16 +18,23 @@ import { defaultRetryPolicy } from './providers/retry.js';
 import { parseScript, type Script } from './providers/script.js';
 import { createSandbox, type Sandbox, type SandboxOptions } from './sandbox/sandbox.js';
 import { createSearchIndex } from './search/create-search-index.js';
-import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 import type { BuiltinTools } from './tools/builtin-tool.js';
 import { createCodeInterpreterTool } from './tools/code-interpreter.js';
 import { createFileSearchTool } from './tools/file-search.js';
+import { openStore } from './ops/open-store.js';
+import { explainListenError } from './ops/startup-errors.js';
+import { missingModelVariables, startupBanner } from './ops/banner.js';
+import { assistdVersion } from './ops/version.js';
+import { createEngineMetrics } from './ops/engine-metrics.js';
+import { Registry } from 'prom-client';
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   url: string;
+  /** What the start-up banner says: version, URL, database, providers, sandbox, auth. */
+  banner: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -39,19 +47,28 @@ export interface ServerOptions {
 interface Runtime {
   deps: AppDeps;
   sandbox: Sandbox;
+  /** The engine's Prometheus series, and the HTTP ones once the app is built. */
+  metricsRegistry: Registry;
+  /** The banner for this runtime, given the URL it listens on (if any) and the number of active keys. */
+  banner(url: string | undefined, activeKeys: number): Record<string, string>;
   /** Lets the runs in flight finish within the grace period, then stops everything; `beforeStore` runs last. */
   close(beforeStore?: () => Promise<void>): Promise<void>;
 }
 
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
   const scripts = serverWideScripts(config);
-  const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  await store.migrate();
+  const store = await openStore(config);
   const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
   sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
-  const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store, scripts) });
+  const providers = providersConfig(config);
+  for (const { entry, missing } of missingModelVariables(providers)) {
+    logger?.warn({ entry, missing }, `the models: entry "${entry}" uses \${${missing.join('}, ${')}} but ${missing.join(', ')} is not set: runs with it will fail until it is`);
+  }
+  const metricsRegistry = new Registry();
+  const metrics = createEngineMetrics(metricsRegistry);
+  const models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store, scripts) }));
   const sandbox = createCodeSandbox(config, logger);
-  const tools: BuiltinTools = {
+  let tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
   };
   const searchIndex = createSearchIndex(store);
@@ -70,12 +87,19 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
   });
-  const events = new RunEventLog(store);
+  const runLog = logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined;
+  const events = new RunEventLog(store, (project, run, created) => {
+    runLog?.(project, run, created);
+    metrics.observeRun(project, run, created);
+  });
+  tools = metrics.instrumentTools(tools);
   const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
   await runs.start();
   return {
     deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
     sandbox,
+    metricsRegistry,
+    banner: (url, activeKeys) => startupBanner({ version: assistdVersion(), config, providers, embedding: models.embeddingModel(), sandbox: config.runCapacity > 0 ? sandbox.status() : undefined, activeKeys, ...(url ? { url } : {}) }),
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
       await runs.drain(config.shutdownGraceSeconds * 1000);
@@ -105,8 +129,9 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   const runtime = await startRuntime(config, logger, options);
   const { store } = runtime.deps;
   const readinessChecks = [sandboxReadiness(runtime.sandbox)];
-  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }, { level: 'warn' }), readinessChecks });
-  const keyless = !config.apiKey && (await store.keys.countActive()) === 0;
+  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }), readinessChecks, metricsRegistry: runtime.metricsRegistry });
+  const activeKeys = await store.keys.countActive();
+  const keyless = !config.apiKey && activeKeys === 0;
   let host = config.host;
   if (keyless && !['127.0.0.1', 'localhost', '::1'].includes(host)) {
     logger?.warn({ requestedHost: host }, 'no API key is configured: binding to 127.0.0.1 only (set ASSISTD_API_KEY or run `assistd keys create`)');
@@ -114,13 +139,18 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   } else if (keyless) {
     logger?.warn('no API key is configured: the API is open to anyone who can reach 127.0.0.1');
   }
-  await app.listen({ host, port: config.port });
+  await app.listen({ host, port: config.port }).catch(async (err: unknown) => {
+    await runtime.close();
+    throw explainListenError(err, host, config.port);
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
     app,
     store,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
+    banner: runtime.banner(url, activeKeys),
     close: () => runtime.close(() => closeApp(app)),
   };
 }
@@ -129,10 +159,10 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
  * `assistd worker`: executes runs and ingests files for replicas that share its database, with no HTTP port of
  * its own. Only useful on Postgres, next to `serve` replicas (often API-only ones, ASSISTD_RUN_CAPACITY=0).
  */
-export async function startWorker(config: Config, logger?: Logger): Promise<{ close(): Promise<void> }> {
+export async function startWorker(config: Config, logger?: Logger): Promise<{ banner: Record<string, string>; close(): Promise<void> }> {
   if (config.runCapacity === 0) throw new ConfigError('a worker with ASSISTD_RUN_CAPACITY=0 would execute nothing; unset it or give it a positive value');
   const runtime = await startRuntime(config, logger);
-  return { close: () => runtime.close() };
+  return { banner: runtime.banner(undefined, 0), close: () => runtime.close() };
 }
 
 /** Streams of runs other replicas execute may outlast the stop: after a few seconds they are cut. */
@@ -174,16 +204,18 @@ export function providersConfig(config: Config): ProvidersConfig {
 /**
  * The Python sandbox behind code_interpreter, one session per thread. Warming up (building the runtime, starting
  * the pool) happens in the background so the server listens at once; a host that cannot run it still serves
- * everything else, and /readyz and runs that need code_interpreter say what to install.
+ * everything else, and /readyz and runs that need code_interpreter say what to install. A process that executes
+ * no runs (ASSISTD_RUN_CAPACITY=0) keeps no warm workers: nothing would ever use them.
  */
 function createCodeSandbox(config: Config, logger?: Logger): Sandbox {
   const sandbox = createSandbox({
     callTimeoutMs: config.codeTimeoutSeconds * 1000,
     sessionTtlMs: config.codeSessionTtlSeconds * 1000,
     idleTtlMs: config.codeSessionIdleSeconds * 1000,
-    poolSize: config.codePoolSize,
+    poolSize: config.runCapacity > 0 ? config.codePoolSize : 0,
     ...sandboxLimits(config.codeLimits),
   });
+  if (config.runCapacity === 0) return sandbox;
   const log = logger?.child({ room: 'sandbox' });
   void sandbox.warmUp().then((status) => {
     if (status.available) log?.info('code sandbox ready');

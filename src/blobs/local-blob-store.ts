@@ -10,9 +10,12 @@ const PART = '.part';
 /** Keys asked about per `known` call during a sweep. */
 const SWEEP_BATCH = 500;
 
-/** Blobs as files in one directory; writes go to a temp name and are renamed, so a reader never sees half a file. */
+/**
+ * Blobs as files in one directory; writes go to a temp name and are renamed, so a reader never sees half a file.
+ * The directory is 0700 and the files 0600: they are the tenants' uploads.
+ */
 export function createLocalBlobStore(dir: string): BlobStore {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pathOf = (key: string) => {
     if (!KEY.test(key)) throw new Error(`invalid blob key ${key}`);
     return join(dir, key);
@@ -30,7 +33,7 @@ export function createLocalBlobStore(dir: string): BlobStore {
         },
       });
       try {
-        await pipeline(source, counter, createWriteStream(temp));
+        await pipeline(source, counter, createWriteStream(temp, { mode: 0o600 }));
         await rename(temp, final);
         return { bytes };
       } catch (err) {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Run } from '../domain/types.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
 import type { Store } from '../store/store.js';
 
@@ -52,12 +53,15 @@ const DELTA_FLUSH_MS = 10;
  * pending delta, so a reader on any replica sees them in order. Local readers are woken at once, others by
  * NOTIFY or by polling.
  */
+/** Told of each run status change once it is committed (`created` for a new run): the run lifecycle log. */
+export type RunStatusObserver = (project: string, run: Run, created: boolean) => void;
+
 export class RunEventLog {
   private readonly writers = new Map<string, Writer>();
   private readonly local = new EventEmitter();
   private stopListening?: () => Promise<void>;
 
-  constructor(private readonly store: Store) {
+  constructor(private readonly store: Store, private readonly onStatus?: RunStatusObserver) {
     this.local.setMaxListeners(0);
   }
 
@@ -172,6 +176,15 @@ export class RunEventLog {
     }
     this.local.emit(runId);
     void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
+  }
+
+  /** Reports a committed status change (or a new run) to the observer; never throws into the caller. */
+  statusChanged(project: string, run: Run, created = false): void {
+    try {
+      this.onStatus?.(project, run, created);
+    } catch {
+      // Observing (logging, metrics) must never break a run.
+    }
   }
 
   /** Writes pending events now. */

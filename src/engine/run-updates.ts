@@ -47,7 +47,10 @@ export async function updateRun(
   } finally {
     if (!written) events.abandon(runId);
   }
-  if (written) events.committed(runId);
+  if (written) {
+    events.committed(runId);
+    if (result) events.statusChanged(project, result);
+  }
   return result;
 }
 

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-/** Request counts and latency by route template (never by raw URL, which would explode the label set). */
-export function installMetrics(app: FastifyInstance): Registry {
-  const registry = new Registry();
+/**
+ * Request counts and latency by route template (never by raw URL, which would explode the label set), in
+ * `registry` beside the engine's series.
+ */
+export function installMetrics(app: FastifyInstance, registry: Registry = new Registry()): Registry {
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'assistd_http_requests_total',

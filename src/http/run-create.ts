@@ -121,6 +121,7 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
     }),
   );
   deps.events.committed(run.id);
+  deps.events.statusChanged(project, queued.result ?? run, true);
   try {
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
     if (built.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, built);

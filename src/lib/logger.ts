@@ -1,12 +1,21 @@
 import pino, { type Logger } from 'pino';
+import { prettyDestination } from './pretty-log.js';
 
-/** JSON logs; secrets in headers and config never reach them. */
-export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers["api-key"]', '*.apiKey', '*.api_key', 'apiKey', 'api_key', 'headers.authorization', 'headers["api-key"]'],
-      censor: '[redacted]',
+/**
+ * Logs to stdout: human-readable when it is a terminal, JSON lines otherwise (pino's conventions). Secrets in
+ * headers and config never reach them. JSON is written asynchronously (pino flushes it at exit): a request line
+ * per request must not block the event loop when whatever reads stdout falls behind.
+ */
+export function createLogger(level: string, options: { pretty?: boolean } = {}): Logger {
+  const pretty = options.pretty ?? process.stdout.isTTY === true;
+  return pino(
+    {
+      level,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["api-key"]', '*.apiKey', '*.api_key', 'apiKey', 'api_key', 'headers.authorization', 'headers["api-key"]'],
+        censor: '[redacted]',
+      },
     },
-  });
+    pretty ? prettyDestination(process.stdout) : pino.destination({ dest: 1, sync: false }),
+  );
 }

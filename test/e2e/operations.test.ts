@@ -50,7 +50,7 @@ test('cli: --help explains every command; a bad config names the key', () => {
   for (const word of ['serve', 'worker', 'migrate', 'keys create', 'keys list', 'keys revoke']) assert.ok(help.includes(word), word);
   assert.throws(
     () => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, PORT: 'eighty' } }),
-    (err: any) => /invalid setting 'port'/.test(String(err.stderr)),
+    (err: any) => /invalid setting PORT in the environment/.test(String(err.stderr)),
   );
   assert.throws(
     () => execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], { encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ASSISTD_RUN_CAPACITY: '0' } }),

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+
+/**
+ * One `info` line per request: method, route template, status, duration, project (the request id comes with
+ * request.log). Never headers or bodies, so keys and content stay out of the logs. Nothing is installed when
+ * info is off, so a quiet server pays nothing per request.
+ */
+export function installRequestLog(app: FastifyInstance): void {
+  // Without a logger, app.log is Fastify's no-op logger, which has no isLevelEnabled.
+  if (!(app.log as unknown as Partial<Logger>).isLevelEnabled?.('info')) return;
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ...(request.project ? { project: request.project } : {}) },
+      'request',
+    );
+    done();
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * Prometheus series for what the engine does, beside the HTTP ones: runs by final status and model, run
+ * duration, model-call latency and time to first token, tokens by model and project, tool calls by type and
+ * outcome. Built by wrapping the model registry and the built-in tools and by observing run status changes, so
+ * the engine itself knows nothing of metrics.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { RunStatusObserver } from '../engine/run-events.js';
+import type { ChatModel } from '../providers/chat-model.js';
+import type { ModelRegistry } from '../providers/registry.js';
+import type { BuiltinTool, BuiltinTools } from '../tools/builtin-tool.js';
+
+const ENDINGS = new Set(['completed', 'failed', 'cancelled', 'expired', 'incomplete']);
+/** Model names come from clients: past this many distinct ones, the rest share one label. */
+const MAX_MODEL_LABELS = 100;
+
+export interface EngineMetrics {
+  observeRun: RunStatusObserver;
+  instrumentModels(registry: ModelRegistry): ModelRegistry;
+  instrumentTools(tools: BuiltinTools): BuiltinTools;
+}
+
+export function createEngineMetrics(registry: Registry): EngineMetrics {
+  const registers = [registry];
+  const runs = new Counter({ name: 'assistd_runs_total', help: 'Runs that ended, by final status and model.', labelNames: ['status', 'model'], registers });
+  const runSeconds = new Histogram({ name: 'assistd_run_duration_seconds', help: 'From creation to final status.', labelNames: ['status', 'model'], buckets: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800], registers });
+  const tokens = new Counter({ name: 'assistd_tokens_total', help: 'Tokens of ended runs by model, project and kind (prompt, completion).', labelNames: ['model', 'project', 'kind'], registers });
+  const callSeconds = new Histogram({ name: 'assistd_model_call_duration_seconds', help: 'One model call, request to last event, by model, provider and outcome.', labelNames: ['model', 'provider', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120], registers });
+  const firstToken = new Histogram({ name: 'assistd_model_time_to_first_token_seconds', help: 'From a model request to its first text or tool-call delta.', labelNames: ['model', 'provider'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
+  const toolCalls = new Counter({ name: 'assistd_tool_calls_total', help: 'Tool calls by type (function, code_interpreter, file_search) and outcome.', labelNames: ['type', 'outcome'], registers });
+  const models = new Set<string>();
+  const modelLabel = (name: string) => {
+    if (models.has(name) || models.size < MAX_MODEL_LABELS) {
+      models.add(name);
+      return name;
+    }
+    return 'other';
+  };
+
+  function instrumentModel(model: ChatModel): ChatModel {
+    const { name, provider } = model.info;
+    return {
+      info: model.info,
+      async *stream(req, signal) {
+        const started = performance.now();
+        let outcome = 'error';
+        let waiting = true;
+        try {
+          for await (const event of model.stream(req, signal)) {
+            if (waiting && (event.type === 'text' || event.type === 'tool_call')) {
+              waiting = false;
+              firstToken.labels(modelLabel(name), provider).observe((performance.now() - started) / 1000);
+            }
+            yield event;
+          }
+          outcome = 'ok';
+        } finally {
+          callSeconds.labels(modelLabel(name), provider, signal.aborted ? 'aborted' : outcome).observe((performance.now() - started) / 1000);
+        }
+      },
+    };
+  }
+
+  function instrumentTool<T extends BuiltinTool>(tool: T): T {
+    return {
+      ...tool,
+      async execute(call, ctx, progress) {
+        try {
+          const result = await tool.execute(call, ctx, progress as never);
+          toolCalls.labels(tool.type, 'completed').inc();
+          return result;
+        } catch (err) {
+          toolCalls.labels(tool.type, 'failed').inc();
+          throw err;
+        }
+      },
+    } as T;
+  }
+
+  return {
+    observeRun(project, run) {
+      if (run.status === 'requires_action') {
+        toolCalls.labels('function', 'requested').inc(run.required_action?.submit_tool_outputs.tool_calls.length ?? 0);
+        return;
+      }
+      if (!ENDINGS.has(run.status)) return;
+      const model = modelLabel(run.model);
+      runs.labels(run.status, model).inc();
+      runSeconds.labels(run.status, model).observe(Math.max(0, Date.now() / 1000 - run.created_at));
+      if (run.usage) {
+        tokens.labels(model, project, 'prompt').inc(run.usage.prompt_tokens);
+        tokens.labels(model, project, 'completion').inc(run.usage.completion_tokens);
+      }
+    },
+    instrumentModels(registry) {
+      return { ...registry, resolve: (name) => instrumentModel(registry.resolve(name)) };
+    },
+    instrumentTools(tools) {
+      const out: BuiltinTools = {};
+      if (tools.code_interpreter) out.code_interpreter = instrumentTool(tools.code_interpreter);
+      if (tools.file_search) out.file_search = instrumentTool(tools.file_search);
+      return out;
+    },
+  };
+}
