@@ -3,6 +3,7 @@
  * sandbox and its Python libraries, each configured model provider and the embedding model) and prints one line
  * per check: what works, and for what does not, what to fix.
  */
+import { ProviderError } from '../providers/chat-model.js';
 import type { Config } from '../config.js';
 import { collectChat } from '../providers/collect-chat.js';
 import { createModelRegistry } from '../providers/registry.js';
@@ -66,6 +67,12 @@ function modelNames(config: Config, extra: string[]): string[] {
   return [...new Set([...config.models.map((route) => String(route.name)).filter((name) => !name.includes('*')), ...extra])];
 }
 
+/** Clients never see where a model's upstream is; the operator running doctor does. */
+function withUpstream(err: unknown): unknown {
+  if (!(err instanceof ProviderError) || !err.upstream) return err;
+  return new Error(err.message.replace(/the upstream of model "[^"]*"/, err.upstream));
+}
+
 /** Runs every check, calling each named model and `models` too; the caller prints them. */
 export async function runDoctor(config: Config, models: string[] = []): Promise<Check[]> {
   const checks = [await attempt('database', () => checkDatabase(config))];
@@ -77,8 +84,12 @@ export async function runDoctor(config: Config, models: string[] = []): Promise<
   for (const name of modelNames(config, models)) {
     checks.push(await attempt(`model ${name}`, async () => {
       const request = { model: name, messages: [{ role: 'user' as const, content: 'Reply with the word ok.' }], max_tokens: 5 };
-      const reply = await collectChat(registry.resolve(name).stream(request, AbortSignal.timeout(CALL_TIMEOUT_MS)));
-      return `answered (${reply.usage.total_tokens} tokens)`;
+      try {
+        const reply = await collectChat(registry.resolve(name).stream(request, AbortSignal.timeout(CALL_TIMEOUT_MS)));
+        return `answered (${reply.usage.total_tokens} tokens)`;
+      } catch (err) {
+        throw withUpstream(err);
+      }
     }));
   }
   const embedding = registry.embeddingModel();

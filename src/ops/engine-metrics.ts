@@ -39,8 +39,11 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
 
   function instrumentModel(model: ChatModel): ChatModel {
     const { name, provider } = model.info;
+    // Everything else the model offers (the chat pass-through's `forward`) is kept as it is.
+    const forward = model.forward?.bind(model);
     return {
       info: model.info,
+      ...(forward ? { forward } : {}),
       async *stream(req, signal) {
         const started = performance.now();
         let outcome = 'error';
@@ -93,7 +96,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       }
     },
     instrumentModels(registry) {
-      return { ...registry, resolve: (name) => instrumentModel(registry.resolve(name)) };
+      return { ...registry, resolve: (name, project) => instrumentModel(registry.resolve(name, project)) };
     },
     instrumentTools(tools) {
       const out: BuiltinTools = {};

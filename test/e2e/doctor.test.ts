@@ -28,7 +28,7 @@ test('doctor: one line per check, the failing provider named with what to fix, e
     assert.match(lines[0]!, /^FAIL {2}database +SQLite .*: \d+ migration\(s\) pending: run assistd migrate/);
     assert.match(lines[1]!, /^(ok|FAIL) +sandbox /);
     assert.ok(lines.some((l) => /^ok +model working +answered/.test(l)), result.stdout);
-    assert.ok(lines.some((l) => /^FAIL +model broken +could not reach http:\/\/127\.0\.0\.1:1\/v1 .*check base_url of the models: entry "broken"/.test(l)), result.stdout);
+    assert.ok(lines.some((l) => /^FAIL +model broken +could not reach http:\/\/127\.0\.0\.1:1\/v1\S* .*check base_url of the models: entry "broken"/.test(l)), result.stdout);
     assert.ok(lines.some((l) => /^ok +model scripted +answered/.test(l)));
     assert.equal(result.code, 1);
 
