@@ -38,7 +38,7 @@ interface Props {
   onShowRun(runId: string): void;
 }
 
-/** One message: Markdown text with citations and file links, code interpreter images inline. */
+/** One message: the user's text as typed, the assistant's as Markdown with citations and file links, code interpreter images inline. */
 export function MessageView({ client, message, onShowRun }: Props) {
   const streaming = message.status === 'in_progress';
   return (
@@ -53,6 +53,8 @@ export function MessageView({ client, message, onShowRun }: Props) {
       </header>
       {message.content.map((part, i) => {
         const key = `${message.id}-${i}`;
+        // What a person typed is shown as typed: a `#` line or a `*` is theirs, not Markdown.
+        if (part.type === 'text' && message.role === 'user') return <p key={key} class="plain-text">{part.text.value}</p>;
         if (part.type === 'text') return <TextPart key={key} client={client} value={part.text.value} annotations={part.text.annotations} idPrefix={key} />;
         if (part.type === 'image_file') return <FileImage key={key} client={client} fileId={part.image_file.file_id} alt="Image from code interpreter" />;
         if (part.type === 'image_url') return /^https?:/.test(part.image_url.url) ? <img key={key} class="file-image" src={part.image_url.url} alt="" /> : null;
