@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import type { Capabilities } from '../api/capabilities';
 import { useAssistants } from '../state/use-assistants';
+import { useRoute, type Route } from '../state/route';
 import { useThread } from '../state/use-thread';
 import { AssistantPane } from './assistant-pane';
 import { Chat } from './chat';
@@ -23,9 +24,35 @@ interface Props {
 export function Playground({ client, capabilities, hasKey, onForgetKey }: Props) {
   const assistants = useAssistants(client, capabilities);
   const thread = useThread(client);
+  const { route, navigate } = useRoute();
   const [pane, setPane] = useState<Pane>('chat');
   const [selectedRunId, setSelectedRunId] = useState<string | null>(null);
   const [codeOpen, setCodeOpen] = useState(false);
+
+  // The address leads: opening a link, a reload, back and forward select the assistant and open the thread.
+  // `applied` is the place last taken from the address or written to it; only a change away from it (the person
+  // picked something, or the first message made a thread) is written back, so a render that still shows a place
+  // just left (after a quick back-back) writes nothing.
+  const applied = useRef<Route>(route);
+  useEffect(() => {
+    if (route.assistantId && route.assistantId !== assistants.currentId()) assistants.select(route.assistantId);
+    if (route.threadId !== thread.currentId()) {
+      setSelectedRunId(null);
+      if (route.threadId) void thread.open(route.threadId);
+      else thread.startNew();
+    }
+    applied.current = { assistantId: route.assistantId ?? assistants.currentId(), threadId: route.threadId };
+  }, [route.assistantId, route.threadId]);
+  const selectedId = assistants.selected?.id ?? null;
+  useEffect(() => {
+    if (!assistants.loaded) return;
+    const now: Route = { assistantId: assistants.currentId(), threadId: thread.currentId() };
+    if (now.assistantId === applied.current.assistantId && now.threadId === applied.current.threadId) return;
+    // Filling in the default assistant of a bare address replaces it rather than adding a step to go back through.
+    const filling = !applied.current.assistantId && !applied.current.threadId;
+    applied.current = now;
+    navigate(now, filling);
+  }, [assistants.loaded, selectedId, thread.view.threadId]);
 
   const runs = thread.view.runs;
   const shownRun = runs.find((r) => r.id === selectedRunId) ?? runs[runs.length - 1] ?? null;
@@ -36,7 +63,7 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
         <h1 class="brand">
           assistd <span>playground</span>
         </h1>
-        <ThreadBar thread={thread} onSwitch={() => setSelectedRunId(null)} />
+        <ThreadBar client={client} capabilities={capabilities} thread={thread} onSwitch={() => setSelectedRunId(null)} />
         <div class="topbar-actions">
           <button type="button" onClick={() => setCodeOpen(true)} disabled={!assistants.selected}>
             View code

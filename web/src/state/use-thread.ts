@@ -167,7 +167,9 @@ export function useThread(client: ApiClient) {
   }
 
   const activeRun = view.runs.find((r) => isActive(r) || r.status === 'requires_action') ?? null;
-  return { view, recent, busy, error, activeRun, open, startNew, send, submitToolOutputs, cancel, clear, forget, loadSteps };
+  /** The thread shown now, even before the render that shows it (the address follows it). */
+  const currentId = () => viewRef.current.threadId;
+  return { view, currentId, recent, busy, error, activeRun, open, startNew, send, submitToolOutputs, cancel, clear, forget, loadSteps };
 }
 
 export type ThreadState = ReturnType<typeof useThread>;
