@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import type { Annotation, Message } from '../../../src/domain/types';
 import type { ApiClient } from '../api/client';
+import { AttachmentStatus } from './attachment-status';
 import { FileImage, FileName } from './file-bits';
 import { renderMessageText } from './markdown';
 
@@ -62,9 +63,15 @@ export function MessageView({ client, message, onShowRun }: Props) {
       })}
       {streaming && message.content.length === 0 && <span class="typing" aria-label="Writing">…</span>}
       {message.attachments && message.attachments.length > 0 && (
-        <p class="attachments">
-          Attached: {message.attachments.map((a) => <FileName key={a.file_id} client={client} fileId={a.file_id} />)}
-        </p>
+        <ul class="attachments" aria-label="Attached files">
+          {message.attachments.map((a) => (
+            <li key={a.file_id}>
+              <FileName client={client} fileId={a.file_id} />
+              <span class="muted">{(a.tools ?? []).map((t) => t.type.replace('_', ' ')).join(', ')}</span>
+              {a.tools?.some((t) => t.type === 'file_search') && <AttachmentStatus client={client} threadId={message.thread_id} fileId={a.file_id} />}
+            </li>
+          ))}
+        </ul>
       )}
     </article>
   );
