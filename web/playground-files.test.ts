@@ -98,4 +98,73 @@ describe('playground files', { skip }, () => {
     assert.deepEqual(problems.filter((p) => !/status of 413/.test(p)), []);
     await close();
   });
+
+  test('the files page lists, uploads, downloads and deletes files', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await page.getByRole('link', { name: 'Files' }).click();
+    await page.waitForURL(/\/files$/);
+    await page.getByLabel('Upload files').setInputFiles({ name: 'report.txt', mimeType: 'text/plain', buffer: Buffer.from('quarterly numbers\n') });
+    const row = page.locator('tr', { hasText: 'report.txt' });
+    await row.waitFor();
+    const id = await row.getAttribute('data-file-id');
+    await page.reload();
+    await row.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download' }).click()]);
+    assert.equal(download.suggestedFilename(), 'report.txt');
+    await screenshot(page, 'files-page');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Delete report.txt' }).click();
+    await row.waitFor({ state: 'detached' });
+    await assert.rejects(server.openai().files.retrieve(id!), { status: 404 });
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('the stores page creates a store, adds and removes files with their status and errors, and searches it', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await page.getByRole('link', { name: 'Vector stores' }).click();
+    await page.getByLabel('New store name').fill('Kestrel docs');
+    await page.getByRole('button', { name: 'Create vector store' }).click();
+    await page.waitForURL(/\/stores\/vs_\w+$/);
+    const storeId = /\/stores\/(vs_\w+)$/.exec(page.url())![1]!;
+    await page.getByLabel('Add files to the store').setInputFiles([
+      { name: 'kestrel.txt', mimeType: 'text/plain', buffer: Buffer.from('Kestrel project notes.\n\nThe launch code for the Kestrel probe is 7Q4-ZEBRA-19.\n') },
+      { name: 'empty.txt', mimeType: 'text/plain', buffer: Buffer.from('  \n') },
+    ]);
+    const files = page.getByRole('list', { name: 'Store files' });
+    await files.locator('li', { hasText: 'kestrel.txt' }).locator('.badge.status-completed').waitFor({ timeout: 60_000 });
+    const failed = files.locator('li', { hasText: 'empty.txt' });
+    await failed.locator('.badge.status-failed').waitFor({ timeout: 60_000 });
+    assert.match(await failed.innerText(), /The file contains no text to index\. \(invalid_file\)/);
+
+    await page.reload();
+    await page.getByLabel('Search query').fill('Kestrel launch code');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const hit = page.getByRole('list', { name: 'Search results' }).locator('li').first();
+    await hit.waitFor();
+    assert.match(await hit.innerText(), /kestrel\.txt\s+[01]\.\d{3}[\s\S]*7Q4-ZEBRA-19/);
+    await screenshot(page, 'stores-page');
+    const emptyId = (await server.openai().vectorStores.files.list(storeId)).data.find((f) => f.status === 'failed')!.id;
+    await files.getByRole('button', { name: `Remove ${emptyId}` }).click();
+    await failed.waitFor({ state: 'detached' });
+    assert.equal((await server.openai().vectorStores.files.list(storeId)).data.length, 1);
+
+    // An assistant's file_search uses the existing store.
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await createAssistant(page, 'Uses a store', async (p) => {
+      await p.getByLabel('File search').check();
+      await p.getByLabel('Vector store').selectOption(storeId);
+    });
+    const assistantId = (await page.locator('.assistant-id').innerText()).trim();
+    const saved = await server.openai().beta.assistants.retrieve(assistantId);
+    assert.deepEqual(saved.tool_resources?.file_search?.vector_store_ids, [storeId]);
+    await send(page, scripted('launch code?', [
+      { tool_calls: [{ name: 'file_search', arguments: { queries: ['Kestrel launch code'] } }] },
+      { text: 'It is 7Q4-ZEBRA-19.' },
+    ]));
+    await runStatus(page, 'completed');
+    assert.match(await page.locator('.run-panel .search-results').innerText(), /kestrel\.txt/);
+    assert.deepEqual(problems, []);
+    await close();
+  });
 });

@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiClient } from '../api/client';
 import type { Capabilities } from '../api/capabilities';
 import { useAssistants } from '../state/use-assistants';
-import { useRoute, type Route } from '../state/route';
+import { pagePath, routePath, useRoute, type Route } from '../state/route';
+import { FilesPage } from './files-page';
+import { StoresPage } from './stores-page';
 import { useThread } from '../state/use-thread';
 import { AssistantPane } from './assistant-pane';
 import { Chat } from './chat';
@@ -11,6 +13,7 @@ import { RunPanel } from './run-panel';
 import { ThreadBar } from './thread-bar';
 
 type Pane = 'assistant' | 'chat' | 'run';
+const SECTIONS: Array<['chat' | 'stores' | 'files', string]> = [['chat', 'Chat'], ['stores', 'Vector stores'], ['files', 'Files']];
 const PANES: Array<[Pane, string]> = [['assistant', 'Assistant'], ['chat', 'Chat'], ['run', 'Run']];
 
 interface Props {
@@ -24,7 +27,8 @@ interface Props {
 export function Playground({ client, capabilities, hasKey, onForgetKey }: Props) {
   const assistants = useAssistants(client, capabilities);
   const thread = useThread(client);
-  const { route, navigate } = useRoute();
+  const { route, page, navigate, go } = useRoute();
+  const onChat = page.page === 'chat';
   const [pane, setPane] = useState<Pane>('chat');
   const [selectedRunId, setSelectedRunId] = useState<string | null>(null);
   const [codeOpen, setCodeOpen] = useState(false);
@@ -35,6 +39,7 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
   // just left (after a quick back-back) writes nothing.
   const applied = useRef<Route>(route);
   useEffect(() => {
+    if (!onChat) return;
     if (route.assistantId && route.assistantId !== assistants.currentId()) assistants.select(route.assistantId);
     if (route.threadId !== thread.currentId()) {
       setSelectedRunId(null);
@@ -42,10 +47,10 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
       else thread.startNew();
     }
     applied.current = { assistantId: route.assistantId ?? assistants.currentId(), threadId: route.threadId };
-  }, [route.assistantId, route.threadId]);
+  }, [onChat, route.assistantId, route.threadId]);
   const selectedId = assistants.selected?.id ?? null;
   useEffect(() => {
-    if (!assistants.loaded) return;
+    if (!assistants.loaded || !onChat) return;
     const now: Route = { assistantId: assistants.currentId(), threadId: thread.currentId() };
     if (now.assistantId === applied.current.assistantId && now.threadId === applied.current.threadId) return;
     // Filling in the default assistant of a bare address replaces it rather than adding a step to go back through.
@@ -63,11 +68,29 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
         <h1 class="brand">
           assistd <span>playground</span>
         </h1>
-        <ThreadBar client={client} capabilities={capabilities} thread={thread} onSwitch={() => setSelectedRunId(null)} />
+        <nav class="sections" aria-label="Sections">
+          {SECTIONS.map(([id, label]) => (
+            <a
+              key={id}
+              href={id === 'chat' ? routePath({ assistantId: assistants.currentId(), threadId: thread.currentId() }) : pagePath(id === 'files' ? { page: 'files' } : { page: 'stores', storeId: null })}
+              aria-current={page.page === id ? 'page' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                if (id === 'chat') navigate({ assistantId: assistants.currentId(), threadId: thread.currentId() });
+                else go(pagePath(id === 'files' ? { page: 'files' } : { page: 'stores', storeId: null }));
+              }}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
+        {onChat && <ThreadBar client={client} capabilities={capabilities} thread={thread} onSwitch={() => setSelectedRunId(null)} />}
         <div class="topbar-actions">
-          <button type="button" onClick={() => setCodeOpen(true)} disabled={!assistants.selected}>
-            View code
-          </button>
+          {onChat && (
+            <button type="button" onClick={() => setCodeOpen(true)} disabled={!assistants.selected}>
+              View code
+            </button>
+          )}
           {hasKey && (
             <button type="button" class="ghost" onClick={onForgetKey} title="Remove the API key from this browser">
               Forget key
@@ -75,14 +98,17 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
           )}
         </div>
       </header>
-      <nav class="pane-tabs" role="tablist" aria-label="Panels">
+      {page.page === 'stores' && <StoresPage client={client} storeId={page.storeId} onOpen={(storeId) => go(pagePath({ page: 'stores', storeId }))} />}
+      {page.page === 'files' && <FilesPage client={client} />}
+      <nav class="pane-tabs" role="tablist" aria-label="Panels" hidden={!onChat}>
         {PANES.map(([id, label]) => (
           <button type="button" role="tab" aria-selected={pane === id} class={pane === id ? 'active' : ''} onClick={() => setPane(id)} key={id}>
             {label}
           </button>
         ))}
       </nav>
-      <main class="panes">
+      {/* The chat stays mounted on the other pages, so coming back finds it as it was. */}
+      <main class="panes" hidden={!onChat}>
         <section class="pane pane-assistant" aria-label="Assistant settings">
           <AssistantPane client={client} assistants={assistants} capabilities={capabilities} />
         </section>
