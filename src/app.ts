@@ -20,6 +20,7 @@ import { registerRoutes, type RouteSpec } from './http/route.js';
 import { runRoutes } from './http/runs.js';
 import { scriptRoutes } from './http/scripts.js';
 import { threadRoutes } from './http/threads.js';
+import { threadListRoutes } from './http/thread-list.js';
 import { v1FileRoutes } from './http/v1-files.js';
 import { vectorStoreFileBatchRoutes } from './http/vector-store-file-batches.js';
 import { vectorStoreFileRoutes } from './http/vector-store-files.js';
@@ -30,7 +31,7 @@ import { installWebAssets } from './http/web-assets.js';
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes, ...modelRoutes, ...chatCompletionRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...threadListRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes, ...modelRoutes, ...chatCompletionRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;

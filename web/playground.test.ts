@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../test/support/server.js';
 import { CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
 import { ensureWebBuilt } from './test-support/build-web.js';
+import { createAssistant, runStatus, send } from './test-support/actions.js';
 
 // The playground in headless Chromium against a real server with the scripted model: only what a person does
 // (typing, clicking) and what they see.
@@ -24,21 +25,6 @@ function rawGet(base: string, path: string): Promise<{ status: number; body: str
   });
 }
 
-async function createAssistant(page: Page, name: string, setup?: (page: Page) => Promise<void>) {
-  await page.getByLabel('Assistant', { exact: true }).selectOption('');
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Instructions').fill('Be brief.');
-  await page.getByLabel('Model').fill('scripted');
-  await setup?.(page);
-  await page.getByRole('button', { name: 'Create assistant' }).click();
-  await page.getByText(/^Created asst_/).waitFor();
-}
-
-async function send(page: Page, text: string) {
-  await page.getByLabel('Message').fill(text);
-  await page.getByRole('button', { name: 'Add and run' }).click();
-}
-
 /** Notes in the page whether a progress bar ever appeared (uploads of a local server finish in a blink). */
 async function watchProgressBars(page: Page) {
   await page.evaluate(() => {
@@ -48,11 +34,6 @@ async function watchProgressBars(page: Page) {
       if (document.querySelector('.upload progress')) flag.sawProgress = true;
     }).observe(document.body, { childList: true, subtree: true });
   });
-}
-
-/** Waits for the latest run of the thread to show this status in the run panel. */
-async function runStatus(page: Page, status: string) {
-  await page.locator(`.run-panel [data-run-status="${status}"]`).waitFor({ timeout: 30_000 });
 }
 
 describe('playground in a browser', { skip }, () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -30,6 +30,21 @@ const PAGE_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The playground's own addresses (web/src/state/route.ts): the page is served for them so a reload or a shared
+ * link works. They sit beside the API prefixes (/v1, /openai), never under them, so no API route is shadowed.
+ */
+const PAGE_PATHS = ['/assistants/:assistant_id', '/assistants/:assistant_id/threads/:thread_id', '/threads/:thread_id', '/stores', '/stores/:vector_store_id', '/files'];
+
+/**
+ * The page's asset references are relative (`./assets/…`, so a proxy's path prefix works); a page served at a
+ * deeper path points them back up to the root it was served from.
+ */
+function relativeTo(html: string, url: string): string {
+  const depth = url.split('?')[0]!.split('/').length - 2;
+  return depth > 0 ? html.replaceAll('"./', `"${'../'.repeat(depth)}`) : html;
+}
+
 /** The built playground: `dist/web` beside the compiled server, or the checkout's `dist/web` when running from src/. */
 export function findWebRoot(): string | undefined {
   for (const candidate of ['../web', '../../dist/web']) {
@@ -53,15 +68,20 @@ async function sendFile(reply: FastifyReply, path: string, cacheControl: string)
  * carries the key the user typed. Only files inside the web root are served.
  */
 export function installWebAssets(app: FastifyInstance, root: string | undefined = findWebRoot()): void {
-  const page = async (_request: unknown, reply: FastifyReply) => {
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!root) {
       return reply.status(404).type('text/plain; charset=utf-8').send('The playground is not built. Run `npm run build` and restart assistd.\n');
     }
+    const html = await readFile(join(root, 'index.html'), 'utf8').catch(() => undefined);
+    if (html === undefined) return reply.callNotFound();
     reply.header('content-security-policy', PAGE_POLICY);
-    return sendFile(reply, join(root, 'index.html'), 'no-cache');
+    reply.header('cache-control', 'no-cache');
+    reply.header('x-content-type-options', 'nosniff');
+    return reply.type(CONTENT_TYPES['.html']!).send(relativeTo(html, request.url));
   };
   app.get('/', page);
   app.get('/index.html', page);
+  for (const path of PAGE_PATHS) app.get(path, page);
   app.get('/assets/*', async (request, reply) => {
     const name = (request.params as { '*': string })['*'];
     const base = root ? resolve(root, 'assets') : undefined;

@@ -1,5 +1,5 @@
 import { Migrator, type Kysely } from 'kysely';
-import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createDocumentRepo } from './document-repo.js';
@@ -9,6 +9,7 @@ import { createRunEventsRepo } from './run-events-repo.js';
 import { createRunQueue } from './run-queue.js';
 import { createScriptsRepo } from './scripts-repo.js';
 import { createThreadMessages } from './thread-messages.js';
+import { createThreadsRepo } from './threads-repo.js';
 import { createVectorStoreFilesRepo } from './vector-store-files-repo.js';
 import { createVectorStoresRepo } from './vector-stores-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
@@ -37,7 +38,7 @@ export function createKyselyStore(
     capabilities,
     ...(notifications ? { notifications } : {}),
     assistants: createDocumentRepo<Assistant>(any, 'assistants'),
-    threads: createDocumentRepo<Thread>(any, 'threads'),
+    threads: createThreadsRepo(any, capabilities.dialect),
     // A write may change what the message costs in a prompt: its count is cleared, to be counted again.
     messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null })),
     threadMessages: createThreadMessages(any),

@@ -1,4 +1,4 @@
-import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import type { ChunksRepo } from './chunks-repo.js';
 import type { IdTable } from './id-owners.js';
 import type { KeysRepo } from './keys-repo.js';
@@ -6,6 +6,7 @@ import type { ScriptsRepo } from './scripts-repo.js';
 import type { RunEventsRepo } from './run-events-repo.js';
 import type { RunQueue } from './run-queue.js';
 import type { ThreadMessages } from './thread-messages.js';
+import type { ThreadsRepo } from './threads-repo.js';
 import type { VectorStoreFilesRepo } from './vector-store-files-repo.js';
 import type { VectorStoresRepo } from './vector-stores-repo.js';
 
@@ -57,7 +58,7 @@ export interface Notifications {
 export interface Store {
   readonly capabilities: StoreCapabilities;
   readonly assistants: DocumentRepo<Assistant>;
-  readonly threads: DocumentRepo<Thread>;
+  readonly threads: ThreadsRepo;
   readonly messages: DocumentRepo<Message>;
   /** Thread messages as prompts read them, with their stored prompt token counts. */
   readonly threadMessages: ThreadMessages;

@@ -1,3 +1,5 @@
+import { appRoot } from '../state/route';
+
 /**
  * What this server offers, read from its public `/openapi.json` rather than by probing endpoints: a probe that
  * 404s shows up as an error in the browser console.
@@ -5,12 +7,14 @@
 export interface Capabilities {
   models: boolean;
   vectorStores: boolean;
+  /** `GET /v1/threads`, assistd's thread list (docs/thread-list.md). */
+  threadList: boolean;
 }
 
 export async function loadCapabilities(): Promise<Capabilities> {
-  const response = await fetch(new URL('openapi.json', new URL('./', location.href)));
-  if (!response.ok) return { models: false, vectorStores: false };
+  const response = await fetch(new URL('openapi.json', new URL(appRoot(), location.href)));
+  if (!response.ok) return { models: false, vectorStores: false, threadList: false };
   const doc = (await response.json()) as { paths?: Record<string, Record<string, unknown>> };
   const paths = doc.paths ?? {};
-  return { models: Boolean(paths['/v1/models']?.get), vectorStores: Boolean(paths['/v1/vector_stores']?.post) };
+  return { models: Boolean(paths['/v1/models']?.get), vectorStores: Boolean(paths['/v1/vector_stores']?.post), threadList: Boolean(paths['/v1/threads']?.get) };
 }

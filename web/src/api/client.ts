@@ -1,4 +1,5 @@
 import type { FileObject, ListPage } from '../../../src/domain/types';
+import { appRoot } from '../state/route';
 import { readSse, type SseEvent } from './sse';
 
 /** An error reply of the API, with the fields of its `{error: {...}}` body. */
@@ -18,7 +19,7 @@ type Query = Record<string, string | number | undefined | string[]>;
 
 /** The base of the public API, relative to the page so the playground also works behind a path prefix. */
 export function apiBase(): string {
-  return new URL('v1', new URL('./', location.href)).href.replace(/\/$/, '');
+  return new URL('v1', new URL(appRoot(), location.href)).href.replace(/\/$/, '');
 }
 
 async function errorOf(response: Response): Promise<ApiRequestError> {

@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Assistant, Run } from '../../../src/domain/types';
 import type { ApiClient } from '../api/client';
 import type { ThreadState } from '../state/use-thread';
+import { messageBody, useComposerAttachments } from '../state/composer-attachments';
+import { AttachButton, AttachmentChips } from './composer-attachments';
 import { MessageView } from './message-view';
 import { ToolOutputsForm } from './tool-outputs-form';
 
@@ -27,6 +29,8 @@ interface Props {
 /** The conversation, the function-call form when a run waits for outputs, and the message box. */
 export function Chat({ client, thread, assistant, onShowRun }: Props) {
   const [text, setText] = useState('');
+  const attachments = useComposerAttachments(client);
+  const [dragging, setDragging] = useState(false);
   const list = useRef<HTMLDivElement>(null);
   const { view, busy } = thread;
   const lastRun = view.runs[view.runs.length - 1];
@@ -38,14 +42,17 @@ export function Chat({ client, thread, assistant, onShowRun }: Props) {
     if (el) el.scrollTop = el.scrollHeight;
   }, [view.messages, waiting, busy]);
 
-  const blocked = busy !== null || Boolean(thread.activeRun);
-  const canRun = Boolean(assistant) && !blocked && (text.trim() !== '' || view.messages.some((m) => m.role === 'user'));
+  const blocked = busy !== null || Boolean(thread.activeRun) || attachments.uploading;
+  const hasInput = text.trim() !== '' || attachments.ready.length > 0;
+  const canRun = Boolean(assistant) && !blocked && (hasInput || view.messages.some((m) => m.role === 'user'));
 
   function submit(run: boolean) {
-    if (run ? !canRun : blocked || !text.trim()) return;
+    if (run ? !canRun : blocked || !hasInput) return;
     const value = text;
+    const body = messageBody(value, attachments.ready);
     setText('');
-    void thread.send(value, assistant?.id ?? null, run);
+    attachments.clear();
+    void thread.send(value, assistant?.id ?? null, run, { body, empty: !hasInput });
   }
 
   return (
@@ -71,18 +78,38 @@ export function Chat({ client, thread, assistant, onShowRun }: Props) {
       </div>
       {waiting && <ToolOutputsForm key={waiting.id} run={waiting} busy={busy !== null} onSubmit={(outputs) => void thread.submitToolOutputs(waiting, outputs)} />}
       <form
-        class="composer"
+        class={`composer${dragging ? ' dragging' : ''}`}
         onSubmit={(e) => {
           e.preventDefault();
           submit(true);
         }}
+        onDragOver={(e) => {
+          if (!e.dataTransfer?.types.includes('Files')) return;
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          setDragging(false);
+          const files = [...(e.dataTransfer?.files ?? [])];
+          if (!files.length) return;
+          e.preventDefault();
+          void attachments.add(files);
+        }}
       >
+        <AttachmentChips attachments={attachments} />
         <textarea
           aria-label="Message"
           rows={3}
           value={text}
           placeholder={assistant ? 'Message the assistant…' : 'Create an assistant first'}
           onInput={(e) => setText(e.currentTarget.value)}
+          onPaste={(e) => {
+            const files = [...(e.clipboardData?.files ?? [])];
+            if (!files.length) return;
+            e.preventDefault();
+            void attachments.add(files);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
@@ -91,16 +118,17 @@ export function Chat({ client, thread, assistant, onShowRun }: Props) {
           }}
         />
         <div class="composer-actions">
+          <AttachButton onFiles={(files) => void attachments.add(files)} disabled={busy !== null} />
           {running && (
             <button type="button" class="ghost" onClick={() => void thread.cancel(running)}>
               Cancel run
             </button>
           )}
-          <button type="button" onClick={() => submit(false)} disabled={blocked || !text.trim()}>
+          <button type="button" onClick={() => submit(false)} disabled={blocked || !hasInput}>
             Add message
           </button>
           <button type="submit" class="primary" disabled={!canRun}>
-            {text.trim() ? 'Add and run' : 'Run'}
+            {hasInput ? 'Add and run' : 'Run'}
           </button>
         </div>
       </form>

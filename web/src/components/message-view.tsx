@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import type { Annotation, Message } from '../../../src/domain/types';
 import type { ApiClient } from '../api/client';
+import { AttachmentStatus } from './attachment-status';
 import { FileImage, FileName } from './file-bits';
 import { renderMessageText } from './markdown';
 
@@ -38,7 +39,7 @@ interface Props {
   onShowRun(runId: string): void;
 }
 
-/** One message: Markdown text with citations and file links, code interpreter images inline. */
+/** One message: the user's text as typed, the assistant's as Markdown with citations and file links, code interpreter images inline. */
 export function MessageView({ client, message, onShowRun }: Props) {
   const streaming = message.status === 'in_progress';
   return (
@@ -53,6 +54,8 @@ export function MessageView({ client, message, onShowRun }: Props) {
       </header>
       {message.content.map((part, i) => {
         const key = `${message.id}-${i}`;
+        // What a person typed is shown as typed: a `#` line or a `*` is theirs, not Markdown.
+        if (part.type === 'text' && message.role === 'user') return <p key={key} class="plain-text">{part.text.value}</p>;
         if (part.type === 'text') return <TextPart key={key} client={client} value={part.text.value} annotations={part.text.annotations} idPrefix={key} />;
         if (part.type === 'image_file') return <FileImage key={key} client={client} fileId={part.image_file.file_id} alt="Image from code interpreter" />;
         if (part.type === 'image_url') return /^https?:/.test(part.image_url.url) ? <img key={key} class="file-image" src={part.image_url.url} alt="" /> : null;
@@ -60,9 +63,15 @@ export function MessageView({ client, message, onShowRun }: Props) {
       })}
       {streaming && message.content.length === 0 && <span class="typing" aria-label="Writing">…</span>}
       {message.attachments && message.attachments.length > 0 && (
-        <p class="attachments">
-          Attached: {message.attachments.map((a) => <FileName key={a.file_id} client={client} fileId={a.file_id} />)}
-        </p>
+        <ul class="attachments" aria-label="Attached files">
+          {message.attachments.map((a) => (
+            <li key={a.file_id}>
+              <FileName client={client} fileId={a.file_id} />
+              <span class="muted">{(a.tools ?? []).map((t) => t.type.replace('_', ' ')).join(', ')}</span>
+              {a.tools?.some((t) => t.type === 'file_search') && <AttachmentStatus client={client} threadId={message.thread_id} fileId={a.file_id} />}
+            </li>
+          ))}
+        </ul>
       )}
     </article>
   );

@@ -35,7 +35,31 @@ interface VectorStoreProps {
   client: ApiClient;
   vectorStoreId: string | null;
   storeName: string;
-  onVectorStore(id: string): void;
+  onVectorStore(id: string | null): void;
+}
+
+/** Picks one of the project's vector stores for the assistant, or none (a store is then made on the first upload). */
+function StorePicker({ client, value, onChange }: { client: ApiClient; value: string | null; onChange(id: string | null): void }) {
+  const [stores, setStores] = useState<Array<{ id: string; name: string | null }>>([]);
+  useEffect(() => {
+    let live = true;
+    client.listAll<{ id: string; name: string | null }>('/vector_stores', { order: 'desc' }).then((list) => live && setStores(list), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  return (
+    <label>
+      Vector store
+      <select value={value ?? ''} onChange={(e) => onChange(e.currentTarget.value || null)}>
+        <option value="">New store (made on the first upload)</option>
+        {value && !stores.some((s) => s.id === value) && <option value={value}>{value}</option>}
+        {stores.map((s) => (
+          <option value={s.id} key={s.id}>{s.name || 'Untitled'} · {s.id}</option>
+        ))}
+      </select>
+    </label>
+  );
 }
 
 /** The assistant's vector store: its files and their indexing status; the store is made on the first upload. */
@@ -91,7 +115,7 @@ export function VectorStoreFiles({ client, vectorStoreId, storeName, onVectorSto
 
   return (
     <div class="tool-files">
-      {vectorStoreId && <p class="muted">Vector store <code>{vectorStoreId}</code></p>}
+      <StorePicker client={client} value={vectorStoreId} onChange={onVectorStore} />
       <ul class="file-list">
         {files.map((f) => (
           <li key={f.id}>

@@ -1,5 +1,5 @@
-// The API has no "list threads" endpoint (neither had the hosted one), so the playground remembers the threads it
-// made in this browser's local storage.
+// Threads have no title, so the playground remembers the first message of the threads it made in this browser's
+// local storage to name them; on a server without assistd's thread list (docs/thread-list.md) this is the list.
 const STORAGE_KEY = 'assistd.playground.threads';
 const MAX_THREADS = 30;
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Assistant, DeletedObject, ListPage } from '../../../src/domain/types';
 import type { ApiClient } from '../api/client';
 import type { Capabilities } from '../api/capabilities';
@@ -15,7 +15,13 @@ async function modelSuggestions(client: ApiClient, capabilities: Capabilities): 
 /** The project's assistants, the selected one (remembered across reloads) and saving or deleting them. */
 export function useAssistants(client: ApiClient, capabilities: Capabilities) {
   const [assistants, setAssistants] = useState<Assistant[]>([]);
-  const [selectedId, setSelectedId] = useState<string | null>(() => localStorage.getItem(SELECTED_KEY));
+  const [selectedId, setSelectedIdState] = useState<string | null>(() => localStorage.getItem(SELECTED_KEY));
+  // The choice as of now, even before the render that shows it (the address follows it).
+  const selectedRef = useRef(selectedId);
+  const setSelectedId = (next: string | null | ((current: string | null) => string | null)) => {
+    selectedRef.current = typeof next === 'function' ? next(selectedRef.current) : next;
+    setSelectedIdState(selectedRef.current);
+  };
   const [models, setModels] = useState<string[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -58,7 +64,8 @@ export function useAssistants(client: ApiClient, capabilities: Capabilities) {
 
   const suggestions = [...new Set([...models, ...assistants.map((a) => a.model), 'scripted'])];
   const selected = assistants.find((a) => a.id === selectedId) ?? null;
-  return { assistants, selected, select, save, remove, suggestions, loaded, error };
+  const currentId = () => (selectedRef.current && assistants.some((a) => a.id === selectedRef.current) ? selectedRef.current : null);
+  return { assistants, selected, currentId, select, save, remove, suggestions, loaded, error };
 }
 
 export type AssistantsState = ReturnType<typeof useAssistants>;

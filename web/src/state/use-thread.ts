@@ -123,12 +123,15 @@ export function useThread(client: ApiClient) {
     else await loadSteps(threadId, runId);
   }
 
-  /** Adds the user's text (if any) and, when `run` is set, runs the assistant on the thread with streaming. */
-  function send(text: string, assistantId: string | null, run: boolean) {
+  /**
+   * Adds the user's message (text, images, attached files; if any) and, when `run` is set, runs the assistant on
+   * the thread with streaming.
+   */
+  function send(text: string, assistantId: string | null, run: boolean, parts: { body: Record<string, unknown>; empty: boolean } = { body: { role: 'user', content: text }, empty: !text.trim() }) {
     return guard(run ? 'streaming' : 'sending', async () => {
       const threadId = await ensureThread(text);
-      if (text.trim()) {
-        const message = await client.post<Message>(`/threads/${threadId}/messages`, { role: 'user', content: text });
+      if (!parts.empty) {
+        const message = await client.post<Message>(`/threads/${threadId}/messages`, parts.body);
         setView((v) => ({ ...v, messages: [...v.messages, message] }));
       }
       if (run && assistantId) await stream(`/threads/${threadId}/runs`, { assistant_id: assistantId });
@@ -167,7 +170,9 @@ export function useThread(client: ApiClient) {
   }
 
   const activeRun = view.runs.find((r) => isActive(r) || r.status === 'requires_action') ?? null;
-  return { view, recent, busy, error, activeRun, open, startNew, send, submitToolOutputs, cancel, clear, forget, loadSteps };
+  /** The thread shown now, even before the render that shows it (the address follows it). */
+  const currentId = () => viewRef.current.threadId;
+  return { view, currentId, recent, busy, error, activeRun, open, startNew, send, submitToolOutputs, cancel, clear, forget, loadSteps };
 }
 
 export type ThreadState = ReturnType<typeof useThread>;
