@@ -1,8 +1,11 @@
 import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { Conversation } from '../domain/responses.js';
 import type { ChunksRepo } from './chunks-repo.js';
+import type { ConversationItemsRepo } from './conversations-repo.js';
 import type { KeysRepo } from './keys-repo.js';
 import type { ScriptsRepo } from './scripts-repo.js';
 import type { RunEventsRepo } from './run-events-repo.js';
+import type { ResponsesRepo } from './responses-repo.js';
 import type { RunQueue } from './run-queue.js';
 import type { VectorStoreFilesRepo } from './vector-store-files-repo.js';
 import type { VectorStoresRepo } from './vector-stores-repo.js';
@@ -70,6 +73,10 @@ export interface Store {
   readonly runEvents: RunEventsRepo;
   /** Named scripts for the scripted model, server-wide. */
   readonly scripts: ScriptsRepo;
+  /** The Responses API: responses with their input items, conversations and their items. */
+  readonly responses: ResponsesRepo;
+  readonly conversations: DocumentRepo<Conversation>;
+  readonly conversationItems: ConversationItemsRepo;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
    * holders (message creates) do not block each other, only an exclusive holder (a run create).

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { BadRequestError, NotFoundError } from '../../domain/errors.js';
+import type { ResponseObject } from '../../domain/responses.js';
+import { executeResponse, prepareResponse } from '../../engine/responses/create-response.js';
+import type { Store } from '../../store/store.js';
+import { listQuery } from '../pagination.js';
+import { route } from '../route.js';
+import { pageOfItems } from './item-page.js';
+import { responseCreateBody, toResponseRequest } from './response-create-body.js';
+import { streamResponse } from './response-stream.js';
+
+async function getResponse(store: Store, project: string, id: string): Promise<ResponseObject> {
+  const response = await store.responses.get(project, id);
+  if (!response) throw new NotFoundError(`Response with id '${id}' not found.`, 'response_id');
+  return response;
+}
+
+const retrieveQuery = z.object({
+  stream: z.enum(['true', 'false']).optional(),
+  starting_after: z.coerce.number().int().min(0).optional(),
+  include_obfuscation: z.enum(['true', 'false']).optional(),
+});
+
+const noop = () => {};
+
+export const responseRoutes = [
+  route({
+    method: 'POST',
+    path: '/responses',
+    summary: 'Create response',
+    body: responseCreateBody,
+    async handler({ body, project, request, reply }, { store, models }) {
+      const deps = { store, models, logger: request.log };
+      const prepared = await prepareResponse(deps, project, toResponseRequest(body));
+      if (!body.stream) return executeResponse(deps, project, prepared, noop);
+      await streamResponse(request, reply, (emit) => executeResponse(deps, project, prepared, emit));
+      return undefined;
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/responses/:response_id',
+    summary: 'Retrieve response',
+    query: retrieveQuery,
+    async handler({ params, query, project }, { store }) {
+      if (query.stream === 'true') throw new BadRequestError('Streaming a stored response is only possible for background responses, which this server does not run yet.', 'stream');
+      return getResponse(store, project, params.response_id!);
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/responses/:response_id',
+    summary: 'Delete response',
+    async handler({ params, project }, { store }) {
+      const id = params.response_id!;
+      if (!(await store.responses.delete(project, id))) throw new NotFoundError(`Response with id '${id}' not found.`, 'response_id');
+      return { id, object: 'response.deleted', deleted: true };
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/responses/:response_id/cancel',
+    summary: 'Cancel response',
+    async handler({ params, project }, { store }) {
+      const response = await getResponse(store, project, params.response_id!);
+      if (!response.background) throw new BadRequestError('Only responses created with background=true can be cancelled.', 'response_id');
+      return response;
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/responses/:response_id/input_items',
+    summary: 'List input items',
+    query: listQuery(),
+    async handler({ params, query, project }, { store }) {
+      const id = params.response_id!;
+      const input = await store.responses.input(project, id);
+      if (!input) throw new NotFoundError(`Response with id '${id}' not found.`, 'response_id');
+      return pageOfItems(input, query);
+    },
+  }),
+];
