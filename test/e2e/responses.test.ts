@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { createTestDatabase } from '../support/postgres.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+// The Responses and Conversations APIs through the official SDK, with the deterministic scripted model, on
+// SQLite and Postgres.
+
+function script(steps: unknown[]): string {
+  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
+}
+
+const weather: OpenAI.Responses.FunctionTool = {
+  type: 'function',
+  name: 'get_weather',
+  description: 'weather for a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } } },
+  strict: false,
+};
+
+/** What the server stored, as the SDK hands it out (it adds `output_text`). */
+async function stored(client: OpenAI, id: string) {
+  return client.responses.retrieve(id);
+}
+
+/** A streamed response without what the SDK's stream helper adds client-side (`parsed`, `parsed_arguments`, `output_parsed`). */
+function unparsed<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (key, v) => (['parsed', 'parsed_arguments', 'output_parsed'].includes(key) ? undefined : v)));
+}
+
+async function status(promise: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    return (err as { status?: number }).status;
+  }
+}
+
+for (const db of ['sqlite', 'postgres'] as const) {
+  describe(`responses (${db})`, () => {
+    let server: TestServer;
+    let client: OpenAI;
+
+    before(async () => {
+      server = await startTestServer(db === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {});
+      client = server.openai();
+    });
+    after(async () => {
+      await server.close();
+    });
+
+    test('text: create, retrieve, input items, delete', async () => {
+      const response = await client.responses.create({ model: 'scripted', input: 'hello', instructions: 'Be brief.', metadata: { k: 'v' } });
+      assert.match(response.id, /^resp_/);
+      assert.equal(response.object, 'response');
+      assert.equal(response.status, 'completed');
+      assert.equal(response.output_text, 'You said: hello');
+      const [message] = response.output;
+      assert.equal(message?.type, 'message');
+      assert.match(message!.id, /^msg_/);
+      assert.deepEqual(message?.type === 'message' && message.content[0], { type: 'output_text', annotations: [], logprobs: [], text: 'You said: hello' });
+      assert.equal(response.instructions, 'Be brief.');
+      assert.deepEqual(response.metadata, { k: 'v' });
+      assert.equal((response as { store?: boolean }).store, true);
+      assert.ok(response.usage!.input_tokens > 0 && response.usage!.output_tokens > 0);
+      assert.equal(response.usage!.total_tokens, response.usage!.input_tokens + response.usage!.output_tokens);
+      assert.deepEqual(await stored(client, response.id), response);
+
+      const items = await client.responses.inputItems.list(response.id);
+      assert.equal(items.data.length, 1);
+      assert.deepEqual(items.data[0], { id: items.data[0]!.id, type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_text', text: 'hello' }] });
+
+      await client.responses.delete(response.id);
+      assert.equal(await status(client.responses.retrieve(response.id)), 404);
+      assert.equal(await status(client.responses.delete(response.id)), 404);
+    });
+
+    test('stream: the hosted event order, and finalResponse() equals the stored response', async () => {
+      const stream = client.responses.stream({ model: 'scripted', input: 'hi there' });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const final = await stream.finalResponse();
+      assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+      const types = events.map((e) => e.type);
+      assert.deepEqual(types, [
+        'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+        ...types.filter((t) => t === 'response.output_text.delta'),
+        'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+      ]);
+      const deltas = events.flatMap((e) => (e.type === 'response.output_text.delta' ? [e] : []));
+      assert.ok(deltas.length > 1);
+      assert.equal(deltas.map((d) => d.delta).join(''), 'You said: hi there');
+      assert.ok(deltas.every((d) => d.item_id === final.output[0]!.id && d.output_index === 0 && d.content_index === 0));
+      assert.equal(final.output_text, 'You said: hi there');
+      assert.deepEqual(await stored(client, final.id), unparsed(final));
+    });
+
+    test('function calls: parallel calls stream one item at a time, outputs go back through a chain of 5', async () => {
+      const steps = [{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }, { name: 'get_weather', arguments: { city: 'Rome' } }] }, { text: 'Oslo {{tool_output.0}}, Rome {{tool_output.1}}' }];
+      const r1 = await client.responses.create({ model: 'scripted', input: 'my name is Ada' });
+      const stream = client.responses.stream({ model: 'scripted', previous_response_id: r1.id, input: script(steps), tools: [weather] });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const r2 = await stream.finalResponse();
+      assert.equal(r2.status, 'completed');
+      const calls = r2.output.flatMap((o) => (o.type === 'function_call' ? [o] : []));
+      assert.equal(calls.length, 2);
+      assert.deepEqual(calls.map((c) => [c.name, JSON.parse(c.arguments)]), [['get_weather', { city: 'Oslo' }], ['get_weather', { city: 'Rome' }]]);
+      assert.ok(calls.every((c) => /^fc_/.test(c.id!) && c.call_id && c.status === 'completed'));
+      const order = events.filter((e) => e.type.startsWith('response.output_item') || e.type.startsWith('response.function_call')).map((e) => `${e.type}:${(e as { output_index: number }).output_index}`);
+      const first = order.filter((o) => o.endsWith(':0'));
+      assert.deepEqual(order, [...first, ...order.filter((o) => o.endsWith(':1'))], 'item 0 is done before item 1 is added');
+      assert.equal(first[0], 'response.output_item.added:0');
+      assert.equal(first.at(-1), 'response.output_item.done:0');
+      assert.ok(first.includes('response.function_call_arguments.done:0'));
+      assert.deepEqual(await stored(client, r2.id), unparsed(r2));
+
+      const r3 = await client.responses.create({
+        model: 'scripted',
+        previous_response_id: r2.id,
+        tools: [weather],
+        input: [
+          { type: 'function_call_output', call_id: calls[0]!.call_id, output: 'sunny' },
+          { type: 'function_call_output', call_id: calls[1]!.call_id, output: 'rainy' },
+        ],
+      });
+      assert.equal(r3.output_text, 'Oslo sunny, Rome rainy');
+      assert.equal(r3.previous_response_id, r2.id);
+      const r4 = await client.responses.create({ model: 'scripted', previous_response_id: r3.id, input: 'thanks' });
+      const r5 = await client.responses.create({ model: 'scripted', previous_response_id: r4.id, input: [{ role: 'user', content: [{ type: 'input_text', text: 'bye' }] }] });
+      assert.equal(r5.output_text, 'You said: bye');
+      assert.ok(r5.usage!.input_tokens > r1.usage!.input_tokens, 'the chain is part of the prompt');
+      const items = await client.responses.inputItems.list(r3.id, { order: 'asc' });
+      assert.deepEqual(items.data.map((i) => i.type), ['function_call_output', 'function_call_output']);
+      const page = await client.responses.inputItems.list(r3.id, { order: 'asc', limit: 1 });
+      assert.equal(page.has_more, true);
+      assert.equal((await page.getNextPage()).data[0]!.id, items.data[1]!.id);
+    });
+
+    test('store: false is not retrievable and cannot be chained', async () => {
+      const response = await client.responses.create({ model: 'scripted', input: 'secret', store: false });
+      assert.equal((response as { store?: boolean }).store, false);
+      assert.equal(response.output_text, 'You said: secret');
+      assert.equal(await status(client.responses.retrieve(response.id)), 404);
+      assert.equal(await status(client.responses.create({ model: 'scripted', input: 'x', previous_response_id: response.id })), 404);
+    });
+
+    test('failed and incomplete responses', async () => {
+      const failed = await client.responses.create({ model: 'scripted', input: script([{ error: { status: 429, message: 'slow down' } }]) });
+      assert.equal(failed.status, 'failed');
+      assert.equal(failed.error?.code, 'rate_limit_exceeded');
+      const stream = client.responses.stream({ model: 'scripted', input: script([{ error: { status: 500, message: 'boom' } }]) });
+      const types: string[] = [];
+      for await (const event of stream) types.push(event.type);
+      assert.equal(types.at(-1), 'response.failed');
+      const cut = await client.responses.create({ model: 'scripted', input: script([{ text: 'partial', finish_reason: 'length' }]), max_output_tokens: 16 });
+      assert.equal(cut.status, 'incomplete');
+      assert.deepEqual(cut.incomplete_details, { reason: 'max_output_tokens' });
+      assert.equal(cut.max_output_tokens, 16);
+    });
+
+    test('refusals: unknown and unsupported parameters, orphan outputs, both chain and conversation', async () => {
+      const bad = async (body: Record<string, unknown>) => {
+        try {
+          await client.responses.create({ model: 'scripted', input: 'x', ...body } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+        } catch (err) {
+          const e = err as { status: number; error: { message: string; param: string | null } };
+          return [e.status, e.error.param, e.error.message];
+        }
+        assert.fail('accepted');
+      };
+      assert.deepEqual((await bad({ bogus: 1 })).slice(0, 2), [400, 'bogus']);
+      const [code, param, message] = await bad({ tools: [{ type: 'web_search' }] });
+      assert.deepEqual([code, param], [400, 'tools[0]']);
+      assert.match(String(message), /web_search/);
+      assert.deepEqual((await bad({ input: [{ type: 'function_call_output', call_id: 'call_nope', output: 'x' }] })).slice(0, 2), [400, 'input[0]']);
+      assert.deepEqual((await bad({ background: true })).slice(0, 2), [400, 'background']);
+      assert.equal((await bad({ previous_response_id: 'resp_x', conversation: 'conv_x' }))[0], 400);
+      assert.equal((await bad({ tool_choice: { type: 'function', name: 'missing' } }))[0], 400);
+      const done = await client.responses.create({ model: 'scripted', input: 'x' });
+      assert.equal(await status(client.responses.cancel(done.id)), 400);
+    });
+
+    test('conversations: CRUD, items, and responses that add to them', async () => {
+      const conversation = await client.conversations.create({ metadata: { topic: 'demo' }, items: [{ role: 'user', content: 'first' }, { type: 'message', role: 'assistant', content: 'noted' }] });
+      assert.match(conversation.id, /^conv_/);
+      assert.deepEqual(await client.conversations.retrieve(conversation.id), conversation);
+      const updated = await client.conversations.update(conversation.id, { metadata: { topic: 'changed' } });
+      assert.deepEqual(updated.metadata, { topic: 'changed' });
+
+      const added = await client.conversations.items.create(conversation.id, { items: [{ role: 'user', content: [{ type: 'input_text', text: 'second' }] }] });
+      assert.equal(added.data.length, 1);
+      const response = await client.responses.create({ model: 'scripted', conversation: conversation.id, input: 'third' });
+      assert.deepEqual(response.conversation, { id: conversation.id });
+      assert.equal(response.output_text, 'You said: third');
+
+      const all = await client.conversations.items.list(conversation.id, { order: 'asc' });
+      const texts = all.data.map((i) => (i.type === 'message' ? `${i.role}:${(i.content[0] as { text: string }).text}` : i.type));
+      assert.deepEqual(texts, ['user:first', 'assistant:noted', 'user:second', 'user:third', 'assistant:You said: third']);
+      assert.equal(all.data.at(-1)!.id, response.output[0]!.id, 'output items keep their ids in the conversation');
+      const desc = await client.conversations.items.list(conversation.id, { limit: 2 });
+      assert.deepEqual(desc.data.map((i) => i.id), all.data.slice(-2).reverse().map((i) => i.id));
+      assert.equal(desc.has_more, true);
+      const next = await desc.getNextPage();
+      assert.deepEqual(next.data.map((i) => i.id), all.data.slice(1, 3).reverse().map((i) => i.id));
+
+      const one = all.data[0]!;
+      const oneId = one.id!;
+      assert.deepEqual(await client.conversations.items.retrieve(oneId, { conversation_id: conversation.id }), one);
+      const after = await client.conversations.items.delete(oneId, { conversation_id: conversation.id });
+      assert.equal(after.id, conversation.id);
+      assert.equal(await status(client.conversations.items.retrieve(oneId, { conversation_id: conversation.id })), 404);
+
+      const deleted = await client.conversations.delete(conversation.id);
+      assert.deepEqual(deleted, { id: conversation.id, object: 'conversation.deleted', deleted: true });
+      assert.equal(await status(client.conversations.retrieve(conversation.id)), 404);
+      assert.equal(await status(client.responses.create({ model: 'scripted', conversation: conversation.id, input: 'x' })), 404);
+    });
+  });
+}
