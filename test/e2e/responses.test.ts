@@ -139,6 +139,15 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal((await page.getNextPage()).data[0]!.id, items.data[1]!.id);
     });
 
+    test('input_tokens counts the prompt a create would send, chain included', async () => {
+      const first = await client.responses.create({ model: 'scripted', input: 'count me in', instructions: 'Be brief.', tools: [weather] });
+      const counted = await client.responses.inputTokens.count({ model: 'scripted', input: 'count me in', instructions: 'Be brief.', tools: [weather] });
+      assert.deepEqual(counted, { object: 'response.input_tokens', input_tokens: first.usage!.input_tokens });
+      const chained = await client.responses.inputTokens.count({ model: 'scripted', input: 'more', previous_response_id: first.id });
+      const next = await client.responses.create({ model: 'scripted', input: 'more', previous_response_id: first.id });
+      assert.equal(chained.input_tokens, next.usage!.input_tokens);
+    });
+
     test('store: false is not retrievable and cannot be chained', async () => {
       const response = await client.responses.create({ model: 'scripted', input: 'secret', store: false });
       assert.equal((response as { store?: boolean }).store, false);

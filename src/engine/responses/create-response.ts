@@ -23,13 +23,15 @@ export interface PreparedResponse {
   input: ResponseItem[];
   model: ChatModel;
   request: ChatRequest;
+  /** Estimated tokens of `request` (what `POST /responses/input_tokens` answers). */
+  promptTokens: number;
 }
 
 // Room kept for the reply when a response sets no max_output_tokens, as for runs.
 const DEFAULT_REPLY_RESERVE = 4096;
 
 /** The chat request with as much context as fits: all of it, or (`truncation: auto`) without its oldest items. */
-function fitRequest(req: ResponseRequest, context: ResponseItem[], model: ChatModel): ChatRequest {
+function fitRequest(req: ResponseRequest, context: ResponseItem[], model: ChatModel): { request: ChatRequest; promptTokens: number } {
   const info = model.info;
   const limit = info.contextWindow - Math.min(req.max_output_tokens ?? DEFAULT_REPLY_RESERVE, Math.floor(info.contextWindow / 2));
   const build = (items: ResponseItem[]) => buildResponseRequest({ ...req, items: [...items, ...req.input], format: req.text.format }, info);
@@ -43,7 +45,7 @@ function fitRequest(req: ResponseRequest, context: ResponseItem[], model: ChatMo
       'context_length_exceeded',
     );
   }
-  return built.request;
+  return built;
 }
 
 /** Checks a request's references (chain, conversation, call outputs) and builds its model call. */
@@ -58,7 +60,7 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
       : [];
   checkCallOutputs(context, req.input);
   const model = deps.models.resolve(req.model);
-  return { response: newResponseObject(req), input: req.input, model, request: fitRequest(req, context, model) };
+  return { response: newResponseObject(req), input: req.input, model, ...fitRequest(req, context, model) };
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */

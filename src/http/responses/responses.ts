@@ -23,6 +23,11 @@ const retrieveQuery = z.object({
 
 const noop = () => {};
 
+// What a token count shares with a create: the prompt's parts. Nothing else of a create means anything here.
+const inputTokensBody = responseCreateBody
+  .pick({ model: true, input: true, instructions: true, tools: true, tool_choice: true, parallel_tool_calls: true, previous_response_id: true, conversation: true, reasoning: true, text: true, truncation: true })
+  .extend({ personality: z.string().optional() });
+
 export const responseRoutes = [
   route({
     method: 'POST',
@@ -35,6 +40,16 @@ export const responseRoutes = [
       if (!body.stream) return executeResponse(deps, project, prepared, noop);
       await streamResponse(request, reply, (emit) => executeResponse(deps, project, prepared, emit));
       return undefined;
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/responses/input_tokens',
+    summary: 'Count input tokens',
+    body: inputTokensBody,
+    async handler({ body, project }, { store, models }) {
+      const { promptTokens } = await prepareResponse({ store, models }, project, toResponseRequest(body));
+      return { object: 'response.input_tokens', input_tokens: promptTokens };
     },
   }),
   route({
