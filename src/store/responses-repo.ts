@@ -10,7 +10,10 @@ export interface ResponsesRepo {
   get(project: string, id: string): Promise<ResponseObject | undefined>;
   /** The response's own input items in the order given, or undefined when there is no such response. */
   input(project: string, id: string): Promise<ResponseItem[] | undefined>;
-  /** Replaces the stored object (status, output, usage); false when it no longer exists. */
+  /**
+   * Replaces the stored object (status, output, usage) while it is still queued or in progress; false when it
+   * no longer exists or has already ended (a cancel and the finishing writer race: the first one wins).
+   */
   replace(project: string, response: ResponseObject): Promise<boolean>;
   delete(project: string, id: string): Promise<boolean>;
 }
@@ -45,7 +48,13 @@ export function createResponsesRepo(db: Kysely<any>): ResponsesRepo {
       return found ? (JSON.parse(found.input) as ResponseItem[]) : undefined;
     },
     async replace(project, response) {
-      const result = await db.updateTable('responses').set(columns(response)).where('id', '=', response.id).where('project', '=', project).executeTakeFirst();
+      const result = await db
+        .updateTable('responses')
+        .set(columns(response))
+        .where('id', '=', response.id)
+        .where('project', '=', project)
+        .where('status', 'in', ['queued', 'in_progress'])
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
     async delete(project, id) {

@@ -148,6 +148,29 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(chained.input_tokens, next.usage!.input_tokens);
     });
 
+    test('background: queued at once, then polled to the end; cancel stops one that is still running', async () => {
+      const queued = await client.responses.create({ model: 'scripted', background: true, input: script([{ text: 'later', delay_ms: 200 }]) });
+      assert.equal(queued.status, 'queued');
+      assert.equal(queued.background, true);
+      let polled = queued;
+      for (let i = 0; i < 200 && (polled.status === 'queued' || polled.status === 'in_progress'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        polled = await client.responses.retrieve(queued.id);
+      }
+      assert.equal(polled.status, 'completed');
+      assert.equal(polled.output_text, 'later');
+      const { output_text: _text, ...ended } = polled;
+      assert.deepEqual(await client.responses.cancel(queued.id), ended, 'an ended response stays as it is');
+
+      const slow = await client.responses.create({ model: 'scripted', background: true, input: script([{ text: 'never', delay_ms: 60_000 }]) });
+      const cancelled = await client.responses.cancel(slow.id);
+      assert.equal(cancelled.status, 'cancelled');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const after = await client.responses.retrieve(slow.id);
+      assert.equal(after.status, 'cancelled');
+      assert.deepEqual(after.output, []);
+    });
+
     test('store: false is not retrievable and cannot be chained', async () => {
       const response = await client.responses.create({ model: 'scripted', input: 'secret', store: false });
       assert.equal((response as { store?: boolean }).store, false);
@@ -185,7 +208,7 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.deepEqual([code, param], [400, 'tools[0]']);
       assert.match(String(message), /web_search/);
       assert.deepEqual((await bad({ input: [{ type: 'function_call_output', call_id: 'call_nope', output: 'x' }] })).slice(0, 2), [400, 'input[0]']);
-      assert.deepEqual((await bad({ background: true })).slice(0, 2), [400, 'background']);
+      assert.deepEqual((await bad({ background: true, store: false })).slice(0, 2), [400, 'background']);
       assert.equal((await bad({ previous_response_id: 'resp_x', conversation: 'conv_x' }))[0], 400);
       assert.equal((await bad({ tool_choice: { type: 'function', name: 'missing' } }))[0], 400);
       const done = await client.responses.create({ model: 'scripted', input: 'x' });

@@ -120,23 +120,32 @@ export async function executeResponse(
   signal: AbortSignal = new AbortController().signal,
 ): Promise<ResponseObject> {
   const { response, input } = prepared;
-  if (response.store) await deps.store.responses.insert(project, response, input);
+  if (response.background) {
+    response.status = 'in_progress';
+    // Cancelled while it waited: nothing to do.
+    if (!(await deps.store.responses.replace(project, response))) return (await deps.store.responses.get(project, response.id)) ?? response;
+  } else if (response.store) {
+    await deps.store.responses.insert(project, response, input);
+  }
   emit({ type: 'response.created', response });
   emit({ type: 'response.in_progress', response });
   const output = new OutputBuilder(emit);
   const result = await callModel(prepared, output, signal);
   if ('error' in result) {
-    deps.logger?.warn({ responseId: response.id, project, model: response.model, upstream: result.error instanceof ProviderError ? result.error.upstream : undefined, err: result.error }, 'model call failed');
+    if (!signal.aborted) deps.logger?.warn({ responseId: response.id, project, model: response.model, upstream: result.error instanceof ProviderError ? result.error.upstream : undefined, err: result.error }, 'model call failed');
     response.output = output.finish('incomplete');
     response.status = 'failed';
     response.error = responseError(result.error);
   } else {
     response.output = output.finish(settle(response, result));
   }
-  await deps.store.transaction(async (tx) => {
-    if (response.store) await tx.responses.replace(project, response);
+  const written = await deps.store.transaction(async (tx) => {
+    // A background response cancelled meanwhile stays cancelled, and adds nothing to its conversation.
+    if (response.store && !(await tx.responses.replace(project, response))) return false;
     if (response.conversation && response.status !== 'failed') await tx.conversationItems.append(project, response.conversation.id, [...input, ...response.output], response.created_at);
+    return true;
   });
+  if (!written) return (await deps.store.responses.get(project, response.id)) ?? response;
   emit({ type: `response.${response.status}`, response });
   return response;
 }

@@ -5,6 +5,8 @@ import type { Metadata } from '../../domain/types.js';
 /** A create request after validation: input items have their ids, tools their defaults. */
 export interface ResponseRequest {
   model: string;
+  /** Run after the create returns (queued), pollable and cancellable. */
+  background: boolean;
   input: ResponseItem[];
   instructions: string | null;
   tools: ResponseFunctionTool[];
@@ -29,14 +31,14 @@ export interface ResponseRequest {
   top_logprobs: number;
 }
 
-/** The response object a request starts as: in progress, no output yet. Unset sampling shows the defaults. */
+/** The response object a request starts as: queued or in progress, no output yet. Unset sampling shows the defaults. */
 export function newResponseObject(req: ResponseRequest): ResponseObject {
   return {
     id: newId(ID_PREFIX.response),
     object: 'response',
     created_at: nowSeconds(),
-    status: 'in_progress',
-    background: false,
+    status: req.background ? 'queued' : 'in_progress',
+    background: req.background,
     completed_at: null,
     conversation: req.conversation ? { id: req.conversation } : null,
     error: null,

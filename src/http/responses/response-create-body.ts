@@ -89,7 +89,8 @@ function tools(body: ResponseCreateBody): ResponseFunctionTool[] {
 
 /** The engine's request from a validated body; what the body asks for that cannot be done is a 400 here. */
 export function toResponseRequest(body: ResponseCreateBody): ResponseRequest {
-  if (body.background) throw new BadRequestError('background responses are not supported by this server yet.', 'background', 'unsupported_parameter');
+  if (body.background && body.store === false) throw new BadRequestError('Background responses must be stored: set store to true (or leave it out).', 'background');
+  if (body.background && body.stream) throw new BadRequestError('Streaming a background response is not supported by this server yet: create it, then poll it with retrieve.', 'stream', 'unsupported_parameter');
   const list = tools(body);
   const choice = body.tool_choice ?? 'auto';
   if (typeof choice === 'object' && !list.some((t) => t.name === choice.name)) {
@@ -98,6 +99,7 @@ export function toResponseRequest(body: ResponseCreateBody): ResponseRequest {
   const conversation = body.conversation ? (typeof body.conversation === 'string' ? body.conversation : body.conversation.id) : null;
   return {
     model: body.model,
+    background: body.background ?? false,
     input: toStoredInput(body.input),
     instructions: body.instructions ?? null,
     tools: list,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../../domain/errors.js';
 import type { ResponseObject } from '../../domain/responses.js';
+import { cancelResponse, startBackgroundResponse } from '../../engine/responses/background-responses.js';
 import { executeResponse, prepareResponse } from '../../engine/responses/create-response.js';
 import type { Store } from '../../store/store.js';
 import { listQuery } from '../pagination.js';
@@ -37,6 +38,7 @@ export const responseRoutes = [
     async handler({ body, project, request, reply }, { store, models }) {
       const deps = { store, models, logger: request.log };
       const prepared = await prepareResponse(deps, project, toResponseRequest(body));
+      if (prepared.response.background) return startBackgroundResponse(deps, project, prepared);
       if (!body.stream) return executeResponse(deps, project, prepared, noop);
       await streamResponse(request, reply, (emit) => executeResponse(deps, project, prepared, emit));
       return undefined;
@@ -58,7 +60,7 @@ export const responseRoutes = [
     summary: 'Retrieve response',
     query: retrieveQuery,
     async handler({ params, query, project }, { store }) {
-      if (query.stream === 'true') throw new BadRequestError('Streaming a stored response is only possible for background responses, which this server does not run yet.', 'stream');
+      if (query.stream === 'true') throw new BadRequestError('Streaming a stored response is not supported by this server yet: retrieve it without stream.', 'stream');
       return getResponse(store, project, params.response_id!);
     },
   }),
@@ -76,10 +78,8 @@ export const responseRoutes = [
     method: 'POST',
     path: '/responses/:response_id/cancel',
     summary: 'Cancel response',
-    async handler({ params, project }, { store }) {
-      const response = await getResponse(store, project, params.response_id!);
-      if (!response.background) throw new BadRequestError('Only responses created with background=true can be cancelled.', 'response_id');
-      return response;
+    async handler({ params, project, request }, { store, models }) {
+      return cancelResponse({ store, models, logger: request.log }, project, params.response_id!);
     },
   }),
   route({
