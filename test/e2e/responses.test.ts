@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import OpenAIv4 from 'openai-v4';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -95,6 +96,16 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.ok(deltas.every((d) => d.item_id === final.output[0]!.id && d.output_index === 0 && d.content_index === 0));
       assert.equal(final.output_text, 'You said: hi there');
       assert.deepEqual(await stored(client, final.id), unparsed(final));
+    });
+
+    test('openai 4.x: its stream helper accumulates the same response', async () => {
+      const v4 = new OpenAIv4({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
+      const stream = v4.responses.stream({ model: 'scripted', input: script([{ text: 'Hi', tool_calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }]), tools: [weather] });
+      const final = await stream.finalResponse();
+      assert.deepEqual(final.output.map((o) => o.type), ['message', 'function_call']);
+      // 4.x computes no output_text in its stream helper; everything the server sent is the same.
+      const { output_text: _text, ...retrieved } = await stored(client, final.id);
+      assert.deepEqual(retrieved, unparsed(final));
     });
 
     test('function calls: parallel calls stream one item at a time, outputs go back through a chain of 5', async () => {
