@@ -5,7 +5,7 @@ import type { Metadata } from './types.js';
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
 export interface InputTextPart { type: 'input_text'; text: string }
-export interface InputImagePart { type: 'input_image'; image_url?: string | null; file_id?: string | null; detail: 'low' | 'high' | 'auto' }
+export interface InputImagePart { type: 'input_image'; image_url?: string | null; file_id?: string | null; detail: 'low' | 'high' | 'auto' | 'original' }
 export interface OutputTextPart { type: 'output_text'; text: string; annotations: unknown[]; logprobs?: unknown[] }
 export interface RefusalPart { type: 'refusal'; refusal: string }
 export type MessagePart = InputTextPart | InputImagePart | OutputTextPart | RefusalPart;

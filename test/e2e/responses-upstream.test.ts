@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { reply, startChatUpstream, type ChatUpstream, type RecordedRequest } from '../support/chat-upstream.js';
@@ -11,6 +11,7 @@ import { reply, startChatUpstream, type ChatUpstream, type RecordedRequest } fro
 // What a response sends to a real chat-completions upstream (chains, conversations, tools, formats, truncation)
 // and what comes back, through the official SDK.
 
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const long = (label: string) => `${label} ${'lorem ipsum dolor sit amet '.repeat(80)}`.trim();
 
 function contents(req: RecordedRequest): Array<[string, unknown]> {
@@ -27,7 +28,7 @@ describe('responses over a chat-completions upstream', () => {
     upstream = await startChatUpstream();
     dir = mkdtempSync(join(tmpdir(), 'assistd-responses-e2e-'));
     const route = (name: string, extra: Record<string, unknown> = {}) => ({ name, provider: 'openai-compatible', base_url: upstream.baseURL, api_key: 'k', ...extra });
-    const models = [route('gpt-test'), route('tiny-model', { context_window: 1600 })];
+    const models = [route('gpt-test'), route('tiny-model', { context_window: 1600 }), route('vision-model', { supports_vision: true }), route('text-model', { supports_vision: false })];
     server = await startServer(loadConfig({ port: 0, host: '127.0.0.1', data_dir: dir, models }, {}));
     client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'none', maxRetries: 0 });
   });
@@ -116,6 +117,29 @@ describe('responses over a chat-completions upstream', () => {
     const words = contents(requests[0]!).map(([, c]) => String(c).split(' ')[0]);
     assert.equal(words.at(-1), 'last');
     assert.ok(!words.includes('one') && !words.includes('m1') && words.length >= 2, `oldest dropped: ${words.join(',')}`);
+  });
+
+  test('images by URL and by file id: image parts for a vision model, a note for others', async () => {
+    const image = await client.files.create({ file: await toFile(PNG, 'dot.png', { type: 'image/png' }), purpose: 'vision' });
+    const input: OpenAI.Responses.ResponseInput = [{ role: 'user', content: [{ type: 'input_text', text: 'what is this?' }, { type: 'input_image', file_id: image.id, detail: 'high' }, { type: 'input_image', image_url: 'https://example.com/a.png', detail: 'auto' }] }];
+    const vision = await sent(() => client.responses.create({ model: 'vision-model', input }));
+    assert.deepEqual(vision.requests[0]!.body.messages[0], {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'what is this?' },
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}`, detail: 'high' } },
+        { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'auto' } },
+      ],
+    });
+    const items = await client.responses.inputItems.list(vision.result.id);
+    assert.deepEqual((items.data[0] as { content: unknown[] }).content[1], { type: 'input_image', file_id: image.id, detail: 'high' }, 'the stored item keeps the file id');
+    const text = await sent(() => client.responses.create({ model: 'text-model', input }));
+    const content = text.requests[0]!.body.messages[0].content;
+    assert.equal(typeof content, 'string');
+    assert.match(content, /^what is this\?\n\[image dot\.png \(file-\w+\) not shown: this model does not take images\]\n\[image not shown/);
+    const missing = await client.responses.create({ model: 'vision-model', input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file-missing', detail: 'auto' }] }] }).catch((err) => err);
+    assert.equal(missing.status, 400);
+    assert.equal(missing.error.param, 'input[0]');
   });
 
   test('an upstream failure fails the response with the hosted error code', async () => {

@@ -3,16 +3,20 @@ import { nowSeconds } from '../../domain/ids.js';
 import type { ItemStatus, ResponseItem, ResponseObject, ResponseUsage } from '../../domain/responses.js';
 import { ProviderError, type ChatModel, type ChatRequest, type ChatUsage } from '../../providers/chat-model.js';
 import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
 import { chainItems, checkCallOutputs, conversationItems, dropOldest } from './response-context.js';
 import { OutputBuilder, type ResponseEventBody } from './response-output.js';
+import { inlineStoredImages } from './response-images.js';
 import { buildResponseRequest } from './response-prompt.js';
 import { newResponseObject, type ResponseRequest } from './response-request.js';
 
 export interface ResponseEngineDeps {
   store: Store;
   models: ModelRegistry;
+  /** Where images given by file id are read from; without it they are named in the text instead. */
+  blobs?: BlobStore;
   /** Gets what a response's `error` leaves out (the upstream's URL, its reply). */
   logger?: { warn(obj: object, msg: string): void };
 }
@@ -60,7 +64,10 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
       : [];
   checkCallOutputs(context, req.input);
   const model = deps.models.resolve(req.model);
-  return { response: newResponseObject(req), input: req.input, model, ...fitRequest(req, context, model) };
+  const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
+  const seen = await inlineStoredImages([...context, ...req.input], images);
+  const fitted = fitRequest({ ...req, input: seen.slice(context.length) }, seen.slice(0, context.length), model);
+  return { response: newResponseObject(req), input: req.input, model, ...fitted };
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */

@@ -26,11 +26,17 @@ function partsText(parts: MessagePart[]): string {
 /** A user message's parts for the model: images go as images when it sees them, else as a note in the text. */
 function userContent(item: MessageItem, vision: boolean): string | ChatContentPart[] {
   if (!item.content.some((p) => p.type === 'input_image')) return partsText(item.content);
-  return item.content.flatMap((p): ChatContentPart[] => {
-    if (p.type === 'input_image' && p.image_url) return vision ? [{ type: 'image_url', image_url: { url: p.image_url, detail: p.detail } }] : [{ type: 'text', text: '[an image the model cannot see]' }];
+  const parts = item.content.flatMap((p): ChatContentPart[] => {
+    if (p.type === 'input_image' && p.image_url) {
+      // Chat models know no 'original' detail; it asks for the most detail there is.
+      const detail = p.detail === 'original' ? 'high' : p.detail;
+      return vision ? [{ type: 'image_url', image_url: { url: p.image_url, detail } }] : [{ type: 'text', text: '[image not shown: this model does not take images]' }];
+    }
     if (p.type === 'input_text' || p.type === 'output_text') return [{ type: 'text', text: p.text }];
     return [];
   });
+  // Plain text stays a string, which every server accepts; parts only when an image is sent.
+  return parts.every((p) => p.type === 'text') ? parts.map((p) => p.text).join('\n') : parts;
 }
 
 /**

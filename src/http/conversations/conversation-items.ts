@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import { nowSeconds } from '../../domain/ids.js';
 import { route } from '../route.js';
-import { inputItemSchema, toStoredItem } from '../responses/input-items.js';
+import { checkImageFiles, inputItemSchema, toStoredItem } from '../responses/input-items.js';
 import { getConversation } from './conversations.js';
 
 const createBody = z.object({ items: z.array(inputItemSchema).min(1).max(20) });
@@ -23,6 +23,7 @@ export const conversationItemRoutes = [
     async handler({ params, body, project }, { store }) {
       const conversation = await getConversation(store, project, params.conversation_id!);
       const items = body.items.map(toStoredItem);
+      await checkImageFiles(store, project, items, 'items');
       await store.conversationItems.append(project, conversation.id, items, nowSeconds());
       return { object: 'list', data: items, first_id: items[0]!.id, last_id: items.at(-1)!.id, has_more: false };
     },

@@ -5,7 +5,7 @@ import type { Conversation } from '../../domain/responses.js';
 import type { Store } from '../../store/store.js';
 import { route } from '../route.js';
 import { metadataSchema } from '../schemas.js';
-import { inputItemSchema, toStoredItem } from '../responses/input-items.js';
+import { checkImageFiles, inputItemSchema, toStoredItem } from '../responses/input-items.js';
 
 export async function getConversation(store: Store, project: string, id: string): Promise<Conversation> {
   const conversation = await store.conversations.get(project, id);
@@ -25,6 +25,7 @@ export const conversationRoutes = [
     async handler({ body, project }, { store }) {
       const conversation: Conversation = { id: newId(ID_PREFIX.conversation), object: 'conversation', created_at: nowSeconds(), metadata: body.metadata ?? {} };
       const items = (body.items ?? []).map(toStoredItem);
+      await checkImageFiles(store, project, items, 'items');
       await store.transaction(async (tx) => {
         await tx.conversations.insert(project, conversation);
         await tx.conversationItems.append(project, conversation.id, items, conversation.created_at);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { BadRequestError } from '../../domain/errors.js';
 import { ID_PREFIX, newId } from '../../domain/ids.js';
 import type { FunctionCallOutputItem, MessagePart, ResponseItem } from '../../domain/responses.js';
+import type { Store } from '../../store/store.js';
 
 /**
  * Input items as the Responses API takes them (EasyInputMessage, messages, earlier output items, function calls
@@ -15,9 +17,9 @@ const inputImage = z.object({
   type: z.literal('input_image'),
   detail: z.enum(['low', 'high', 'auto', 'original']).default('auto'),
   image_url: z.string().min(1).nullable().optional(),
-  file_id: z.null().optional(),
+  file_id: z.string().min(1).nullable().optional(),
   prompt_cache_breakpoint: z.object({ mode: z.literal('explicit') }).optional(),
-}).refine((p) => !!p.image_url, { message: 'an input_image needs image_url (images by file_id are not supported yet).' });
+}).refine((p) => !!p.image_url || !!p.file_id, { message: 'an input_image needs image_url or file_id.' });
 const outputText = z.object({ type: z.literal('output_text'), text: z.string(), annotations: z.array(z.unknown()).default([]), logprobs: z.array(z.unknown()).optional() });
 const refusal = z.object({ type: z.literal('refusal'), refusal: z.string() });
 
@@ -90,4 +92,16 @@ export function toStoredInput(input: string | InputItem[] | undefined): Response
   if (input === undefined) return [];
   if (typeof input === 'string') return [toStoredItem({ type: 'message', role: 'user', content: input })];
   return input.map(toStoredItem);
+}
+
+/** Refuses items whose images name files that do not exist (later, a deleted file only becomes a note). */
+export async function checkImageFiles(store: Store, project: string, items: ResponseItem[], param: string): Promise<void> {
+  for (const [index, item] of items.entries()) {
+    if (item.type !== 'message') continue;
+    for (const part of item.content) {
+      if (part.type === 'input_image' && part.file_id && !(await store.files.get(project, part.file_id))) {
+        throw new BadRequestError(`Invalid '${param}[${index}]': no file with id '${part.file_id}'.`, `${param}[${index}]`);
+      }
+    }
+  }
 }

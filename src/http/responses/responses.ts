@@ -6,6 +6,7 @@ import { executeResponse, prepareResponse } from '../../engine/responses/create-
 import type { Store } from '../../store/store.js';
 import { listQuery } from '../pagination.js';
 import { route } from '../route.js';
+import { checkImageFiles } from './input-items.js';
 import { pageOfItems } from './item-page.js';
 import { responseCreateBody, toResponseRequest } from './response-create-body.js';
 import { streamResponse } from './response-stream.js';
@@ -35,9 +36,11 @@ export const responseRoutes = [
     path: '/responses',
     summary: 'Create response',
     body: responseCreateBody,
-    async handler({ body, project, request, reply }, { store, models }) {
-      const deps = { store, models, logger: request.log };
-      const prepared = await prepareResponse(deps, project, toResponseRequest(body));
+    async handler({ body, project, request, reply }, { store, models, blobs }) {
+      const deps = { store, models, blobs, logger: request.log };
+      const req = toResponseRequest(body);
+      await checkImageFiles(store, project, req.input, 'input');
+      const prepared = await prepareResponse(deps, project, req);
       if (prepared.response.background) return startBackgroundResponse(deps, project, prepared);
       if (!body.stream) return executeResponse(deps, project, prepared, noop);
       await streamResponse(request, reply, (emit) => executeResponse(deps, project, prepared, emit));
@@ -49,8 +52,10 @@ export const responseRoutes = [
     path: '/responses/input_tokens',
     summary: 'Count input tokens',
     body: inputTokensBody,
-    async handler({ body, project }, { store, models }) {
-      const { promptTokens } = await prepareResponse({ store, models }, project, toResponseRequest(body));
+    async handler({ body, project }, { store, models, blobs }) {
+      const req = toResponseRequest(body);
+      await checkImageFiles(store, project, req.input, 'input');
+      const { promptTokens } = await prepareResponse({ store, models, blobs }, project, req);
       return { object: 'response.input_tokens', input_tokens: promptTokens };
     },
   }),
