@@ -226,6 +226,31 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(await status(client.responses.cancel(done.id)), 400);
     });
 
+    test('a thread becomes a conversation: messages and run tool calls in order, message ids kept', async () => {
+      const assistant = await client.beta.assistants.create({ model: 'scripted', tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }] });
+      const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: script([{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }, { text: 'Oslo is {{tool_output.0}}' }]) }], metadata: { user: 'ada' } });
+      const paused = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 20 });
+      const call = paused.required_action!.submit_tool_outputs.tool_calls[0]!;
+      const run = await client.beta.threads.runs.submitToolOutputsAndPoll(paused.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: 'sunny' }] }, { pollIntervalMs: 20 });
+      assert.equal(run.status, 'completed');
+      await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'thanks' });
+      const messages = (await client.beta.threads.messages.list(thread.id, { order: 'asc' })).data;
+
+      const conversation = (await client.post('/conversations/from_thread', { body: { thread_id: thread.id } })) as OpenAI.Conversations.Conversation;
+      assert.match(conversation.id, /^conv_/);
+      assert.deepEqual(conversation.metadata, { user: 'ada' });
+      const items = (await client.conversations.items.list(conversation.id, { order: 'asc' })).data;
+      assert.deepEqual(items.map((i) => i.type), ['message', 'function_call', 'function_call_output', 'message', 'message']);
+      assert.deepEqual(items.filter((i) => i.type === 'message').map((i) => i.id), messages.map((m) => m.id));
+      const [, fc, out, answer] = items;
+      assert.ok(fc?.type === 'function_call' && fc.call_id === call.id && fc.name === 'get_weather' && JSON.parse(fc.arguments).city === 'Oslo');
+      assert.ok(out?.type === 'function_call_output' && out.call_id === call.id && out.output === 'sunny');
+      assert.deepEqual(answer?.type === 'message' && [answer.role, answer.content], ['assistant', [{ type: 'output_text', text: 'Oslo is sunny', annotations: [] }]]);
+      const next = await client.responses.create({ model: 'scripted', conversation: conversation.id, input: 'and tomorrow?' });
+      assert.equal(next.status, 'completed');
+      assert.equal(await status(client.post('/conversations/from_thread', { body: { thread_id: 'thread_missing' } })), 404);
+    });
+
     test('conversations: CRUD, items, and responses that add to them', async () => {
       const conversation = await client.conversations.create({ metadata: { topic: 'demo' }, items: [{ role: 'user', content: 'first' }, { type: 'message', role: 'assistant', content: 'noted' }] });
       assert.match(conversation.id, /^conv_/);

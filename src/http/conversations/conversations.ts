@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import { ID_PREFIX, newId, nowSeconds } from '../../domain/ids.js';
 import type { Conversation } from '../../domain/responses.js';
+import { threadItems } from '../../engine/responses/thread-items.js';
 import type { Store } from '../../store/store.js';
+import { getThread } from '../threads.js';
 import { route } from '../route.js';
 import { metadataSchema } from '../schemas.js';
 import { checkImageFiles, inputItemSchema, toStoredItem } from '../responses/input-items.js';
@@ -15,6 +17,7 @@ export async function getConversation(store: Store, project: string, id: string)
 
 const createBody = z.object({ items: z.array(inputItemSchema).max(20).nullable().optional(), metadata: metadataSchema.optional() });
 const updateBody = z.object({ metadata: metadataSchema });
+const fromThreadBody = z.object({ thread_id: z.string().min(1), metadata: metadataSchema.optional() });
 
 export const conversationRoutes = [
   route({
@@ -26,6 +29,22 @@ export const conversationRoutes = [
       const conversation: Conversation = { id: newId(ID_PREFIX.conversation), object: 'conversation', created_at: nowSeconds(), metadata: body.metadata ?? {} };
       const items = (body.items ?? []).map(toStoredItem);
       await checkImageFiles(store, project, items, 'items');
+      await store.transaction(async (tx) => {
+        await tx.conversations.insert(project, conversation);
+        await tx.conversationItems.append(project, conversation.id, items, conversation.created_at);
+      });
+      return conversation;
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/conversations/from_thread',
+    summary: 'Create conversation from thread',
+    body: fromThreadBody,
+    async handler({ body, project }, { store }) {
+      const thread = await getThread(store, project, body.thread_id);
+      const items = await threadItems(store, project, thread.id);
+      const conversation: Conversation = { id: newId(ID_PREFIX.conversation), object: 'conversation', created_at: nowSeconds(), metadata: body.metadata ?? thread.metadata };
       await store.transaction(async (tx) => {
         await tx.conversations.insert(project, conversation);
         await tx.conversationItems.append(project, conversation.id, items, conversation.created_at);
