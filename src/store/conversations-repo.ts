@@ -15,7 +15,10 @@ export interface ItemPageQuery {
  * keeps its id (a response's output item is the same item in the conversation).
  */
 export interface ConversationItemsRepo {
-  /** Adds items at the end, in order; holds the conversation while it counts, so appends never interleave. */
+  /**
+   * Adds items at the end, in order; holds the conversation while it counts, so appends never interleave. Adds
+   * nothing to a conversation that does not exist.
+   */
   append(project: string, conversationId: string, items: ResponseItem[], createdAt: number): Promise<void>;
   list(project: string, conversationId: string, page: ItemPageQuery): Promise<Page<ResponseItem>>;
   get(project: string, conversationId: string, itemId: string): Promise<ResponseItem | undefined>;
@@ -28,8 +31,10 @@ export function createConversationItemsRepo(db: Kysely<any>, capabilities: Store
     db.selectFrom('conversation_items').where('project', '=', project).where('conversation_id', '=', conversationId);
 
   async function append(tx: Kysely<any>, project: string, conversationId: string, list: ResponseItem[], createdAt: number) {
-    // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
-    if (capabilities.skipLocked) await tx.selectFrom('conversations').select('id').where('id', '=', conversationId).forUpdate().execute();
+    // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize. A
+    // conversation deleted meanwhile (while a response ran) gets nothing.
+    const query = tx.selectFrom('conversations').select('id').where('id', '=', conversationId).where('project', '=', project);
+    if (!(await (capabilities.skipLocked ? query.forUpdate() : query).executeTakeFirst())) return;
     const last = await tx.selectFrom('conversation_items').where('conversation_id', '=', conversationId).select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
     let position = Number(last?.p ?? -1);
     for (const item of list) {

@@ -182,6 +182,15 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(after.output, []);
     });
 
+    test('a response deleted while it streams still ends its stream', async () => {
+      const stream = client.responses.stream({ model: 'scripted', input: script([{ text: 'late', delay_ms: 300 }]) });
+      stream.on('response.created', (event) => void client.responses.delete(event.response.id));
+      const final = await stream.finalResponse();
+      assert.equal(final.status, 'completed');
+      assert.equal(final.output_text, 'late');
+      assert.equal(await status(client.responses.retrieve(final.id)), 404);
+    });
+
     test('store: false is not retrievable and cannot be chained', async () => {
       const response = await client.responses.create({ model: 'scripted', input: 'secret', store: false });
       assert.equal((response as { store?: boolean }).store, false);

@@ -152,7 +152,11 @@ export async function executeResponse(
     if (response.conversation && response.status !== 'failed') await tx.conversationItems.append(project, response.conversation.id, [...input, ...response.output], response.created_at);
     return true;
   });
-  if (!written) return (await deps.store.responses.get(project, response.id)) ?? response;
+  if (!written) {
+    // Cancelled: the stored response is the answer. Deleted meanwhile: the stream still gets its end.
+    const current = await deps.store.responses.get(project, response.id);
+    if (current) return current;
+  }
   emit({ type: `response.${response.status}`, response });
   return response;
 }
