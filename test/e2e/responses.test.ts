@@ -290,6 +290,13 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(after.id, conversation.id);
       assert.equal(await status(client.conversations.items.retrieve(oneId, { conversation_id: conversation.id })), 404);
 
+      const before = (await client.conversations.items.list(conversation.id, { limit: 100 })).data.length;
+      await Promise.all(Array.from({ length: 8 }, (_, i) => client.conversations.items.create(conversation.id, { items: [{ role: 'user', content: `c${i}a` }, { role: 'user', content: `c${i}b` }] })));
+      const grown = (await client.conversations.items.list(conversation.id, { limit: 100, order: 'asc' })).data;
+      assert.equal(grown.length, before + 16, 'concurrent appends all land');
+      const texts2 = grown.slice(before).map((i) => (i.type === 'message' ? (i.content[0] as { text: string }).text : ''));
+      for (let i = 0; i < 8; i++) assert.equal(texts2.indexOf(`c${i}b`), texts2.indexOf(`c${i}a`) + 1, 'one call\'s items stay together');
+
       const deleted = await client.conversations.delete(conversation.id);
       assert.deepEqual(deleted, { id: conversation.id, object: 'conversation.deleted', deleted: true });
       assert.equal(await status(client.conversations.retrieve(conversation.id)), 404);
