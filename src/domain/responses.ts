@@ -36,6 +36,12 @@ export interface FunctionCallOutputItem {
   output: string | Array<InputTextPart | InputImagePart>;
 }
 
+/** An input item that names an earlier item (of the chain or conversation) instead of repeating it. */
+export interface ItemReference {
+  type: 'item_reference';
+  id: string;
+}
+
 /** Every item a response's input, output or a conversation holds. */
 export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem;
 

@@ -191,6 +191,19 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(await status(client.responses.retrieve(final.id)), 404);
     });
 
+    test('item_reference names an item of the chain; one outside it is a 400', async () => {
+      const first = await client.responses.create({ model: 'scripted', input: 'remember me' });
+      const answer = first.output[0]!;
+      const next = await client.responses.create({ model: 'scripted', previous_response_id: first.id, input: [{ type: 'item_reference', id: answer.id! }, { role: 'user', content: 'again' }] });
+      assert.equal(next.output_text, 'You said: again');
+      const items = await client.responses.inputItems.list(next.id, { order: 'asc' });
+      assert.deepEqual(items.data[0], answer, 'the reference is stored as the item it names');
+      const outside = await client.responses.create({ model: 'scripted', input: [{ type: 'item_reference', id: answer.id! }] }).catch((err) => err);
+      assert.deepEqual([outside.status, outside.error.param], [400, 'input[0]']);
+      const conversation = await client.conversations.create();
+      assert.equal(await status(client.conversations.items.create(conversation.id, { items: [{ type: 'item_reference', id: answer.id! }] })), 400);
+    });
+
     test('store: false is not retrievable and cannot be chained', async () => {
       const response = await client.responses.create({ model: 'scripted', input: 'secret', store: false });
       assert.equal((response as { store?: boolean }).store, false);

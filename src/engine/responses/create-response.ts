@@ -6,7 +6,7 @@ import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js'
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
-import { chainItems, checkCallOutputs, conversationItems, dropOldest } from './response-context.js';
+import { chainItems, checkCallOutputs, conversationItems, dropOldest, resolveReferences } from './response-context.js';
 import { OutputBuilder, type ResponseEventBody } from './response-output.js';
 import { inlineStoredImages } from './response-images.js';
 import { buildResponseRequest } from './response-prompt.js';
@@ -35,10 +35,10 @@ export interface PreparedResponse {
 const DEFAULT_REPLY_RESERVE = 4096;
 
 /** The chat request with as much context as fits: all of it, or (`truncation: auto`) without its oldest items. */
-function fitRequest(req: ResponseRequest, context: ResponseItem[], model: ChatModel): { request: ChatRequest; promptTokens: number } {
+function fitRequest(req: ResponseRequest, context: ResponseItem[], input: ResponseItem[], model: ChatModel): { request: ChatRequest; promptTokens: number } {
   const info = model.info;
   const limit = info.contextWindow - Math.min(req.max_output_tokens ?? DEFAULT_REPLY_RESERVE, Math.floor(info.contextWindow / 2));
-  const build = (items: ResponseItem[]) => buildResponseRequest({ ...req, items: [...items, ...req.input], format: req.text.format }, info);
+  const build = (items: ResponseItem[]) => buildResponseRequest({ ...req, items: [...items, ...input], format: req.text.format }, info);
   let built = build(context);
   for (let drop = 1; built.promptTokens > limit && req.truncation === 'auto' && drop <= context.length; drop++) built = build(dropOldest(context, drop));
   if (built.promptTokens > limit) {
@@ -62,12 +62,13 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
     : req.conversation
       ? await conversationItems(deps.store, project, req.conversation)
       : [];
-  checkCallOutputs(context, req.input);
+  const input = resolveReferences(context, req.input);
+  checkCallOutputs(context, input);
   const model = deps.models.resolve(req.model);
   const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
-  const seen = await inlineStoredImages([...context, ...req.input], images);
-  const fitted = fitRequest({ ...req, input: seen.slice(context.length) }, seen.slice(0, context.length), model);
-  return { response: newResponseObject(req), input: req.input, model, ...fitted };
+  const seen = await inlineStoredImages([...context, ...input], images);
+  const fitted = fitRequest(req, seen.slice(0, context.length), seen.slice(context.length), model);
+  return { response: newResponseObject(req), input, model, ...fitted };
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */

@@ -1,5 +1,5 @@
 import { BadRequestError, NotFoundError } from '../../domain/errors.js';
-import type { ResponseItem } from '../../domain/responses.js';
+import type { ItemReference, ResponseItem } from '../../domain/responses.js';
 import { readAll } from '../../store/read-all.js';
 import type { Store } from '../../store/store.js';
 
@@ -49,4 +49,16 @@ export function dropOldest(context: ResponseItem[], drop: number): ResponseItem[
   const kept = context.slice(drop);
   const calls = new Set(kept.flatMap((item) => (item.type === 'function_call' ? [item.call_id] : [])));
   return kept.filter((item) => item.type !== 'function_call_output' || calls.has(item.call_id));
+}
+
+/** The input with each item_reference replaced by the item it names, which must be in the context. */
+export function resolveReferences(context: ResponseItem[], input: Array<ResponseItem | ItemReference>): ResponseItem[] {
+  if (!input.some((item) => item.type === 'item_reference')) return input as ResponseItem[];
+  const byId = new Map(context.map((item) => [item.id, item]));
+  return input.map((item, index) => {
+    if (item.type !== 'item_reference') return item;
+    const found = byId.get(item.id);
+    if (!found) throw new BadRequestError(`Item with id '${item.id}' not found in the conversation or the chain of previous_response_id.`, `input[${index}]`);
+    return found;
+  });
 }

@@ -1,5 +1,5 @@
 import { ID_PREFIX, newId, nowSeconds } from '../../domain/ids.js';
-import type { ResponseFunctionTool, ResponseItem, ResponseObject, ResponseToolChoice, TextFormat } from '../../domain/responses.js';
+import type { ItemReference, ResponseFunctionTool, ResponseItem, ResponseObject, ResponseToolChoice, TextFormat } from '../../domain/responses.js';
 import type { Metadata } from '../../domain/types.js';
 
 /** A create request after validation: input items have their ids, tools their defaults. */
@@ -7,7 +7,8 @@ export interface ResponseRequest {
   model: string;
   /** Run after the create returns (queued), pollable and cancellable. */
   background: boolean;
-  input: ResponseItem[];
+  /** Items, or references to items of the chain or conversation (resolved when the response is prepared). */
+  input: Array<ResponseItem | ItemReference>;
   instructions: string | null;
   tools: ResponseFunctionTool[];
   /** Names of the tools whose `strict` the client set itself. */

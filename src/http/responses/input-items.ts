@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BadRequestError } from '../../domain/errors.js';
 import { ID_PREFIX, newId } from '../../domain/ids.js';
-import type { FunctionCallOutputItem, MessagePart, ResponseItem } from '../../domain/responses.js';
+import type { FunctionCallOutputItem, ItemReference, MessagePart, ResponseItem } from '../../domain/responses.js';
 import type { Store } from '../../store/store.js';
 
 /**
@@ -61,13 +61,27 @@ const functionCallOutput = z.object({
   caller,
 });
 
-/** One input item; a message may leave out `type`. */
-export const inputItemSchema = z.preprocess(
-  (value) => (value && typeof value === 'object' && !Array.isArray(value) && !('type' in value) && 'role' in value ? { ...value, type: 'message' } : value),
-  supportedType(ITEM_TYPES, 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput])),
-);
+const itemReference = z.object({ type: z.literal('item_reference'), id: z.string().min(1) });
+
+/** A message may leave out `type`; so may a reference (`{"id": …}` alone). */
+function withImpliedType(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const type = (value as { type?: unknown }).type;
+  if (type !== undefined && type !== null) return value;
+  if ('role' in value) return { ...value, type: 'message' };
+  return 'id' in value ? { ...value, type: 'item_reference' } : value;
+}
+
+/** One input item of a conversation. */
+export const inputItemSchema = z.preprocess(withImpliedType, supportedType(ITEM_TYPES, 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput])));
 
 export type InputItem = z.infer<typeof inputItemSchema>;
+
+/** A response's input item: any input item, or a reference to an item of its chain or conversation. */
+export const responseInputItemSchema = z.preprocess(
+  withImpliedType,
+  supportedType([...ITEM_TYPES, 'item_reference'], 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, itemReference])),
+);
 
 function messageContent(role: string, content: string | MessagePart[]): MessagePart[] {
   if (typeof content !== 'string') return content;
@@ -88,14 +102,14 @@ export function toStoredItem(item: InputItem): ResponseItem {
 }
 
 /** `input` as items: a string is one user message. */
-export function toStoredInput(input: string | InputItem[] | undefined): ResponseItem[] {
+export function toStoredInput(input: string | Array<InputItem | ItemReference> | undefined): Array<ResponseItem | ItemReference> {
   if (input === undefined) return [];
   if (typeof input === 'string') return [toStoredItem({ type: 'message', role: 'user', content: input })];
-  return input.map(toStoredItem);
+  return input.map((item) => (item.type === 'item_reference' ? item : toStoredItem(item)));
 }
 
 /** Refuses items whose images name files that do not exist (later, a deleted file only becomes a note). */
-export async function checkImageFiles(store: Store, project: string, items: ResponseItem[], param: string): Promise<void> {
+export async function checkImageFiles(store: Store, project: string, items: Array<ResponseItem | ItemReference>, param: string): Promise<void> {
   for (const [index, item] of items.entries()) {
     if (item.type !== 'message') continue;
     for (const part of item.content) {

@@ -3,7 +3,7 @@ import { BadRequestError } from '../../domain/errors.js';
 import type { ResponseFunctionTool } from '../../domain/responses.js';
 import type { ResponseRequest } from '../../engine/responses/response-request.js';
 import { metadataSchema } from '../schemas.js';
-import { inputItemSchema, toStoredInput } from './input-items.js';
+import { responseInputItemSchema, toStoredInput } from './input-items.js';
 
 const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'function names must be 1-64 characters of a-z, A-Z, 0-9, _ or -.');
 
@@ -46,7 +46,7 @@ const refusedWhenSet = (what: string) =>
 /** Every parameter of `responses.create` in openai-node 6.x; those this server cannot honour are refused when set. */
 export const responseCreateBody = z.object({
   model: z.string().min(1, 'model is required.'),
-  input: z.union([z.string(), z.array(inputItemSchema)]).optional(),
+  input: z.union([z.string(), z.array(responseInputItemSchema)]).optional(),
   instructions: z.string().nullable().optional(),
   tools: z.array(toolSchema).max(128).optional(),
   tool_choice: toolChoiceSchema.optional(),
