@@ -12,6 +12,10 @@ export const ID_PREFIX = {
   fileBatch: 'vsfb_',
   call: 'call_',
   key: 'key_',
+  response: 'resp_',
+  conversation: 'conv_',
+  functionCall: 'fc_',
+  functionCallOutput: 'fco_',
 } as const;
 
 // Digits, then upper, then lower case: the same order as byte-wise comparison, so ids sort by creation.

@@ -94,9 +94,14 @@ function describeAssistantPart(part: MessageContent): string {
 }
 
 async function loadImage(part: Extract<PendingPart, { type: 'stored_image' }>, ctx: ContentContext): Promise<ChatContentPart> {
-  const bytes = Buffer.concat(await ctx.blobs!.read(part.file.id).toArray());
-  const type = contentTypeOf(part.file.filename) ?? 'application/octet-stream';
-  return imagePart(`data:${type};base64,${bytes.toString('base64')}`, part.detail);
+  return imagePart(await storedImageUrl(ctx.blobs!, part.file), part.detail);
+}
+
+/** A stored image file as a data URL, the form every vision model takes. */
+export async function storedImageUrl(blobs: BlobStore, file: FileObject): Promise<string> {
+  const bytes = Buffer.concat(await blobs.read(file.id).toArray());
+  const type = contentTypeOf(file.filename) ?? 'application/octet-stream';
+  return `data:${type};base64,${bytes.toString('base64')}`;
 }
 
 function imagePart(url: string, detail?: Detail): ChatContentPart {

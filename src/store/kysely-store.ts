@@ -1,10 +1,13 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
+import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
+import { createConversationItemsRepo } from './conversations-repo.js';
 import { createDocumentRepo } from './document-repo.js';
 import { idOwners } from './id-owners.js';
 import { createKeysRepo } from './keys-repo.js';
+import { createResponsesRepo } from './responses-repo.js';
 import { createRunEventsRepo } from './run-events-repo.js';
 import { createRunQueue } from './run-queue.js';
 import { createScriptsRepo } from './scripts-repo.js';
@@ -53,6 +56,9 @@ export function createKyselyStore(
     runQueue: createRunQueue(any, capabilities),
     runEvents: createRunEventsRepo(any),
     scripts: createScriptsRepo(db),
+    responses: createResponsesRepo(any),
+    conversations: createDocumentRepo<Conversation>(any, 'conversations'),
+    conversationItems: createConversationItemsRepo(any, capabilities),
     async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
       if (!capabilities.skipLocked) return;

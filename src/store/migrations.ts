@@ -215,6 +215,37 @@ function messagePromptTokens(): Migration {
   };
 }
 
+/**
+ * The Responses API: responses (with their own input items, and the chain and conversation they belong to),
+ * conversations, and conversation items numbered by position so pages never skip one added in the same second.
+ */
+function responses(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await documentTable(db, types, 'responses')
+        .addColumn('input', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('previous_response_id', types.id)
+        .addColumn('conversation_id', types.id)
+        .execute();
+      await documentTable(db, types, 'conversations').execute();
+      await db.schema
+        .createTable('conversation_items')
+        .ifNotExists()
+        .addColumn('project', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', types.id, (c) => c.notNull())
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('id', types.id, (c) => c.notNull())
+        .addColumn('created_at', types.bigint, (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('conversation_items_pk', ['conversation_id', 'position'])
+        .execute();
+      await db.schema.createIndex('conversation_items_id').ifNotExists().on('conversation_items').columns(['conversation_id', 'id']).execute();
+      await db.schema.createIndex('conversations_page').ifNotExists().on('conversations').columns(['project', 'created_at', 'id']).execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -222,7 +253,7 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
-        '0010_message_prompt_tokens': messagePromptTokens() };
+        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types) };
     },
   };
 }

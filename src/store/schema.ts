@@ -111,6 +111,23 @@ export interface SearchChunkRow {
   embedding_model: string | null;
 }
 
+export interface ResponseRow extends DocumentRow {
+  /** JSON array of the response's own input items. */
+  input: string;
+  status: string;
+  previous_response_id: string | null;
+  conversation_id: string | null;
+}
+export interface ConversationRow extends DocumentRow {}
+export interface ConversationItemRow {
+  project: string;
+  conversation_id: string;
+  position: number;
+  id: string;
+  created_at: number;
+  data: string;
+}
+
 export interface Database {
   assistants: AssistantRow;
   threads: ThreadRow;
@@ -127,6 +144,9 @@ export interface Database {
   search_files: SearchFileRow;
   search_chunks: SearchChunkRow;
   scripts: ScriptRow;
+  responses: ResponseRow;
+  conversations: ConversationRow;
+  conversation_items: ConversationItemRow;
 }
 
 export interface ScriptRow {

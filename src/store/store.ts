@@ -1,9 +1,12 @@
-import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
+import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { Conversation } from '../domain/responses.js';
 import type { ChunksRepo } from './chunks-repo.js';
+import type { ConversationItemsRepo } from './conversations-repo.js';
 import type { IdTable } from './id-owners.js';
 import type { KeysRepo } from './keys-repo.js';
 import type { ScriptsRepo } from './scripts-repo.js';
 import type { RunEventsRepo } from './run-events-repo.js';
+import type { ResponsesRepo } from './responses-repo.js';
 import type { RunQueue } from './run-queue.js';
 import type { ThreadMessages } from './thread-messages.js';
 import type { ThreadsRepo } from './threads-repo.js';
@@ -75,6 +78,10 @@ export interface Store {
   readonly runEvents: RunEventsRepo;
   /** Named scripts for the scripted model, per project. */
   readonly scripts: ScriptsRepo;
+  /** The Responses API: responses with their input items, conversations and their items. */
+  readonly responses: ResponsesRepo;
+  readonly conversations: DocumentRepo<Conversation>;
+  readonly conversationItems: ConversationItemsRepo;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
    * holders (message creates) do not block each other, only an exclusive holder (a run create).

@@ -1,0 +1,94 @@
+import { Agent, request } from 'node:http';
+import { startChatUpstream } from '../test/support/chat-upstream.js';
+import { createTestDatabase } from '../test/support/postgres.js';
+import { median, percentile, spawnServer, writeResults } from './support.js';
+
+// A streamed response through assistd vs the same chat request sent straight to the same local upstream,
+// interleaved: the server's per-response overhead (target p50 <= 5 ms, as for streamed runs). Then sustained
+// responses/s at concurrency 1 and 16. BENCH_PAIRS and BENCH_SUSTAIN_MS shorten it; BENCH_DATABASE=postgres.
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 300);
+const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? 5000);
+const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
+function streamRequest(url: string, body: unknown, lastEvent: string): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: 'Bearer x' } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`${url}: ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      let seen = '';
+      res.on('data', (chunk: Buffer) => (seen = (seen + chunk.toString()).slice(-4096)));
+      res.on('end', () => (seen.includes(lastEvent) ? resolve(performance.now() - started) : reject(new Error(`stream ended early: ${seen.slice(-200)}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const question = 'Say something short about benchmarks please';
+
+async function main() {
+  const upstream = await startChatUpstream({ record: false });
+  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
+  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database });
+  const viaAssistd = () => streamRequest(`${server.url}/v1/responses`, { model: 'gpt-4o-mini', stream: true, input: question }, 'event: response.completed');
+  const direct = () =>
+    streamRequest(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] }, '[DONE]');
+
+  for (let i = 0; i < 30; i++) await Promise.all([viaAssistd(), direct()]);
+  const through: number[] = [];
+  const straight: number[] = [];
+  const overhead: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const a = await viaAssistd();
+    const b = await direct();
+    through.push(a);
+    straight.push(b);
+    overhead.push(a - b);
+  }
+
+  const sustained: Record<string, number> = {};
+  for (const concurrency of [1, 16]) {
+    let done = 0;
+    const until = performance.now() + SUSTAIN_MS;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          await viaAssistd();
+          done++;
+        }
+      }),
+    );
+    sustained[`c${concurrency}`] = done / ((performance.now() - started) / 1000);
+  }
+
+  const results = {
+    database: DATABASE,
+    overhead_ms: { p50: median(overhead), p99: percentile(overhead, 99) },
+    through_assistd_ms: { p50: median(through), p99: percentile(through, 99) },
+    direct_ms: { p50: median(straight), p99: percentile(straight, 99) },
+    ratio_p50: median(through) / median(straight),
+    responses_per_second: sustained,
+  };
+  console.table({
+    'overhead p50 (ms)': results.overhead_ms.p50.toFixed(2),
+    'overhead p99 (ms)': results.overhead_ms.p99.toFixed(2),
+    'assistd / direct (p50)': results.ratio_p50.toFixed(2),
+    'responses/s c1': sustained.c1!.toFixed(0),
+    'responses/s c16': sustained.c16!.toFixed(0),
+  });
+  writeResults(DATABASE === 'postgres' ? 'responses-postgres' : 'responses', results);
+  await server.stop();
+  await upstream.close();
+}
+
+await main();

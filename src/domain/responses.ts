@@ -1,0 +1,114 @@
+// Wire types of the Responses and Conversations APIs, spelled as openai-node 6.x spells them. Only the item
+// kinds this server produces or accepts are modelled; stored rows hold these shapes.
+import type { Metadata } from './types.js';
+
+export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
+
+export interface InputTextPart { type: 'input_text'; text: string }
+export interface InputImagePart { type: 'input_image'; image_url?: string | null; file_id?: string | null; detail: 'low' | 'high' | 'auto' | 'original' }
+export interface OutputTextPart { type: 'output_text'; text: string; annotations: unknown[]; logprobs?: unknown[] }
+export interface RefusalPart { type: 'refusal'; refusal: string }
+export type MessagePart = InputTextPart | InputImagePart | OutputTextPart | RefusalPart;
+
+/** A message item: user, system and developer messages carry input parts; assistant messages output parts. */
+export interface MessageItem {
+  id: string;
+  type: 'message';
+  status: ItemStatus;
+  role: 'user' | 'assistant' | 'system' | 'developer';
+  content: MessagePart[];
+}
+
+export interface FunctionCallItem {
+  id: string;
+  type: 'function_call';
+  status: ItemStatus;
+  arguments: string;
+  call_id: string;
+  name: string;
+}
+
+export interface FunctionCallOutputItem {
+  id: string;
+  type: 'function_call_output';
+  status: ItemStatus;
+  call_id: string;
+  output: string | Array<InputTextPart | InputImagePart>;
+}
+
+/** An input item that names an earlier item (of the chain or conversation) instead of repeating it. */
+export interface ItemReference {
+  type: 'item_reference';
+  id: string;
+}
+
+/** Every item a response's input, output or a conversation holds. */
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem;
+
+/** A function tool as the Responses API spells it: flat, strict by default. */
+export interface ResponseFunctionTool {
+  type: 'function';
+  name: string;
+  description: string | null;
+  parameters: Record<string, unknown> | null;
+  strict: boolean;
+}
+
+export type ResponseToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string };
+
+export type TextFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; name: string; schema: Record<string, unknown>; description?: string; strict?: boolean | null };
+
+export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
+
+export interface ResponseUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+/** The response object, as the hosted API returned it (`output_text` is the SDK's own convenience). */
+export interface ResponseObject {
+  id: string;
+  object: 'response';
+  created_at: number;
+  status: ResponseStatus;
+  background: boolean;
+  completed_at: number | null;
+  conversation: { id: string } | null;
+  error: { code: string; message: string } | null;
+  incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null;
+  instructions: string | null;
+  max_output_tokens: number | null;
+  max_tool_calls: number | null;
+  metadata: Metadata;
+  model: string;
+  output: ResponseItem[];
+  parallel_tool_calls: boolean;
+  previous_response_id: string | null;
+  prompt_cache_key: string | null;
+  reasoning: { effort: string | null; summary: string | null };
+  safety_identifier: string | null;
+  service_tier: string;
+  store: boolean;
+  temperature: number;
+  text: { format: TextFormat; verbosity: string };
+  tool_choice: ResponseToolChoice;
+  tools: ResponseFunctionTool[];
+  top_logprobs: number;
+  top_p: number;
+  truncation: 'auto' | 'disabled';
+  usage: ResponseUsage | null;
+  user: string | null;
+}
+
+export interface Conversation {
+  id: string;
+  object: 'conversation';
+  created_at: number;
+  metadata: Metadata;
+}

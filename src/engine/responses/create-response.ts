@@ -1,0 +1,163 @@
+import { BadRequestError } from '../../domain/errors.js';
+import { nowSeconds } from '../../domain/ids.js';
+import type { ItemStatus, ResponseItem, ResponseObject, ResponseUsage } from '../../domain/responses.js';
+import { ProviderError, type ChatModel, type ChatRequest, type ChatUsage } from '../../providers/chat-model.js';
+import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { ModelRegistry } from '../../providers/registry.js';
+import type { Store } from '../../store/store.js';
+import { chainItems, checkCallOutputs, conversationItems, dropOldest, resolveReferences } from './response-context.js';
+import { OutputBuilder, type ResponseEventBody } from './response-output.js';
+import { inlineStoredImages } from './response-images.js';
+import { buildResponseRequest } from './response-prompt.js';
+import { newResponseObject, type ResponseRequest } from './response-request.js';
+
+export interface ResponseEngineDeps {
+  store: Store;
+  models: ModelRegistry;
+  /** Where images given by file id are read from; without it they are named in the text instead. */
+  blobs?: BlobStore;
+  /** Gets what a response's `error` leaves out (the upstream's URL, its reply). */
+  logger?: { warn(obj: object, msg: string): void };
+}
+
+/** A response checked against the store and ready to run: nothing is stored yet. */
+export interface PreparedResponse {
+  response: ResponseObject;
+  input: ResponseItem[];
+  model: ChatModel;
+  request: ChatRequest;
+  /** Estimated tokens of `request` (what `POST /responses/input_tokens` answers). */
+  promptTokens: number;
+}
+
+// Room kept for the reply when a response sets no max_output_tokens, as for runs.
+const DEFAULT_REPLY_RESERVE = 4096;
+
+/** The chat request with as much context as fits: all of it, or (`truncation: auto`) without its oldest items. */
+function fitRequest(req: ResponseRequest, context: ResponseItem[], input: ResponseItem[], model: ChatModel): { request: ChatRequest; promptTokens: number } {
+  const info = model.info;
+  const limit = info.contextWindow - Math.min(req.max_output_tokens ?? DEFAULT_REPLY_RESERVE, Math.floor(info.contextWindow / 2));
+  const build = (items: ResponseItem[]) => buildResponseRequest({ ...req, items: [...items, ...input], format: req.text.format }, info);
+  let built = build(context);
+  for (let drop = 1; built.promptTokens > limit && req.truncation === 'auto' && drop <= context.length; drop++) built = build(dropOldest(context, drop));
+  if (built.promptTokens > limit) {
+    throw new BadRequestError(
+      `Your input needs about ${built.promptTokens} tokens, more than model "${info.name}" takes (${info.contextWindow} tokens, less room for the reply). ` +
+        "Shorten the input, or set truncation to 'auto' to drop the oldest items of the conversation.",
+      'input',
+      'context_length_exceeded',
+    );
+  }
+  return built;
+}
+
+/** Checks a request's references (chain, conversation, call outputs) and builds its model call. */
+export async function prepareResponse(deps: ResponseEngineDeps, project: string, req: ResponseRequest): Promise<PreparedResponse> {
+  if (req.previous_response_id && req.conversation) {
+    throw new BadRequestError("Mutually exclusive parameters: provide either 'previous_response_id' or 'conversation', not both.", 'previous_response_id', 'mutually_exclusive_parameters');
+  }
+  const context = req.previous_response_id
+    ? await chainItems(deps.store, project, req.previous_response_id)
+    : req.conversation
+      ? await conversationItems(deps.store, project, req.conversation)
+      : [];
+  const input = resolveReferences(context, req.input);
+  checkCallOutputs(context, input);
+  const model = deps.models.resolve(req.model);
+  const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
+  const seen = await inlineStoredImages([...context, ...input], images);
+  const fitted = fitRequest(req, seen.slice(0, context.length), seen.slice(context.length), model);
+  return { response: newResponseObject(req), input, model, ...fitted };
+}
+
+/** A failed model call as the response's `error`; the upstream's own words stay in the log. */
+function responseError(err: unknown): { code: string; message: string } {
+  if (err instanceof ProviderError) return { code: err.code, message: err.message };
+  return { code: 'server_error', message: `The response failed: ${(err as Error)?.message ?? String(err)}` };
+}
+
+function responseUsage(usage: ChatUsage): ResponseUsage {
+  return {
+    input_tokens: usage.prompt_tokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: usage.completion_tokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: usage.total_tokens,
+  };
+}
+
+/** Where a finished turn leaves the response: completed, or incomplete when the model was cut short. */
+function settle(response: ResponseObject, turn: ChatTurn): ItemStatus {
+  response.usage = responseUsage(turn.usage);
+  if (turn.finish_reason === 'length' || turn.finish_reason === 'content_filter') {
+    response.status = 'incomplete';
+    response.incomplete_details = { reason: turn.finish_reason === 'length' ? 'max_output_tokens' : 'content_filter' };
+    return 'incomplete';
+  }
+  response.status = 'completed';
+  response.completed_at = nowSeconds();
+  return 'completed';
+}
+
+/** Streams the model's turn into the output builder; the finished turn, or the error that ended it. */
+async function callModel(prepared: PreparedResponse, output: OutputBuilder, signal: AbortSignal): Promise<ChatTurn | { error: unknown }> {
+  const builder = new ChatTurnBuilder();
+  try {
+    for await (const event of prepared.model.stream(prepared.request, signal)) {
+      builder.add(event);
+      if (event.type === 'text') output.text(event.delta);
+      else if (event.type === 'tool_call') output.toolCall(event.index, event.arguments_delta, event.id, event.name);
+    }
+    return builder.turn();
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * Runs a prepared response: one model call, whose text and function calls become the output items. Stored
+ * (when `store`) as in progress first, so it can be retrieved while it streams; a response in a conversation
+ * adds its input and output items to it once it has an answer. `emit` gets every event of the stream.
+ */
+export async function executeResponse(
+  deps: ResponseEngineDeps,
+  project: string,
+  prepared: PreparedResponse,
+  emit: (event: ResponseEventBody) => void,
+  signal: AbortSignal = new AbortController().signal,
+): Promise<ResponseObject> {
+  const { response, input } = prepared;
+  if (response.background) {
+    response.status = 'in_progress';
+    // Cancelled while it waited: nothing to do.
+    if (!(await deps.store.responses.replace(project, response))) return (await deps.store.responses.get(project, response.id)) ?? response;
+  } else if (response.store) {
+    await deps.store.responses.insert(project, response, input);
+  }
+  emit({ type: 'response.created', response });
+  emit({ type: 'response.in_progress', response });
+  const output = new OutputBuilder(emit);
+  const result = await callModel(prepared, output, signal);
+  if ('error' in result) {
+    if (!signal.aborted) deps.logger?.warn({ responseId: response.id, project, model: response.model, upstream: result.error instanceof ProviderError ? result.error.upstream : undefined, err: result.error }, 'model call failed');
+    response.output = output.finish('incomplete');
+    response.status = 'failed';
+    response.error = responseError(result.error);
+  } else {
+    response.output = output.finish(settle(response, result));
+  }
+  const written = await deps.store.transaction(async (tx) => {
+    // A background response cancelled meanwhile stays cancelled, and adds nothing to its conversation.
+    if (response.store && !(await tx.responses.replace(project, response))) return false;
+    if (response.conversation && response.status !== 'failed') await tx.conversationItems.append(project, response.conversation.id, [...input, ...response.output], response.created_at);
+    return true;
+  });
+  if (!written) {
+    // Cancelled: the stored response is the answer. Deleted meanwhile: the stream still gets its end.
+    const current = await deps.store.responses.get(project, response.id);
+    if (current) return current;
+  }
+  emit({ type: `response.${response.status}`, response });
+  return response;
+}

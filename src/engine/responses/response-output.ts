@@ -1,0 +1,111 @@
+import { ID_PREFIX, newId } from '../../domain/ids.js';
+import type { FunctionCallItem, ItemStatus, MessageItem, OutputTextPart, ResponseItem } from '../../domain/responses.js';
+
+/** One streamed event of a response, without its sequence number (the stream numbers them). */
+export type ResponseEventBody = { type: string } & Record<string, unknown>;
+
+type Emit = (event: ResponseEventBody) => void;
+
+/** An output item being written, and the deltas it got while another item was on the wire. */
+interface Slot {
+  item: MessageItem | FunctionCallItem;
+  live: boolean;
+  pending: string[];
+}
+
+function textPart(item: MessageItem): OutputTextPart {
+  return item.content[0] as OutputTextPart;
+}
+
+/**
+ * Turns a model's text and tool call deltas into output items and the events the hosted API streams for them.
+ * One item is on the wire at a time, as the hosted API writes them: the first item streams live; items that
+ * start while it is open (parallel tool calls, interleaved or not) keep their deltas until it closes at the
+ * end of the turn, then stream in output order. Every item is added, streamed and done before the next.
+ */
+export class OutputBuilder {
+  private readonly slots: Slot[] = [];
+  private message: Slot | undefined;
+  private readonly calls = new Map<number, Slot>();
+
+  constructor(private readonly emit: Emit) {}
+
+  text(delta: string): void {
+    if (!this.message) {
+      const item: MessageItem = { id: newId(ID_PREFIX.message), type: 'message', status: 'in_progress', content: [], role: 'assistant' };
+      this.message = this.open(item);
+    }
+    const slot = this.message;
+    const item = slot.item as MessageItem;
+    if (item.content.length === 0) item.content.push({ type: 'output_text', annotations: [], logprobs: [], text: '' });
+    textPart(item).text += delta;
+    if (slot.live) this.emitTextDelta(slot, delta);
+    else slot.pending.push(delta);
+  }
+
+  toolCall(index: number, delta: string, id?: string, name?: string): void {
+    let slot = this.calls.get(index);
+    if (!slot) {
+      const item: FunctionCallItem = { id: newId(ID_PREFIX.functionCall), type: 'function_call', status: 'in_progress', arguments: '', call_id: id || newId(ID_PREFIX.call), name: name ?? '' };
+      slot = this.open(item);
+      this.calls.set(index, slot);
+    }
+    const item = slot.item as FunctionCallItem;
+    item.arguments += delta;
+    if (!delta) return;
+    if (slot.live) this.emit({ type: 'response.function_call_arguments.delta', item_id: item.id, output_index: this.slots.indexOf(slot), delta });
+    else slot.pending.push(delta);
+  }
+
+  /** Closes every item with `status` and returns the output; the events of items not yet on the wire go out now. */
+  finish(status: ItemStatus): ResponseItem[] {
+    this.slots.forEach((slot, index) => {
+      if (!slot.live) this.goLive(slot, index);
+      this.close(slot, index, status);
+    });
+    return this.items();
+  }
+
+  /** The output so far (items still being written included). */
+  items(): ResponseItem[] {
+    return this.slots.map((slot) => slot.item);
+  }
+
+  private open(item: MessageItem | FunctionCallItem): Slot {
+    const slot: Slot = { item, live: false, pending: [] };
+    this.slots.push(slot);
+    if (this.slots.length === 1) this.goLive(slot, 0);
+    return slot;
+  }
+
+  private goLive(slot: Slot, index: number): void {
+    slot.live = true;
+    const item = slot.item;
+    if (item.type === 'function_call') {
+      this.emit({ type: 'response.output_item.added', output_index: index, item: { ...item, arguments: '' } });
+      for (const delta of slot.pending) this.emit({ type: 'response.function_call_arguments.delta', item_id: item.id, output_index: index, delta });
+    } else {
+      this.emit({ type: 'response.output_item.added', output_index: index, item: { ...item, content: [] } });
+      this.emit({ type: 'response.content_part.added', item_id: item.id, output_index: index, content_index: 0, part: { type: 'output_text', annotations: [], logprobs: [], text: '' } });
+      for (const delta of slot.pending) this.emitTextDelta(slot, delta);
+    }
+    slot.pending = [];
+  }
+
+  private emitTextDelta(slot: Slot, delta: string): void {
+    this.emit({ type: 'response.output_text.delta', item_id: slot.item.id, output_index: this.slots.indexOf(slot), content_index: 0, delta, logprobs: [] });
+  }
+
+  private close(slot: Slot, index: number, status: ItemStatus): void {
+    const item = slot.item;
+    item.status = status;
+    if (item.type === 'function_call') {
+      this.emit({ type: 'response.function_call_arguments.done', item_id: item.id, output_index: index, name: item.name, arguments: item.arguments });
+    } else {
+      const part = textPart(item);
+      this.emit({ type: 'response.output_text.done', item_id: item.id, output_index: index, content_index: 0, text: part.text, logprobs: [] });
+      this.emit({ type: 'response.content_part.done', item_id: item.id, output_index: index, content_index: 0, part });
+    }
+    this.emit({ type: 'response.output_item.done', output_index: index, item });
+  }
+}

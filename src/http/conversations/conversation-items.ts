@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { NotFoundError } from '../../domain/errors.js';
+import { nowSeconds } from '../../domain/ids.js';
+import { route } from '../route.js';
+import { checkImageFiles, inputItemSchema, toStoredItem } from '../responses/input-items.js';
+import { getConversation } from './conversations.js';
+
+const createBody = z.object({ items: z.array(inputItemSchema).min(1).max(20) });
+
+// `include` asks for extra fields of built-in tool items, which this server does not produce: accepted, no effect.
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  order: z.enum(['asc', 'desc']).default('desc'),
+  after: z.string().min(1).optional(),
+});
+
+export const conversationItemRoutes = [
+  route({
+    method: 'POST',
+    path: '/conversations/:conversation_id/items',
+    summary: 'Create conversation items',
+    body: createBody,
+    async handler({ params, body, project }, { store }) {
+      const conversation = await getConversation(store, project, params.conversation_id!);
+      const items = body.items.map(toStoredItem);
+      await checkImageFiles(store, project, items, 'items');
+      await store.conversationItems.append(project, conversation.id, items, nowSeconds());
+      return { object: 'list', data: items, first_id: items[0]!.id, last_id: items.at(-1)!.id, has_more: false };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/conversations/:conversation_id/items',
+    summary: 'List conversation items',
+    query: listQuery,
+    async handler({ params, query, project }, { store }) {
+      const conversation = await getConversation(store, project, params.conversation_id!);
+      const page = await store.conversationItems.list(project, conversation.id, query);
+      return { object: 'list', data: page.data, first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.has_more };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/conversations/:conversation_id/items/:item_id',
+    summary: 'Retrieve conversation item',
+    async handler({ params, project }, { store }) {
+      const conversation = await getConversation(store, project, params.conversation_id!);
+      const item = await store.conversationItems.get(project, conversation.id, params.item_id!);
+      if (!item) throw new NotFoundError(`Item with id '${params.item_id}' not found.`, 'item_id');
+      return item;
+    },
+  }),
+  route({
+    method: 'DELETE',
+    path: '/conversations/:conversation_id/items/:item_id',
+    summary: 'Delete conversation item',
+    async handler({ params, project }, { store }) {
+      const conversation = await getConversation(store, project, params.conversation_id!);
+      if (!(await store.conversationItems.delete(project, conversation.id, params.item_id!))) throw new NotFoundError(`Item with id '${params.item_id}' not found.`, 'item_id');
+      return conversation;
+    },
+  }),
+];
