@@ -64,7 +64,7 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
       : [];
   const input = resolveReferences(context, req.input);
   checkCallOutputs(context, input);
-  const model = deps.models.resolve(req.model);
+  const model = deps.models.resolve(req.model, project);
   const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
   const seen = await inlineStoredImages([...context, ...input], images);
   const fitted = fitRequest(req, seen.slice(0, context.length), seen.slice(context.length), model);
