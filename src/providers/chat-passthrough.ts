@@ -7,7 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { abortReason, type ForwardedChat } from './chat-model.js';
-import type { ChatEndpoint } from './chat-stream-http.js';
+import { parseJsonObject, type ChatEndpoint } from './chat-stream-http.js';
 import type { UpstreamTimeouts } from './client-chat-model.js';
 import { defaultRetryPolicy, withRetry, type RetryPolicy } from './retry.js';
 import { classifyForRetry, toProviderError, type UpstreamTarget } from './upstream-error.js';
@@ -78,7 +78,7 @@ async function attempt(endpoint: ChatEndpoint, payload: string, timeoutMs: numbe
     });
     if (res.ok && res.body) return res;
     const text = (await res.text()).slice(0, ERROR_BODY_LIMIT);
-    const json = parseJson(text);
+    const json = parseJsonObject(text);
     throw APIError.generate(res.status, json, json === undefined ? text || res.statusText : undefined, res.headers);
   } catch (err) {
     signal.removeEventListener('abort', forward);
@@ -89,14 +89,5 @@ async function attempt(endpoint: ChatEndpoint, payload: string, timeoutMs: numbe
   } finally {
     // The abort listener stays attached while a good answer streams, so a client that goes away cancels it.
     clearTimeout(timer);
-  }
-}
-
-function parseJson(text: string): object | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? value : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -93,7 +93,7 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
       }
       // An error status whose body never comes must not hold the call: the body gets the same bound as the headers.
       void readErrorBody(res, options.timeoutMs).then((text) => {
-        const json = parseJson(text);
+        const json = parseJsonObject(text);
         reject(APIError.generate(status, json, json === undefined ? text || res.statusMessage : undefined, toHeaders(res.headers)));
       });
     });
@@ -224,7 +224,8 @@ function readErrorBody(res: IncomingMessage, timeoutMs: number): Promise<string>
   });
 }
 
-function parseJson(text: string): object | undefined {
+/** An upstream's body as a JSON object, or undefined when it is not one (an error page, a cut body). */
+export function parseJsonObject(text: string): object | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null ? value : undefined;
