@@ -27,6 +27,7 @@ import { explainListenError } from './ops/startup-errors.js';
 import { missingModelVariables, startupBanner } from './ops/banner.js';
 import { assistdVersion } from './ops/version.js';
 import { createEngineMetrics } from './ops/engine-metrics.js';
+import { registerRuntimeMetrics } from './ops/runtime-metrics.js';
 import { Registry } from 'prom-client';
 
 export interface RunningServer {
@@ -87,6 +88,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
   });
+  registerRuntimeMetrics(metricsRegistry, { store, sandbox, ingestion });
   const runLog = logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined;
   const events = new RunEventLog(store, (project, run, created) => {
     runLog?.(project, run, created);
