@@ -54,7 +54,10 @@ async function complete(model: ChatModel, body: ChatBody, request: FastifyReques
     if (model.forward) {
       const answer = await model.forward({ ...(request.body as Record<string, unknown>), model: body.model }, gone);
       reply.header('content-type', answer.contentType);
-      if (answer.contentType.includes('text/event-stream')) reply.header('cache-control', 'no-cache');
+      if (answer.contentType.includes('text/event-stream')) {
+        reply.header('cache-control', 'no-cache');
+        countOpenStream('chat', reply.raw);
+      }
       return reply.send(answer.body);
     }
     return await answerHere(model, body, request, reply, gone);

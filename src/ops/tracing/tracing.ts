@@ -57,12 +57,28 @@ export function createTracing(settings: TracingSettings, version: string, logger
 
   function instrumentModel(model: ChatModel): ChatModel {
     const { name, provider } = model.info;
+    const start = () => tracer.start(`chat ${name}`, 'client', { 'gen_ai.operation.name': 'chat', 'gen_ai.system': provider, 'gen_ai.request.model': name });
     const forward = model.forward?.bind(model);
     return {
       info: model.info,
-      ...(forward ? { forward } : {}),
+      // A client's chat body passed through: the span lasts until the upstream's body is read (usage is not parsed).
+      ...(forward
+        ? {
+            async forward(body, signal) {
+              const span = start();
+              try {
+                const answer = await forward(body, signal);
+                answer.body.once('close', () => span.end());
+                return answer;
+              } catch (err) {
+                span.fail(err).end();
+                throw err;
+              }
+            },
+          }
+        : {}),
       async *stream(req, signal) {
-        const span = tracer.start(`chat ${name}`, 'client', { 'gen_ai.operation.name': 'chat', 'gen_ai.system': provider, 'gen_ai.request.model': name });
+        const span = start();
         try {
           for await (const event of model.stream(req, signal)) {
             if (event.type === 'usage') span.set('gen_ai.usage.input_tokens', event.prompt_tokens).set('gen_ai.usage.output_tokens', event.completion_tokens);
