@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AppDeps } from './app-deps.js';
+import type { Tracing } from './ops/tracing/tracing.js';
 import { assistantRoutes } from './http/assistants.js';
 import { chatCompletionRoutes } from './http/chat-completions.js';
 import { createAuthenticator } from './http/auth.js';
@@ -43,6 +44,8 @@ export interface BuildAppOptions {
   version?: string;
   /** Where /metrics reads from; the engine's series are registered there too. */
   metricsRegistry?: Registry;
+  /** Request spans, when tracing is on. */
+  tracing?: Pick<Tracing, 'installHttp'>;
 }
 
 // Request ids: unique per process start (random prefix) and cheap per request (a counter).
@@ -61,6 +64,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     // Fastify's two lines per request carry the raw URL; installRequestLog writes one line by route instead.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  options.tracing?.installHttp(app);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body as Buffer));

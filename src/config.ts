@@ -126,6 +126,8 @@ export interface Config {
   blobSweepGraceSeconds: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
+  /** Where OpenTelemetry spans go (OTLP/HTTP JSON); undefined: tracing is off. */
+  tracing: TracingSettings | undefined;
 }
 
 /** Bounds on one upstream model call (milliseconds and bytes). */
@@ -266,6 +268,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
     scripts: merged.scripts ?? {},
     env: { ...env },
+    tracing: tracingConfig(env),
   };
 }
 
@@ -314,4 +317,30 @@ function upstreamSettings(merged: FileConfig): UpstreamSettings {
     maxEventBytes: merged.upstream_max_event_bytes ?? 16 * 1024 * 1024,
     maxReplyBytes: merged.upstream_max_reply_bytes ?? 64 * 1024 * 1024,
   };
+}
+
+// --- traces: the standard OTEL_* variables of an OTLP exporter ---
+
+export interface TracingSettings {
+  /** The full URL spans are POSTed to (`…/v1/traces`). */
+  tracesUrl: string;
+  /** Extra request headers for the collector (OTEL_EXPORTER_OTLP_HEADERS: `key=value,key2=value2`). */
+  headers: Record<string, string>;
+  serviceName: string;
+}
+
+/** On when OTEL_EXPORTER_OTLP_ENDPOINT (base URL) or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (full URL) is set. */
+function tracingConfig(env: NodeJS.ProcessEnv): TracingSettings | undefined {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
+  const full = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined;
+  if (!base && !full) return undefined;
+  const tracesUrl = full ?? `${base!.replace(/\/+$/, '')}/v1/traces`;
+  const name = full ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  if (!/^https?:\/\/[^/]/.test(tracesUrl)) throw new ConfigError(`${name} must be an http:// or https:// URL`);
+  const headers: Record<string, string> = {};
+  for (const pair of (env.OTEL_EXPORTER_OTLP_HEADERS ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at > 0) headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return { tracesUrl, headers, serviceName: env.OTEL_SERVICE_NAME || 'assistd' };
 }

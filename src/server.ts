@@ -27,6 +27,8 @@ import { explainListenError } from './ops/startup-errors.js';
 import { missingModelVariables, startupBanner } from './ops/banner.js';
 import { assistdVersion } from './ops/version.js';
 import { createEngineMetrics } from './ops/engine-metrics.js';
+import { registerRuntimeMetrics } from './ops/runtime-metrics.js';
+import type { Tracing } from './ops/tracing/tracing.js';
 import { Registry } from 'prom-client';
 
 export interface RunningServer {
@@ -49,6 +51,7 @@ interface Runtime {
   sandbox: Sandbox;
   /** The engine's Prometheus series, and the HTTP ones once the app is built. */
   metricsRegistry: Registry;
+  tracing: Tracing | undefined;
   /** The banner for this runtime, given the URL it listens on (if any) and the number of active keys. */
   banner(url: string | undefined, activeKeys: number): Record<string, string>;
   /** Lets the runs in flight finish within the grace period, then stops everything; `beforeStore` runs last. */
@@ -66,7 +69,10 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   }
   const metricsRegistry = new Registry();
   const metrics = createEngineMetrics(metricsRegistry);
-  const models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store, scripts) }));
+  // Loaded only when configured: a server without tracing runs none of its code.
+  const tracing = config.tracing ? (await import('./ops/tracing/tracing.js')).createTracing(config.tracing, assistdVersion(), logger?.child({ room: 'tracing' })) : undefined;
+  let models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store, scripts) }));
+  if (tracing) models = tracing.instrumentModels(models);
   const sandbox = createCodeSandbox(config, logger);
   let tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
@@ -87,18 +93,28 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
   });
+  registerRuntimeMetrics(metricsRegistry, { store, sandbox, ingestion });
   const runLog = logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined;
   const events = new RunEventLog(store, (project, run, created) => {
     runLog?.(project, run, created);
     metrics.observeRun(project, run, created);
+    tracing?.observeRun(project, run, created);
   });
   tools = metrics.instrumentTools(tools);
-  const runs = createRunWorker({ store, blobs, models, tools, events }, { leaseMs: config.runLeaseSeconds * 1000, capacity: config.runCapacity, logger: logger?.child({ room: 'engine' }), ...(options.clock ? { clock: options.clock } : {}) });
+  if (tracing) tools = tracing.instrumentTools(tools);
+  const runs = createRunWorker({ store, blobs, models, tools, events }, {
+    leaseMs: config.runLeaseSeconds * 1000,
+    capacity: config.runCapacity,
+    logger: logger?.child({ room: 'engine' }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(tracing ? { around: tracing.aroundRun } : {}),
+  });
   await runs.start();
   return {
     deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
     sandbox,
     metricsRegistry,
+    tracing,
     banner: (url, activeKeys) => startupBanner({ version: assistdVersion(), config, providers, embedding: models.embeddingModel(), sandbox: config.runCapacity > 0 ? sandbox.status() : undefined, activeKeys, ...(url ? { url } : {}) }),
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
@@ -108,6 +124,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
       await ingestion.close();
       await sandbox.close();
       await store.close();
+      await tracing?.close();
     },
   };
 }
@@ -129,7 +146,7 @@ export async function startServer(config: Config, logger?: Logger, options: Serv
   const runtime = await startRuntime(config, logger, options);
   const { store } = runtime.deps;
   const readinessChecks = [sandboxReadiness(runtime.sandbox)];
-  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }), readinessChecks, metricsRegistry: runtime.metricsRegistry });
+  const app = await buildApp(runtime.deps, { logger: logger?.child({ room: 'http' }), readinessChecks, metricsRegistry: runtime.metricsRegistry, ...(runtime.tracing ? { tracing: runtime.tracing } : {}) });
   const activeKeys = await store.keys.countActive();
   const keyless = !config.apiKey && activeKeys === 0;
   let host = config.host;

@@ -20,6 +20,8 @@ export interface RunWorkerOptions {
   /** Unix milliseconds; tests move time forward to expire runs. */
   clock?: () => number;
   logger?: Logger;
+  /** Wraps each execution of a run (tracing); `execute` resolves with the run as it left it. */
+  around?: (project: string, runId: string, execute: () => Promise<Run | undefined>) => Promise<Run | undefined>;
 }
 
 /**
@@ -107,7 +109,8 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     let settled = false;
     flight.done = (async () => {
       if (!opened) await events.open(project, runId);
-      const last = await executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
+      const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
+      const last = await (options.around ? options.around(project, runId, run) : run());
       settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
     })()
       .catch((err: unknown) => {

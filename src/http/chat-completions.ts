@@ -12,6 +12,7 @@ import { ProviderError, type ChatEvent, type ChatModel } from '../providers/chat
 import { ChatTurnBuilder } from '../providers/collect-chat.js';
 import { upstreamErrorFields } from '../providers/upstream-error.js';
 import { chatRequestFrom, chunksFor, completionId, completionObject, roleChunk, usageChunk } from './chat-completion-view.js';
+import { countOpenStream } from './open-streams.js';
 import { route } from './route.js';
 
 // Loose on purpose: every other parameter is the upstream's to accept or refuse.
@@ -53,7 +54,10 @@ async function complete(model: ChatModel, body: ChatBody, request: FastifyReques
     if (model.forward) {
       const answer = await model.forward({ ...(request.body as Record<string, unknown>), model: body.model }, gone);
       reply.header('content-type', answer.contentType);
-      if (answer.contentType.includes('text/event-stream')) reply.header('cache-control', 'no-cache');
+      if (answer.contentType.includes('text/event-stream')) {
+        reply.header('cache-control', 'no-cache');
+        countOpenStream('chat', reply.raw);
+      }
       return reply.send(answer.body);
     }
     return await answerHere(model, body, request, reply, gone);
@@ -84,6 +88,7 @@ async function answerHere(model: ChatModel, body: ChatBody, request: FastifyRequ
   }
   const includeUsage = body.stream_options?.include_usage === true;
   reply.hijack();
+  countOpenStream('chat', reply.raw);
   reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
   const write = (data: object) => reply.raw.write(`data: ${JSON.stringify(data)}\n\n`);
   write(roleChunk(base, includeUsage));

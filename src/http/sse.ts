@@ -3,6 +3,7 @@ import { isTerminal } from '../domain/run-status.js';
 import { STREAM_END_EVENTS, type RunEventLog } from '../engine/run-events.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
 import type { Store } from '../store/store.js';
+import { countOpenStream } from './open-streams.js';
 
 /** How long a stream waits for news before it looks at the run itself. */
 const WAIT_MS = 1000;
@@ -33,6 +34,7 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
   const gone = new AbortController();
   request.raw.on('close', () => gone.abort());
   reply.hijack();
+  countOpenStream('runs', reply.raw);
   reply.raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',

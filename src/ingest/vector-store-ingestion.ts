@@ -13,7 +13,7 @@ import type { ClaimedVectorStoreFile } from '../store/vector-store-files-repo.js
 import { createChunkEmbedder } from './chunk-embedder.js';
 import { createEmbeddingBackfill } from './embedding-backfill.js';
 import { createIngestor, type Ingestor } from './ingest.js';
-import { ingestVectorStoreFile } from './ingest-vector-store-file.js';
+import { ingestVectorStoreFile, type FileJobResult } from './ingest-vector-store-file.js';
 import { sweepExpiredVectorStores } from './vector-store-expiry.js';
 import { createWaiters } from './waiters.js';
 
@@ -47,6 +47,8 @@ export interface VectorStoreIngestion {
   now(): number;
   /** Files being processed by this process right now. */
   active(): number;
+  /** Files this process finished processing, by result (completed, failed, discarded, released). */
+  processed(): Readonly<Record<FileJobResult, number>>;
   /** The model for query vectors; none while it is known to be down (search is lexical then, without waiting out retries). */
   searchEmbeddings(): EmbeddingModel | undefined;
   /** Stops claiming, hands files in flight back to the queue and waits for them to settle. */
@@ -92,6 +94,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
   const inFlight = new Map<string, { claim: ClaimedVectorStoreFile; done: Promise<void> }>();
   const abort = new AbortController();
   const waiters = createWaiters();
+  const processed: Record<FileJobResult, number> = { completed: 0, failed: 0, discarded: 0, released: 0 };
   let pumping = false;
   let again = false;
 
@@ -128,7 +131,10 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
   function start(claim: ClaimedVectorStoreFile): void {
     const key = `${claim.vectorStoreId}/${claim.fileId}/${claim.job}`;
     const done = ingestVectorStoreFile(jobDeps, claim, abort.signal)
-      .then((result) => logger?.debug({ vectorStoreId: claim.vectorStoreId, fileId: claim.fileId, result }, 'vector store file processed'))
+      .then((result) => {
+        processed[result]++;
+        logger?.debug({ vectorStoreId: claim.vectorStoreId, fileId: claim.fileId, result }, 'vector store file processed');
+      })
       .catch((err: unknown) => logger?.error({ err, fileId: claim.fileId }, 'vector store file job crashed'))
       .finally(() => {
         inFlight.delete(key);
@@ -209,6 +215,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
     sweepExpired: () => sweepExpiredVectorStores(store, index, now()),
     now,
     active: () => inFlight.size,
+    processed: () => processed,
     searchEmbeddings: () => (embedder && !embedder.isDown() ? embedder.model : undefined),
     async close() {
       if (abort.signal.aborted) return;

@@ -10,6 +10,7 @@ import {
   type ExecuteRequest,
   type ExecuteResult,
   type Sandbox,
+  type SandboxStats,
   type SandboxStatus,
   SandboxUnavailableError,
 } from './sandbox.js';
@@ -18,6 +19,9 @@ import { claimHome, installRuntime, releaseHome, type SessionHome, sweepStaleHom
 import { SessionTable } from './session-table.js';
 import { StartGate } from './start-gate.js';
 import { WorkerProcess } from './worker-process.js';
+
+/** A call's error when its worker was killed, as the kill's cause in stats(). */
+const KILL_CAUSES: Record<string, 'timeout' | 'cancelled'> = { Timeout: 'timeout', Cancelled: 'cancelled' };
 
 /** The bubblewrap implementation of Sandbox; `createSandbox` is the public way in. */
 export function createBwrapSandbox(options?: Partial<SandboxOptions>): Sandbox {
@@ -33,6 +37,8 @@ class BwrapSandbox implements Sandbox {
   private readonly starts = new StartGate(availableParallelism());
   private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  private workerStarts = 0;
+  private readonly kills = { timeout: 0, cancelled: 0, crash: 0 };
 
   constructor(private readonly options: SandboxOptions) {
     this.state = checkHost(options);
@@ -48,6 +54,10 @@ class BwrapSandbox implements Sandbox {
 
   status(): SandboxStatus {
     return { ...this.state };
+  }
+
+  stats(): SandboxStats {
+    return { sessions: this.sessions.size, pooled: this.pool.idle, workerStarts: this.workerStarts, kills: this.kills };
   }
 
   async warmUp(): Promise<SandboxStatus> {
@@ -69,7 +79,9 @@ class BwrapSandbox implements Sandbox {
       throw new SandboxUnavailableError(this.state.reason);
     });
     const cancelled = (): ExecuteResult => ({ logs: '', images: [], files: [], error: { name: 'Cancelled', message: 'the run was cancelled before this code ran' }, restarted: false });
-    return this.sessions.run(request.sessionKey, (session) => session.execute(request), cancelled, request.signal);
+    const result = await this.sessions.run(request.sessionKey, (session) => session.execute(request), cancelled, request.signal);
+    if (result.restarted) this.kills[KILL_CAUSES[result.error?.name ?? ''] ?? 'crash']++;
+    return result;
   }
 
   async closeSession(sessionKey: string): Promise<void> {
@@ -120,6 +132,7 @@ class BwrapSandbox implements Sandbox {
       const runtime = await installRuntime(home, runtimeDir);
       const worker = await this.starts.run(() => WorkerProcess.start({ home, runtimeDir: runtime, options: this.options }));
       this.state = { available: true, limits: describeLimits(this.options) };
+      this.workerStarts++;
       return worker;
     } catch (err) {
       this.state = { available: false, reason: (err as Error).message };

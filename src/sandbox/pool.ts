@@ -25,6 +25,11 @@ export class WarmPool {
     private readonly discard: (warm: WarmWorker) => Promise<void>,
   ) {}
 
+  /** Workers started and waiting. */
+  get idle(): number {
+    return this.ready.length;
+  }
+
   /** A warm worker if one is ready, otherwise a freshly started one. */
   async take(): Promise<WarmWorker> {
     while (this.ready.length > 0) {

@@ -68,9 +68,22 @@ export interface SandboxStatus {
   limits?: string;
 }
 
+/** Counts for /metrics, read when scraped. */
+export interface SandboxStats {
+  /** Sessions holding a slot (each a thread's Python state). */
+  sessions: number;
+  /** Started workers waiting in the warm pool. */
+  pooled: number;
+  /** Python workers started since the sandbox was created (warm, and restarts after a kill). */
+  workerStarts: number;
+  /** Workers killed during a call, by cause: `timeout`, `cancelled`, `crash` (memory limit included). */
+  kills: Readonly<Record<'timeout' | 'cancelled' | 'crash', number>>;
+}
+
 /** Runs Python for threads: one isolated, stateful session per session key. */
 export interface Sandbox {
   status(): SandboxStatus;
+  stats(): SandboxStats;
   /** Prepares the runtime and fills the warm pool; resolves with the resulting status (for readiness checks). */
   warmUp(): Promise<SandboxStatus>;
   execute(request: ExecuteRequest): Promise<ExecuteResult>;

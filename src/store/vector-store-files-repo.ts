@@ -53,6 +53,8 @@ export interface VectorStoreFilesRepo {
   /** Claims up to `limit` in-progress files whose lease is free or lapsed, oldest first, until `leaseUntil` (ms). */
   claim(now: number, leaseUntil: number, limit: number): Promise<ClaimedVectorStoreFile[]>;
   renew(claims: ClaimedVectorStoreFile[], leaseUntil: number): Promise<void>;
+  /** Files in progress across all projects: the ingestion queue's depth, claimed or not. */
+  queued(): Promise<number>;
   /** Frees the lease so the file is picked up again at once (shutdown). */
   release(claim: ClaimedVectorStoreFile): Promise<void>;
   /** Records the outcome iff the file is still in progress on this attempt; false when it was removed, re-added or cancelled. */
@@ -242,6 +244,12 @@ export function createVectorStoreFilesRepo(db: Kysely<any>, capabilities: StoreC
         .returning(['project', 'vector_store_id', 'file_id', 'job', ...ROW])
         .execute();
       return rows.map((r: any) => ({ project: r.project, vectorStoreId: r.vector_store_id, fileId: r.file_id, job: r.job, file: toFile(r) }));
+    },
+
+    async queued() {
+      // The literal status lets the planners count the partial index of queued files alone.
+      const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('status', '=', sql.lit('in_progress')).executeTakeFirst();
+      return Number(row?.n ?? 0);
     },
 
     async renew(claims, leaseUntil) {

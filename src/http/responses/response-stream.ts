@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResponseEventBody } from '../../engine/responses/response-output.js';
+import { countOpenStream } from '../open-streams.js';
 
 export type EmitResponseEvent = (event: ResponseEventBody) => void;
 
@@ -10,6 +11,7 @@ export type EmitResponseEvent = (event: ResponseEventBody) => void;
  */
 export async function streamResponse(request: FastifyRequest, reply: FastifyReply, run: (emit: EmitResponseEvent) => Promise<unknown>): Promise<void> {
   reply.hijack();
+  countOpenStream('responses', reply.raw);
   reply.raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
