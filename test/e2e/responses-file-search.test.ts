@@ -125,6 +125,22 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(next.output_text, 'You said: And then?');
     });
 
+    test('a file_search_call goes back as input, and into a conversation', async () => {
+      const tools: OpenAI.Responses.Tool[] = [{ type: 'file_search', vector_store_ids: [storeId] }];
+      const first = await client.responses.create({ model: 'scripted', input: searchThenCite(['launch code Kestrel']), tools, include: ['file_search_call.results'], store: false });
+      const input: OpenAI.Responses.ResponseInputItem[] = [{ role: 'user', content: 'What is the launch code?' }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { role: 'user', content: 'Thanks' }];
+      const again = await client.responses.create({ model: 'scripted', input, tools });
+      assert.equal(again.output_text, 'You said: Thanks');
+      const items = await client.responses.inputItems.list(again.id, { order: 'asc' });
+      assert.deepEqual(items.data[1], first.output[0]);
+
+      const conversation = await client.conversations.create();
+      const inConversation = await client.responses.create({ model: 'scripted', input: searchThenCite(['launch code Kestrel']), tools, conversation: conversation.id });
+      const listed = await client.conversations.items.list(conversation.id, { order: 'asc' });
+      assert.deepEqual(listed.data.map((i) => i.type), ['message', 'file_search_call', 'message']);
+      assert.deepEqual(listed.data[1], inConversation.output[0]);
+    });
+
     test('unknown or missing vector stores and other built-in tools are refused', async () => {
       const missing = await client.responses.create({ model: 'scripted', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_missing'] }] }).catch((e) => e);
       assert.equal(missing.status, 404);
