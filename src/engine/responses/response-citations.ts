@@ -2,6 +2,10 @@ import type { FileCitationAnnotation } from '../../domain/responses.js';
 import { codePoints } from '../../lib/code-points.js';
 import { citationAnnotations, openCitationFrom, type CitableCall } from '../../tools/file-citations.js';
 
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
 /**
  * Turns the model's answer after file_search calls into the hosted Responses shape: the citation markers the
  * model copied (`【call:result†file】`, the same markers runs use) are taken out of the text and become
@@ -23,7 +27,9 @@ export class CitationText {
   /** The cleaned text that is safe to send after `delta`, and its annotations. */
   push(delta: string): { text: string; annotations: FileCitationAnnotation[] } {
     this.held += delta;
-    const cut = openCitationFrom(this.held);
+    let cut = openCitationFrom(this.held);
+    // Half a surrogate pair waits for its other half, so indexes count it as one character.
+    if (cut > 0 && cut === this.held.length && isHighSurrogate(this.held.charCodeAt(cut - 1))) cut--;
     const ready = this.held.slice(0, cut);
     this.held = this.held.slice(cut);
     return this.clean(ready);

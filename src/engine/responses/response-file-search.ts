@@ -29,9 +29,10 @@ export interface FileSearchCallDone {
 
 /**
  * Runs one file_search call the model made, with the Assistants engine's search over the tool's vector stores,
- * streaming the hosted events: item added, in_progress, searching, completed, item done.
+ * streaming the hosted events: item added, in_progress, searching, completed, item done. A search that throws
+ * (the database, a cancelled response) leaves the item `failed`, done, and the error to end the response.
  */
-export async function runFileSearchCall(options: FileSearchToolOptions, tool: ResponseFileSearchTool, args: string, ctx: FileSearchCallContext): Promise<FileSearchCallDone> {
+export async function runFileSearchCall(options: FileSearchToolOptions, tool: ResponseFileSearchTool, args: string, ctx: FileSearchCallContext): Promise<FileSearchCallDone | { item: FileSearchCallItem; error: unknown }> {
   const queries = parseQueries(args);
   const item: FileSearchCallItem = { id: newId(ID_PREFIX.fileSearchCall), type: 'file_search_call', status: 'in_progress', queries: Array.isArray(queries) ? queries : [], results: null };
   const at = { item_id: item.id, output_index: ctx.outputIndex };
@@ -44,19 +45,23 @@ export async function runFileSearchCall(options: FileSearchToolOptions, tool: Re
   }
   item.status = 'searching';
   ctx.emit({ type: 'response.file_search_call.searching', ...at });
-  const { hits, note } = await searchVectorStores(
-    options,
-    ctx.project,
-    {
-      vectorStoreIds: tool.vector_store_ids,
-      queries,
-      maxResults: tool.max_num_results,
-      ranker: tool.ranking_options.ranker,
-      scoreThreshold: tool.ranking_options.score_threshold,
-      ...(tool.filters ? { filters: tool.filters } : {}),
-    },
-    ctx.signal,
-  );
+  const query = {
+    vectorStoreIds: tool.vector_store_ids,
+    queries,
+    maxResults: tool.max_num_results,
+    ranker: tool.ranking_options.ranker,
+    scoreThreshold: tool.ranking_options.score_threshold,
+    ...(tool.filters ? { filters: tool.filters } : {}),
+  };
+  let found: Awaited<ReturnType<typeof searchVectorStores>>;
+  try {
+    found = await searchVectorStores(options, ctx.project, query, ctx.signal);
+  } catch (error) {
+    item.status = 'failed';
+    ctx.emit({ type: 'response.output_item.done', output_index: ctx.outputIndex, item });
+    return { item, error };
+  }
+  const { hits, note } = found;
   const results = budgetResults(hits, resultBudget(ctx.contextWindow));
   if (ctx.includeResults) {
     item.results = hits.map((h): FileSearchCallResult => ({ file_id: h.fileId, filename: h.filename, score: h.score, text: h.text, attributes: h.attributes }));

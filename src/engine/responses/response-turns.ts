@@ -86,6 +86,7 @@ export async function runTurns(input: TurnsInput, emit: (event: ResponseEventBod
       const ctx = { project: input.project, outputIndex: output.length, ordinal: searches.length, contextWindow: input.model.info.contextWindow, includeResults: input.include.includes('file_search_call.results'), emit, signal };
       const done = await runFileSearchCall(input.fileSearch!, tool!, call.function.arguments, ctx);
       output.push(done.item);
+      if ('error' in done) return { output, error: done.error };
       searches.push(done.cited);
       request.messages.push({ role: 'tool', tool_call_id: call.id, content: done.forModel });
     }
