@@ -141,6 +141,27 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(listed.data[1], inConversation.output[0]);
     });
 
+    test('tool_choice forces the search, max_tool_calls caps it, and a background response searches too', async () => {
+      const tools: OpenAI.Responses.Tool[] = [{ type: 'file_search', vector_store_ids: [storeId] }];
+      const search = { tool_calls: [{ name: 'file_search', arguments: { queries: ['launch code'] } }] };
+      // max_tool_calls is a hosted parameter the SDK's types leave out.
+      const cappedBody = { model: 'scripted', input: `Find it\n${script([search, search, { text: 'Done.' }])}`, tools, tool_choice: { type: 'file_search' }, max_tool_calls: 1 } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
+      const capped = await client.responses.create(cappedBody);
+      assert.deepEqual(capped.tool_choice, { type: 'file_search' });
+      assert.deepEqual(capped.output.map((i) => i.type), ['file_search_call']);
+      assert.equal(capped.status, 'completed');
+      const orphan = await client.responses.create({ model: 'scripted', input: 'hi', tool_choice: { type: 'file_search' } }).catch((e) => e);
+      assert.equal(orphan.status, 400);
+
+      let background = await client.responses.create({ model: 'scripted', input: searchThenCite(['launch code Kestrel']), tools, background: true });
+      while (background.status === 'queued' || background.status === 'in_progress') {
+        await new Promise((r) => setTimeout(r, 50));
+        background = await client.responses.retrieve(background.id);
+      }
+      assert.deepEqual(background.output.map((i) => i.type), ['file_search_call', 'message']);
+      assert.equal(background.output_text, `${ANSWER} Anything else?`);
+    });
+
     test('unknown or missing vector stores and other built-in tools are refused', async () => {
       const missing = await client.responses.create({ model: 'scripted', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_missing'] }] }).catch((e) => e);
       assert.equal(missing.status, 404);

@@ -79,10 +79,16 @@ export async function runTurns(input: TurnsInput, emit: (event: ResponseEventBod
     const status = turnStatus(turn);
     output.push(...builder.finish(status));
     const calls = tool && status === 'completed' ? result.tool_calls.filter((c) => builtins.has(c.function.name)) : [];
-    if (calls.length === 0) return { output, turn };
-    for (const call of calls) call.id ||= newId(ID_PREFIX.call);
+    const limit = input.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS;
+    // A model that searches on past the limit (told to answer) ends the response with what it wrote.
+    if (calls.length === 0 || searches.length >= limit) return { output, turn };
+    for (const call of result.tool_calls) call.id ||= newId(ID_PREFIX.call);
     request.messages.push({ role: 'assistant', content: result.text || null, tool_calls: result.tool_calls });
     for (const call of calls) {
+      if (searches.length >= limit) {
+        request.messages.push({ role: 'tool', tool_call_id: call.id, content: `Not run: this response may make ${limit} tool calls. Answer with what you have.` });
+        continue;
+      }
       const ctx = { project: input.project, outputIndex: output.length, ordinal: searches.length, contextWindow: input.model.info.contextWindow, includeResults: input.include.includes('file_search_call.results'), emit, signal };
       const done = await runFileSearchCall(input.fileSearch!, tool!, call.function.arguments, ctx);
       output.push(done.item);
@@ -92,7 +98,7 @@ export async function runTurns(input: TurnsInput, emit: (event: ResponseEventBod
     }
     if (calls.length < result.tool_calls.length) return { output, turn };
     // A forced call was made; after the limit, the model answers with what it has.
-    if (searches.length >= (input.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS)) request.tool_choice = 'none';
+    if (searches.length >= limit) request.tool_choice = 'none';
     else delete request.tool_choice;
   }
 }
