@@ -162,6 +162,16 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(background.output_text, `${ANSWER} Anything else?`);
     });
 
+    test('an assistant run searches the same vector store and cites the same file', async () => {
+      const assistant = await client.beta.assistants.create({ model: 'scripted', tools: [{ type: 'file_search' }], tool_resources: { file_search: { vector_store_ids: [storeId] } } });
+      const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: searchThenCite(['launch code Kestrel']) }] });
+      const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id });
+      assert.equal(run.status, 'completed');
+      const [message] = (await client.beta.threads.messages.list(thread.id, { order: 'desc', limit: 1 })).data;
+      const content = message!.content[0] as OpenAI.Beta.Threads.TextContentBlock;
+      assert.equal((content.text.annotations[0] as OpenAI.Beta.Threads.FileCitationAnnotation).file_citation.file_id, fileId);
+    });
+
     test('unknown or missing vector stores and other built-in tools are refused', async () => {
       const missing = await client.responses.create({ model: 'scripted', input: 'hi', tools: [{ type: 'file_search', vector_store_ids: ['vs_missing'] }] }).catch((e) => e);
       assert.equal(missing.status, 404);
