@@ -16,6 +16,7 @@ export const ID_PREFIX = {
   conversation: 'conv_',
   functionCall: 'fc_',
   functionCallOutput: 'fco_',
+  fileSearchCall: 'fs_',
 } as const;
 
 // Digits, then upper, then lower case: the same order as byte-wise comparison, so ids sort by creation.

@@ -1,5 +1,6 @@
 // Wire types of the Responses and Conversations APIs, spelled as openai-node 6.x spells them. Only the item
 // kinds this server produces or accepts are modelled; stored rows hold these shapes.
+import type { AttributeFilter } from '../search/search-index.js';
 import type { Metadata } from './types.js';
 
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
@@ -36,6 +37,32 @@ export interface FunctionCallOutputItem {
   output: string | Array<InputTextPart | InputImagePart>;
 }
 
+/** A result of a file_search call, shown only when the request includes `file_search_call.results`. */
+export interface FileSearchCallResult {
+  file_id: string;
+  filename: string;
+  score: number;
+  text: string;
+  attributes: Record<string, string | number | boolean>;
+}
+
+/** A search the server ran for the model (the file_search tool). */
+export interface FileSearchCallItem {
+  id: string;
+  type: 'file_search_call';
+  status: 'in_progress' | 'searching' | 'completed' | 'incomplete' | 'failed';
+  queries: string[];
+  results: FileSearchCallResult[] | null;
+}
+
+/** A passage of a file the answer cites; `index` is where in the text (in code points) the citation stands. */
+export interface FileCitationAnnotation {
+  type: 'file_citation';
+  file_id: string;
+  filename: string;
+  index: number;
+}
+
 /** An input item that names an earlier item (of the chain or conversation) instead of repeating it. */
 export interface ItemReference {
   type: 'item_reference';
@@ -43,7 +70,7 @@ export interface ItemReference {
 }
 
 /** Every item a response's input, output or a conversation holds. */
-export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem;
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | FileSearchCallItem;
 
 /** A function tool as the Responses API spells it: flat, strict by default. */
 export interface ResponseFunctionTool {
@@ -54,7 +81,18 @@ export interface ResponseFunctionTool {
   strict: boolean;
 }
 
-export type ResponseToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string };
+/** The file_search tool over vector stores (the Assistants API's stores), with the hosted defaults filled in. */
+export interface ResponseFileSearchTool {
+  type: 'file_search';
+  vector_store_ids: string[];
+  filters: AttributeFilter | null;
+  max_num_results: number;
+  ranking_options: { ranker: string; score_threshold: number };
+}
+
+export type ResponseTool = ResponseFunctionTool | ResponseFileSearchTool;
+
+export type ResponseToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string } | { type: 'file_search' };
 
 export type TextFormat =
   | { type: 'text' }
@@ -98,7 +136,7 @@ export interface ResponseObject {
   temperature: number;
   text: { format: TextFormat; verbosity: string };
   tool_choice: ResponseToolChoice;
-  tools: ResponseFunctionTool[];
+  tools: ResponseTool[];
   top_logprobs: number;
   top_p: number;
   truncation: 'auto' | 'disabled';

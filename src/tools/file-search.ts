@@ -2,7 +2,7 @@ import type { Run, StepFileSearchToolCall } from '../domain/types.js';
 import type { ChatTool } from '../providers/chat-model.js';
 import type { EmbeddingModel } from '../providers/embedding-model.js';
 import { embedQueries } from '../search/embed-queries.js';
-import type { SearchIndex } from '../search/search-index.js';
+import type { SearchHit, SearchIndex, SearchQuery } from '../search/search-index.js';
 import type { BuiltinTool, MessageTouches, ToolContext } from './builtin-tool.js';
 import { citationAnnotations, openCitationFrom } from './file-citations.js';
 import { budgetResults, resultBudget, resultsForModel } from './file-search-results.js';
@@ -93,33 +93,43 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** The function the model is offered for file_search (in runs and in responses). */
+export function fileSearchFunction(): ChatTool {
+  return { type: 'function', function: { name: 'file_search', description: DESCRIPTION, parameters: PARAMETERS } };
+}
+
+/**
+ * One search as file_search runs it: waits (up to the tool's limit) for files still being ingested, records
+ * the use of the stores, embeds the queries when there is an embedding model, and searches. `note` tells the
+ * model when some files were not ready.
+ */
+export async function searchVectorStores(
+  options: FileSearchToolOptions,
+  project: string,
+  query: Omit<SearchQuery, 'queryEmbeddings' | 'embeddingModel'>,
+  signal: AbortSignal,
+): Promise<{ hits: SearchHit[]; note?: string }> {
+  const ids = query.vectorStoreIds;
+  const ready = options.waitForVectorStores ? await abortable(options.waitForVectorStores(project, ids, options.waitMs ?? 60_000), signal) : true;
+  await options.touch?.(project, ids);
+  const embedded = await embedQueries(options.embeddings(), query.queries, signal);
+  const hits = await options.index.search(project, { ...query, ...embedded.query });
+  return ready ? { hits } : { hits, note: 'Some files are still being processed; passages from them may be missing.' };
+}
+
 /** The file_search tool: the model's queries run together over the run's vector stores; answers cite passages. */
 export function createFileSearchTool(options: FileSearchToolOptions): BuiltinTool<StoredFileSearchCall> {
-  const waitMs = options.waitMs ?? 60_000;
-
   async function search(ctx: ToolContext, queries: string[], maxResults: number, ranking: { ranker: string; score_threshold: number }) {
     const ids = await vectorStoreIds(ctx);
     if (ids.length === 0) return { hits: [], note: 'No files are attached to this assistant or conversation, so there is nothing to search.' };
-    const ready = options.waitForVectorStores ? await abortable(options.waitForVectorStores(ctx.project, ids, waitMs), ctx.signal) : true;
-    await options.touch?.(ctx.project, ids);
-    const embedded = await embedQueries(options.embeddings(), queries, ctx.signal);
-    const hits = await options.index.search(ctx.project, {
-      vectorStoreIds: ids,
-      queries,
-      ...embedded.query,
-      maxResults,
-      ranker: ranking.ranker,
-      scoreThreshold: ranking.score_threshold,
-    });
-    const note = ready ? undefined : 'Some files are still being processed; passages from them may be missing.';
-    return { hits, note };
+    return searchVectorStores(options, ctx.project, { vectorStoreIds: ids, queries, maxResults, ranker: ranking.ranker, scoreThreshold: ranking.score_threshold }, ctx.signal);
   }
 
   return {
     type: 'file_search',
 
     async definition(): Promise<ChatTool> {
-      return { type: 'function', function: { name: 'file_search', description: DESCRIPTION, parameters: PARAMETERS } };
+      return fileSearchFunction();
     },
 
     unavailable: () => undefined,

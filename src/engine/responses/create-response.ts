@@ -1,13 +1,15 @@
 import { BadRequestError } from '../../domain/errors.js';
 import { nowSeconds } from '../../domain/ids.js';
-import type { ItemStatus, ResponseItem, ResponseObject, ResponseUsage } from '../../domain/responses.js';
+import type { ResponseItem, ResponseObject, ResponseUsage } from '../../domain/responses.js';
 import { ProviderError, type ChatModel, type ChatRequest, type ChatUsage } from '../../providers/chat-model.js';
-import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
+import type { ChatTurn } from '../../providers/collect-chat.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
 import { chainItems, checkCallOutputs, conversationItems, dropOldest, resolveReferences } from './response-context.js';
-import { OutputBuilder, type ResponseEventBody } from './response-output.js';
+import type { ResponseEventBody } from './response-output.js';
+import { runTurns, turnStatus } from './response-turns.js';
+import type { FileSearchToolOptions } from '../../tools/file-search.js';
 import { inlineStoredImages } from './response-images.js';
 import { buildResponseRequest } from './response-prompt.js';
 import { newResponseObject, type ResponseRequest } from './response-request.js';
@@ -17,6 +19,8 @@ export interface ResponseEngineDeps {
   models: ModelRegistry;
   /** Where images given by file id are read from; without it they are named in the text instead. */
   blobs?: BlobStore;
+  /** How the file_search tool searches vector stores; without it, a response with the tool fails. */
+  fileSearch?: FileSearchToolOptions;
   /** Gets what a response's `error` leaves out (the upstream's URL, its reply). */
   logger?: { warn(obj: object, msg: string): void };
 }
@@ -27,6 +31,8 @@ export interface PreparedResponse {
   input: ResponseItem[];
   model: ChatModel;
   request: ChatRequest;
+  /** Extra output asked for (`file_search_call.results`). */
+  include: string[];
   /** Estimated tokens of `request` (what `POST /responses/input_tokens` answers). */
   promptTokens: number;
 }
@@ -68,7 +74,7 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
   const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
   const seen = await inlineStoredImages([...context, ...input], images);
   const fitted = fitRequest(req, seen.slice(0, context.length), seen.slice(context.length), model);
-  return { response: newResponseObject(req), input, model, ...fitted };
+  return { response: newResponseObject(req), input, model, include: req.include, ...fitted };
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */
@@ -88,31 +94,15 @@ function responseUsage(usage: ChatUsage): ResponseUsage {
 }
 
 /** Where a finished turn leaves the response: completed, or incomplete when the model was cut short. */
-function settle(response: ResponseObject, turn: ChatTurn): ItemStatus {
+function settle(response: ResponseObject, turn: ChatTurn): void {
   response.usage = responseUsage(turn.usage);
-  if (turn.finish_reason === 'length' || turn.finish_reason === 'content_filter') {
+  if (turnStatus(turn) === 'incomplete') {
     response.status = 'incomplete';
     response.incomplete_details = { reason: turn.finish_reason === 'length' ? 'max_output_tokens' : 'content_filter' };
-    return 'incomplete';
+    return;
   }
   response.status = 'completed';
   response.completed_at = nowSeconds();
-  return 'completed';
-}
-
-/** Streams the model's turn into the output builder; the finished turn, or the error that ended it. */
-async function callModel(prepared: PreparedResponse, output: OutputBuilder, signal: AbortSignal): Promise<ChatTurn | { error: unknown }> {
-  const builder = new ChatTurnBuilder();
-  try {
-    for await (const event of prepared.model.stream(prepared.request, signal)) {
-      builder.add(event);
-      if (event.type === 'text') output.text(event.delta);
-      else if (event.type === 'tool_call') output.toolCall(event.index, event.arguments_delta, event.id, event.name);
-    }
-    return builder.turn();
-  } catch (error) {
-    return { error };
-  }
 }
 
 /**
@@ -137,15 +127,16 @@ export async function executeResponse(
   }
   emit({ type: 'response.created', response });
   emit({ type: 'response.in_progress', response });
-  const output = new OutputBuilder(emit);
-  const result = await callModel(prepared, output, signal);
+  const fileSearchTool = response.tools.find((t) => t.type === 'file_search');
+  const turns = { project, model: prepared.model, request: prepared.request, fileSearchTool, fileSearch: deps.fileSearch, include: prepared.include, maxToolCalls: response.max_tool_calls };
+  const result = await runTurns(turns, emit, signal);
+  response.output = result.output;
   if ('error' in result) {
     if (!signal.aborted) deps.logger?.warn({ responseId: response.id, project, model: response.model, upstream: result.error instanceof ProviderError ? result.error.upstream : undefined, err: result.error }, 'model call failed');
-    response.output = output.finish('incomplete');
     response.status = 'failed';
     response.error = responseError(result.error);
   } else {
-    response.output = output.finish(settle(response, result));
+    settle(response, result.turn);
   }
   const written = await deps.store.transaction(async (tx) => {
     // A background response cancelled meanwhile stays cancelled, and adds nothing to its conversation.

@@ -1,6 +1,8 @@
-import type { MessageItem, MessagePart, ResponseFunctionTool, ResponseItem, ResponseToolChoice, TextFormat } from '../../domain/responses.js';
-import type { ChatContentPart, ChatMessage, ChatModelInfo, ChatRequest, ChatTool } from '../../providers/chat-model.js';
+import type { MessageItem, MessagePart, ResponseItem, ResponseTool, ResponseToolChoice, TextFormat } from '../../domain/responses.js';
+import type { ChatContentPart, ChatMessage, ChatModelInfo, ChatRequest, ChatTool, ChatToolCall } from '../../providers/chat-model.js';
 import { estimatePromptTokens } from '../../providers/token-estimate.js';
+import { fileSearchFunction } from '../../tools/file-search.js';
+import { replayFileSearchCall } from './response-file-search.js';
 
 /** What of a response request the model call is built from. */
 export interface ResponsePromptInput {
@@ -8,7 +10,7 @@ export interface ResponsePromptInput {
   instructions: string | null;
   /** The context (chain or conversation) followed by the request's own input items. */
   items: ResponseItem[];
-  tools: ResponseFunctionTool[];
+  tools: ResponseTool[];
   /** Which tools' `strict` the client set (the echoed default of true is not sent to a chat model). */
   explicitStrict: ReadonlySet<string>;
   tool_choice: ResponseToolChoice;
@@ -39,6 +41,13 @@ function userContent(item: MessageItem, vision: boolean): string | ChatContentPa
   return parts.every((p) => p.type === 'text') ? parts.map((p) => p.text).join('\n') : parts;
 }
 
+/** Consecutive calls, and calls right after the assistant's text, become one assistant message. */
+function pushToolCall(out: ChatMessage[], call: ChatToolCall): void {
+  const last = out.at(-1);
+  if (last?.role === 'assistant') (last.tool_calls ??= []).push(call);
+  else out.push({ role: 'assistant', content: null, tool_calls: [call] });
+}
+
 /**
  * Items in chat-completions shape: messages by role, function calls as the assistant's tool calls (consecutive
  * calls, and calls right after the assistant's text, become one assistant message) and their outputs as tool
@@ -52,10 +61,11 @@ export function itemsToChat(items: ResponseItem[], vision: boolean): ChatMessage
       else if (item.role === 'assistant') out.push({ role: 'assistant', content: partsText(item.content) });
       else out.push({ role: 'system', content: partsText(item.content) });
     } else if (item.type === 'function_call') {
-      const call = { id: item.call_id, type: 'function' as const, function: { name: item.name, arguments: item.arguments } };
-      const last = out.at(-1);
-      if (last?.role === 'assistant') (last.tool_calls ??= []).push(call);
-      else out.push({ role: 'assistant', content: null, tool_calls: [call] });
+      pushToolCall(out, { id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } });
+    } else if (item.type === 'file_search_call') {
+      // Replayed as the call the model made and the tool message it got, like a function call and its output.
+      pushToolCall(out, { id: item.id, type: 'function', function: { name: 'file_search', arguments: JSON.stringify({ queries: item.queries }) } });
+      out.push({ role: 'tool', tool_call_id: item.id, content: replayFileSearchCall(item) });
     } else {
       const output = typeof item.output === 'string' ? item.output : partsText(item.output);
       out.push({ role: 'tool', tool_call_id: item.call_id, content: output });
@@ -65,15 +75,16 @@ export function itemsToChat(items: ResponseItem[], vision: boolean): ChatMessage
 }
 
 function chatTools(input: ResponsePromptInput): ChatTool[] {
-  return input.tools.map((t) => ({
-    type: 'function',
-    function: {
+  return input.tools.map((t): ChatTool => {
+    if (t.type === 'file_search') return fileSearchFunction();
+    const fn = {
       name: t.name,
       ...(t.description !== null ? { description: t.description } : {}),
       ...(t.parameters ? { parameters: t.parameters } : {}),
       ...(input.explicitStrict.has(t.name) ? { strict: t.strict } : {}),
-    },
-  }));
+    };
+    return { type: 'function', function: fn };
+  });
 }
 
 function responseFormat(format: TextFormat): object | undefined {
@@ -93,7 +104,7 @@ export function buildResponseRequest(input: ResponsePromptInput, model: ChatMode
     request.tools = tools;
     request.parallel_tool_calls = input.parallel_tool_calls;
     const choice = input.tool_choice;
-    if (choice !== 'auto') request.tool_choice = typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+    if (choice !== 'auto') request.tool_choice = typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.type === 'function' ? choice.name : 'file_search' } };
   }
   const format = responseFormat(input.format);
   if (format) request.response_format = format;

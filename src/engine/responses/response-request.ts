@@ -1,5 +1,5 @@
 import { ID_PREFIX, newId, nowSeconds } from '../../domain/ids.js';
-import type { ItemReference, ResponseFunctionTool, ResponseItem, ResponseObject, ResponseToolChoice, TextFormat } from '../../domain/responses.js';
+import type { ItemReference, ResponseItem, ResponseTool, ResponseObject, ResponseToolChoice, TextFormat } from '../../domain/responses.js';
 import type { Metadata } from '../../domain/types.js';
 
 /** A create request after validation: input items have their ids, tools their defaults. */
@@ -10,7 +10,7 @@ export interface ResponseRequest {
   /** Items, or references to items of the chain or conversation (resolved when the response is prepared). */
   input: Array<ResponseItem | ItemReference>;
   instructions: string | null;
-  tools: ResponseFunctionTool[];
+  tools: ResponseTool[];
   /** Names of the tools whose `strict` the client set itself. */
   explicitStrict: Set<string>;
   tool_choice: ResponseToolChoice;
@@ -30,6 +30,8 @@ export interface ResponseRequest {
   safety_identifier: string | null;
   prompt_cache_key: string | null;
   top_logprobs: number;
+  /** Extra output the client asked for (`file_search_call.results`). */
+  include: string[];
 }
 
 /** The response object a request starts as: queued or in progress, no output yet. Unset sampling shows the defaults. */

@@ -9,7 +9,7 @@ import type { Store } from '../../store/store.js';
  * and their outputs), for `input` and for conversation items. Kinds this server cannot honour yet are refused
  * by name rather than with a vague union error.
  */
-const ITEM_TYPES = ['message', 'function_call', 'function_call_output'];
+const ITEM_TYPES = ['message', 'function_call', 'function_call_output', 'file_search_call'];
 
 const status = z.enum(['in_progress', 'completed', 'incomplete']).nullable().optional();
 const inputText = z.object({ type: z.literal('input_text'), text: z.string(), prompt_cache_breakpoint: z.object({ mode: z.literal('explicit') }).optional() });
@@ -61,6 +61,26 @@ const functionCallOutput = z.object({
   caller,
 });
 
+// An earlier file_search_call output item, given back as input (clients that keep the conversation themselves).
+const fileSearchCall = z.object({
+  type: z.literal('file_search_call'),
+  id: z.string().min(1),
+  queries: z.array(z.string()),
+  status: z.enum(['in_progress', 'searching', 'completed', 'incomplete', 'failed']),
+  results: z
+    .array(
+      z.object({
+        file_id: z.string(),
+        filename: z.string().default(''),
+        score: z.number().default(0),
+        text: z.string().default(''),
+        attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).nullable().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
+});
+
 const itemReference = z.object({ type: z.literal('item_reference'), id: z.string().min(1) });
 
 /** A message may leave out `type`; so may a reference (`{"id": …}` alone). */
@@ -73,14 +93,14 @@ function withImpliedType(value: unknown): unknown {
 }
 
 /** One input item of a conversation. */
-export const inputItemSchema = z.preprocess(withImpliedType, supportedType(ITEM_TYPES, 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput])));
+export const inputItemSchema = z.preprocess(withImpliedType, supportedType(ITEM_TYPES, 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, fileSearchCall])));
 
 export type InputItem = z.infer<typeof inputItemSchema>;
 
 /** A response's input item: any input item, or a reference to an item of its chain or conversation. */
 export const responseInputItemSchema = z.preprocess(
   withImpliedType,
-  supportedType([...ITEM_TYPES, 'item_reference'], 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, itemReference])),
+  supportedType([...ITEM_TYPES, 'item_reference'], 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, fileSearchCall, itemReference])),
 );
 
 function messageContent(role: string, content: string | MessagePart[]): MessagePart[] {
@@ -90,6 +110,10 @@ function messageContent(role: string, content: string | MessagePart[]): MessageP
 
 /** An input item as stored: its own id (or a new one), a status, and text parts for string content. */
 export function toStoredItem(item: InputItem): ResponseItem {
+  if (item.type === 'file_search_call') {
+    const results = item.results?.map((r) => ({ file_id: r.file_id, filename: r.filename, score: r.score, text: r.text, attributes: r.attributes ?? {} })) ?? null;
+    return { id: item.id, type: 'file_search_call', status: item.status, queries: item.queries, results };
+  }
   const state = item.status ?? 'completed';
   switch (item.type) {
     case 'message':

@@ -1,32 +1,49 @@
 import { z } from 'zod';
 import { BadRequestError } from '../../domain/errors.js';
-import type { ResponseFunctionTool } from '../../domain/responses.js';
+import type { ResponseTool, ResponseToolChoice } from '../../domain/responses.js';
 import type { ResponseRequest } from '../../engine/responses/response-request.js';
 import { metadataSchema } from '../schemas.js';
+import { attributeFilterSchema } from '../vector-store-search.js';
 import { responseInputItemSchema, toStoredInput } from './input-items.js';
 
 const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'function names must be 1-64 characters of a-z, A-Z, 0-9, _ or -.');
 
-// Built-in tools (file_search, web_search, code_interpreter, ...) belong to another piece of work: refused by name.
+const TOOL_TYPES = ['function', 'file_search'];
+
+const functionTool = z.object({
+  type: z.literal('function'),
+  name: functionName,
+  description: z.string().nullable().optional(),
+  parameters: z.record(z.string(), z.unknown()).nullable().optional(),
+  strict: z.boolean().nullable().optional(),
+  defer_loading: z.boolean().optional(),
+  allowed_callers: z.array(z.enum(['direct', 'programmatic'])).nullable().optional(),
+});
+
+const fileSearchTool = z.object({
+  type: z.literal('file_search'),
+  vector_store_ids: z.array(z.string().min(1)).min(1, 'file_search needs at least one vector store id.'),
+  filters: attributeFilterSchema.nullable().optional(),
+  max_num_results: z.number().int().min(1).max(50).optional(),
+  ranking_options: z
+    .object({
+      ranker: z.enum(['auto', 'default-2024-11-15']).optional(),
+      score_threshold: z.number().min(0).max(1).optional(),
+      hybrid_search: z.object({ embedding_weight: z.number(), text_weight: z.number() }).optional(),
+    })
+    .optional(),
+});
+
+// Other built-in tools (web_search, code_interpreter, ...) are refused by name.
 const toolSchema = z
   .unknown()
   .superRefine((value, ctx) => {
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
-    if (typeof type === 'string' && type !== 'function') ctx.addIssue({ code: 'custom', message: `tools of type '${type}' are not supported by this server yet; only 'function' tools are.` });
+    if (typeof type === 'string' && !TOOL_TYPES.includes(type)) ctx.addIssue({ code: 'custom', message: `tools of type '${type}' are not supported by this server yet; only ${TOOL_TYPES.map((t) => `'${t}'`).join(' and ')} tools are.` });
   })
-  .pipe(
-    z.object({
-      type: z.literal('function'),
-      name: functionName,
-      description: z.string().nullable().optional(),
-      parameters: z.record(z.string(), z.unknown()).nullable().optional(),
-      strict: z.boolean().nullable().optional(),
-      defer_loading: z.boolean().optional(),
-      allowed_callers: z.array(z.enum(['direct', 'programmatic'])).nullable().optional(),
-    }),
-  );
+  .pipe(z.discriminatedUnion('type', [functionTool, fileSearchTool]));
 
-const toolChoiceSchema = z.union([z.enum(['none', 'auto', 'required']), z.object({ type: z.literal('function'), name: functionName })]);
+const toolChoiceSchema = z.union([z.enum(['none', 'auto', 'required']), z.object({ type: z.literal('function'), name: functionName }), z.object({ type: z.literal('file_search') })]);
 
 const formatSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
@@ -83,8 +100,32 @@ export const responseCreateBody = z.object({
 
 export type ResponseCreateBody = z.infer<typeof responseCreateBody>;
 
-function tools(body: ResponseCreateBody): ResponseFunctionTool[] {
-  return (body.tools ?? []).map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true }));
+// The hosted defaults a file_search tool is echoed with.
+const DEFAULT_MAX_RESULTS = 20;
+
+function tools(body: ResponseCreateBody): ResponseTool[] {
+  return (body.tools ?? []).map((t): ResponseTool => {
+    if (t.type === 'function') return { type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true };
+    return {
+      type: 'file_search',
+      vector_store_ids: [...new Set(t.vector_store_ids)],
+      filters: t.filters ?? null,
+      max_num_results: t.max_num_results ?? DEFAULT_MAX_RESULTS,
+      ranking_options: { ranker: t.ranking_options?.ranker ?? 'auto', score_threshold: t.ranking_options?.score_threshold ?? 0 },
+    };
+  });
+}
+
+/** One file_search tool at most, no function of its name beside it, and a tool_choice that names a tool given. */
+function checkTools(list: ResponseTool[], choice: ResponseToolChoice): void {
+  const searches = list.filter((t) => t.type === 'file_search').length;
+  if (searches > 1) throw new BadRequestError('Only one file_search tool may be given; list every vector store in its vector_store_ids.', 'tools');
+  if (searches > 0 && list.some((t) => t.type === 'function' && t.name === 'file_search')) {
+    throw new BadRequestError("A function named 'file_search' cannot be given beside the file_search tool.", 'tools');
+  }
+  if (typeof choice !== 'object') return;
+  const found = choice.type === 'function' ? list.some((t) => t.type === 'function' && t.name === choice.name) : searches > 0;
+  if (!found) throw new BadRequestError(`Tool choice '${choice.type === 'function' ? choice.name : choice.type}' not found in 'tools' parameter.`, 'tool_choice');
 }
 
 /** The engine's request from a validated body; what the body asks for that cannot be done is a 400 here. */
@@ -93,9 +134,7 @@ export function toResponseRequest(body: ResponseCreateBody): ResponseRequest {
   if (body.background && body.stream) throw new BadRequestError('Streaming a background response is not supported by this server yet: create it, then poll it with retrieve.', 'stream', 'unsupported_parameter');
   const list = tools(body);
   const choice = body.tool_choice ?? 'auto';
-  if (typeof choice === 'object' && !list.some((t) => t.name === choice.name)) {
-    throw new BadRequestError(`Tool choice '${choice.name}' not found in 'tools' parameter.`, 'tool_choice');
-  }
+  checkTools(list, choice);
   const conversation = body.conversation ? (typeof body.conversation === 'string' ? body.conversation : body.conversation.id) : null;
   return {
     model: body.model,
@@ -103,7 +142,7 @@ export function toResponseRequest(body: ResponseCreateBody): ResponseRequest {
     input: toStoredInput(body.input),
     instructions: body.instructions ?? null,
     tools: list,
-    explicitStrict: new Set((body.tools ?? []).filter((t) => t.strict != null).map((t) => t.name)),
+    explicitStrict: new Set((body.tools ?? []).flatMap((t) => (t.type === 'function' && t.strict != null ? [t.name] : []))),
     tool_choice: choice,
     parallel_tool_calls: body.parallel_tool_calls ?? true,
     max_output_tokens: body.max_output_tokens ?? null,
@@ -121,5 +160,6 @@ export function toResponseRequest(body: ResponseCreateBody): ResponseRequest {
     safety_identifier: body.safety_identifier ?? null,
     prompt_cache_key: body.prompt_cache_key ?? null,
     top_logprobs: body.top_logprobs ?? 0,
+    include: body.include ?? [],
   };
 }

@@ -9,6 +9,7 @@ import { route } from '../route.js';
 import { checkImageFiles } from './input-items.js';
 import { pageOfItems } from './item-page.js';
 import { responseCreateBody, toResponseRequest } from './response-create-body.js';
+import { checkVectorStores, responseEngineDeps } from './response-deps.js';
 import { streamResponse } from './response-stream.js';
 
 async function getResponse(store: Store, project: string, id: string): Promise<ResponseObject> {
@@ -36,10 +37,11 @@ export const responseRoutes = [
     path: '/responses',
     summary: 'Create response',
     body: responseCreateBody,
-    async handler({ body, project, request, reply }, { store, models, blobs }) {
-      const deps = { store, models, blobs, logger: request.log };
+    async handler({ body, project, request, reply }, app) {
+      const deps = responseEngineDeps(app, request.log);
       const req = toResponseRequest(body);
-      await checkImageFiles(store, project, req.input, 'input');
+      await checkImageFiles(app.store, project, req.input, 'input');
+      await checkVectorStores(app, project, req);
       const prepared = await prepareResponse(deps, project, req);
       if (prepared.response.background) return startBackgroundResponse(deps, project, prepared);
       if (!body.stream) return executeResponse(deps, project, prepared, noop);

@@ -1,0 +1,104 @@
+import { ID_PREFIX, newId } from '../../domain/ids.js';
+import type { ItemStatus, ResponseFileSearchTool, ResponseItem } from '../../domain/responses.js';
+import type { ChatModel, ChatRequest, ChatUsage } from '../../providers/chat-model.js';
+import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
+import type { FileSearchToolOptions } from '../../tools/file-search.js';
+import type { CitableCall } from '../../tools/file-citations.js';
+import { CitationText } from './response-citations.js';
+import { runFileSearchCall } from './response-file-search.js';
+import { OutputBuilder, type ResponseEventBody } from './response-output.js';
+
+/** The built-in tool calls one response may make when it sets no max_tool_calls. */
+const DEFAULT_MAX_TOOL_CALLS = 10;
+
+/** What running a response's model turns needs. */
+export interface TurnsInput {
+  project: string;
+  model: ChatModel;
+  request: ChatRequest;
+  fileSearchTool: ResponseFileSearchTool | undefined;
+  /** How file_search searches; required when the response has the tool. */
+  fileSearch: FileSearchToolOptions | undefined;
+  include: string[];
+  maxToolCalls: number | null;
+}
+
+/** The output of every turn, and the last turn (usage summed over all of them) or the error that ended it. */
+export type TurnsResult = { output: ResponseItem[] } & ({ turn: ChatTurn } | { error: unknown });
+
+/** A turn the model finished, or one cut short (max tokens, content filter). */
+export function turnStatus(turn: ChatTurn): ItemStatus {
+  return turn.finish_reason === 'length' || turn.finish_reason === 'content_filter' ? 'incomplete' : 'completed';
+}
+
+function addUsage(a: ChatUsage, b: ChatUsage): ChatUsage {
+  return { prompt_tokens: a.prompt_tokens + b.prompt_tokens, completion_tokens: a.completion_tokens + b.completion_tokens, total_tokens: a.total_tokens + b.total_tokens };
+}
+
+/**
+ * Streams one model call into the output builder; calls of built-in tools (named in `builtins`) are not output
+ * items of their own (the server runs them). The finished turn, or the error that ended it.
+ */
+async function callModel(model: ChatModel, request: ChatRequest, output: OutputBuilder, builtins: ReadonlySet<string>, signal: AbortSignal): Promise<ChatTurn | { error: unknown }> {
+  const builder = new ChatTurnBuilder();
+  const names = new Map<number, string>();
+  try {
+    for await (const event of model.stream(request, signal)) {
+      builder.add(event);
+      if (event.type === 'text') output.text(event.delta);
+      else if (event.type === 'tool_call') {
+        if (event.name !== undefined) names.set(event.index, event.name);
+        if (!builtins.has(names.get(event.index) ?? '')) output.toolCall(event.index, event.arguments_delta, event.id, event.name);
+      }
+    }
+    return builder.turn();
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * Runs a response's model turns: a turn that calls file_search gets the search run here (a file_search_call
+ * item) and the model is called again with the passages; the answer's citation markers become annotations.
+ * Ends at a turn without built-in calls, or one that also calls the client's functions (their outputs come
+ * from the client). After `max_tool_calls` searches the model must answer.
+ */
+export async function runTurns(input: TurnsInput, emit: (event: ResponseEventBody) => void, signal: AbortSignal): Promise<TurnsResult> {
+  const output: ResponseItem[] = [];
+  const searches: CitableCall[] = [];
+  const request: ChatRequest = { ...input.request, messages: [...input.request.messages] };
+  const tool = input.fileSearch ? input.fileSearchTool : undefined;
+  const builtins = new Set(tool ? ['file_search'] : []);
+  let usage: ChatUsage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  for (;;) {
+    const builder = new OutputBuilder(emit, output.length, searches.length > 0 ? new CitationText(searches) : undefined);
+    const result = await callModel(input.model, request, builder, builtins, signal);
+    if ('error' in result) return { output: [...output, ...builder.finish('incomplete')], error: result.error };
+    usage = addUsage(usage, result.usage);
+    const turn = { ...result, usage };
+    const status = turnStatus(turn);
+    output.push(...builder.finish(status));
+    const calls = tool && status === 'completed' ? result.tool_calls.filter((c) => builtins.has(c.function.name)) : [];
+    const limit = input.maxToolCalls ?? DEFAULT_MAX_TOOL_CALLS;
+    // A model that searches on past the limit (told to answer) ends the response with what it wrote.
+    if (calls.length === 0 || searches.length >= limit) return { output, turn };
+    for (const call of result.tool_calls) call.id ||= newId(ID_PREFIX.call);
+    request.messages.push({ role: 'assistant', content: result.text || null, tool_calls: result.tool_calls });
+    for (const call of calls) {
+      if (searches.length >= limit) {
+        request.messages.push({ role: 'tool', tool_call_id: call.id, content: `Not run: this response may make ${limit} tool calls. Answer with what you have.` });
+        continue;
+      }
+      const ctx = { project: input.project, outputIndex: output.length, ordinal: searches.length, contextWindow: input.model.info.contextWindow, includeResults: input.include.includes('file_search_call.results'), emit, signal };
+      const done = await runFileSearchCall(input.fileSearch!, tool!, call.function.arguments, ctx);
+      output.push(done.item);
+      if ('error' in done) return { output, error: done.error };
+      searches.push(done.cited);
+      request.messages.push({ role: 'tool', tool_call_id: call.id, content: done.forModel });
+    }
+    if (calls.length < result.tool_calls.length) return { output, turn };
+    // A forced call was made; after the limit, the model answers with what it has.
+    if (searches.length >= limit) request.tool_choice = 'none';
+    else delete request.tool_choice;
+  }
+}
