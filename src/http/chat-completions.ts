@@ -12,7 +12,7 @@ import { ProviderError, type ChatEvent, type ChatModel } from '../providers/chat
 import { ChatTurnBuilder } from '../providers/collect-chat.js';
 import { upstreamErrorFields } from '../providers/upstream-error.js';
 import { chatRequestFrom, chunksFor, completionId, completionObject, roleChunk, usageChunk } from './chat-completion-view.js';
-import { countOpenStream } from './open-streams.js';
+import { countOpenStream, openEventStream } from './open-streams.js';
 import { route } from './route.js';
 
 // Loose on purpose: every other parameter is the upstream's to accept or refuse.
@@ -87,9 +87,7 @@ async function answerHere(model: ChatModel, body: ChatBody, request: FastifyRequ
     return completionObject(base.id, body.model, base.created, builder.turn());
   }
   const includeUsage = body.stream_options?.include_usage === true;
-  reply.hijack();
-  countOpenStream('chat', reply.raw);
-  reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': String(request.id) });
+  openEventStream('chat', request, reply);
   const write = (data: object) => reply.raw.write(`data: ${JSON.stringify(data)}\n\n`);
   write(roleChunk(base, includeUsage));
   let usage: Extract<ChatEvent, { type: 'usage' }> | undefined;

@@ -3,7 +3,7 @@ import { isTerminal } from '../domain/run-status.js';
 import { STREAM_END_EVENTS, type RunEventLog } from '../engine/run-events.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
 import type { Store } from '../store/store.js';
-import { countOpenStream } from './open-streams.js';
+import { openEventStream } from './open-streams.js';
 
 /** How long a stream waits for news before it looks at the run itself. */
 const WAIT_MS = 1000;
@@ -33,14 +33,7 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
   const { store, events, project, runId } = options;
   const gone = new AbortController();
   request.raw.on('close', () => gone.abort());
-  reply.hijack();
-  countOpenStream('runs', reply.raw);
-  reply.raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-request-id': String(request.id),
-  });
+  openEventStream('runs', request, reply);
   let after = options.afterSeq;
   /** Writes one event; true when it ends the stream. */
   const send = (record: RunEventRecord): boolean => {

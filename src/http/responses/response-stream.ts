@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ResponseEventBody } from '../../engine/responses/response-output.js';
-import { countOpenStream } from '../open-streams.js';
+import { openEventStream } from '../open-streams.js';
 
 export type EmitResponseEvent = (event: ResponseEventBody) => void;
 
@@ -10,14 +10,7 @@ export type EmitResponseEvent = (event: ResponseEventBody) => void;
  * stored, so it can be retrieved.
  */
 export async function streamResponse(request: FastifyRequest, reply: FastifyReply, run: (emit: EmitResponseEvent) => Promise<unknown>): Promise<void> {
-  reply.hijack();
-  countOpenStream('responses', reply.raw);
-  reply.raw.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-request-id': String(request.id),
-  });
+  openEventStream('responses', request, reply);
   let sequence = 0;
   // Serialized at once: the engine keeps changing the objects it emits.
   const emit: EmitResponseEvent = (event) => {
