@@ -175,7 +175,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     const logger = createLogger(config.logLevel);
     const { startWorker } = await import('./server.js');
     const worker = await startWorker(config, logger);
-    logger.info(worker.banner, `assistd ${worker.banner.version} worker is running`);
+    logger.info(worker.banner, `assistd worker is running (version ${worker.banner.version})`);
     closeOnSignal(worker, logger, config.shutdownGraceSeconds);
   } else if (command === 'migrate') {
     const config = loadConfig(flagsToConfig(values), env);
