@@ -9,7 +9,10 @@ export interface LexicalQuery {
   fileIds?: string[];
 }
 
-/** A chunk the full-text engine matched; `score` is the engine's own relevance, higher is better. */
+/**
+ * A chunk the full-text engine matched. `score` is its BM25 over the query's terms divided by what a passage of
+ * average length holding each term once would score: 0..1 (capped), comparable between queries, higher is better.
+ */
 export interface LexicalHit {
   seq: number;
   vectorStoreId: string;
@@ -47,13 +50,28 @@ export const COMMON_TERM_CHUNKS = 1000;
 /** Counts a term's chunks, stopping at `limit`. */
 type TermProbe = (db: Kysely<any>, term: string, limit: number) => Promise<number>;
 
-async function selectiveTerms(db: Kysely<any>, terms: string[], probe: TermProbe): Promise<string[]> {
-  if (terms.length <= 1) return terms;
-  const counts: number[] = [];
-  for (const term of terms) counts.push(await probe(db, term, COMMON_TERM_CHUNKS));
-  const rare = terms.filter((_, i) => counts[i]! < COMMON_TERM_CHUNKS);
-  return rare.length > 0 ? rare : terms;
+/** The terms worth matching and how many chunks hold each (exact below {@link COMMON_TERM_CHUNKS}). */
+async function selectiveTerms(db: Kysely<any>, terms: string[], probe: TermProbe): Promise<Array<{ term: string; chunks: number }>> {
+  const counted: Array<{ term: string; chunks: number }> = [];
+  for (const term of terms) counted.push({ term, chunks: await probe(db, term, COMMON_TERM_CHUNKS) });
+  const rare = counted.filter((t) => t.chunks < COMMON_TERM_CHUNKS);
+  return rare.length > 0 ? rare : counted;
 }
+
+// BM25's parameters, as FTS5 fixes them: term frequency saturates at k1, length normalisation weighs b.
+const K1 = 1.2;
+const B = 0.75;
+
+/** BM25's inverse document frequency as FTS5 computes it (never below a tiny positive weight). */
+const idf = (rows: number, chunks: number) => Math.max(1e-6, Math.log((rows - chunks + 0.5) / (chunks + 0.5)));
+
+/**
+ * What BM25 gives a passage of average length holding each term once: the sum of the terms' idf. Dividing by it
+ * turns a score into 0..1, where 1 means every term is there at least as often as that.
+ */
+const idealScore = (terms: Array<{ chunks: number }>, rows: number) => terms.reduce((sum, t) => sum + idf(rows, t.chunks), 0);
+
+const normalized = (score: number, ideal: number) => (ideal > 0 ? Math.min(1, score / ideal) : 0);
 
 const quoteFts5 = (term: string) => `"${term.replace(/"/g, '""')}"`;
 
@@ -63,12 +81,28 @@ const fts5Probe: TermProbe = async (db, term, limit) => {
   return Number(rows[0]?.n ?? 0);
 };
 
-/** SQLite FTS5, ranked by BM25 (FTS5 reports it negated: lower is better). */
+/**
+ * The number of rows FTS5 computes idf with: the first varint of its "averages" record (row 1 of the shadow
+ * `_data` table), which FTS5 keeps current on every write, so reading it costs one row, not a count.
+ */
+async function fts5Rows(db: Kysely<any>): Promise<number> {
+  const { rows } = await sql<{ block: Uint8Array }>`select block from search_chunks_fts_data where id = 1`.execute(db);
+  const block = rows[0]?.block;
+  if (!block) return 0;
+  let value = 0;
+  for (let i = 0; i < Math.min(block.length, 8); i++) {
+    value = value * 128 + (block[i]! & 0x7f);
+    if ((block[i]! & 0x80) === 0) break;
+  }
+  return value;
+}
+
+/** SQLite FTS5, ranked by its BM25 (which it reports negated: lower is better). */
 export const fts5Search: LexicalSearch = async (db, project, query) => {
   if (query.terms.length === 0 || query.vectorStoreIds.length === 0) return [];
   const terms = await selectiveTerms(db, query.terms, fts5Probe);
   // Each term is quoted so FTS5 reads it as a word, never as an operator or a column name.
-  const match = terms.map(quoteFts5).join(' OR ');
+  const match = terms.map((t) => quoteFts5(t.term)).join(' OR ');
   const files = query.fileIds ? sql`and c.file_id in (select value from json_each(${JSON.stringify(query.fileIds)}))` : sql``;
   const { rows } = await sql<HitRow>`
     select c.seq, c.vector_store_id, c.file_id, c.chunk_index, -bm25(search_chunks_fts) as score
@@ -76,7 +110,8 @@ export const fts5Search: LexicalSearch = async (db, project, query) => {
     where search_chunks_fts match ${match} and c.project = ${project}
       and c.vector_store_id in (select value from json_each(${JSON.stringify(query.vectorStoreIds)})) ${files}
     order by score desc limit ${query.limit}`.execute(db);
-  return rows.map(toHit);
+  const ideal = idealScore(terms, await fts5Rows(db));
+  return rows.map((r) => ({ ...toHit(r), score: normalized(Number(r.score), ideal) }));
 };
 
 const tsvectorProbe: TermProbe = async (db, term, limit) => {
@@ -85,16 +120,55 @@ const tsvectorProbe: TermProbe = async (db, term, limit) => {
   return Number(rows[0]?.n ?? 0);
 };
 
-/** Postgres full-text search on the stored tsvector (GIN index), ranked by cover density. */
+// Chunks whose length is averaged for BM25's length normalisation, on a large table.
+const LENGTH_SAMPLE = 2000;
+
+/**
+ * What BM25 needs of the whole table, as FTS5 keeps it: the number of chunks (from the planner's statistics once
+ * the table has been analysed) and their average length in characters, from a fixed sample of its pages when the
+ * table is large (the same sample every time, so rankings do not flicker).
+ */
+async function postgresStats(db: Kysely<any>): Promise<{ rows: number; avgLength: number }> {
+  const { rows } = await sql<{ n: number }>`select reltuples as n from pg_class where oid = to_regclass('search_chunks')`.execute(db);
+  const estimate = Number(rows[0]?.n ?? 0);
+  const percent = estimate > LENGTH_SAMPLE ? (100 * LENGTH_SAMPLE) / estimate : 100;
+  const sample = percent < 100 ? sql`tablesample system (${sql.lit(percent)}) repeatable (0)` : sql``;
+  const stats = await sql<{ n: number; len: number | null }>`select count(*) as n, avg(length(text)) as len from search_chunks ${sample}`.execute(db);
+  const row = stats.rows[0];
+  return { rows: percent < 100 ? estimate : Number(row?.n ?? 0), avgLength: Number(row?.len ?? 0) || 1 };
+}
+
+/** How many matching chunks, best by cover density, Postgres scores with BM25 (per result wanted, and at least). */
+const BM25_CANDIDATES_PER_RESULT = 10;
+const BM25_CANDIDATES_MIN = 500;
+
+/**
+ * Postgres full-text search on the stored tsvector (GIN index), scored with the same BM25 as SQLite: ts_rank is
+ * not BM25 (it neither weighs rare terms up nor saturates repeats the same way), so the matching chunks are cut
+ * to the best by cover density and then scored with each term's idf, its frequency (positions in the tsvector)
+ * and the chunk's length relative to the average.
+ */
 export const tsvectorSearch: LexicalSearch = async (db, project, query) => {
   if (query.terms.length === 0 || query.vectorStoreIds.length === 0) return [];
   const terms = await selectiveTerms(db, query.terms, tsvectorProbe);
+  const stats = await postgresStats(db);
+  const idfs = terms.map((t) => idf(stats.rows, t.chunks));
+  const depth = Math.max(BM25_CANDIDATES_MIN, query.limit * BM25_CANDIDATES_PER_RESULT);
   const files = query.fileIds ? sql`and c.file_id = any(${query.fileIds}::text[])` : sql``;
-  // Normalisation 1 divides by 1 + log(length), so a long chunk does not win by repeating a common word.
   const { rows } = await sql<HitRow>`
-    select c.seq, c.vector_store_id, c.file_id, c.chunk_index, ts_rank_cd(c.tsv, q, 1) as score
-    from search_chunks c, to_tsquery('english', ${terms.join(' | ')}) q
-    where c.tsv @@ q and c.project = ${project} and c.vector_store_id = any(${query.vectorStoreIds}::text[]) ${files}
-    order by score desc limit ${query.limit}`.execute(db);
-  return rows.map(toHit);
+    with terms as (
+      select (tsvector_to_array(to_tsvector('english', t.word)))[1] as lexeme, t.idf
+      from unnest(${terms.map((t) => t.term)}::text[], ${idfs}::float8[]) as t(word, idf)
+    ), candidates as (
+      select c.seq, c.vector_store_id, c.file_id, c.chunk_index, c.tsv, length(c.text)::float8 as len
+      from search_chunks c, to_tsquery('english', ${terms.map((t) => t.term).join(' | ')}) q
+      where c.tsv @@ q and c.project = ${project} and c.vector_store_id = any(${query.vectorStoreIds}::text[]) ${files}
+      order by ts_rank_cd(c.tsv, q, 1) desc limit ${depth}
+    ), sized as (select *, len / ${stats.avgLength}::float8 as rel from candidates)
+    select s.seq, s.vector_store_id, s.file_id, s.chunk_index,
+      (select coalesce(sum(t.idf * u.tf * ${sql.lit(K1 + 1)} / (u.tf + ${sql.lit(K1)} * (1 - ${sql.lit(B)} + ${sql.lit(B)} * s.rel))), 0)
+       from (select lexeme, coalesce(array_length(positions, 1), 1)::float8 as tf from unnest(s.tsv)) u join terms t using (lexeme)) as score
+    from sized s order by score desc, s.seq limit ${query.limit}`.execute(db);
+  const ideal = idealScore(terms, stats.rows);
+  return rows.map((r) => ({ ...toHit(r), score: normalized(Number(r.score), ideal) }));
 };
