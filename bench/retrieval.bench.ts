@@ -1,10 +1,10 @@
 import { toFile } from 'openai';
-import { providersConfig } from '../src/server.js';
-import { DEFAULT_PROJECT } from '../src/http/auth.js';
 import { createStoredScriptSource } from '../src/engine/stored-script-source.js';
+import { DEFAULT_PROJECT } from '../src/http/auth.js';
 import { createModelRegistry } from '../src/providers/registry.js';
 import { createSearchIndex } from '../src/search/create-search-index.js';
 import { embedQueries } from '../src/search/embed-queries.js';
+import { providersConfig } from '../src/server.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { startTestServer } from '../test/support/server.js';
 import { loadScifact, ndcgAt, recallAt, scifactDir, type ScifactClaim } from './scifact.js';
