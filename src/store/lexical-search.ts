@@ -121,54 +121,78 @@ const tsvectorProbe: TermProbe = async (db, term, limit) => {
 };
 
 // Chunks whose length is averaged for BM25's length normalisation, on a large table.
-const LENGTH_SAMPLE = 2000;
+const LENGTH_SAMPLE = 1000;
+// How long a process reuses the table's statistics: they move slowly, and sampling lengths costs milliseconds.
+const STATS_TTL_MS = 60_000;
+
+interface TableStats {
+  rows: number;
+  avgLength: number;
+}
+
+const statsCache = new WeakMap<Kysely<any>, { at: number; stats: Promise<TableStats> }>();
 
 /**
  * What BM25 needs of the whole table, as FTS5 keeps it: the number of chunks (from the planner's statistics once
- * the table has been analysed) and their average length in characters, from a fixed sample of its pages when the
- * table is large (the same sample every time, so rankings do not flicker).
+ * the table has been analysed) and their average length (in bytes), from a fixed sample of its pages when the
+ * table is large (the same sample every time, so rankings do not flicker). Cached per process for a minute.
  */
-async function postgresStats(db: Kysely<any>): Promise<{ rows: number; avgLength: number }> {
+function postgresStats(db: Kysely<any>): Promise<TableStats> {
+  const cached = statsCache.get(db);
+  if (cached && Date.now() - cached.at < STATS_TTL_MS) return cached.stats;
+  const stats = readPostgresStats(db);
+  statsCache.set(db, { at: Date.now(), stats });
+  stats.catch(() => statsCache.delete(db));
+  return stats;
+}
+
+async function readPostgresStats(db: Kysely<any>): Promise<TableStats> {
   const { rows } = await sql<{ n: number }>`select reltuples as n from pg_class where oid = to_regclass('search_chunks')`.execute(db);
   const estimate = Number(rows[0]?.n ?? 0);
   const percent = estimate > LENGTH_SAMPLE ? (100 * LENGTH_SAMPLE) / estimate : 100;
   const sample = percent < 100 ? sql`tablesample system (${sql.lit(percent)}) repeatable (0)` : sql``;
-  const stats = await sql<{ n: number; len: number | null }>`select count(*) as n, avg(length(text)) as len from search_chunks ${sample}`.execute(db);
+  const stats = await sql<{ n: number; len: number | null }>`select count(*) as n, avg(octet_length(text)) as len from search_chunks ${sample}`.execute(db);
   const row = stats.rows[0];
   return { rows: percent < 100 ? estimate : Number(row?.n ?? 0), avgLength: Number(row?.len ?? 0) || 1 };
 }
 
-/** How many matching chunks, best by cover density, Postgres scores with BM25 (per result wanted, and at least). */
-const BM25_CANDIDATES_PER_RESULT = 10;
-const BM25_CANDIDATES_MIN = 500;
+/**
+ * When only common terms are searched, the chunks matching them are cut to this many per result wanted (best
+ * by cover density) before BM25 scores them; rarer terms match few enough chunks to score them all.
+ */
+const COMMON_CANDIDATES_PER_RESULT = 10;
 
 /**
  * Postgres full-text search on the stored tsvector (GIN index), scored with the same BM25 as SQLite: ts_rank is
- * not BM25 (it neither weighs rare terms up nor saturates repeats the same way), so the matching chunks are cut
- * to the best by cover density and then scored with each term's idf, its frequency (positions in the tsvector)
- * and the chunk's length relative to the average.
+ * not BM25 (it neither weighs rare terms up nor saturates repeats the same way), so the matching chunks are
+ * scored with each term's idf, its frequency (positions in the tsvector) and the chunk's length relative to the
+ * average. Only the query's lexemes are unnested (marked with weight A, then filtered): unnesting whole tsvectors
+ * costs twice as much as ts_rank_cd.
  */
 export const tsvectorSearch: LexicalSearch = async (db, project, query) => {
   if (query.terms.length === 0 || query.vectorStoreIds.length === 0) return [];
   const terms = await selectiveTerms(db, query.terms, tsvectorProbe);
   const stats = await postgresStats(db);
   const idfs = terms.map((t) => idf(stats.rows, t.chunks));
-  const depth = Math.max(BM25_CANDIDATES_MIN, query.limit * BM25_CANDIDATES_PER_RESULT);
+  const common = terms.every((t) => t.chunks >= COMMON_TERM_CHUNKS);
+  const cut = common ? sql`order by ts_rank_cd(c.tsv, q, 1) desc limit ${query.limit * COMMON_CANDIDATES_PER_RESULT}` : sql``;
   const files = query.fileIds ? sql`and c.file_id = any(${query.fileIds}::text[])` : sql``;
   const { rows } = await sql<HitRow>`
     with terms as (
       select (tsvector_to_array(to_tsvector('english', t.word)))[1] as lexeme, t.idf
       from unnest(${terms.map((t) => t.term)}::text[], ${idfs}::float8[]) as t(word, idf)
+    ), lexemes as (select array_agg(lexeme) as list from terms where lexeme is not null
     ), candidates as (
-      select c.seq, c.vector_store_id, c.file_id, c.chunk_index, c.tsv, length(c.text)::float8 as len
+      select c.seq, c.vector_store_id, c.file_id, c.chunk_index, c.tsv, octet_length(c.text)::float8 as len
       from search_chunks c, to_tsquery('english', ${terms.map((t) => t.term).join(' | ')}) q
       where c.tsv @@ q and c.project = ${project} and c.vector_store_id = any(${query.vectorStoreIds}::text[]) ${files}
-      order by ts_rank_cd(c.tsv, q, 1) desc limit ${depth}
+      ${cut}
     ), sized as (select *, len / ${stats.avgLength}::float8 as rel from candidates)
     select s.seq, s.vector_store_id, s.file_id, s.chunk_index,
       (select coalesce(sum(t.idf * u.tf * ${sql.lit(K1 + 1)} / (u.tf + ${sql.lit(K1)} * (1 - ${sql.lit(B)} + ${sql.lit(B)} * s.rel))), 0)
-       from (select lexeme, coalesce(array_length(positions, 1), 1)::float8 as tf from unnest(s.tsv)) u join terms t using (lexeme)) as score
-    from sized s order by score desc, s.seq limit ${query.limit}`.execute(db);
+       from (select lexeme, coalesce(array_length(positions, 1), 1)::float8 as tf
+             from unnest(ts_filter(setweight(s.tsv, 'A', l.list), '{a}'))) u join terms t using (lexeme)) as score
+    from sized s, lexemes l order by score desc, s.seq limit ${query.limit}`.execute(db);
   const ideal = idealScore(terms, stats.rows);
   return rows.map((r) => ({ ...toHit(r), score: normalized(Number(r.score), ideal) }));
 };
