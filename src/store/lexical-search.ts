@@ -62,8 +62,11 @@ async function selectiveTerms(db: Kysely<any>, terms: string[], probe: TermProbe
 const K1 = 1.2;
 const B = 0.75;
 
-/** BM25's inverse document frequency as FTS5 computes it (never below a tiny positive weight). */
-const idf = (rows: number, chunks: number) => Math.max(1e-6, Math.log((rows - chunks + 0.5) / (chunks + 0.5)));
+/**
+ * BM25's inverse document frequency as FTS5 computes it (never below a tiny positive weight). A row count read
+ * earlier (Postgres caches it) may be below a term's current count: the term is then in every row.
+ */
+const idf = (rows: number, chunks: number) => Math.max(1e-6, Math.log((Math.max(rows, chunks) - chunks + 0.5) / (chunks + 0.5)));
 
 /**
  * What BM25 gives a passage of average length holding each term once: the sum of the terms' idf. Dividing by it
