@@ -14,6 +14,9 @@ export interface Fused extends Retrieved {
 /** The usual reciprocal rank fusion constant: damps the difference between the first few ranks. */
 export const RRF_K = 60;
 
+/** The same chunk reached through two stores that share a file is one chunk: keyed by file and position. */
+export const chunkKey = (hit: Pick<Retrieved, 'fileId' | 'chunkIndex'>) => `${hit.fileId}\u0000${hit.chunkIndex}`;
+
 /**
  * Reciprocal rank fusion of ranked lists (one per query and retriever). The same chunk reached through two
  * stores that share a file counts once: chunks are keyed by file and position, not by store.
@@ -23,7 +26,7 @@ export function fuse(lists: Retrieved[][]): Fused[] {
   for (const list of lists) {
     const inList = new Set<string>();
     for (const hit of list) {
-      const key = `${hit.fileId}\u0000${hit.chunkIndex}`;
+      const key = chunkKey(hit);
       if (inList.has(key)) continue;
       inList.add(key);
       const share = 1 / (RRF_K + inList.size);

@@ -1,6 +1,6 @@
 import type { ChunksRepo } from '../store/chunks-repo.js';
 import { matchesFilter } from './attribute-filter.js';
-import { fuse, normalizedRrf, type Fused, type Retrieved } from './fusion.js';
+import { chunkKey, fuse, normalizedRrf, type Fused, type Retrieved } from './fusion.js';
 import { contentTerms } from './query-terms.js';
 import { rerank } from './rerank.js';
 import type { AttributeFilter, SearchHit, SearchQuery } from './search-index.js';
@@ -39,9 +39,18 @@ export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, pro
   };
   const vectorStoreIds = [...byStore.keys()];
   const retrievals: Array<Promise<Retrieved[]>> = [];
+  // Each chunk's best lexical score over the queries (0..1 BM25), keyed like fusion keys chunks.
+  const lexicalScores = new Map<string, number>();
   q.queries.forEach((query, i) => {
     if (mode !== 'vector') {
-      retrievals.push(chunks.lexical(project, { vectorStoreIds, terms: contentTerms(query), limit: depth, ...(fileIds ? { fileIds } : {}) }).then((hits) => hits.filter(visible)));
+      const lexical = chunks.lexical(project, { vectorStoreIds, terms: contentTerms(query), limit: depth, ...(fileIds ? { fileIds } : {}) });
+      retrievals.push(
+        lexical.then((hits) => {
+          const shown = hits.filter(visible);
+          for (const h of shown) lexicalScores.set(chunkKey(h), Math.max(lexicalScores.get(chunkKey(h)) ?? 0, h.score));
+          return shown;
+        }),
+      );
     }
     if (mode !== 'lexical' && vectors) retrievals.push(Promise.resolve(vectorSearch(snapshots, vectors[i]!, depth, allowed)));
   });
@@ -49,10 +58,18 @@ export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, pro
   const fused = fuse(lists);
   if (fused.length === 0) return [];
 
+  const threshold = q.scoreThreshold ?? 0;
   let ranked: Array<{ hit: Fused; score: number }>;
   let texts: Map<number, string>;
   if (q.ranker === 'none') {
     ranked = fused.slice(0, q.maxResults).map((hit) => ({ hit, score: normalizedRrf(hit.rrf, lists.length) }));
+    texts = await chunks.texts(project, ranked.map((r) => r.hit.seq));
+  } else if (!vectors || mode === 'lexical') {
+    // Lexical only: BM25 already weighs rare terms, repeats and length, and its normalised score is comparable
+    // between queries, so a passage keeps its best query's score and is ranked by it.
+    ranked = fused.map((hit) => ({ hit, score: lexicalScores.get(chunkKey(hit)) ?? 0 })).filter((r) => r.score > 0);
+    ranked.sort((a, b) => b.score - a.score || b.hit.rrf - a.hit.rrf);
+    ranked = ranked.filter((r) => r.score >= threshold).slice(0, q.maxResults);
     texts = await chunks.texts(project, ranked.map((r) => r.hit.seq));
   } else {
     const window = fused.slice(0, Math.max(RERANK_WINDOW, q.maxResults));
@@ -60,7 +77,7 @@ export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, pro
     const scores = rerank(
       q.queries.map((query, i) => ({ terms: contentTerms(query), ...(vectors ? { vector: vectors[i] } : {}) })),
       window.map((h) => ({ text: texts.get(h.seq) ?? '', vector: byStore.get(h.vectorStoreId)!.vectorOf(h.seq) })),
-      vectors ? mode : 'lexical',
+      mode === 'vector' ? 'vector' : 'hybrid',
     );
     // A passage sharing no term with any query and pointing away from all of them is no answer at all.
     ranked = window
@@ -68,7 +85,6 @@ export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, pro
       .filter((r) => r.score > 0)
       .sort((a, b) => b.score - a.score || b.hit.rrf - a.hit.rrf);
   }
-  const threshold = q.scoreThreshold ?? 0;
   return ranked
     .filter((r) => r.score >= threshold && texts.has(r.hit.seq))
     .slice(0, q.maxResults)

@@ -13,7 +13,8 @@ export interface RerankCandidate {
   vector?: Float32Array;
 }
 
-export type RetrievalMode = 'hybrid' | 'lexical' | 'vector';
+/** Lexical-only searches are ranked by BM25 and never reach the reranker. */
+export type RetrievalMode = 'hybrid' | 'vector';
 
 /**
  * Scores candidates 0..1 against the queries, so that a threshold means the same thing for every query: the
@@ -30,7 +31,7 @@ export function rerank(queries: RerankQuery[], candidates: RerankCandidate[], mo
     queries.forEach((query, qi) => {
       const coverage = share(normalized[qi]!, bags[i]!, weight);
       const similarity = query.vector && candidate.vector ? Math.max(0, dot(candidate.vector, 0, query.vector, query.vector.length)) : undefined;
-      const score = mode === 'lexical' ? coverage : mode === 'vector' ? (similarity ?? 0) : similarity === undefined ? coverage : combine(coverage, similarity);
+      const score = mode === 'vector' ? (similarity ?? 0) : similarity === undefined ? coverage : combine(coverage, similarity);
       best = Math.max(best, score);
     });
     return Math.min(1, best);

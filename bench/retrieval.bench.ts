@@ -1,0 +1,107 @@
+import { toFile } from 'openai';
+import { createStoredScriptSource } from '../src/engine/stored-script-source.js';
+import { DEFAULT_PROJECT } from '../src/http/auth.js';
+import { createModelRegistry } from '../src/providers/registry.js';
+import { createSearchIndex } from '../src/search/create-search-index.js';
+import { embedQueries } from '../src/search/embed-queries.js';
+import { providersConfig } from '../src/server.js';
+import { createTestDatabase } from '../test/support/postgres.js';
+import { startTestServer } from '../test/support/server.js';
+import { loadScifact, ndcgAt, recallAt, scifactDir, type ScifactClaim } from './scifact.js';
+import { median, percentile, writeResults } from './support.js';
+
+// Search quality on BEIR SciFact (train claims): every abstract is uploaded as a file and ingested into one vector
+// store through the API of a real server; each claim is then searched with the function behind
+// `POST /vector_stores/{id}/search` (the endpoint caps results at 50; recall@100 needs 100). Lexical unless an
+// embedding model is configured (ASSISTD_EMBEDDING_*). Target: nDCG@10 >= 0.69 lexical on SQLite.
+//
+// BENCH_QUERIES limits the claims searched (all 809 by default); BENCH_DATABASE=postgres runs on a private
+// Postgres cluster; BENCH_RANKER picks ranking_options.ranker; BENCH_SCIFACT_DIR points at the data.
+
+const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+const QUERIES = Number(process.env.BENCH_QUERIES ?? Infinity);
+const RANKER = process.env.BENCH_RANKER ?? 'auto';
+const UPLOAD_CONCURRENCY = 8;
+
+const { docs, claims } = loadScifact(scifactDir(process.env.BENCH_SCIFACT_DIR));
+const embeddingModel = process.env.ASSISTD_EMBEDDING_MODEL || 'none';
+const mode = embeddingModel === 'none' ? 'lexical' : 'hybrid';
+const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+const server = await startTestServer({
+  ...env,
+  ASSISTD_EMBEDDING_MODEL: embeddingModel,
+  ...(DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {}),
+});
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+try {
+  const client = server.openai();
+  const started = performance.now();
+  const fileIds = new Array<string>(docs.length);
+  const docOf = new Map<string, string>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: UPLOAD_CONCURRENCY }, async () => {
+      while (next < docs.length) {
+        const i = next++;
+        const doc = docs[i]!;
+        const file = await client.files.create({ file: await toFile(Buffer.from(`${doc.title}\n\n${doc.text}`), `${doc.id}.txt`), purpose: 'assistants' });
+        fileIds[i] = file.id;
+        docOf.set(file.id, doc.id);
+      }
+    }),
+  );
+  const uploadSeconds = (performance.now() - started) / 1000;
+  const vs = await client.vectorStores.create({ name: 'scifact' });
+  const ingestStarted = performance.now();
+  await client.vectorStores.fileBatches.create(vs.id, { file_ids: fileIds });
+  let counts;
+  for (;;) {
+    counts = (await client.vectorStores.retrieve(vs.id)).file_counts;
+    if (counts.in_progress === 0 && counts.total === fileIds.length) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const ingestSeconds = (performance.now() - ingestStarted) / 1000;
+
+  const index = createSearchIndex(server.store);
+  const embedder = createModelRegistry(providersConfig(server.config), { scriptSource: createStoredScriptSource(server.store) }).embeddingModel();
+  // As the endpoint does: embed the query (when a model exists), then search. Returns doc ids, best first.
+  const search = async (query: string, maxResults: number) => {
+    const embedded = await embedQueries(embedder, [query]);
+    const hits = await index.search(DEFAULT_PROJECT, { vectorStoreIds: [vs.id], queries: [query], ...embedded.query, maxResults, ranker: RANKER });
+    return [...new Set(hits.map((h) => docOf.get(h.fileId)!))];
+  };
+  const asked: ScifactClaim[] = claims.slice(0, Math.min(QUERIES, claims.length));
+  for (const c of asked.slice(0, 10)) await search(c.claim, 10); // warm-up: JIT and the store's snapshot
+  const samples: number[] = [];
+  const sums = { ndcg10: 0, recall10: 0, recall100: 0 };
+  for (const c of asked) {
+    const t = performance.now();
+    const top = await search(c.claim, 10);
+    samples.push(performance.now() - t);
+    sums.ndcg10 += ndcgAt(10, top, c.relevant);
+    sums.recall10 += recallAt(10, top, c.relevant);
+    sums.recall100 += recallAt(100, await search(c.claim, 100), c.relevant);
+  }
+  const n = asked.length;
+  const results = {
+    database: DATABASE,
+    mode,
+    ranker: RANKER,
+    docs: docs.length,
+    claims: n,
+    completed: counts.completed,
+    failed: counts.failed,
+    ndcgAt10: round(sums.ndcg10 / n, 4),
+    recallAt10: round(sums.recall10 / n, 4),
+    recallAt100: round(sums.recall100 / n, 4),
+    searchP50Ms: round(median(samples)),
+    searchP95Ms: round(percentile(samples, 95)),
+    uploadSeconds: round(uploadSeconds, 1),
+    ingestSeconds: round(ingestSeconds, 1),
+  };
+  console.table(results);
+  writeResults(['retrieval', DATABASE === 'postgres' ? 'postgres' : '', mode === 'hybrid' ? 'hybrid' : ''].filter(Boolean).join('-'), results);
+} finally {
+  await server.close();
+}
