@@ -162,8 +162,14 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     if (closed || polling) return;
     polling = true;
     try {
-      // Runs whose NOTIFY was missed or whose holder's lease lapsed.
-      if (room() > 0) heardOfQueued();
+      // Runs whose NOTIFY was missed or whose holder's lease lapsed. Looked for without holding back new runs'
+      // handoff meanwhile (that cost a quarter of the throughput under load); any found go first from then on.
+      if (backlog) fill();
+      else if (room() > 0) {
+        const claimed = await store.runQueue.claim(owner, clock(), leaseMs, { limit: Math.min(room(), 64) });
+        for (const c of claimed) execute(c.project, c.id, c.resumed);
+        if (claimed.length > 0) heardOfQueued();
+      }
       for (const run of await store.runQueue.expired(clock(), 32)) await expireRun(store, events, run.project, run.id);
     } catch (err) {
       logger?.error({ err }, 'polling for runs failed');
