@@ -21,7 +21,7 @@ import { createSearchIndex } from './search/create-search-index.js';
 import type { Store } from './store/store.js';
 import type { BuiltinTools } from './tools/builtin-tool.js';
 import { createCodeInterpreterTool } from './tools/code-interpreter.js';
-import { createFileSearchTool } from './tools/file-search.js';
+import { createFileSearchTool, fileSearchOptions } from './tools/file-search.js';
 import { openStore } from './ops/open-store.js';
 import { explainListenError } from './ops/startup-errors.js';
 import { missingModelVariables, startupBanner } from './ops/banner.js';
@@ -87,12 +87,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     logger: logger?.child({ room: 'ingest' }),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  tools.file_search = createFileSearchTool({
-    index: searchIndex,
-    embeddings: () => ingestion.searchEmbeddings(),
-    waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
-    touch: (project, ids) => ingestion.touch(project, ids),
-  });
+  tools.file_search = createFileSearchTool(fileSearchOptions(searchIndex, ingestion));
   registerRuntimeMetrics(metricsRegistry, { store, sandbox, ingestion });
   const runLog = logger ? createRunLifecycleLog(logger.child({ room: 'runs' })) : undefined;
   const events = new RunEventLog(store, (project, run, created) => {

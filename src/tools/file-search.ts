@@ -28,6 +28,23 @@ export interface FileSearchToolOptions {
   waitMs?: number;
 }
 
+/** What ingestion offers file_search: the embedding model, waiting for stores to be indexed, and use stamps. */
+export interface FileSearchIngestion {
+  searchEmbeddings(): EmbeddingModel | undefined;
+  waitForVectorStores(project: string, vectorStoreIds: string[], timeoutMs: number): Promise<boolean>;
+  touch(project: string, vectorStoreIds: string[]): Promise<void>;
+}
+
+/** The options both APIs' file_search use: the search index and the vector stores' ingestion. */
+export function fileSearchOptions(index: SearchIndex, ingestion: FileSearchIngestion): FileSearchToolOptions {
+  return {
+    index,
+    embeddings: () => ingestion.searchEmbeddings(),
+    waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
+    touch: (project, ids) => ingestion.touch(project, ids),
+  };
+}
+
 const DEFAULT_RANKER = 'default_2024_08_21';
 const MAX_QUERIES = 10;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../domain/errors.js';
 import { nowSeconds } from '../../domain/ids.js';
+import { toListPage } from '../pagination.js';
 import { route } from '../route.js';
 import { checkImageFiles, inputItemSchema, toStoredItem } from '../responses/input-items.js';
 import { getConversation } from './conversations.js';
@@ -36,7 +37,7 @@ export const conversationItemRoutes = [
     async handler({ params, query, project }, { store }) {
       const conversation = await getConversation(store, project, params.conversation_id!);
       const page = await store.conversationItems.list(project, conversation.id, query);
-      return { object: 'list', data: page.data, first_id: page.data[0]?.id ?? null, last_id: page.data.at(-1)?.id ?? null, has_more: page.has_more };
+      return toListPage(page);
     },
   }),
   route({

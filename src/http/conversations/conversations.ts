@@ -15,6 +15,18 @@ export async function getConversation(store: Store, project: string, id: string)
   return conversation;
 }
 
+/** A new conversation and its first items, written together. */
+async function createConversation(store: Store, project: string, metadata: Conversation['metadata'], items: StoredItems): Promise<Conversation> {
+  const conversation: Conversation = { id: newId(ID_PREFIX.conversation), object: 'conversation', created_at: nowSeconds(), metadata };
+  await store.transaction(async (tx) => {
+    await tx.conversations.insert(project, conversation);
+    await tx.conversationItems.append(project, conversation.id, items, conversation.created_at);
+  });
+  return conversation;
+}
+
+type StoredItems = Parameters<Store['conversationItems']['append']>[2];
+
 const createBody = z.object({ items: z.array(inputItemSchema).max(20).nullable().optional(), metadata: metadataSchema.optional() });
 const updateBody = z.object({ metadata: metadataSchema });
 const fromThreadBody = z.object({ thread_id: z.string().min(1), metadata: metadataSchema.optional() });
@@ -26,14 +38,9 @@ export const conversationRoutes = [
     summary: 'Create conversation',
     body: createBody,
     async handler({ body, project }, { store }) {
-      const conversation: Conversation = { id: newId(ID_PREFIX.conversation), object: 'conversation', created_at: nowSeconds(), metadata: body.metadata ?? {} };
       const items = (body.items ?? []).map(toStoredItem);
       await checkImageFiles(store, project, items, 'items');
-      await store.transaction(async (tx) => {
-        await tx.conversations.insert(project, conversation);
-        await tx.conversationItems.append(project, conversation.id, items, conversation.created_at);
-      });
-      return conversation;
+      return createConversation(store, project, body.metadata ?? {}, items);
     },
   }),
   route({
@@ -43,13 +50,7 @@ export const conversationRoutes = [
     body: fromThreadBody,
     async handler({ body, project }, { store }) {
       const thread = await getThread(store, project, body.thread_id);
-      const items = await threadItems(store, project, thread.id);
-      const conversation: Conversation = { id: newId(ID_PREFIX.conversation), object: 'conversation', created_at: nowSeconds(), metadata: body.metadata ?? thread.metadata };
-      await store.transaction(async (tx) => {
-        await tx.conversations.insert(project, conversation);
-        await tx.conversationItems.append(project, conversation.id, items, conversation.created_at);
-      });
-      return conversation;
+      return createConversation(store, project, body.metadata ?? thread.metadata, await threadItems(store, project, thread.id));
     },
   }),
   route({

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../../app-deps.js';
 import type { ResponseEngineDeps } from '../../engine/responses/create-response.js';
 import type { ResponseRequest } from '../../engine/responses/response-request.js';
+import { fileSearchOptions } from '../../tools/file-search.js';
 import { assertNotExpired, getVectorStore } from '../vector-stores.js';
 
 /** What the Responses engine runs on: the app's store and models, and file_search over the same index runs use. */
@@ -11,12 +12,7 @@ export function responseEngineDeps(deps: AppDeps, logger?: ResponseEngineDeps['l
     models,
     blobs,
     ...(logger ? { logger } : {}),
-    fileSearch: {
-      index: searchIndex,
-      embeddings: () => ingestion.searchEmbeddings(),
-      waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
-      touch: (project, ids) => ingestion.touch(project, ids),
-    },
+    fileSearch: fileSearchOptions(searchIndex, ingestion),
   };
 }
 
