@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { startChatUpstream } from '../test/support/chat-upstream.js';
 import { createTestDatabase } from '../test/support/postgres.js';
-import { median, percentile, spawnServer, writeResults } from './support.js';
+import { median, percentile, spawnServer, writeResults, measurePairs, sustainedRates } from './support.js';
 
 // A streamed response through assistd vs the same chat request sent straight to the same local upstream,
 // interleaved: the server's per-response overhead (target p50 <= 5 ms, as for streamed runs). Then sustained
@@ -43,33 +43,9 @@ async function main() {
   const direct = () =>
     streamRequest(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] }, '[DONE]');
 
-  for (let i = 0; i < 30; i++) await Promise.all([viaAssistd(), direct()]);
-  const through: number[] = [];
-  const straight: number[] = [];
-  const overhead: number[] = [];
-  for (let i = 0; i < PAIRS; i++) {
-    const a = await viaAssistd();
-    const b = await direct();
-    through.push(a);
-    straight.push(b);
-    overhead.push(a - b);
-  }
+  const { through, straight, overhead } = await measurePairs(() => viaAssistd(), () => direct(), PAIRS);
 
-  const sustained: Record<string, number> = {};
-  for (const concurrency of [1, 16]) {
-    let done = 0;
-    const until = performance.now() + SUSTAIN_MS;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < until) {
-          await viaAssistd();
-          done++;
-        }
-      }),
-    );
-    sustained[`c${concurrency}`] = done / ((performance.now() - started) / 1000);
-  }
+  const sustained = await sustainedRates(() => viaAssistd(), [1, 16], SUSTAIN_MS);
 
   const results = {
     database: DATABASE,

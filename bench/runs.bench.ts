@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { startChatUpstream, reply } from '../test/support/chat-upstream.js';
 import { createTestDatabase } from '../test/support/postgres.js';
-import { median, percentile, spawnServer, writeResults } from './support.js';
+import { median, percentile, spawnServer, writeResults, measurePairs, sustainedRates } from './support.js';
 
 // Streamed create-thread-and-run through assistd vs the same chat request sent straight to the same local
 // upstream, interleaved: the server's per-run overhead. Then sustained runs/s at concurrency 1, 16 and 256, and
@@ -56,33 +56,9 @@ async function main() {
   const direct = () =>
     streamRequest(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
 
-  for (let i = 0; i < 30; i++) await Promise.all([viaAssistd(), direct()]);
-  const through: number[] = [];
-  const straight: number[] = [];
-  const overhead: number[] = [];
-  for (let i = 0; i < PAIRS; i++) {
-    const a = await viaAssistd();
-    const b = await direct();
-    through.push(a);
-    straight.push(b);
-    overhead.push(a - b);
-  }
+  const { through, straight, overhead } = await measurePairs(() => viaAssistd(), () => direct(), PAIRS);
 
-  const sustained: Record<string, number> = {};
-  for (const concurrency of [1, 16, 256]) {
-    let done = 0;
-    const until = performance.now() + SUSTAIN_MS;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < until) {
-          await viaAssistd();
-          done++;
-        }
-      }),
-    );
-    sustained[`c${concurrency}`] = done / ((performance.now() - started) / 1000);
-  }
+  const sustained = await sustainedRates(() => viaAssistd(), [1, 16, 256], SUSTAIN_MS);
 
   // Hold every stream open: the upstream answers slowly, so all of them are mid-run at once.
   upstream.fallback = () => reply.text('one two three four five six', { chunkDelayMs: 1500 });

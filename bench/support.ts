@@ -96,3 +96,42 @@ export function writeResults(name: string, results: unknown): void {
   writeFileSync(path, JSON.stringify({ at: new Date().toISOString(), machine: 'shared 2-core; numbers are noisy', results }, null, 2));
   console.log(`wrote ${path}`);
 }
+
+/**
+ * Times `via` (through assistd) and `direct` (straight to the upstream) one after the other, `pairs` times after a
+ * warm-up, so both see the same machine; the overhead of each pair is their difference.
+ */
+export async function measurePairs(via: () => Promise<number>, direct: () => Promise<number>, pairs: number): Promise<{ through: number[]; straight: number[]; overhead: number[] }> {
+  for (let i = 0; i < 30; i++) await Promise.all([via(), direct()]);
+  const through: number[] = [];
+  const straight: number[] = [];
+  const overhead: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const a = await via();
+    const b = await direct();
+    through.push(a);
+    straight.push(b);
+    overhead.push(a - b);
+  }
+  return { through, straight, overhead };
+}
+
+/** Completed calls per second of `call` for `ms` at each concurrency, keyed `c<concurrency>`. */
+export async function sustainedRates(call: () => Promise<unknown>, concurrencies: number[], ms: number): Promise<Record<string, number>> {
+  const sustained: Record<string, number> = {};
+  for (const concurrency of concurrencies) {
+    let done = 0;
+    const until = performance.now() + ms;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          await call();
+          done++;
+        }
+      }),
+    );
+    sustained[`c${concurrency}`] = done / ((performance.now() - started) / 1000);
+  }
+  return sustained;
+}
