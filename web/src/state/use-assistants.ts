@@ -26,7 +26,11 @@ export function useAssistants(client: ApiClient, capabilities: Capabilities) {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
+  // Once the person has chosen (even "new assistant"), the list arriving later must not choose for them.
+  const chosen = useRef(false);
+
   function select(id: string | null) {
+    chosen.current = true;
     setSelectedId(id);
     if (id) localStorage.setItem(SELECTED_KEY, id);
     else localStorage.removeItem(SELECTED_KEY);
@@ -40,7 +44,10 @@ export function useAssistants(client: ApiClient, capabilities: Capabilities) {
         setAssistants(list);
         setModels(served);
         setLoaded(true);
-        setSelectedId((current) => (current && list.some((a) => a.id === current) ? current : list[0]?.id ?? null));
+        setSelectedId((current) => {
+          if (current && list.some((a) => a.id === current)) return current;
+          return chosen.current && !current ? null : list[0]?.id ?? null;
+        });
       })
       .catch((err: Error) => live && setError(err.message));
     return () => {
