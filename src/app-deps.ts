@@ -1,7 +1,7 @@
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
-import type { RunEventLog } from './engine/run-events.js';
-import type { RunWorker } from './engine/run-worker.js';
+import type { RunEventLog } from './engine/events/run-events.js';
+import type { RunWorker } from './engine/worker/run-worker.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import type { ModelRegistry } from './providers/registry.js';
 import type { SearchIndex } from './search/search-index.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../domain/errors.js';
 import { buildMessage } from '../domain/messages.js';
 import type { Message } from '../domain/types.js';
-import { assertThreadUnlocked } from '../engine/thread-lock.js';
+import { assertThreadUnlocked } from '../engine/runs/thread-lock.js';
 import type { Store } from '../store/store.js';
 import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';

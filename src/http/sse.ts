@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal } from '../domain/run-status.js';
-import { STREAM_END_EVENTS, type RunEventLog } from '../engine/run-events.js';
+import { STREAM_END_EVENTS, type RunEventLog } from '../engine/events/run-events.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
 import type { Store } from '../store/store.js';
 import { openEventStream } from './open-streams.js';

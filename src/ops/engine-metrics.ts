@@ -5,7 +5,7 @@
  * the engine itself knows nothing of metrics.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { RunStatusObserver } from '../engine/run-events.js';
+import type { RunStatusObserver } from '../engine/events/run-events.js';
 import type { ChatModel } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { BuiltinTool, BuiltinTools } from '../tools/builtin-tool.js';

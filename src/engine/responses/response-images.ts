@@ -1,7 +1,7 @@
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { MessagePart, ResponseItem } from '../../domain/responses.js';
 import type { Store } from '../../store/store.js';
-import { fileLookup, storedImageUrl } from '../prompt-content.js';
+import { fileLookup, storedImageUrl } from '../loop/prompt-content.js';
 
 /** What reading images by file id needs; without `blobs`, or for a model without vision, they are named instead. */
 export interface ImageContext {

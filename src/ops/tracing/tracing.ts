@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { TracingSettings } from '../../config.js';
 import { isTerminal } from '../../domain/run-status.js';
 import type { Run } from '../../domain/types.js';
-import type { RunStatusObserver } from '../../engine/run-events.js';
+import type { RunStatusObserver } from '../../engine/events/run-events.js';
 import type { ChatModel } from '../../providers/chat-model.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { BuiltinTool, BuiltinTools } from '../../tools/builtin-tool.js';

@@ -1,5 +1,5 @@
-import { BadRequestError } from '../domain/errors.js';
-import type { Store } from '../store/store.js';
+import { BadRequestError } from '../../domain/errors.js';
+import type { Store } from '../../store/store.js';
 
 /**
  * Throws the hosted API's 400 when a run holds the thread (queued, in_progress, requires_action or

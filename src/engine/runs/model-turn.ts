@@ -1,9 +1,9 @@
-import { ID_PREFIX, newId } from '../domain/ids.js';
-import type { Message, MessageContent, Run, RunError, RunStep, StepToolCall } from '../domain/types.js';
-import { ProviderError, type ChatRequest } from '../providers/chat-model.js';
-import { ChatTurnBuilder, type ChatTurn } from '../providers/collect-chat.js';
+import { ID_PREFIX, newId } from '../../domain/ids.js';
+import type { Message, MessageContent, Run, RunError, RunStep, StepToolCall } from '../../domain/types.js';
+import { ProviderError, type ChatRequest } from '../../providers/chat-model.js';
+import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
 import type { RunLoopDeps } from './run-loop.js';
-import type { MessageTouches } from '../tools/builtin-tool.js';
+import type { MessageTouches } from '../../tools/builtin-tool.js';
 import { MessageDeltas, type ContentDelta } from './message-deltas.js';
 import { assistantMessage, callsSinceLastMessage, finalContent, messageTouches, NO_TOUCHES } from './run-messages.js';
 import { newStep } from './run-updates.js';

@@ -1,6 +1,6 @@
-import type { Run } from '../domain/types.js';
-import type { Store } from '../store/store.js';
-import type { RunEventLog } from './run-events.js';
+import type { Run } from '../../domain/types.js';
+import type { Store } from '../../store/store.js';
+import type { RunEventLog } from '../events/run-events.js';
 import type { RunWorker } from './run-worker.js';
 
 export interface QueuedRun<T> {

@@ -1,6 +1,6 @@
-import type { Annotation } from '../domain/types.js';
-import { codePoints } from '../lib/code-points.js';
-import type { MessageTouches } from '../tools/builtin-tool.js';
+import type { Annotation } from '../../domain/types.js';
+import { codePoints } from '../../lib/code-points.js';
+import type { MessageTouches } from '../../tools/builtin-tool.js';
 import { NO_TOUCHES } from './run-messages.js';
 
 /** One part of a `thread.message.delta`'s content, as the hosted API streamed it. */

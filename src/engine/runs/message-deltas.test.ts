@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Annotation } from '../domain/types.js';
-import type { BuiltinTools, MessageTouches } from '../tools/builtin-tool.js';
-import { citationAnnotations, openCitationFrom } from '../tools/file-citations.js';
-import { openLinkFrom, sandboxLinkAnnotations } from '../tools/sandbox-links.js';
+import type { Annotation } from '../../domain/types.js';
+import type { BuiltinTools, MessageTouches } from '../../tools/builtin-tool.js';
+import { citationAnnotations, openCitationFrom } from '../../tools/file-citations.js';
+import { openLinkFrom, sandboxLinkAnnotations } from '../../tools/sandbox-links.js';
 import { MessageDeltas, type ContentDelta } from './message-deltas.js';
 import { finalContent, messageTouches, NO_TOUCHES } from './run-messages.js';
 

@@ -1,16 +1,16 @@
-import type { BlobStore } from '../blobs/blob-store.js';
-import type { Message, Run, RunStep, StepToolCall } from '../domain/types.js';
-import type { ChatMessage, ChatModelInfo, ChatRequest, ChatTool, ChatToolCall } from '../providers/chat-model.js';
-import { lookupModel, contextWindowFor } from '../providers/model-catalog.js';
-import { estimatePromptTokens } from '../providers/token-estimate.js';
-import type { Store } from '../store/store.js';
-import type { CountedMessage } from '../store/thread-messages.js';
-import type { BuiltinToolCall } from '../tools/builtin-tool.js';
-import { admitMinimum, callBudget, replyLimit } from './prompt-budget.js';
-import { fileLookup, promptMessage, type PromptMessage } from './prompt-content.js';
-import { chatResponseFormat, chatToolChoice } from './prompt-options.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import type { Message, Run, RunStep, StepToolCall } from '../../domain/types.js';
+import type { ChatMessage, ChatModelInfo, ChatRequest, ChatTool, ChatToolCall } from '../../providers/chat-model.js';
+import { lookupModel, contextWindowFor } from '../../providers/model-catalog.js';
+import { estimatePromptTokens } from '../../providers/token-estimate.js';
+import type { Store } from '../../store/store.js';
+import type { CountedMessage } from '../../store/thread-messages.js';
+import type { BuiltinToolCall } from '../../tools/builtin-tool.js';
+import { admitMinimum, callBudget, replyLimit } from '../loop/prompt-budget.js';
+import { fileLookup, promptMessage, type PromptMessage } from '../loop/prompt-content.js';
+import { chatResponseFormat, chatToolChoice } from '../loop/prompt-options.js';
 import { selectThreadMessages } from './truncation.js';
-import { readAll } from '../store/read-all.js';
+import { readAll } from '../../store/read-all.js';
 import { readThreadWindow } from './thread-window.js';
 
 /** The built-in tools of one run, as the prompt needs them. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import type { Run } from '../domain/types.js';
-import type { RunEventRecord } from '../store/run-events-repo.js';
-import type { Store } from '../store/store.js';
+import type { Run } from '../../domain/types.js';
+import type { RunEventRecord } from '../../store/run-events-repo.js';
+import type { Store } from '../../store/store.js';
 
 /** A run event as the hosted API streamed it: the SSE event name and its payload object. */
 export interface RunEvent {

@@ -3,11 +3,11 @@
  * placeholder for others; attached files are named, so the model can refer to them and to the tools that read
  * them. Image bytes are read only for messages the truncation keeps.
  */
-import type { BlobStore } from '../blobs/blob-store.js';
-import { contentTypeOf } from '../domain/file-types.js';
-import type { FileObject, Message, MessageContent } from '../domain/types.js';
-import type { ChatContentPart, ChatMessage } from '../providers/chat-model.js';
-import type { Store } from '../store/store.js';
+import type { BlobStore } from '../../blobs/blob-store.js';
+import { contentTypeOf } from '../../domain/file-types.js';
+import type { FileObject, Message, MessageContent } from '../../domain/types.js';
+import type { ChatContentPart, ChatMessage } from '../../providers/chat-model.js';
+import type { Store } from '../../store/store.js';
 
 /** What converting a message needs. Without `blobs`, stored images are described instead of sent. */
 export interface ContentContext {

@@ -1,8 +1,8 @@
-import { nowSeconds } from '../domain/ids.js';
-import { ACTIVE_RUN_STATUSES } from '../domain/run-status.js';
-import type { Run } from '../domain/types.js';
-import type { Store } from '../store/store.js';
-import type { RunEvent, RunEventLog } from './run-events.js';
+import { nowSeconds } from '../../domain/ids.js';
+import { ACTIVE_RUN_STATUSES } from '../../domain/run-status.js';
+import type { Run } from '../../domain/types.js';
+import type { Store } from '../../store/store.js';
+import type { RunEvent, RunEventLog } from '../events/run-events.js';
 import { endStep, updateRun, type RunMove } from './run-updates.js';
 
 /** The abort reason when a run reached its `expires_at` while a worker was executing it. */

@@ -2,8 +2,8 @@
  * A run's `response_format` and `tool_choice` in chat-completions shape. Built-in tools are offered to the
  * model as functions named after their type, so choosing one is choosing that function.
  */
-import type { ResponseFormat, ToolChoice } from '../domain/types.js';
-import type { ChatRequest } from '../providers/chat-model.js';
+import type { ResponseFormat, ToolChoice } from '../../domain/types.js';
+import type { ChatRequest } from '../../providers/chat-model.js';
 
 /** Undefined for `auto` (and none set): the model's default, plain text. */
 export function chatResponseFormat(format: ResponseFormat | null): ChatRequest['response_format'] {

@@ -1,7 +1,7 @@
-import { BadRequestError } from '../domain/errors.js';
-import type { Run, RunStep } from '../domain/types.js';
-import type { Store } from '../store/store.js';
-import type { RunEventLog } from './run-events.js';
+import { BadRequestError } from '../../domain/errors.js';
+import type { Run, RunStep } from '../../domain/types.js';
+import type { Store } from '../../store/store.js';
+import type { RunEventLog } from '../events/run-events.js';
 import { endStep, updateRun } from './run-updates.js';
 
 export interface ToolOutput {

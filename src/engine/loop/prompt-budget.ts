@@ -3,8 +3,8 @@
  * room for the reply) and what is left of the run's `max_prompt_tokens`; the reply gets what is left of
  * `max_completion_tokens`. Both limits are budgets across the whole run, as the hosted API defined them.
  */
-import type { Run } from '../domain/types.js';
-import { ProviderError, type ChatModelInfo } from '../providers/chat-model.js';
+import type { Run } from '../../domain/types.js';
+import { ProviderError, type ChatModelInfo } from '../../providers/chat-model.js';
 
 /**
  * A run budget is spent: the run should end `incomplete` with `incomplete_details.reason` = `incompleteReason`.

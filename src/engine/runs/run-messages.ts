@@ -1,8 +1,8 @@
-import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
-import type { Message, MessageContent, Run, RunStep } from '../domain/types.js';
-import { readAll } from '../store/read-all.js';
-import type { Store } from '../store/store.js';
-import type { BuiltinToolCall, BuiltinTools, MessageTouches } from '../tools/builtin-tool.js';
+import { ID_PREFIX, newId, nowSeconds } from '../../domain/ids.js';
+import type { Message, MessageContent, Run, RunStep } from '../../domain/types.js';
+import { readAll } from '../../store/read-all.js';
+import type { Store } from '../../store/store.js';
+import type { BuiltinToolCall, BuiltinTools, MessageTouches } from '../../tools/builtin-tool.js';
 
 /** The assistant message a run writes, created at its first text delta. */
 export function assistantMessage(run: Run): Message {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { newId } from '../domain/ids.js';
-import { WORK_RUN_STATUSES } from '../domain/run-status.js';
-import type { Run } from '../domain/types.js';
-import { executeRun, LEASE_LOST, type RunLoopDeps } from './run-loop.js';
-import { expireRun } from './run-expiry.js';
+import { newId } from '../../domain/ids.js';
+import { WORK_RUN_STATUSES } from '../../domain/run-status.js';
+import type { Run } from '../../domain/types.js';
+import { executeRun, LEASE_LOST, type RunLoopDeps } from '../runs/run-loop.js';
+import { expireRun } from '../runs/run-expiry.js';
 
 /** Wakes workers in other processes: a run was created or resumed (payload: run id). */
 const RUNS_CHANNEL = 'assistd_runs';

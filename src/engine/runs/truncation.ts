@@ -3,7 +3,7 @@
  * the middle to fit the room left: the newest message always stays (it is usually the question), the thread's
  * first user message stays when it fits (it often sets the task), and the rest is filled newest first.
  */
-import type { TruncationStrategy } from '../domain/types.js';
+import type { TruncationStrategy } from '../../domain/types.js';
 
 /** The thread messages before the run, oldest first, as the selection sees them. */
 export interface TruncationCandidates {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Run } from '../domain/types.js';
-import type { RunStatusObserver } from './run-events.js';
+import type { Run } from '../../domain/types.js';
+import type { RunStatusObserver } from '../events/run-events.js';
 
 /** When a run reached its final status (unix seconds); expired and incomplete runs carry no stamp: now. */
 function endedAt(run: Run): number {

@@ -5,9 +5,9 @@
  * truncation.ts): the tail is filled newest first and stops at the first message that does not fit, so nothing
  * older than that message is needed, except the `auto` strategy's anchor, the thread's first user message.
  */
-import type { Message, Run } from '../domain/types.js';
-import type { Store } from '../store/store.js';
-import type { CountedMessage, ThreadPosition } from '../store/thread-messages.js';
+import type { Message, Run } from '../../domain/types.js';
+import type { Store } from '../../store/store.js';
+import type { CountedMessage, ThreadPosition } from '../../store/thread-messages.js';
 
 /**
  * Messages in the first page read; further pages double up to MAX_PAGE, so a long thread takes few reads and

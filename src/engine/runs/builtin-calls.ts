@@ -1,6 +1,6 @@
-import type { Run, RunError, RunStep, StepToolCall } from '../domain/types.js';
-import type { ChatTool, ChatToolCall } from '../providers/chat-model.js';
-import type { BuiltinTool, BuiltinToolCall, BuiltinToolType, BuiltinTools, ToolContext } from '../tools/builtin-tool.js';
+import type { Run, RunError, RunStep, StepToolCall } from '../../domain/types.js';
+import type { ChatTool, ChatToolCall } from '../../providers/chat-model.js';
+import type { BuiltinTool, BuiltinToolCall, BuiltinToolType, BuiltinTools, ToolContext } from '../../tools/builtin-tool.js';
 import { stepDelta } from './model-turn.js';
 import type { PromptTools } from './prompt.js';
 import type { RunLoopDeps } from './run-loop.js';

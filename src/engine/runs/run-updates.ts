@@ -1,8 +1,8 @@
-import { nowSeconds } from '../domain/ids.js';
-import { transition } from '../domain/run-status.js';
-import type { Run, RunStatus, RunStep } from '../domain/types.js';
-import type { Store } from '../store/store.js';
-import type { RunEvent, RunEventLog } from './run-events.js';
+import { nowSeconds } from '../../domain/ids.js';
+import { transition } from '../../domain/run-status.js';
+import type { Run, RunStatus, RunStep } from '../../domain/types.js';
+import type { Store } from '../../store/store.js';
+import type { RunEvent, RunEventLog } from '../events/run-events.js';
 
 /** A status move decided on the run's fresh copy, with events to log before the run's own status event. */
 export interface RunMove {
