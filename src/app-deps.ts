@@ -1,6 +1,7 @@
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
 import type { RunEventLog } from './engine/events/run-events.js';
+import type { ResponseWorker } from './engine/worker/response-worker.js';
 import type { RunWorker } from './engine/worker/run-worker.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import type { ModelRegistry } from './providers/registry.js';
@@ -15,6 +16,8 @@ export interface AppDeps {
   blobs: BlobStore;
   models: ModelRegistry;
   runs: RunWorker;
+  /** Runs background responses (a queue leased like the runs'). */
+  backgroundResponses: ResponseWorker;
   /** The run event log that streams read. */
   events: RunEventLog;
   /** The server-executed tools (code_interpreter, file_search) this server offers. */

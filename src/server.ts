@@ -8,7 +8,9 @@ import { createLocalBlobStore } from './blobs/local-blob-store.js';
 import type { AppDeps } from './app-deps.js';
 import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/events/run-events.js';
+import { createResponseWorker } from './engine/worker/response-worker.js';
 import { createRunWorker } from './engine/worker/run-worker.js';
+import { responseEngineDeps } from './http/responses/response-deps.js';
 import { createRunLifecycleLog } from './engine/runs/run-lifecycle-log.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
@@ -105,15 +107,25 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     ...(tracing ? { around: tracing.aroundRun } : {}),
   });
   await runs.start();
+  const engineDeps = { config, store, blobs, models, runs, tools, events, searchIndex, ingestion };
+  const responsesLog = logger?.child({ room: 'responses' });
+  const backgroundResponses = createResponseWorker({ ...responseEngineDeps(engineDeps, responsesLog), events }, {
+    leaseMs: config.runLeaseSeconds * 1000,
+    capacity: config.runCapacity,
+    ...(responsesLog ? { logger: responsesLog } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  await backgroundResponses.start();
   return {
-    deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
+    deps: { ...engineDeps, backgroundResponses },
     sandbox,
     metricsRegistry,
     tracing,
     banner: (url, activeKeys) => startupBanner({ version: assistdVersion(), config, providers, embedding: models.embeddingModel(), sandbox: config.runCapacity > 0 ? sandbox.status() : undefined, activeKeys, ...(url ? { url } : {}) }),
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
-      await runs.drain(config.shutdownGraceSeconds * 1000);
+      await Promise.all([runs.drain(config.shutdownGraceSeconds * 1000), backgroundResponses.drain(config.shutdownGraceSeconds * 1000)]);
+      await backgroundResponses.close();
       await runs.close();
       await beforeStore?.();
       await ingestion.close();

@@ -56,7 +56,7 @@ export function createKyselyStore(
     runQueue: createRunQueue(any, capabilities),
     runEvents: createRunEventsRepo(any),
     scripts: createScriptsRepo(db),
-    responses: createResponsesRepo(any),
+    responses: createResponsesRepo(any, capabilities),
     conversations: createDocumentRepo<Conversation>(any, 'conversations'),
     conversationItems: createConversationItemsRepo(any, capabilities),
     async lockThread(project, threadId, mode = 'exclusive') {

@@ -246,6 +246,22 @@ function responses(types: DialectTypes): Migration {
   };
 }
 
+/**
+ * Background responses are work for the workers, as runs are: the prepared model call they run (`job`, null for
+ * responses answered in the request) and a lease, claimed oldest first.
+ */
+function responseQueue(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.alterTable('responses').addColumn('job', 'text').execute();
+      await db.schema.alterTable('responses').addColumn('lease_owner', 'text').execute();
+      await db.schema.alterTable('responses').addColumn('lease_until', types.bigint).execute();
+      await db.schema.alterTable('responses').addColumn('previous_owner', 'text').execute();
+      await db.schema.createIndex('responses_work').ifNotExists().on('responses').columns(['status', 'created_at']).execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -253,7 +269,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
-        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types) };
+        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
+        '0014_response_queue': responseQueue(types) };
     },
   };
 }

@@ -117,6 +117,11 @@ export interface ResponseRow extends DocumentRow {
   status: string;
   previous_response_id: string | null;
   conversation_id: string | null;
+  /** JSON of a background response's prepared model call; null for the others. */
+  job: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  previous_owner: string | null;
 }
 export interface ConversationRow extends DocumentRow {}
 export interface ConversationItemRow {

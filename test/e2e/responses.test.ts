@@ -182,6 +182,45 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(after.output, []);
     });
 
+    test('background streams: created and queued first, numbered from 0; retrieve replays after starting_after and follows live', async () => {
+      const created = await client.responses.create({ model: 'scripted', background: true, stream: true, input: script([{ chunks: ['a ', 'b ', 'c'], delay_ms: 100 }]) });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of created) events.push(event);
+      assert.deepEqual(events.slice(0, 3).map((e) => e.type), ['response.created', 'response.queued', 'response.in_progress']);
+      assert.equal(events.at(-1)!.type, 'response.completed');
+      assert.deepEqual(events.map((e) => e.sequence_number), events.map((_, i) => i));
+      const id = (events[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+      assert.equal((events[0] as OpenAI.Responses.ResponseCreatedEvent).response.status, 'queued');
+      const replay = await client.responses.retrieve(id, { stream: true, starting_after: 2 });
+      const again: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of replay) again.push(event);
+      assert.deepEqual(again, events.slice(3));
+      const helper = await client.responses.stream({ response_id: id, starting_after: 4 }).finalResponse();
+      assert.equal(helper.output_text, 'a b c');
+
+      const slow = await client.responses.create({ model: 'scripted', background: true, input: script([{ chunks: ['x ', 'y'], delay_ms: 400 }]) });
+      const live = await client.responses.retrieve(slow.id, { stream: true, starting_after: 1 });
+      const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of live) seen.push(event);
+      assert.deepEqual([seen[0]!.type, seen[0]!.sequence_number], ['response.in_progress', 2]);
+      assert.equal(seen.flatMap((e) => (e.type === 'response.output_text.delta' ? [e.delta] : [])).join(''), 'x y');
+      assert.equal(seen.at(-1)!.type, 'response.completed');
+      const plain = await client.responses.create({ model: 'scripted', input: 'x' });
+      assert.equal(await status(client.responses.retrieve(plain.id, { stream: true })), 400);
+    });
+
+    test('a cancel ends the stream of a background response, from any request', async () => {
+      const stream = await client.responses.create({ model: 'scripted', background: true, stream: true, input: script([{ text: 'never', delay_ms: 60_000 }]) });
+      const types: string[] = [];
+      const started = Date.now();
+      for await (const event of stream) {
+        types.push(event.type);
+        if (event.type === 'response.in_progress') await client.responses.cancel(event.response.id);
+      }
+      assert.deepEqual(types, ['response.created', 'response.queued', 'response.in_progress']);
+      assert.ok(Date.now() - started < 10_000);
+    });
+
     test('a response deleted while it streams still ends its stream', async () => {
       const stream = client.responses.stream({ model: 'scripted', input: script([{ text: 'late', delay_ms: 300 }]) });
       stream.on('response.created', (event) => void client.responses.delete(event.response.id));

@@ -6,6 +6,7 @@ import type { ChatTurn } from '../../providers/collect-chat.js';
 import type { BlobStore } from '../../blobs/blob-store.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
+import type { RunEventLog } from '../events/run-events.js';
 import { chainItems, checkCallOutputs, conversationItems, dropOldest, resolveReferences } from './response-context.js';
 import type { ResponseEventBody } from './response-output.js';
 import { runTurns, turnStatus } from './response-turns.js';
@@ -106,9 +107,18 @@ function settle(response: ResponseObject, turn: ChatTurn): void {
 }
 
 /**
- * Runs a prepared response: one model call, whose text and function calls become the output items. Stored
- * (when `store`) as in progress first, so it can be retrieved while it streams; a response in a conversation
- * adds its input and output items to it once it has an answer. `emit` gets every event of the stream.
+ * Where a background response's events go: its event log (which the stream of any replica reads), with the
+ * event that ends it written in the same transaction as its status.
+ */
+export interface ResponseJournal {
+  events: RunEventLog;
+}
+
+/**
+ * Runs a prepared response: its model calls (and built-in tool calls), whose text and function calls become the
+ * output items. Stored (when `store`) as in progress first, so it can be retrieved while it streams; a response
+ * in a conversation adds its input and output items to it once it has an answer. `emit` gets every event of the
+ * stream. A background response (`journal`) was stored and announced (created, queued) when it was queued.
  */
 export async function executeResponse(
   deps: ResponseEngineDeps,
@@ -116,6 +126,7 @@ export async function executeResponse(
   prepared: PreparedResponse,
   emit: (event: ResponseEventBody) => void,
   signal: AbortSignal = new AbortController().signal,
+  journal?: ResponseJournal,
 ): Promise<ResponseObject> {
   const { response, input } = prepared;
   if (response.background) {
@@ -125,7 +136,7 @@ export async function executeResponse(
   } else if (response.store) {
     await deps.store.responses.insert(project, response, input);
   }
-  emit({ type: 'response.created', response });
+  if (!journal) emit({ type: 'response.created', response });
   emit({ type: 'response.in_progress', response });
   const fileSearchTool = response.tools.find((t) => t.type === 'file_search');
   const turns = { project, model: prepared.model, request: prepared.request, fileSearchTool, fileSearch: deps.fileSearch, include: prepared.include, maxToolCalls: response.max_tool_calls };
@@ -138,17 +149,33 @@ export async function executeResponse(
   } else {
     settle(response, result.turn);
   }
-  const written = await deps.store.transaction(async (tx) => {
-    // A background response cancelled meanwhile stays cancelled, and adds nothing to its conversation.
-    if (response.store && !(await tx.responses.replace(project, response))) return false;
-    if (response.conversation && response.status !== 'failed') await tx.conversationItems.append(project, response.conversation.id, [...input, ...response.output], response.created_at);
-    return true;
-  });
+  return endResponse(deps, project, prepared, emit, journal);
+}
+
+/**
+ * Writes the response's end (and its conversation items) and sends the event that ends its stream. A response
+ * cancelled meanwhile stays cancelled, adds nothing to its conversation, and is returned as stored.
+ */
+export async function endResponse(deps: ResponseEngineDeps, project: string, prepared: PreparedResponse, emit: (event: ResponseEventBody) => void, journal?: ResponseJournal): Promise<ResponseObject> {
+  const { response, input } = prepared;
+  const end = { type: `response.${response.status}`, response };
+  await journal?.events.beginCommit(response.id);
+  let written = false;
+  try {
+    written = await deps.store.transaction(async (tx) => {
+      if (response.store && !(await tx.responses.replace(project, response))) return false;
+      if (response.conversation && response.status !== 'failed') await tx.conversationItems.append(project, response.conversation.id, [...input, ...response.output], response.created_at);
+      await journal?.events.commit(tx, project, response.id, [{ event: end.type, data: end }]);
+      return true;
+    });
+  } finally {
+    if (journal) written ? journal.events.committed(response.id) : journal.events.abandon(response.id);
+  }
   if (!written) {
     // Cancelled: the stored response is the answer. Deleted meanwhile: the stream still gets its end.
     const current = await deps.store.responses.get(project, response.id);
     if (current) return current;
   }
-  emit({ type: `response.${response.status}`, response });
+  if (!journal) emit(end);
   return response;
 }

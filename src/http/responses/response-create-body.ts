@@ -131,7 +131,6 @@ function checkTools(list: ResponseTool[], choice: ResponseToolChoice): void {
 /** The engine's request from a validated body; what the body asks for that cannot be done is a 400 here. */
 export function toResponseRequest(body: ResponseCreateBody): ResponseRequest {
   if (body.background && body.store === false) throw new BadRequestError('Background responses must be stored: set store to true (or leave it out).', 'background');
-  if (body.background && body.stream) throw new BadRequestError('Streaming a background response is not supported by this server yet: create it, then poll it with retrieve.', 'stream', 'unsupported_parameter');
   const list = tools(body);
   const choice = body.tool_choice ?? 'auto';
   checkTools(list, choice);

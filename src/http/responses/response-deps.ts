@@ -5,7 +5,7 @@ import { fileSearchOptions } from '../../tools/file-search.js';
 import { assertNotExpired, getVectorStore } from '../vector-stores.js';
 
 /** What the Responses engine runs on: the app's store and models, and file_search over the same index runs use. */
-export function responseEngineDeps(deps: AppDeps, logger?: ResponseEngineDeps['logger']): ResponseEngineDeps {
+export function responseEngineDeps(deps: Omit<AppDeps, 'backgroundResponses'>, logger?: ResponseEngineDeps['logger']): ResponseEngineDeps {
   const { store, models, blobs, searchIndex, ingestion } = deps;
   return {
     store,

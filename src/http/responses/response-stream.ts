@@ -1,5 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RunEventLog } from '../../engine/events/run-events.js';
 import type { ResponseEventBody } from '../../engine/responses/response-output.js';
+import type { RunEventRecord } from '../../store/run-events-repo.js';
+import type { Store } from '../../store/store.js';
 import { openEventStream } from '../open-streams.js';
 
 export type EmitResponseEvent = (event: ResponseEventBody) => void;
@@ -22,6 +25,58 @@ export async function streamResponse(request: FastifyRequest, reply: FastifyRepl
   } catch (err) {
     request.log.error({ err }, 'response stream failed');
     emit({ type: 'error', code: 'server_error', message: 'The response failed on the server.', param: null });
+  } finally {
+    if (!reply.raw.writableEnded) reply.raw.end();
+  }
+}
+
+/** Events that end a response's stream. */
+const END_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
+
+/** How long a stored stream waits for news before it looks at the response itself. */
+const WAIT_MS = 1000;
+
+export interface StoredStreamOptions {
+  store: Store;
+  events: RunEventLog;
+  project: string;
+  responseId: string;
+  /** Stream the events after this sequence number (-1: from the start). */
+  startingAfter: number;
+}
+
+/**
+ * Streams a background response's event log, stored or still growing, as `text/event-stream` until it ends.
+ * Any replica serves it, whichever one runs the response. Sequence numbers are the log's own, from 0, so a client
+ * that lost its connection resumes with `starting_after`. A cancelled response's stream just ends.
+ */
+export async function streamStoredResponse(request: FastifyRequest, reply: FastifyReply, options: StoredStreamOptions): Promise<void> {
+  const { store, events, project, responseId } = options;
+  const gone = new AbortController();
+  request.raw.on('close', () => gone.abort());
+  openEventStream('responses', request, reply);
+  // The log numbers its events from 1; the stream from 0.
+  let after = options.startingAfter + 1;
+  const send = (record: RunEventRecord): boolean => {
+    after = record.seq;
+    reply.raw.write(`event: ${record.event}\ndata: {"sequence_number":${record.seq - 1},${record.data.slice(1)}\n\n`);
+    return END_EVENTS.has(record.event);
+  };
+  try {
+    while (!gone.signal.aborted) {
+      const records = await events.read(project, responseId, after);
+      if (records.some(send)) break;
+      if (records.length > 0 || (await events.wait(responseId, WAIT_MS, gone.signal))) continue;
+      // A quiet log: the ending event is stored with the status, so an ended response has nothing more to say.
+      const response = await store.responses.get(project, responseId);
+      if (!response || (response.status !== 'queued' && response.status !== 'in_progress')) {
+        (await events.read(project, responseId, after)).some(send);
+        break;
+      }
+    }
+  } catch (err) {
+    request.log.error({ err }, 'response stream failed');
+    reply.raw.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The stream failed on the server; retrieve the response for its status.', param: null, sequence_number: after })}\n\n`);
   } finally {
     if (!reply.raw.writableEnded) reply.raw.end();
   }

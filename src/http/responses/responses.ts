@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../../domain/errors.js';
 import type { ResponseObject } from '../../domain/responses.js';
-import { cancelResponse, startBackgroundResponse } from '../../engine/responses/background-responses.js';
+import { cancelResponse, queueBackgroundResponse } from '../../engine/responses/background-responses.js';
 import { executeResponse, prepareResponse } from '../../engine/responses/create-response.js';
 import type { Store } from '../../store/store.js';
 import { listQuery } from '../pagination.js';
@@ -10,7 +10,7 @@ import { checkImageFiles } from './input-items.js';
 import { pageOfItems } from './item-page.js';
 import { responseCreateBody, toResponseRequest } from './response-create-body.js';
 import { checkVectorStores, responseEngineDeps } from './response-deps.js';
-import { streamResponse } from './response-stream.js';
+import { streamResponse, streamStoredResponse } from './response-stream.js';
 
 async function getResponse(store: Store, project: string, id: string): Promise<ResponseObject> {
   const response = await store.responses.get(project, id);
@@ -43,7 +43,13 @@ export const responseRoutes = [
       await checkImageFiles(app.store, project, req.input, 'input');
       await checkVectorStores(app, project, req);
       const prepared = await prepareResponse(deps, project, req);
-      if (prepared.response.background) return startBackgroundResponse(deps, project, prepared);
+      if (prepared.response.background) {
+        const queued = await queueBackgroundResponse({ ...deps, events: app.events }, project, prepared);
+        app.backgroundResponses.kick();
+        if (!body.stream) return queued;
+        await streamStoredResponse(request, reply, { store: app.store, events: app.events, project, responseId: queued.id, startingAfter: -1 });
+        return undefined;
+      }
       if (!body.stream) return executeResponse(deps, project, prepared, noop);
       await streamResponse(request, reply, (emit) => executeResponse(deps, project, prepared, emit));
       return undefined;
@@ -66,9 +72,13 @@ export const responseRoutes = [
     path: '/responses/:response_id',
     summary: 'Retrieve response',
     query: retrieveQuery,
-    async handler({ params, query, project }, { store }) {
-      if (query.stream === 'true') throw new BadRequestError('Streaming a stored response is not supported by this server yet: retrieve it without stream.', 'stream');
-      return getResponse(store, project, params.response_id!);
+    async handler({ params, query, project, request, reply }, { store, events }) {
+      const response = await getResponse(store, project, params.response_id!);
+      if (query.stream !== 'true') return response;
+      // Only a background response keeps its events; the others were streamed by the request that made them.
+      if (!response.background) throw new BadRequestError('Only responses created with background=true can be streamed when retrieved.', 'stream');
+      await streamStoredResponse(request, reply, { store, events, project, responseId: response.id, startingAfter: query.starting_after ?? -1 });
+      return undefined;
     },
   }),
   route({
@@ -85,8 +95,8 @@ export const responseRoutes = [
     method: 'POST',
     path: '/responses/:response_id/cancel',
     summary: 'Cancel response',
-    async handler({ params, project, request }, { store, models }) {
-      return cancelResponse({ store, models, logger: request.log }, project, params.response_id!);
+    async handler({ params, project, request }, { store, models, backgroundResponses }) {
+      return cancelResponse({ store, models, logger: request.log }, project, params.response_id!, (id) => backgroundResponses.cancel(id));
     },
   }),
   route({

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { createTestDatabase } from '../support/postgres.js';
+
+// Background responses on `assistd serve` replicas sharing one Postgres: created on an API-only replica, run by
+// another, streamed and cancelled from any; when the replica running one is killed, another takes its work over.
+
+const LEASE_SECONDS = 2;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+interface Replica {
+  child: ChildProcess;
+  client: OpenAI;
+  dir: string;
+}
+
+async function startReplica(databaseUrl: string, env: Record<string, string> = {}): Promise<Replica> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'assistd-replica-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, dir, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 }) };
+}
+
+function script(steps: unknown[]): string {
+  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
+}
+
+async function until(client: OpenAI, id: string, done: (status: string | undefined) => boolean, ms = 30_000): Promise<OpenAI.Responses.Response> {
+  const start = Date.now();
+  let response = await client.responses.retrieve(id);
+  while (!done(response.status) && Date.now() - start < ms) {
+    await new Promise((r) => setTimeout(r, 100));
+    response = await client.responses.retrieve(id);
+  }
+  return response;
+}
+
+describe('background responses on replicas sharing Postgres', () => {
+  let url: string;
+  let api: Replica;
+  let worker: Replica;
+  let spare: Replica | undefined;
+  before(async () => {
+    url = await createTestDatabase();
+    // One slot: a second background response waits in the queue while the first runs.
+    worker = await startReplica(url, { ASSISTD_RUN_CAPACITY: '1' });
+    api = await startReplica(url, { ASSISTD_RUN_CAPACITY: '0' });
+  });
+  after(() => {
+    for (const r of [api, worker, spare]) {
+      r?.child.kill('SIGKILL');
+      if (r) rmSync(r.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('created and streamed on an API-only replica, run by another; cancelled from the API replica', async () => {
+    const stream = await api.client.responses.create({ model: 'scripted', background: true, stream: true, input: script([{ chunks: ['run ', 'elsewhere'] }]) });
+    let text = '';
+    let last = '';
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      last = event.type;
+    }
+    assert.deepEqual([text, last], ['run elsewhere', 'response.completed']);
+
+    const slow = await api.client.responses.create({ model: 'scripted', background: true, input: script([{ text: 'never', delay_ms: 60_000 }]) });
+    assert.equal((await until(api.client, slow.id, (s) => s !== 'queued')).status, 'in_progress');
+    assert.equal((await api.client.responses.cancel(slow.id)).status, 'cancelled');
+    // The worker's slot is free again at once: its model call was stopped, not left to run out.
+    const next = await api.client.responses.create({ model: 'scripted', background: true, input: 'after the cancel' });
+    const done = await until(api.client, next.id, (s) => s === 'completed', 10_000);
+    assert.equal(done.output_text, 'You said: after the cancel');
+    assert.equal((await worker.client.responses.retrieve(slow.id)).status, 'cancelled');
+  });
+
+  test('kill -9 of the replica running a response: another fails it within the lease and runs the queued one', async () => {
+    const running = await api.client.responses.create({ model: 'scripted', background: true, input: script([{ text: 'never finished', delay_ms: 60_000 }]) });
+    assert.equal((await until(api.client, running.id, (s) => s !== 'queued')).status, 'in_progress');
+    const waiting = await api.client.responses.create({ model: 'scripted', background: true, input: 'run me after the crash' });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await api.client.responses.retrieve(waiting.id)).status, 'queued', 'the worker has one slot');
+    worker.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    spare = await startReplica(url);
+    const failed = await until(api.client, running.id, (s) => s !== 'in_progress', 60_000);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error?.code, 'server_error');
+    assert.ok(Date.now() - killedAt < LEASE_SECONDS * 1000 + 15_000, `took ${Date.now() - killedAt} ms`);
+    const ran = await until(api.client, waiting.id, (s) => s === 'completed');
+    assert.equal(ran.output_text, 'You said: run me after the crash');
+    // Its whole stream, from the replica that took it over, ends with the failure.
+    const replay = await spare.client.responses.retrieve(running.id, { stream: true });
+    const types: string[] = [];
+    for await (const event of replay) types.push(event.type);
+    assert.deepEqual(types, ['response.created', 'response.queued', 'response.in_progress', 'response.failed']);
+  });
+});
