@@ -32,7 +32,10 @@ export interface RunStreamOptions {
 export async function streamRun(request: FastifyRequest, reply: FastifyReply, options: RunStreamOptions): Promise<void> {
   const { store, events, project, runId } = options;
   const gone = new AbortController();
-  request.raw.on('close', () => gone.abort());
+  // Only a client leaving mid-stream stops the loop; a stream that ended has nothing to stop.
+  request.raw.on('close', () => {
+    if (!reply.raw.writableEnded) gone.abort();
+  });
   openEventStream('runs', request, reply);
   let after = options.afterSeq;
   /** Writes one event; true when it ends the stream. */
