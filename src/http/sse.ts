@@ -32,34 +32,48 @@ export interface RunStreamOptions {
 export async function streamRun(request: FastifyRequest, reply: FastifyReply, options: RunStreamOptions): Promise<void> {
   const { store, events, project, runId } = options;
   const gone = new AbortController();
-  request.raw.on('close', () => gone.abort());
+  // Only a client leaving mid-stream stops the loop; a stream that ended has nothing to stop.
+  request.raw.on('close', () => {
+    if (!reply.raw.writableEnded) gone.abort();
+  });
   openEventStream('runs', request, reply);
   let after = options.afterSeq;
-  /** Writes one event; true when it ends the stream. */
-  const send = (record: RunEventRecord): boolean => {
-    after = record.seq;
-    reply.raw.write(frame(record.event, options.view ? options.view(record) : record.data));
-    return STREAM_END_EVENTS.has(record.event);
+  /**
+   * Writes the events up to the first that ends the stream, in one write (a socket write per event costs a
+   * system call each); true when the stream ended.
+   */
+  const send = (records: RunEventRecord[]): boolean => {
+    let frames = '';
+    for (const record of records) {
+      after = record.seq;
+      frames += frame(record.event, options.view ? options.view(record) : record.data);
+      if (STREAM_END_EVENTS.has(record.event)) {
+        finish(reply, frames);
+        return true;
+      }
+    }
+    if (frames) reply.raw.write(frames);
+    return false;
   };
   try {
     while (!gone.signal.aborted) {
       const records = await events.read(project, runId, after);
-      if (records.some(send)) return finish(reply);
+      if (send(records)) return;
       if (records.length > 0 || (await events.wait(runId, WAIT_MS, gone.signal))) continue;
       // A quiet log: status events are stored with the status, so a settled run has nothing more to say.
       const run = await store.runs.get(project, runId);
       if (!run || isTerminal(run.status) || run.status === 'requires_action') {
-        (await events.read(project, runId, after)).some(send);
-        return finish(reply);
+        if (!send(await events.read(project, runId, after))) finish(reply);
+        return;
       }
     }
   } catch (err) {
     request.log.error({ err }, 'run stream failed');
-    reply.raw.write(frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
-    finish(reply);
+    finish(reply, frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
   }
 }
 
-function finish(reply: FastifyReply): void {
-  if (!reply.raw.writableEnded) reply.raw.end(frame('done', '[DONE]'));
+/** Ends the stream with `done`, after `frames` if given. */
+function finish(reply: FastifyReply, frames = ''): void {
+  if (!reply.raw.writableEnded) reply.raw.end(frames + frame('done', '[DONE]'));
 }

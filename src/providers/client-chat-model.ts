@@ -152,6 +152,8 @@ async function* streamChat(
   /** Why the call ended early on our side, if it did: the caller, the idle timer or the total deadline. */
   const cutShort = (): unknown =>
     signal.aborted ? abortReason(signal) : idleTimedOut ? idleError(target, timeouts.idleMs) : totalTimedOut ? totalError(target, timeouts.totalMs) : undefined;
+  /** The reply was read to its end: nothing is left to cancel (and aborting costs an error object per call). */
+  let drained = false;
   try {
     const stream = await openStream(options, req, upstream.signal);
     const normalizer = new ChunkNormalizer();
@@ -166,6 +168,7 @@ async function* streamChat(
         // Refreshed after the consumer took the events, so a slow consumer is not blamed on the upstream.
         idle.refresh();
       }
+      drained = true;
     } finally {
       clearTimeout(idle);
     }
@@ -181,7 +184,7 @@ async function* streamChat(
   } finally {
     clearTimeout(total);
     signal.removeEventListener('abort', forward);
-    upstream.abort();
+    if (!drained) upstream.abort();
   }
 }
 

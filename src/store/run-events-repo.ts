@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { runCompiled } from './compiled-statements.js';
 
 /** One entry of a run's event log: the SSE event name and its JSON payload, numbered per run from 1. */
 export interface RunEventRecord {
@@ -10,40 +11,63 @@ export interface RunEventRecord {
 /** The append-only run event log that SSE streams read, on whichever replica they are served. */
 export interface RunEventsRepo {
   append(project: string, runId: string, events: RunEventRecord[], createdAt: number): Promise<void>;
-  /** Events with seq > afterSeq in order, at most `limit`. */
+  /**
+   * Events with seq > afterSeq in order: all of them, or at least `limit` when there are more (events are
+   * stored in batches, and a batch is returned whole).
+   */
   read(project: string, runId: string, afterSeq: number, limit: number): Promise<RunEventRecord[]>;
   /** The highest seq written for the run, 0 when none. */
   lastSeq(project: string, runId: string): Promise<number>;
 }
 
+/**
+ * The `event` of a row that holds a batch of consecutive events (no SSE event has this name). A run writes its
+ * events a few times per run (with each status change, deltas in between), and one row per write instead of
+ * one per event costs a fraction of the index and WAL work. Its `seq` is its last event's, so `seq > after`
+ * finds every row holding an event after `after`, and the highest seq is still the log's last.
+ */
+const BATCH = '*';
+
+/** A batch's data: `[[event, payload], ...]`, spliced from the payloads' JSON as they are. */
+function packed(events: RunEventRecord[]): string {
+  return `[${events.map((e) => `[${JSON.stringify(e.event)},${e.data}]`).join(',')}]`;
+}
+
+function unpacked(row: RunEventRecord): RunEventRecord[] {
+  const entries = JSON.parse(row.data) as Array<[string, unknown]>;
+  const first = row.seq - entries.length + 1;
+  return entries.map(([event, data], i) => ({ seq: first + i, event, data: JSON.stringify(data) }));
+}
+
+/** Appends (one row per call) and reads compile once: every run does both (compiled-statements.ts). */
 export function createRunEventsRepo(db: Kysely<any>): RunEventsRepo {
   return {
     async append(project, runId, events, createdAt) {
       if (events.length === 0) return;
-      await db
-        .insertInto('run_events')
-        .values(events.map((e) => ({ run_id: runId, seq: e.seq, project, event: e.event, data: e.data, created_at: createdAt })))
-        .execute();
+      const single = events.length === 1;
+      const last = events[events.length - 1]!;
+      const row = { run_id: runId, seq: last.seq, project, event: single ? last.event : BATCH, data: single ? last.data : packed(events), created_at: createdAt };
+      await runCompiled(db, 'run_events:append', () => db.insertInto('run_events').values(row), Object.values(row));
     },
     async read(project, runId, afterSeq, limit) {
-      return db
-        .selectFrom('run_events')
-        .select(['seq', 'event', 'data'])
-        .where('run_id', '=', runId)
-        .where('seq', '>', afterSeq)
-        .where('project', '=', project)
-        .orderBy('seq')
-        .limit(limit)
-        .execute();
+      const { rows } = await runCompiled<RunEventRecord>(
+        db,
+        `run_events:read:${Math.trunc(limit)}`,
+        // The limit is a literal on every dialect, so the statement's parameters are the same everywhere.
+        () => db.selectFrom('run_events').select(['seq', 'event', 'data']).where('run_id', '=', runId).where('seq', '>', afterSeq).where('project', '=', project).orderBy('seq').modifyEnd(sql`limit ${sql.lit(Math.trunc(limit))}`),
+        [runId, afterSeq, project],
+      );
+      if (!rows.some((r) => r.event === BATCH)) return rows;
+      return rows.flatMap((r) => (r.event === BATCH ? unpacked(r).filter((e) => e.seq > afterSeq) : [r]));
     },
     async lastSeq(project, runId) {
-      const row = await db
-        .selectFrom('run_events')
-        .select((eb) => eb.fn.max('seq').as('seq'))
-        .where('run_id', '=', runId)
-        .where('project', '=', project)
-        .executeTakeFirst();
-      return Number(row?.seq ?? 0);
+      const { rows } = await runCompiled<{ seq: number | string | null }>(
+        db,
+        'run_events:last-seq',
+        () => db.selectFrom('run_events').select((eb) => eb.fn.max('seq').as('seq')).where('run_id', '=', runId).where('project', '=', project),
+        [runId, project],
+      );
+      return Number(rows[0]?.seq ?? 0);
     },
   };
 }

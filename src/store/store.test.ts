@@ -98,6 +98,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.messages.get('p1', m.id), undefined);
     });
 
+    test('run events: written in batches, read back one by one from any seq, the last seq known', async () => {
+      const record = (seq: number, event: string) => ({ seq, event, data: JSON.stringify({ seq, text: `"${event}" \\ é`, nested: { n: -0.5, ok: true, none: null } }) });
+      const log = Array.from({ length: 12 }, (_, i) => record(i + 1, i === 11 ? 'thread.run.completed' : 'thread.message.delta'));
+      await store.runEvents.append('p1', 'run_log', log.slice(0, 1), 1);
+      await store.runEvents.append('p1', 'run_log', log.slice(1, 7), 1);
+      await store.runEvents.append('p1', 'run_log', log.slice(7), 2);
+      assert.equal(await store.runEvents.lastSeq('p1', 'run_log'), 12);
+      assert.equal(await store.runEvents.lastSeq('p2', 'run_log'), 0);
+      assert.deepEqual(await store.runEvents.read('p2', 'run_log', 0, 500), []);
+      for (const after of [0, 1, 3, 7, 11, 12]) assert.deepEqual(await store.runEvents.read('p1', 'run_log', after, 500), log.slice(after), `after ${after}`);
+      // A page holds whole batches: at least `limit` events, continuing where the reader stops.
+      const page = await store.runEvents.read('p1', 'run_log', 0, 2);
+      assert.deepEqual(page, log.slice(0, 7));
+    });
+
     test('api keys: insert, find active, revoke', async () => {
       const key = { id: `key_${dialect}`, project: 'p1', name: 'n', hint: 'sk-...abcd', created_at: 1, revoked_at: null };
       await store.keys.insert({ ...key, hash: `hash-${dialect}` });

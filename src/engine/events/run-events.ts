@@ -215,7 +215,8 @@ export class RunEventLog {
     if (writer && afterSeq + 1 >= writer.firstSeq) return writer.memory.slice(afterSeq + 1 - writer.firstSeq);
     const stored = await this.store.runEvents.read(project, runId, afterSeq, 500);
     const last = stored.length > 0 ? stored[stored.length - 1]!.seq : afterSeq;
-    if (stored.length === 500) return stored;
+    // A full page may end before the pending events start: the reader comes back for the rest.
+    if (stored.length >= 500) return stored;
     const pending = this.writers.get(runId)?.pending.filter((r) => r.seq > last) ?? [];
     return [...stored, ...pending];
   }
