@@ -222,7 +222,7 @@ describe('prompt building', () => {
       };
       return buildPrompt(uncounted, P, newRun(t.id), noBuiltins, { model: m });
     };
-    const stored = async () => (await store.threadMessages.page(P, t.id, 'asc', 200)).map((c) => c.tokens);
+    const stored = async () => (await store.threadMessages.page(P, t.id, { order: 'asc', limit: 200 })).map((c) => c.tokens);
     assert.ok((await stored()).every((n) => n === null));
     for (const m of models) await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m });
     // Recorded off the run's path: give the write a moment.
