@@ -46,7 +46,7 @@ export function createKyselyStore(
     // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
     // prompt text is written with it, so prompts over a long thread need not parse every message.
     messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) })),
-    threadMessages: createThreadMessages(any),
+    threadMessages: createThreadMessages(any, capabilities.dialect),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
     runs: createDocumentRepo<Run>(any, 'runs', runColumns),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Message } from '../domain/types.js';
 import { runCompiled } from './compiled-statements.js';
+import type { StoreCapabilities } from './store.js';
 
 /** Where a message sits in its thread's order; pages continue from the last one they returned. */
 export interface ThreadPosition {
@@ -49,32 +50,32 @@ export interface ThreadMessages {
  */
 const RECORD_BATCH = 1000;
 
-interface PageRow {
-  id: string;
-  created_at: number | string;
-  role: 'user' | 'assistant' | null;
-  prompt_text: string | null;
-  data: string | null;
-  o200k_tokens: number | string | null;
+/** A page's messages as one JSON array, so the driver builds one value instead of an object per row. */
+type PageEntry = [id: string, created_at: number, role: 'user' | 'assistant' | null, tokens: number | null, text: string | null, data: string | null];
+
+function counted([id, created_at, role, tokens, text, data]: PageEntry): CountedMessage {
+  const message = data === null ? null : (JSON.parse(data) as Message);
+  return { id, created_at, role: role ?? message!.role, text, message, tokens };
 }
 
-function counted(r: PageRow): CountedMessage {
-  const message = r.data === null ? null : (JSON.parse(r.data) as Message);
-  return {
-    id: r.id,
-    created_at: Number(r.created_at),
-    role: r.role ?? message!.role,
-    text: r.prompt_text,
-    message,
-    tokens: r.o200k_tokens === null ? null : Number(r.o200k_tokens),
-  };
+/** The databases feed the aggregate in the page's order; checked, since neither promises it. */
+function inOrder(entries: PageEntry[], order: 'asc' | 'desc'): PageEntry[] {
+  const sign = order === 'asc' ? 1 : -1;
+  const compare = (a: PageEntry, b: PageEntry) => sign * (a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (let i = 1; i < entries.length; i++) if (compare(entries[i - 1]!, entries[i]!) > 0) return entries.sort(compare);
+  return entries;
 }
 
-export function createThreadMessages(db: Kysely<any>): ThreadMessages {
+export function createThreadMessages(db: Kysely<any>, dialect: StoreCapabilities['dialect']): ThreadMessages {
   const record = (project: string, batch: Array<{ id: string; tokens: number }>) => {
     const value = sql`case id ${sql.join(batch.map((c) => sql`when ${c.id} then ${sql.lit(Math.trunc(c.tokens))}`), sql` `)} end`;
     return db.updateTable('messages').set({ o200k_tokens: value }).where('project', '=', project).where('id', 'in', batch.map((c) => c.id)).where('o200k_tokens', 'is', null).execute();
   };
+  // Postgres hands back the array parsed, SQLite as text.
+  const entries =
+    dialect === 'postgres'
+      ? sql<string | PageEntry[]>`coalesce(json_agg(json_build_array(id, created_at, role, o200k_tokens, prompt_text, data)), '[]'::json)`
+      : sql<string | PageEntry[]>`json_group_array(json_array(id, created_at, role, o200k_tokens, prompt_text, data))`;
   return {
     async page(project, threadId, { order, limit, from, exceptRun }) {
       const past = order === 'desc' ? '<' : '>';
@@ -85,15 +86,17 @@ export function createThreadMessages(db: Kysely<any>): ThreadMessages {
           .select(['id', 'created_at', 'role', 'prompt_text', 'o200k_tokens', sql<string | null>`case when prompt_text is null then data end`.as('data')])
           .where('thread_id', '=', threadId)
           .where('project', '=', project);
-        if (from) query = query.where((eb) => eb.or([eb('created_at', past, from.created_at), eb.and([eb('created_at', '=', from.created_at), eb('id', past, from.id)])]));
+        if (from) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), past, eb.tuple(from.created_at, from.id)));
         if (exceptRun !== undefined) query = query.where((eb) => eb.or([eb('run_id', 'is', null), eb('run_id', '<>', exceptRun)]));
         // The limit is a literal on every dialect, so the statement's parameters are the same everywhere.
-        return query.orderBy('created_at', order).orderBy('id', order).modifyEnd(sql`limit ${sql.lit(Math.trunc(limit))}`);
+        const page = query.orderBy('created_at', order).orderBy('id', order).modifyEnd(sql`limit ${sql.lit(Math.trunc(limit))}`);
+        return db.selectFrom(page.as('page')).select(entries.as('entries'));
       };
       const key = `messages:thread-page:${order}:${Math.trunc(limit)}${from ? ':from' : ''}${exceptRun !== undefined ? ':except' : ''}`;
-      const parameters = [threadId, project, ...(from ? [from.created_at, from.created_at, from.id] : []), ...(exceptRun !== undefined ? [exceptRun] : [])];
-      const { rows } = await runCompiled<PageRow>(db, key, build, parameters);
-      return rows.map(counted);
+      const parameters = [threadId, project, ...(from ? [from.created_at, from.id] : []), ...(exceptRun !== undefined ? [exceptRun] : [])];
+      const { rows } = await runCompiled<{ entries: string | PageEntry[] }>(db, key, build, parameters);
+      const page = rows[0]!.entries;
+      return inOrder(typeof page === 'string' ? (JSON.parse(page) as PageEntry[]) : page, order).map(counted);
     },
     async recordTokens(project, counts) {
       for (let i = 0; i < counts.length; i += RECORD_BATCH) await record(project, counts.slice(i, i + RECORD_BATCH));
