@@ -237,6 +237,28 @@ describe('prompt building', () => {
     for (const m of models) assert.deepEqual(await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m }), await recount(m));
   });
 
+  test('a message read by its stored prompt text is sent as the whole message would be, rows from before 0017 included', async () => {
+    const t = await thread(
+      { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: '' }] },
+      { role: 'assistant', content: [{ type: 'text', text: '' }, { type: 'text', text: 'b' }] },
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/c.png' } }] },
+    );
+    const refusal = buildMessage(t.id, { role: 'assistant', content: 'x' });
+    await store.messages.insert(P, { ...refusal, content: [{ type: 'refusal', refusal: 'no can do' }] });
+    await store.messages.insert(P, buildMessage(t.id, { role: 'user', content: 'last' }));
+    const { request } = await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() });
+    assert.deepEqual(request.messages.map((m) => m.content), ['Be brief.', 'a\n', 'b', '[image https://example.com/c.png not shown: this model does not take images]', 'no can do', 'last']);
+    // Rows written before the prompt text was stored have neither it nor the role: the message is read whole.
+    const old: Store = {
+      ...store,
+      threadMessages: {
+        ...store.threadMessages,
+        page: async (...args) => Promise.all((await store.threadMessages.page(...args)).map(async (c) => ({ ...c, text: null, message: c.message ?? (await store.messages.get(P, c.id))! }))),
+      },
+    };
+    assert.deepEqual(await buildPrompt(old, P, newRun(t.id), noBuiltins, { model: model() }), await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() }));
+  });
+
   test('auto drops from the middle to fit the context window, never the run own turns', async () => {
     const long = (label: string) => `${label} ${'lorem ipsum dolor sit amet '.repeat(60)}`.trim();
     const t = await thread('first question', long('a1'), long('u2'), long('a2'), long('u3'), long('a3'), 'last question');
