@@ -19,9 +19,11 @@ function serverNodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
-export async function spawnServer(env: Record<string, string> = {}): Promise<BenchServer> {
+/** `cwd` runs the server of another checkout (a same-run baseline, e.g. BENCH_BASELINE=/work/wt/base). */
+export async function spawnServer(env: Record<string, string> = {}, cwd?: string): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'assistd-bench-'));
   const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+    ...(cwd ? { cwd } : {}),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -56,3 +56,20 @@ export function buildMessage(threadId: string, input: NewMessage, extra: Partial
     ...extra,
   };
 }
+
+/**
+ * The text a model is sent for a message whose prompt form depends on its own text alone (text and refusal parts,
+ * no attachments); null for any other message, whose prompt form needs its files looked up. Assistant parts
+ * that are empty are left out; user parts are kept as written. Stored beside each message, so a prompt over a
+ * long thread reads this short column instead of parsing every message.
+ */
+export function promptText(message: Message): string | null {
+  if (message.attachments?.length) return null;
+  const texts: string[] = [];
+  for (const part of message.content) {
+    if (part.type === 'text') texts.push(part.text.value);
+    else if (part.type === 'refusal') texts.push(part.refusal);
+    else return null;
+  }
+  return (message.role === 'assistant' ? texts.filter((t) => t !== '') : texts).join('\n');
+}

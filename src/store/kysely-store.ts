@@ -1,5 +1,6 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
+import { promptText } from '../domain/messages.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
@@ -42,9 +43,10 @@ export function createKyselyStore(
     ...(notifications ? { notifications } : {}),
     assistants: createDocumentRepo<Assistant>(any, 'assistants'),
     threads: createThreadsRepo(any, capabilities.dialect),
-    // A write may change what the message costs in a prompt: its count is cleared, to be counted again.
-    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null })),
-    threadMessages: createThreadMessages(any),
+    // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
+    // prompt text is written with it, so prompts over a long thread need not parse every message.
+    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) })),
+    threadMessages: createThreadMessages(any, capabilities.dialect),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
     runs: createDocumentRepo<Run>(any, 'runs', runColumns),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),

@@ -216,6 +216,19 @@ function messagePromptTokens(): Migration {
 }
 
 /**
+ * Each message's role and prompt text (see domain `promptText`), so a prompt over a long thread reads a short
+ * column instead of parsing every message. Rows written before it keep nulls and are read in full, as before.
+ */
+function messagePromptText(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.alterTable('messages').addColumn('role', 'text').execute();
+      await db.schema.alterTable('messages').addColumn('prompt_text', 'text').execute();
+    },
+  };
+}
+
+/**
  * The Responses API: responses (with their own input items, and the chain and conversation they belong to),
  * conversations, and conversation items numbered by position so pages never skip one added in the same second.
  */
@@ -270,7 +283,7 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
-        '0014_response_queue': responseQueue(types) };
+        '0014_response_queue': responseQueue(types), '0017_message_prompt_text': messagePromptText() };
     },
   };
 }

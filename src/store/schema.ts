@@ -17,6 +17,10 @@ export interface MessageRow extends DocumentRow {
   run_id: string | null;
   /** Prompt tokens (o200k_base) as the engine last counted them; null until counted and after each write. */
   o200k_tokens: number | null;
+  /** The message's role; null on rows written before migration 0017. */
+  role: string | null;
+  /** What a prompt sends for the message when its text alone decides it (domain `promptText`), else null. */
+  prompt_text: string | null;
 }
 export interface FileRow extends DocumentRow {
   purpose: string;

@@ -7,6 +7,7 @@ import { createTestDatabase } from '../../test/support/postgres.js';
 import { buildMessage } from '../domain/messages.js';
 import { createStore } from './create-store.js';
 import type { Store } from './store.js';
+import type { ThreadPageQuery } from './thread-messages.js';
 
 // Every repository behaviour, on SQLite and on a private Postgres cluster.
 
@@ -40,28 +41,38 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.messages.get('p1', message.id), undefined);
     });
 
-    test('thread messages: pages from a position in both orders, token counts kept until the next write', async () => {
+    test('thread messages: pages from a position in both orders, prompt text instead of the message, token counts kept until the next write', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 25; i++) {
         const m = buildMessage('thread_counted', { role: 'user', content: String(i) }, { created_at: 1_700_000_000 + (i >> 3) });
         ids.push(m.id);
         await store.messages.insert('p1', m);
       }
-      const first = await store.threadMessages.page('p1', 'thread_counted', 'desc', 10);
-      assert.deepEqual(first.map((c) => c.message.id), ids.slice(15).reverse());
-      const next = await store.threadMessages.page('p1', 'thread_counted', 'desc', 10, first.at(-1)!.position);
-      assert.deepEqual(next.map((c) => c.message.id), ids.slice(5, 15).reverse());
-      const asc = await store.threadMessages.page('p1', 'thread_counted', 'asc', 20, { created_at: 1_700_000_000, id: ids[3]! });
-      assert.deepEqual(asc.map((c) => c.message.id), ids.slice(4, 24));
+      const page = (query: ThreadPageQuery) => store.threadMessages.page('p1', 'thread_counted', query);
+      const first = await page({ order: 'desc', limit: 10 });
+      assert.deepEqual(first.map((c) => c.id), ids.slice(15).reverse());
+      assert.deepEqual(first.map((c) => [c.role, c.text, c.message]), Array.from({ length: 10 }, (_v, i) => ['user', String(24 - i), null]));
+      const next = await page({ order: 'desc', limit: 10, from: first.at(-1)! });
+      assert.deepEqual(next.map((c) => c.id), ids.slice(5, 15).reverse());
+      const asc = await page({ order: 'asc', limit: 20, from: { created_at: 1_700_000_000, id: ids[3]! } });
+      assert.deepEqual(asc.map((c) => c.id), ids.slice(4, 24));
       assert.ok(first.every((c) => c.tokens === null));
       await store.threadMessages.recordTokens('p1', ids.map((id, i) => ({ id, tokens: 100 + i })));
       await store.threadMessages.recordTokens('p2', [{ id: ids[0]!, tokens: 1 }]);
       // Kept where none is: a count recorded after another write landed never overwrites it.
       await store.threadMessages.recordTokens('p1', [{ id: ids[1]!, tokens: 7 }]);
-      const message = first.at(-1)!.message;
-      await store.messages.replace('p1', { ...message, metadata: { edited: 'yes' } });
-      const counted = await store.threadMessages.page('p1', 'thread_counted', 'asc', 100);
-      assert.deepEqual(counted.map((c) => c.tokens), ids.map((id, i) => (id === message.id ? null : 100 + i)));
+      const edited = (await store.messages.get('p1', ids[15]!))!;
+      await store.messages.replace('p1', { ...edited, metadata: { edited: 'yes' } });
+      const counted = await page({ order: 'asc', limit: 100 });
+      assert.deepEqual(counted.map((c) => c.tokens), ids.map((id, i) => (id === edited.id ? null : 100 + i)));
+
+      // A message whose prompt needs more than its text is read whole; a run's own messages can be left out.
+      const image = buildMessage('thread_counted', { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }, { run_id: 'run_own' });
+      await store.messages.insert('p1', image);
+      const newest = await page({ order: 'desc', limit: 1 });
+      assert.deepEqual([newest[0]!.text, newest[0]!.message], [null, image]);
+      assert.equal((await page({ order: 'desc', limit: 1, exceptRun: 'run_own' }))[0]!.id, ids[24]);
+      assert.equal((await page({ order: 'desc', limit: 1, exceptRun: 'run_other' }))[0]!.id, image.id);
     });
 
     test('keyset pagination in creation order within one second, both directions, scoped', async () => {

@@ -8,6 +8,7 @@ import { contentTypeOf } from '../../domain/file-types.js';
 import type { FileObject, Message, MessageContent } from '../../domain/types.js';
 import type { ChatContentPart, ChatMessage } from '../../providers/chat-model.js';
 import type { Store } from '../../store/store.js';
+import { promptText } from '../../domain/messages.js';
 
 /** What converting a message needs. Without `blobs`, stored images are described instead of sent. */
 export interface ContentContext {
@@ -17,10 +18,15 @@ export interface ContentContext {
   vision: boolean;
 }
 
-/** A thread message for the prompt: `chat` is exact for counting tokens, `load` fills in image bytes. */
+/** A thread message for the prompt: `chat` is exact for counting tokens, `load` (when there are images) fills in their bytes. */
 export interface PromptMessage {
   chat: ChatMessage;
-  load(): Promise<ChatMessage>;
+  load?(): Promise<ChatMessage>;
+}
+
+/** A message whose prompt form is its text alone (see domain `promptText`). */
+export function textPromptMessage(role: Message['role'], text: string): PromptMessage {
+  return { chat: { role, content: text } };
 }
 
 type Detail = 'auto' | 'low' | 'high';
@@ -44,17 +50,18 @@ export async function promptMessage(
   ctx: ContentContext,
   files: (id: string) => Promise<FileObject | undefined>,
 ): Promise<PromptMessage> {
+  const text = promptText(message);
+  if (text !== null) return textPromptMessage(message.role, text);
   const note = await attachmentNote(message, files);
   if (message.role === 'assistant') {
-    const text = [...message.content.map(describeAssistantPart), ...(note ? [note] : [])].filter((t) => t !== '').join('\n');
-    const chat: ChatMessage = { role: 'assistant', content: text };
-    return { chat, load: async () => chat };
+    const described = [...message.content.map(describeAssistantPart), ...(note ? [note] : [])].filter((t) => t !== '').join('\n');
+    return { chat: { role: 'assistant', content: described } };
   }
   const parts: PendingPart[] = [];
   for (const part of message.content) parts.push(await userPart(part, ctx, files));
   if (note) parts.push({ type: 'text', text: note });
   const chat = toUserMessage(parts.map((p) => (p.type === 'stored_image' ? imagePart('', p.detail) : p)));
-  if (!parts.some((p) => p.type === 'stored_image')) return { chat, load: async () => chat };
+  if (!parts.some((p) => p.type === 'stored_image')) return { chat };
   return {
     chat,
     load: async () => toUserMessage(await Promise.all(parts.map((p) => (p.type === 'stored_image' ? loadImage(p, ctx) : p)))),

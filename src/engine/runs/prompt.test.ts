@@ -222,7 +222,7 @@ describe('prompt building', () => {
       };
       return buildPrompt(uncounted, P, newRun(t.id), noBuiltins, { model: m });
     };
-    const stored = async () => (await store.threadMessages.page(P, t.id, 'asc', 200)).map((c) => c.tokens);
+    const stored = async () => (await store.threadMessages.page(P, t.id, { order: 'asc', limit: 200 })).map((c) => c.tokens);
     assert.ok((await stored()).every((n) => n === null));
     for (const m of models) await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m });
     // Recorded off the run's path: give the write a moment.
@@ -235,6 +235,28 @@ describe('prompt building', () => {
     await store.messages.replace(P, rewritten);
     assert.equal((await stored())[120], null);
     for (const m of models) assert.deepEqual(await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: m }), await recount(m));
+  });
+
+  test('a message read by its stored prompt text is sent as the whole message would be, rows from before 0017 included', async () => {
+    const t = await thread(
+      { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: '' }] },
+      { role: 'assistant', content: [{ type: 'text', text: '' }, { type: 'text', text: 'b' }] },
+      { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/c.png' } }] },
+    );
+    const refusal = buildMessage(t.id, { role: 'assistant', content: 'x' });
+    await store.messages.insert(P, { ...refusal, content: [{ type: 'refusal', refusal: 'no can do' }] });
+    await store.messages.insert(P, buildMessage(t.id, { role: 'user', content: 'last' }));
+    const { request } = await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() });
+    assert.deepEqual(request.messages.map((m) => m.content), ['Be brief.', 'a\n', 'b', '[image https://example.com/c.png not shown: this model does not take images]', 'no can do', 'last']);
+    // Rows written before the prompt text was stored have neither it nor the role: the message is read whole.
+    const old: Store = {
+      ...store,
+      threadMessages: {
+        ...store.threadMessages,
+        page: async (...args) => Promise.all((await store.threadMessages.page(...args)).map(async (c) => ({ ...c, text: null, message: c.message ?? (await store.messages.get(P, c.id))! }))),
+      },
+    };
+    assert.deepEqual(await buildPrompt(old, P, newRun(t.id), noBuiltins, { model: model() }), await buildPrompt(store, P, newRun(t.id), noBuiltins, { model: model() }));
   });
 
   test('auto drops from the middle to fit the context window, never the run own turns', async () => {

@@ -7,8 +7,9 @@ import type { Store } from '../../store/store.js';
 import type { CountedMessage } from '../../store/thread-messages.js';
 import type { BuiltinToolCall } from '../../tools/builtin-tool.js';
 import { admitMinimum, callBudget, replyLimit } from '../loop/prompt-budget.js';
-import { fileLookup, promptMessage, type PromptMessage } from '../loop/prompt-content.js';
+import { fileLookup, promptMessage, textPromptMessage, type PromptMessage } from '../loop/prompt-content.js';
 import { chatResponseFormat, chatToolChoice } from '../loop/prompt-options.js';
+import { promptText } from '../../domain/messages.js';
 import { selectThreadMessages } from './truncation.js';
 import { readAll } from '../../store/read-all.js';
 import { readThreadWindow } from './thread-window.js';
@@ -103,8 +104,8 @@ function messageCost(message: ChatMessage): number {
 }
 
 /** A message whose prompt form depends on its own text alone (no images, no attachments), so its count can be stored. */
-function textOnly(message: Message): boolean {
-  return !message.attachments?.length && message.content.every((part) => part.type === 'text' || part.type === 'refusal');
+function textOnly(stored: CountedMessage): boolean {
+  return stored.text !== null || promptText(stored.message!) !== null;
 }
 
 /**
@@ -121,10 +122,10 @@ function threadCosts() {
   const counted: Array<{ id: string; tokens: number }> = [];
   return {
     cost(item: PromptMessage, stored: CountedMessage): number {
-      if (!textOnly(stored.message)) return messageCost(item.chat);
+      if (!textOnly(stored)) return messageCost(item.chat);
       if (stored.tokens !== null) return stored.tokens;
       const tokens = messageCost(item.chat);
-      counted.push({ id: stored.message.id, tokens });
+      counted.push({ id: stored.id, tokens });
       return tokens;
     },
     /** Stores the new counts off the run's path; a count that fails to store is counted again next time. */
@@ -132,6 +133,13 @@ function threadCosts() {
       if (counted.length >= RECORD_MIN) void store.threadMessages.recordTokens(project, counted).catch(() => {});
     },
   };
+}
+
+/** The kept messages as sent: image bytes read for those that have images, the rest as they are (no promise each). */
+async function loadAll(kept: PromptMessage[]): Promise<ChatMessage[]> {
+  const chat = kept.map((m) => m.chat);
+  await Promise.all(kept.flatMap((m, i) => (m.load ? [m.load().then((loaded) => (chat[i] = loaded))] : [])));
+  return chat;
 }
 
 /**
@@ -157,7 +165,7 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
   const room = (newestCost: number) => admitMinimum(fixed + newestCost, budget, model) - fixed;
   const counts = threadCosts();
   const { items: thread, costs } = await readThreadWindow(store, project, run, {
-    convert: (message) => promptMessage(message, contentContext, files),
+    convert: (stored) => (stored.text !== null ? textPromptMessage(stored.role, stored.text) : promptMessage(stored.message!, contentContext, files)),
     cost: counts.cost,
     room,
   });
@@ -167,7 +175,7 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
   const kept = selectThreadMessages({ count: thread.length, cost, isUser: (i) => thread[i]!.chat.role === 'user' }, run.truncation_strategy, room(costs.at(-1) ?? 0))!;
   const promptTokens = kept.reduce((sum, i) => sum + cost(i), fixed);
 
-  const chat = [...system, ...(await Promise.all(kept.map((i) => thread[i]!.load()))), ...turns];
+  const chat = [...system, ...(await loadAll(kept.map((i) => thread[i]!))), ...turns];
   const request: ChatRequest = { model: run.model, messages: chat, temperature: run.temperature, top_p: run.top_p };
   if (tools.length > 0) {
     request.tools = tools;

@@ -5,7 +5,7 @@
  * truncation.ts): the tail is filled newest first and stops at the first message that does not fit, so nothing
  * older than that message is needed, except the `auto` strategy's anchor, the thread's first user message.
  */
-import type { Message, Run } from '../../domain/types.js';
+import type { Run } from '../../domain/types.js';
 import type { Store } from '../../store/store.js';
 import type { CountedMessage, ThreadPosition } from '../../store/thread-messages.js';
 
@@ -18,8 +18,8 @@ const MAX_PAGE = 800;
 const nextPage = (size: number) => Math.min(size * 2, MAX_PAGE);
 
 export interface ThreadWindowOptions<T> {
-  /** Turns a stored message into what the prompt keeps of it (done only for messages read). */
-  convert(message: Message): Promise<T>;
+  /** Turns a stored message into what the prompt keeps of it (done only for messages read; async only when files are looked up). */
+  convert(stored: CountedMessage): T | Promise<T>;
   /** Prompt tokens of a converted message; `stored` is the count stored with it (null when none). */
   cost(item: T, stored: CountedMessage): number;
   /** Tokens the thread may fill, given the newest message's cost (it always stays). */
@@ -43,13 +43,12 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
   let from: ThreadPosition | undefined;
   let size = FIRST_PAGE;
   reading: for (;;) {
-    const page = await store.threadMessages.page(project, run.thread_id, 'desc', size, from);
+    const page = await store.threadMessages.page(project, run.thread_id, { order: 'desc', limit: size, from, exceptRun: run.id });
     for (const stored of page) {
-      const message = stored.message;
-      if (message.run_id === run.id) continue;
-      const item = await options.convert(message);
+      const converted = options.convert(stored);
+      const item = converted instanceof Promise ? await converted : converted;
       const cost = options.cost(item, stored);
-      newest.push({ item, cost, id: message.id });
+      newest.push({ item, cost, id: stored.id });
       if (room === undefined) room = options.room(cost);
       filled += cost;
       // `last_messages` keeps its anchor inside the last N, so the N are read in full; `auto` stops one message
@@ -60,14 +59,14 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
       complete = true;
       break;
     }
-    from = page[page.length - 1]!.position;
+    from = page[page.length - 1]!;
     size = nextPage(size);
   }
   newest.reverse();
   const window: ThreadWindow<T> = { items: newest.map((n) => n.item), costs: newest.map((n) => n.cost) };
   if (complete || lastMessages != null || newest.length === 0) return window;
   const anchor = await firstUserMessage(store, project, run, options);
-  if (!anchor || newest.some((n) => n.id === anchor.stored.message.id)) return window;
+  if (!anchor || newest.some((n) => n.id === anchor.stored.id)) return window;
   return { items: [anchor.item, ...window.items], costs: [options.cost(anchor.item, anchor.stored), ...window.costs] };
 }
 
@@ -76,11 +75,11 @@ async function firstUserMessage<T>(store: Store, project: string, run: Run, opti
   let from: ThreadPosition | undefined;
   let size = FIRST_PAGE;
   for (;;) {
-    const page = await store.threadMessages.page(project, run.thread_id, 'asc', size, from);
-    const found = page.find((m) => m.message.role === 'user' && m.message.run_id !== run.id);
-    if (found) return { stored: found, item: await options.convert(found.message) };
+    const page = await store.threadMessages.page(project, run.thread_id, { order: 'asc', limit: size, from, exceptRun: run.id });
+    const found = page.find((m) => m.role === 'user');
+    if (found) return { stored: found, item: await options.convert(found) };
     if (page.length < size) return undefined;
-    from = page[page.length - 1]!.position;
+    from = page[page.length - 1]!;
     size = nextPage(size);
   }
 }
