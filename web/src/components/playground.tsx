@@ -120,7 +120,7 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
         </section>
       </main>
       {codeOpen && assistants.selected && (
-        <CodeDialog assistant={assistants.selected} threadId={thread.view.threadId} messages={thread.view.messages} baseUrl={client.base} onClose={() => setCodeOpen(false)} />
+        <CodeDialog variants={assistantSnippets({ baseUrl: client.base, assistant: assistants.selected, threadId: thread.view.threadId, messages: thread.view.messages })} onClose={() => setCodeOpen(false)} />
       )}
     </div>
   );
