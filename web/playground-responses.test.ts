@@ -184,6 +184,12 @@ describe('playground responses mode', { skip }, () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     assert.notEqual(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(246, 247, 249)');
     await screenshot(page, 'responses-dark');
+    // On a phone the three panels are tabs.
+    await page.setViewportSize({ width: 420, height: 800 });
+    await page.getByRole('tab', { name: 'Response' }).click();
+    await page.locator('.response-panel .step[data-item-type="file_search_call"]').waitFor();
+    assert.equal(await page.locator('.responses-page .pane-chat').isVisible(), false);
+    await screenshot(page, 'responses-phone');
     assert.deepEqual(problems, []);
     await close();
   });

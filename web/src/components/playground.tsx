@@ -9,7 +9,8 @@ import { useThread } from '../state/use-thread';
 import { useConversation } from '../state/use-conversation';
 import { useResponseSettings } from '../state/use-response-settings';
 import { requestParams } from '../state/response-settings';
-import { responsesJsSnippet, responsesPythonSnippet } from '../state/response-snippets';
+import { responseSnippets } from '../state/response-snippets';
+import { lastUserText } from '../state/conversation-view';
 import { assistantSnippets } from '../state/snippets';
 import { AssistantPane } from './assistant-pane';
 import { Chat } from './chat';
@@ -103,9 +104,9 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
   const params = requestParams(responseSettings.settings);
   const codeVariants = (): CodeVariant[] => {
     if (!onResponses) return assistantSnippets({ baseUrl: client.base, assistant: assistants.selected!, threadId: thread.view.threadId, messages: thread.view.messages });
-    const lastInput = [...conversation.view.items].reverse().find((i) => i.type === 'message' && i.role === 'user') as { content: Array<{ type: string; text?: string }> } | undefined;
-    const input = { baseUrl: client.base, params: params.ok ? params.params : { model: responseSettings.settings.model }, conversationId: conversation.view.conversationId, input: responseText || (lastInput?.content.map((p) => p.text ?? '').join('') ?? '') };
-    return [{ language: 'javascript', label: 'JavaScript', code: responsesJsSnippet(input) }, { language: 'python', label: 'Python', code: responsesPythonSnippet(input) }];
+    // The input being typed, or else the last one sent.
+    const input = responseText || lastUserText(conversation.view.items);
+    return responseSnippets({ baseUrl: client.base, params: params.ok ? params.params : { model: responseSettings.settings.model }, conversationId: conversation.view.conversationId, input });
   };
 
   return (
@@ -115,7 +116,7 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
           assistd <span>playground</span>
         </h1>
         <nav class="sections" aria-label="Sections">
-          {SECTIONS.map(([id, label]) => (
+          {SECTIONS.filter(([id]) => id !== 'responses' || capabilities.responses).map(([id, label]) => (
             <a
               key={id}
               href={sectionPath(id)}

@@ -33,7 +33,7 @@ function StoreChecklist({ client, value, onChange }: { client: ApiClient; value:
       {shown.map((s) => (
         <label class="check" key={s.id}>
           <input type="checkbox" checked={value.includes(s.id)} onChange={(e) => toggle(s.id, e.currentTarget.checked)} />
-          {s.name || 'Untitled'} <span class="muted">{s.id}{s.file_counts ? ` · ${s.file_counts.completed} files` : ''}</span>
+          {s.name || 'Untitled'} <span class="muted">{s.id}{s.file_counts ? ` · ${s.file_counts.completed} file${s.file_counts.completed === 1 ? '' : 's'}` : ''}</span>
         </label>
       ))}
     </div>

@@ -134,3 +134,9 @@ export function pendingCalls(items: AnyItem[]): FunctionCallItem[] {
 export function outputOf(items: AnyItem[], callId: string): FunctionCallOutputItem | undefined {
   return items.find((i): i is FunctionCallOutputItem => i.type === 'function_call_output' && (i as FunctionCallOutputItem).call_id === callId);
 }
+
+/** The text of the last message the person sent. */
+export function lastUserText(items: AnyItem[]): string {
+  const last = [...items].reverse().find((i): i is MessageItem => i.type === 'message' && (i as MessageItem).role === 'user');
+  return last ? last.content.map((p) => (p.type === 'input_text' ? p.text : '')).join('') : '';
+}

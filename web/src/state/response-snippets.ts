@@ -85,3 +85,8 @@ print()
 print(response.status, response.usage)
 ${functionNote}`;
 }
+
+/** Both snippets, for "View code". */
+export function responseSnippets(input: ResponseSnippetInput): Array<{ language: 'javascript' | 'python'; label: string; code: string }> {
+  return [{ language: 'javascript', label: 'JavaScript', code: responsesJsSnippet(input) }, { language: 'python', label: 'Python', code: responsesPythonSnippet(input) }];
+}
