@@ -194,6 +194,25 @@ describe('playground responses mode', { skip }, () => {
     await close();
   });
 
+  test('a failed response shows its error, adds nothing to the conversation and gives the text back', async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await openResponses(page);
+    await say(page, 'kept turn');
+    await page.locator('.message-assistant', { hasText: 'You said: kept turn' }).waitFor();
+    const text = scripted('lost turn', [{ error: { status: 429, message: 'Slow down.' } }]);
+    await say(page, text);
+    await responseStatus(page, 'failed');
+    await page.locator('.responses-page .run-notice', { hasText: /Response failed: .*rate_limit_exceeded/ }).waitFor();
+    assert.match(await page.locator('.response-panel .error').innerText(), /rate_limit_exceeded/);
+    await page.locator('.message-user', { hasText: 'lost turn' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByLabel('Input').inputValue(), text);
+    const conversationId = ADDRESS.exec(page.url())![1]!;
+    assert.equal((await server.openai().conversations.items.list(conversationId)).data.length, 2);
+    await screenshot(page, 'responses-failed');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
   test('"View code" gives the Responses snippets for the settings and input, and the JavaScript one runs', async () => {
     const { page, problems, close } = await openPage(browser, server.url);
     await openResponses(page);

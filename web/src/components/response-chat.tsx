@@ -30,8 +30,10 @@ export function ResponseChat({ conversation, params, text, onText, onShowRespons
   const canSend = params.ok && busy === null && waiting.length === 0 && text.trim() !== '';
   function submit() {
     if (!canSend || !params.ok) return;
+    const value = text;
     onText('');
-    void conversation.send(text, params.params);
+    // The failed turn is not in the conversation: what was typed comes back to the box to send again.
+    void conversation.send(value, params.params, () => onText(value));
   }
 
   return (

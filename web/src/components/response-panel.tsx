@@ -82,7 +82,7 @@ export function ResponsePanel({ client, conversation, response, onSelect }: Prop
       <Facts response={response} />
       <h3>Output</h3>
       {response.output.length === 0 ? (
-        <p class="muted">No output yet.</p>
+        <p class="muted">{response.status === 'in_progress' || response.status === 'queued' ? 'No output yet.' : 'No output.'}</p>
       ) : (
         <ol class="steps">
           {response.output.map((item, i) => <ItemDetail key={item.id ?? i} client={client} item={item} items={items} />)}

@@ -35,7 +35,11 @@ export function useConversation(client: ApiClient) {
   /** Changes the view only while it still shows this conversation: a late answer for one left behind is dropped. */
   const setViewOf = (id: string, update: (v: ConversationView) => ConversationView) => setView((v) => (v.conversationId === id ? update(v) : v));
 
+  // A stream cut off by opening another conversation ends after that opening began: only the newest job may
+  // say the page is idle.
+  const job = useRef(0);
   async function guard(kind: 'loading' | 'streaming', work: () => Promise<void>) {
+    const mine = ++job.current;
     setBusy(kind);
     setError(null);
     try {
@@ -43,7 +47,7 @@ export function useConversation(client: ApiClient) {
     } catch (err) {
       if ((err as Error).name !== 'AbortError') setError((err as Error).message);
     } finally {
-      setBusy(null);
+      if (job.current === mine) setBusy(null);
     }
   }
 
@@ -96,31 +100,49 @@ export function useConversation(client: ApiClient) {
 
   /**
    * One turn: the input (the person's text, or function call outputs) goes to `POST /v1/responses` in the
-   * conversation, streamed; afterwards the conversation's items are read again, the server's own record.
+   * conversation, streamed; afterwards the conversation's items are read again, the server's own record. A
+   * response that failed adds nothing to the conversation: `onLost` gets the chance to give the input back.
    */
-  function send(input: string | Array<Record<string, unknown>>, params: Record<string, unknown>) {
+  function send(input: string | Array<Record<string, unknown>>, params: Record<string, unknown>, onLost?: () => void) {
     return guard('streaming', async () => {
-      const id = await ensureConversation(typeof input === 'string' ? input : '');
-      const controller = new AbortController();
-      aborter.current = controller;
-      setViewOf(id, (v) => ({ ...v, items: [...v.items, ...pendingItems(input)], streamError: null }));
+      let id: string | undefined;
       let responseId: string | undefined;
       try {
-        for await (const event of client.stream('/responses', { ...params, input, conversation: id }, controller.signal)) {
-          const data = JSON.parse(event.data) as { type?: string; response?: Response };
-          const type = data.type ?? event.event;
-          if (type === 'response.created' && data.response) {
-            responseId = data.response.id;
-            setRecent(rememberResponse(id, responseId));
-          }
-          setViewOf(id, (v) => applyResponseEvent(v, type, data as never));
-        }
-      } finally {
-        if (aborter.current === controller) aborter.current = null;
+        id = await ensureConversation(typeof input === 'string' ? input : '');
+        responseId = await stream(id, input, params);
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') throw err;
+        onLost?.();
+        if (id) setViewOf(id, (v) => ({ ...v, items: v.items.filter((item) => !item.id.startsWith('pending-')) }));
+        throw err;
       }
       if (responseId) await follow(id, responseId);
       await reloadItems(id);
+      const final = viewRef.current.responses.find((r) => r.id === responseId);
+      if (!final || final.status === 'failed') onLost?.();
     });
+  }
+
+  /** Streams one response's events into the view; returns its id. */
+  async function stream(id: string, input: string | Array<Record<string, unknown>>, params: Record<string, unknown>): Promise<string | undefined> {
+    const controller = new AbortController();
+    aborter.current = controller;
+    setViewOf(id, (v) => ({ ...v, items: [...v.items, ...pendingItems(input)], streamError: null }));
+    let responseId: string | undefined;
+    try {
+      for await (const event of client.stream('/responses', { ...params, input, conversation: id }, controller.signal)) {
+        const data = JSON.parse(event.data) as { type?: string; response?: Response };
+        const type = data.type ?? event.event;
+        if (type === 'response.created' && data.response) {
+          responseId = data.response.id;
+          setRecent(rememberResponse(id, responseId));
+        }
+        setViewOf(id, (v) => applyResponseEvent(v, type, data as never));
+      }
+    } finally {
+      if (aborter.current === controller) aborter.current = null;
+    }
+    return responseId;
   }
 
   const currentId = () => viewRef.current.conversationId;
