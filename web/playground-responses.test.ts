@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -231,11 +231,13 @@ describe('playground responses mode', { skip }, () => {
     assert.match(await snippet.innerText(), new RegExp(`conversation_id = "${conversationId}"[\\s\\S]*client\\.responses\\.stream\\(\\s*model="scripted",\\s*instructions="Answer in one line\\.",\\s*conversation=conversation_id,\\s*input="from the snippet",`));
     await screenshot(page, 'responses-view-code');
 
-    // The snippet, run as it is shown, continues the same conversation on this server.
+    // The snippet, run as it is shown, continues the same conversation on this server. (It is written inside the
+    // checkout so that `import 'openai'` resolves; a directory of its own, since test runs may overlap.)
     mkdirSync(ARTIFACTS, { recursive: true });
-    const path = join(ARTIFACTS, 'responses-snippet.mjs');
-    writeFileSync(path, js);
-    const { stdout } = await promisify(execFile)(process.execPath, [path], { env: { ...process.env, ASSISTD_API_KEY: 'none' }, timeout: 30_000 });
+    const dir = mkdtempSync(join(ARTIFACTS, 'snippet-'));
+    writeFileSync(join(dir, 'responses-snippet.mjs'), js);
+    const run = promisify(execFile)(process.execPath, [join(dir, 'responses-snippet.mjs')], { env: { ...process.env, ASSISTD_API_KEY: 'none' }, timeout: 60_000 });
+    const { stdout } = await run.finally(() => rmSync(dir, { recursive: true, force: true }));
     assert.match(stdout, /You said: from the snippet\n\s*completed/);
     const items = await server.openai().conversations.items.list(conversationId, { order: 'asc' });
     assert.equal(items.data.length, 4);
