@@ -58,6 +58,10 @@ describe('playground responses mode', { skip }, () => {
       }
     });
     await openResponses(page);
+    const served = (await server.openai().models.list()).data.map((m) => m.id);
+    assert.ok(served.length > 0);
+    // The list may still be on its way: wait for each model rather than read the box once.
+    for (const id of served) await page.locator(`#response-model-suggestions option[value="${id}"]`).waitFor({ state: 'attached' });
     await settings(page).getByLabel('Instructions').fill('Be brief.');
     await say(page, 'hello responses');
     await page.locator('.message-assistant', { hasText: 'You said: hello responses' }).waitFor();
