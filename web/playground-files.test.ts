@@ -150,7 +150,7 @@ describe('playground files', { skip }, () => {
     assert.equal((await server.openai().vectorStores.files.list(storeId)).data.length, 1);
 
     // An assistant's file_search uses the existing store.
-    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByRole('link', { name: 'Assistants' }).click();
     await createAssistant(page, 'Uses a store', async (p) => {
       await p.getByLabel('File search').check();
       await p.getByLabel('Vector store').selectOption(storeId);

@@ -34,7 +34,7 @@ const PAGE_POLICY = [
  * The playground's own addresses (web/src/state/route.ts): the page is served for them so a reload or a shared
  * link works. They sit beside the API prefixes (/v1, /openai), never under them, so no API route is shadowed.
  */
-const PAGE_PATHS = ['/assistants/:assistant_id', '/assistants/:assistant_id/threads/:thread_id', '/threads/:thread_id', '/stores', '/stores/:vector_store_id', '/files'];
+const PAGE_PATHS = ['/assistants/:assistant_id', '/assistants/:assistant_id/threads/:thread_id', '/threads/:thread_id', '/stores', '/stores/:vector_store_id', '/files', '/responses', '/responses/:conversation_id'];
 
 /**
  * The page's asset references are relative (`./assets/…`, so a proxy's path prefix works); a page served at a

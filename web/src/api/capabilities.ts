@@ -9,12 +9,22 @@ export interface Capabilities {
   vectorStores: boolean;
   /** `GET /v1/threads`, assistd's thread list (docs/thread-list.md). */
   threadList: boolean;
+  /** The Responses API with conversations (Responses mode). */
+  responses: boolean;
+  /** The Containers API, which code_interpreter in the Responses API runs in. */
+  containers: boolean;
 }
 
 export async function loadCapabilities(): Promise<Capabilities> {
   const response = await fetch(new URL('openapi.json', new URL(appRoot(), location.href)));
-  if (!response.ok) return { models: false, vectorStores: false, threadList: false };
+  if (!response.ok) return { models: false, vectorStores: false, threadList: false, responses: false, containers: false };
   const doc = (await response.json()) as { paths?: Record<string, Record<string, unknown>> };
   const paths = doc.paths ?? {};
-  return { models: Boolean(paths['/v1/models']?.get), vectorStores: Boolean(paths['/v1/vector_stores']?.post), threadList: Boolean(paths['/v1/threads']?.get) };
+  return {
+    models: Boolean(paths['/v1/models']?.get),
+    vectorStores: Boolean(paths['/v1/vector_stores']?.post),
+    threadList: Boolean(paths['/v1/threads']?.get),
+    responses: Boolean(paths['/v1/responses']?.post && paths['/v1/conversations']?.post),
+    containers: Boolean(paths['/v1/containers']?.post),
+  };
 }

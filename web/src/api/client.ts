@@ -144,14 +144,19 @@ export class ApiClient {
 
   /** A blob: URL of a file's bytes. `<img src>` cannot send the auth header, so the bytes are fetched here. */
   fileBlobUrl(id: string): Promise<string> {
-    let hit = this.blobUrls.get(id);
+    return this.blobUrl(`${this.base}/files/${encodeURIComponent(id)}/content`);
+  }
+
+  /** A blob: URL of what a URL of this API answers (an image a tool made, say), fetched once with the key. */
+  blobUrl(url: string): Promise<string> {
+    let hit = this.blobUrls.get(url);
     if (!hit) {
-      hit = fetch(`${this.base}/files/${encodeURIComponent(id)}/content`, { headers: this.headers(false) }).then(async (response) => {
+      hit = fetch(url, { headers: this.headers(false) }).then(async (response) => {
         if (!response.ok) throw await errorOf(response);
         return URL.createObjectURL(await response.blob());
       });
-      hit.catch(() => this.blobUrls.delete(id));
-      this.blobUrls.set(id, hit);
+      hit.catch(() => this.blobUrls.delete(url));
+      this.blobUrls.set(url, hit);
     }
     return hit;
   }

@@ -76,7 +76,15 @@ export function Chat({ client, thread, assistant, onShowRun }: Props) {
         {view.streamError && <p class="error" role="alert">{view.streamError}</p>}
         {thread.error && <p class="error" role="alert">{thread.error}</p>}
       </div>
-      {waiting && <ToolOutputsForm key={waiting.id} run={waiting} busy={busy !== null} onSubmit={(outputs) => void thread.submitToolOutputs(waiting, outputs)} />}
+      {waiting && (
+        <ToolOutputsForm
+          key={waiting.id}
+          caller="The assistant"
+          calls={(waiting.required_action?.submit_tool_outputs.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments }))}
+          busy={busy !== null}
+          onSubmit={(outputs) => void thread.submitToolOutputs(waiting, outputs)}
+        />
+      )}
       <form
         class={`composer${dragging ? ' dragging' : ''}`}
         onSubmit={(e) => {

@@ -1,23 +1,24 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Assistant, Message } from '../../../src/domain/types';
-import { pythonSnippet, typescriptSnippet } from '../state/snippets';
 import { highlight } from './markdown';
 
+/** One language's snippet; `language` names the highlighter and the SDK's package manager. */
+export interface CodeVariant {
+  language: 'python' | 'typescript' | 'javascript';
+  label: string;
+  code: string;
+}
+
 interface Props {
-  assistant: Assistant;
-  threadId: string | null;
-  messages: Message[];
-  baseUrl: string;
+  variants: CodeVariant[];
   onClose(): void;
 }
 
-/** "View code": the SDK calls that make this assistant and thread again, against this server. */
-export function CodeDialog({ assistant, threadId, messages, baseUrl, onClose }: Props) {
+/** "View code": the SDK calls that make what the page shows again, against this server. */
+export function CodeDialog({ variants, onClose }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const [language, setLanguage] = useState<'python' | 'typescript'>('python');
+  const [language, setLanguage] = useState(variants[0]!.language);
   const [copied, setCopied] = useState(false);
-  const input = { baseUrl, assistant, threadId, messages };
-  const code = language === 'python' ? pythonSnippet(input) : typescriptSnippet(input);
+  const code = (variants.find((v) => v.language === language) ?? variants[0]!).code;
 
   useEffect(() => {
     dialog.current?.showModal();
@@ -34,9 +35,9 @@ export function CodeDialog({ assistant, threadId, messages, baseUrl, onClose }: 
       <header class="dialog-head">
         <h2 id="code-title">View code</h2>
         <div role="tablist" aria-label="Language" class="segmented">
-          {(['python', 'typescript'] as const).map((l) => (
-            <button type="button" role="tab" aria-selected={language === l} class={language === l ? 'active' : ''} onClick={() => setLanguage(l)} key={l}>
-              {l === 'python' ? 'Python' : 'TypeScript'}
+          {variants.map((v) => (
+            <button type="button" role="tab" aria-selected={language === v.language} class={language === v.language ? 'active' : ''} onClick={() => setLanguage(v.language)} key={v.language}>
+              {v.label}
             </button>
           ))}
         </div>

@@ -2,17 +2,19 @@ import { checkFunctionDefinition, FUNCTION_TEMPLATE } from '../state/function-sc
 
 interface Props {
   functions: string[];
+  /** Prefix of the editors' element ids: two lists may be on the page at once. */
+  idPrefix?: string;
   onChange(functions: string[]): void;
 }
 
 /** Function tools as editable JSON definitions, each validated as it is typed. */
-export function FunctionList({ functions, onChange }: Props) {
+export function FunctionList({ functions, idPrefix = 'function', onChange }: Props) {
   const update = (i: number, text: string) => onChange(functions.map((f, j) => (j === i ? text : f)));
   return (
     <div class="function-list">
       {functions.map((text, i) => {
         const checked = checkFunctionDefinition(text);
-        const id = `function-${i}`;
+        const id = `${idPrefix}-${i}`;
         return (
           <div class={`function-editor${checked.ok ? '' : ' invalid'}`} key={i}>
             <div class="row">

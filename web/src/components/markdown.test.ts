@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Annotation } from '../../../src/domain/types';
-import { renderMessageText } from './markdown';
+import { renderMessageText, renderResponseText } from './markdown';
 
 test('citations become numbered footnote references, one number per cited file', () => {
   const value = 'A【0:0†a.txt】 and B【0:1†b.txt】 and A again【0:2†a.txt】.';
@@ -30,4 +30,17 @@ test('model output cannot inject markup or script links; code blocks are highlig
   assert.doesNotMatch(out.html, /<img|<b>|javascript:/);
   assert.match(out.html, /&#60;img src=x onerror=alert\(1\)&#62;/);
   assert.match(out.html, /<pre class="code-block"><span class="code-lang">python<\/span><code class="hljs"><span class="hljs-built_in">print<\/span>/);
+});
+
+test('Responses citations are placed at their index, counted in code points, one number per file', () => {
+  const value = 'Ünïcode 🎉 fact. Other fact.';
+  const at = Array.from('Ünïcode 🎉 fact.').length;
+  const out = renderResponseText(value, [
+    { type: 'file_citation', file_id: 'file-a', filename: 'a.md', index: at },
+    { type: 'file_citation', file_id: 'file-b', filename: 'b.md', index: Array.from(value).length },
+    { type: 'file_citation', file_id: 'file-a', filename: 'a.md', index: 0 },
+    { type: 'url_citation' },
+  ], 'r');
+  assert.deepEqual(out.citations, [{ n: 1, fileId: 'file-a', filename: 'a.md' }, { n: 2, fileId: 'file-b', filename: 'b.md' }]);
+  assert.match(out.html, /^<p><sup class="cite"><a href="#r-fn-1"[^>]*>\[1\]<\/a><\/sup>Ünïcode 🎉 fact\.<sup class="cite"><a href="#r-fn-1"[^>]*>\[1\]<\/a><\/sup> Other fact\.<sup class="cite"><a href="#r-fn-2"/);
 });

@@ -74,6 +74,8 @@ const marked = new Marked({
 export interface Citation {
   n: number;
   fileId: string;
+  /** The file's name when the annotation gives it (Responses citations do). */
+  filename?: string;
   quote?: string;
 }
 
@@ -115,13 +117,51 @@ function substituteAnnotations(value: string, annotations: Annotation[]): { text
   return { text: out + value.slice(cursor), citations };
 }
 
+/** A citation of the Responses API: a file cited at `index` (in code points), or a container file over a span. */
+export type ResponseAnnotation =
+  | { type: 'file_citation'; file_id: string; filename: string; index: number }
+  | { type: 'container_file_citation'; file_id: string; filename: string; container_id: string; start_index: number; end_index: number }
+  | { type: string };
+
+/** A reply's citations, numbered by file, with markers where the text cites them. */
+function insertCitations(value: string, annotations: ResponseAnnotation[]): { text: string; citations: Citation[] } {
+  const chars = Array.from(value);
+  const citations: Citation[] = [];
+  const numbers = new Map<string, number>();
+  const marks: Array<{ at: number; n: number }> = [];
+  for (const annotation of annotations) {
+    const at = 'index' in annotation ? annotation.index : 'end_index' in annotation ? annotation.end_index : undefined;
+    if (at === undefined || !('file_id' in annotation)) continue;
+    let n = numbers.get(annotation.file_id);
+    if (n === undefined) {
+      n = citations.length + 1;
+      numbers.set(annotation.file_id, n);
+      citations.push({ n, fileId: annotation.file_id, filename: annotation.filename });
+    }
+    marks.push({ at: Math.min(Math.max(0, at), chars.length), n });
+  }
+  // From the end, so earlier positions still count in the original text.
+  for (const mark of marks.sort((a, b) => b.at - a.at)) chars.splice(mark.at, 0, `${CITE_OPEN}${mark.n}${CITE_CLOSE}`);
+  return { text: chars.join(''), citations };
+}
+
+/** Renders a Responses `output_text` as Markdown, its citations as footnote references. */
+export function renderResponseText(value: string, annotations: ResponseAnnotation[], idPrefix: string): RenderedText {
+  const { text, citations } = insertCitations(value, annotations);
+  return { html: toHtml(text, idPrefix), citations };
+}
+
 /** Renders a message's text as Markdown, with citations as footnote references and file paths as download links. */
 export function renderMessageText(value: string, annotations: Annotation[], idPrefix: string): RenderedText {
   const { text, citations } = substituteAnnotations(value, annotations);
+  return { html: toHtml(text, idPrefix), citations };
+}
+
+function toHtml(text: string, idPrefix: string): string {
   let html = marked.parse(text, { async: false }) as string;
   html = html.replace(new RegExp(`${CITE_OPEN}(\\d+)${CITE_CLOSE}`, 'g'), (_m, n: string) =>
     `<sup class="cite"><a href="#${idPrefix}-fn-${n}" id="${idPrefix}-ref-${n}" aria-label="citation ${n}">[${n}]</a></sup>`);
   html = html.replace(new RegExp(`${FILE_SCHEME}(file-[\\w-]+)`, 'g'), (_m, id: string) =>
     `<a href="#" class="file-link" data-file-id="${id}" title="Download">download</a>`);
-  return { html, citations };
+  return html;
 }

@@ -6,15 +6,25 @@ import { pagePath, routePath, useRoute, type Route } from '../state/route';
 import { FilesPage } from './files-page';
 import { StoresPage } from './stores-page';
 import { useThread } from '../state/use-thread';
+import { useConversation } from '../state/use-conversation';
+import { useResponseSettings } from '../state/use-response-settings';
+import { requestParams } from '../state/response-settings';
+import { responseSnippets } from '../state/response-snippets';
+import { lastUserText } from '../state/conversation-view';
+import { assistantSnippets } from '../state/snippets';
 import { AssistantPane } from './assistant-pane';
 import { Chat } from './chat';
-import { CodeDialog } from './code-dialog';
+import { CodeDialog, type CodeVariant } from './code-dialog';
+import { ConversationBar } from './conversation-bar';
+import { ResponsesPage } from './responses-page';
 import { RunPanel } from './run-panel';
 import { ThreadBar } from './thread-bar';
 
 type Pane = 'assistant' | 'chat' | 'run';
-const SECTIONS: Array<['chat' | 'stores' | 'files', string]> = [['chat', 'Chat'], ['stores', 'Vector stores'], ['files', 'Files']];
+type Section = 'chat' | 'responses' | 'stores' | 'files';
+const SECTIONS: Array<[Section, string]> = [['chat', 'Assistants'], ['responses', 'Responses'], ['stores', 'Vector stores'], ['files', 'Files']];
 const PANES: Array<[Pane, string]> = [['assistant', 'Assistant'], ['chat', 'Chat'], ['run', 'Run']];
+const RESPONSE_PANES: Array<[Pane, string]> = [['assistant', 'Settings'], ['chat', 'Chat'], ['run', 'Response']];
 
 interface Props {
   client: ApiClient;
@@ -27,8 +37,13 @@ interface Props {
 export function Playground({ client, capabilities, hasKey, onForgetKey }: Props) {
   const assistants = useAssistants(client, capabilities);
   const thread = useThread(client);
+  const conversation = useConversation(client);
+  const responseSettings = useResponseSettings(client, capabilities);
+  const [responseText, setResponseText] = useState('');
   const { route, page, navigate, go } = useRoute();
   const onChat = page.page === 'chat';
+  const onResponses = page.page === 'responses';
+  const routeConversation = page.page === 'responses' ? page.conversationId : null;
   const [pane, setPane] = useState<Pane>('chat');
   const [selectedRunId, setSelectedRunId] = useState<string | null>(null);
   const [codeOpen, setCodeOpen] = useState(false);
@@ -59,8 +74,40 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
     navigate(now, filling);
   }, [assistants.loaded, selectedId, thread.view.threadId]);
 
+  // The same for Responses mode: the address names the conversation; one the first turn made is written back.
+  const appliedConversation = useRef<string | null>(routeConversation);
+  useEffect(() => {
+    if (!onResponses) return;
+    if (routeConversation !== conversation.currentId()) {
+      if (routeConversation) void conversation.open(routeConversation);
+      else conversation.startNew();
+    }
+    appliedConversation.current = routeConversation;
+  }, [onResponses, routeConversation]);
+  useEffect(() => {
+    if (!onResponses) return;
+    const now = conversation.currentId();
+    if (now === appliedConversation.current) return;
+    appliedConversation.current = now;
+    go(pagePath({ page: 'responses', conversationId: now }));
+  }, [conversation.view.conversationId]);
+
   const runs = thread.view.runs;
   const shownRun = runs.find((r) => r.id === selectedRunId) ?? runs[runs.length - 1] ?? null;
+
+  function sectionPath(id: Section): string {
+    if (id === 'chat') return routePath({ assistantId: assistants.currentId(), threadId: thread.currentId() });
+    if (id === 'responses') return pagePath({ page: 'responses', conversationId: conversation.currentId() });
+    return pagePath(id === 'files' ? { page: 'files' } : { page: 'stores', storeId: null });
+  }
+
+  const params = requestParams(responseSettings.settings);
+  const codeVariants = (): CodeVariant[] => {
+    if (!onResponses) return assistantSnippets({ baseUrl: client.base, assistant: assistants.selected!, threadId: thread.view.threadId, messages: thread.view.messages });
+    // The input being typed, or else the last one sent.
+    const input = responseText || lastUserText(conversation.view.items);
+    return responseSnippets({ baseUrl: client.base, params: params.ok ? params.params : { model: responseSettings.settings.model }, conversationId: conversation.view.conversationId, input });
+  };
 
   return (
     <div class="shell" data-pane={pane}>
@@ -69,15 +116,14 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
           assistd <span>playground</span>
         </h1>
         <nav class="sections" aria-label="Sections">
-          {SECTIONS.map(([id, label]) => (
+          {SECTIONS.filter(([id]) => id !== 'responses' || capabilities.responses).map(([id, label]) => (
             <a
               key={id}
-              href={id === 'chat' ? routePath({ assistantId: assistants.currentId(), threadId: thread.currentId() }) : pagePath(id === 'files' ? { page: 'files' } : { page: 'stores', storeId: null })}
+              href={sectionPath(id)}
               aria-current={page.page === id ? 'page' : undefined}
               onClick={(e) => {
                 e.preventDefault();
-                if (id === 'chat') navigate({ assistantId: assistants.currentId(), threadId: thread.currentId() });
-                else go(pagePath(id === 'files' ? { page: 'files' } : { page: 'stores', storeId: null }));
+                go(sectionPath(id));
               }}
             >
               {label}
@@ -85,9 +131,10 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
           ))}
         </nav>
         {onChat && <ThreadBar client={client} capabilities={capabilities} thread={thread} onSwitch={() => setSelectedRunId(null)} />}
+        {onResponses && <ConversationBar conversation={conversation} />}
         <div class="topbar-actions">
-          {onChat && (
-            <button type="button" onClick={() => setCodeOpen(true)} disabled={!assistants.selected}>
+          {(onChat || onResponses) && (
+            <button type="button" onClick={() => setCodeOpen(true)} disabled={onChat && !assistants.selected}>
               View code
             </button>
           )}
@@ -100,8 +147,8 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
       </header>
       {page.page === 'stores' && <StoresPage client={client} storeId={page.storeId} onOpen={(storeId) => go(pagePath({ page: 'stores', storeId }))} />}
       {page.page === 'files' && <FilesPage client={client} />}
-      <nav class="pane-tabs" role="tablist" aria-label="Panels" hidden={!onChat}>
-        {PANES.map(([id, label]) => (
+      <nav class="pane-tabs" role="tablist" aria-label="Panels" hidden={!onChat && !onResponses}>
+        {(onResponses ? RESPONSE_PANES : PANES).map(([id, label]) => (
           <button type="button" role="tab" aria-selected={pane === id} class={pane === id ? 'active' : ''} onClick={() => setPane(id)} key={id}>
             {label}
           </button>
@@ -119,9 +166,19 @@ export function Playground({ client, capabilities, hasKey, onForgetKey }: Props)
           <RunPanel client={client} thread={thread} run={shownRun} onSelectRun={setSelectedRunId} />
         </section>
       </main>
-      {codeOpen && assistants.selected && (
-        <CodeDialog assistant={assistants.selected} threadId={thread.view.threadId} messages={thread.view.messages} baseUrl={client.base} onClose={() => setCodeOpen(false)} />
+      {onResponses && (
+        <ResponsesPage
+          client={client}
+          capabilities={capabilities}
+          conversation={conversation}
+          settings={responseSettings}
+          params={params}
+          text={responseText}
+          onText={setResponseText}
+          onShowResponse={() => setPane('run')}
+        />
       )}
+      {codeOpen && (onResponses || assistants.selected) && <CodeDialog variants={codeVariants()} onClose={() => setCodeOpen(false)} />}
     </div>
   );
 }

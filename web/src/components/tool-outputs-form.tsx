@@ -1,8 +1,16 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Run } from '../../../src/domain/types';
+
+/** A function call waiting for its output: a run's tool call, or a response's `function_call` item (by `call_id`). */
+export interface PendingCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
 
 interface Props {
-  run: Run;
+  calls: PendingCall[];
+  /** Who called: "The assistant", "The model". */
+  caller: string;
   busy: boolean;
   onSubmit(outputs: Array<{ tool_call_id: string; output: string }>): void;
 }
@@ -15,9 +23,8 @@ function prettyArguments(text: string): string {
   }
 }
 
-/** The run stopped for function calls: one output field per call, submitted together (the run then streams on). */
-export function ToolOutputsForm({ run, busy, onSubmit }: Props) {
-  const calls = run.required_action?.submit_tool_outputs.tool_calls ?? [];
+/** Function calls wait for their outputs: one output field per call, submitted together (the answer then streams on). */
+export function ToolOutputsForm({ calls, caller, busy, onSubmit }: Props) {
   const [outputs, setOutputs] = useState<Record<string, string>>({});
   const first = useRef<HTMLTextAreaElement>(null);
   // The person's next move is to type an output: put the caret there (autofocus only works on page load).
@@ -31,13 +38,13 @@ export function ToolOutputsForm({ run, busy, onSubmit }: Props) {
         onSubmit(calls.map((c) => ({ tool_call_id: c.id, output: outputs[c.id] ?? '' })));
       }}
     >
-      <h2>The assistant called {calls.length === 1 ? 'a function' : `${calls.length} functions`}</h2>
+      <h2>{caller} called {calls.length === 1 ? 'a function' : `${calls.length} functions`}</h2>
       {calls.map((call, i) => (
         <fieldset key={call.id} class="tool-call">
           <legend>
-            <code>{call.function.name}</code> <span class="muted">{call.id}</span>
+            <code>{call.name}</code> <span class="muted">{call.id}</span>
           </legend>
-          <pre class="arguments">{prettyArguments(call.function.arguments)}</pre>
+          <pre class="arguments">{prettyArguments(call.arguments)}</pre>
           <label>
             Output
             <textarea

@@ -13,4 +13,7 @@ test('reads the assistant, thread and page from the address, behind a path prefi
   assert.deepEqual(parsePage('/stores'), { page: 'stores', storeId: null });
   assert.deepEqual(parsePage('/files'), { page: 'files' });
   assert.deepEqual(parsePage('/assistants/asst_1'), { page: 'chat' });
+  assert.deepEqual(parsePage('/responses'), { page: 'responses', conversationId: null });
+  assert.deepEqual(parsePage('/ai/responses/conv_7'), { page: 'responses', conversationId: 'conv_7' });
+  assert.equal(appRoot('/ai/responses/conv_7'), '/ai/');
 });

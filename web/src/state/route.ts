@@ -10,16 +10,22 @@ export interface Route {
   threadId: string | null;
 }
 
-/** Which page: the chat (with its route), the vector stores (one of them, maybe) or the files. */
-export type Page = { page: 'chat' } | { page: 'stores'; storeId: string | null } | { page: 'files' };
+/** Which page: the chat (with its route), Responses mode (in a conversation, maybe), the vector stores (one of them, maybe) or the files. */
+export type Page = { page: 'chat' } | { page: 'responses'; conversationId: string | null } | { page: 'stores'; storeId: string | null } | { page: 'files' };
 
 const ID = '[A-Za-z0-9_-]+';
-const PAGE = new RegExp(`^(.*?/)(?:assistants/(${ID})(?:/threads/(${ID}))?|threads/(${ID})|(stores)(?:/(${ID}))?|(files))?$`);
+const PAGE = new RegExp(`^(.*?/)(?:assistants/(${ID})(?:/threads/(${ID}))?|threads/(${ID})|(stores)(?:/(${ID}))?|(files)|(responses)(?:/(${ID}))?)?$`);
 
 function decode(pathname: string): { root: string; route: Route; page: Page } {
   const match = PAGE.exec(pathname);
   if (!match) return { root: pathname.replace(/[^/]*$/, ''), route: { assistantId: null, threadId: null }, page: { page: 'chat' } };
-  const page: Page = match[5] ? { page: 'stores', storeId: match[6] ?? null } : match[7] ? { page: 'files' } : { page: 'chat' };
+  const page: Page = match[5]
+    ? { page: 'stores', storeId: match[6] ?? null }
+    : match[7]
+      ? { page: 'files' }
+      : match[8]
+        ? { page: 'responses', conversationId: match[9] ?? null }
+        : { page: 'chat' };
   return { root: match[1]!, route: { assistantId: match[2] ?? null, threadId: match[3] ?? match[4] ?? null }, page };
 }
 
@@ -30,6 +36,7 @@ export function parsePage(pathname = location.pathname): Page {
 /** The address of a page other than the chat. */
 export function pagePath(page: Exclude<Page, { page: 'chat' }>): string {
   if (page.page === 'files') return `${appRoot()}files`;
+  if (page.page === 'responses') return `${appRoot()}responses${page.conversationId ? `/${page.conversationId}` : ''}`;
   return `${appRoot()}stores${page.storeId ? `/${page.storeId}` : ''}`;
 }
 

@@ -112,3 +112,8 @@ const run = await stream.finalRun();
 console.log('\\n', run.status, run.usage);
 ${functionNote}`;
 }
+
+/** Both snippets, for "View code". */
+export function assistantSnippets(input: SnippetInput): Array<{ language: 'python' | 'typescript'; label: string; code: string }> {
+  return [{ language: 'python', label: 'Python', code: pythonSnippet(input) }, { language: 'typescript', label: 'TypeScript', code: typescriptSnippet(input) }];
+}
