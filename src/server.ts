@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { buildApp, type ReadinessCheck } from './app.js';
 import type { BlobStore } from './blobs/blob-store.js';
-import { createLocalBlobStore } from './blobs/local-blob-store.js';
+import { createBlobStore } from './blobs/create-blob-store.js';
 import type { AppDeps } from './app-deps.js';
 import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
@@ -61,7 +60,7 @@ interface Runtime {
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
   const scripts = serverWideScripts(config);
   const store = await openStore(config);
-  const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
+  const blobs = createBlobStore(config);
   sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
   const providers = providersConfig(config);
   for (const { entry, missing } of missingModelVariables(providers)) {
