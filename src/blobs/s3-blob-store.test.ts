@@ -16,7 +16,11 @@ describe('the S3 blob store, against a real S3-protocol server', () => {
   let dir: string;
   const settings = (over: Record<string, unknown> = {}) => ({ bucket: s3.bucket, prefix: 'tenant/', region: 'us-east-1', endpoint: s3.endpoint, pathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', sessionToken: undefined, ...over });
   const open = (cacheBytes = 64 * MIB, over: Record<string, unknown> = {}) => createS3BlobStore({ s3: settings(over), cacheDir: join(dir, 'cache'), cacheBytes });
-  const patterned = (bytes: number) => Buffer.from(Array.from({ length: bytes }, (_, i) => (i * 31 + (i >> 9)) & 0xff));
+  const patterned = (bytes: number) => {
+    const out = Buffer.alloc(bytes);
+    for (let i = 0; i < bytes; i++) out[i] = (i * 31 + (i >> 9)) & 0xff;
+    return out;
+  };
   /** Keys in the bucket under the prefix, straight from the server. */
   const listed = async () => {
     const xml = await (await createS3Client(settings()).sendOk({ method: 'GET', key: '', query: { 'list-type': '2', prefix: 'tenant/' } })).text();

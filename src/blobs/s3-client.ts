@@ -36,6 +36,8 @@ export class S3Error extends Error {
 }
 
 const EMPTY_SHA256 = sha256Hex(Buffer.alloc(0));
+const ATTEMPTS = 3;
+const RETRIED_STATUSES = new Set([500, 502, 503, 504]);
 
 /**
  * A minimal S3 client: SigV4-signed requests over fetch. Only the calls a blob store needs, so no SDK (and its
@@ -47,7 +49,7 @@ export function createS3Client(settings: S3Settings) {
   const basePath = base.pathname.replace(/\/+$/, '');
   const bucketPath = settings.pathStyle ? `${basePath}/${encodeSegment(settings.bucket)}` : basePath;
 
-  async function send(request: S3Request): Promise<Response> {
+  async function sendOnce(request: S3Request): Promise<Response> {
     const path = `${bucketPath}/${request.key.split('/').map(encodeSegment).join('/')}`;
     const query = Object.entries(request.query ?? {})
       .map(([k, v]) => [encodeSegment(k), encodeSegment(v)] as const)
@@ -70,12 +72,29 @@ export function createS3Client(settings: S3Settings) {
     throw await errorOf(response);
   }
 
+  /**
+   * Signed afresh for each attempt. A connection the server closed while idle (fetch's TypeError) and S3's
+   * 500/503 (SlowDown) are retried, as the AWS SDKs do; every call the blob store makes may be repeated.
+   */
+  async function sendWithRetries(request: S3Request): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await sendOnce(request);
+      } catch (err) {
+        const transient = err instanceof TypeError || (err instanceof S3Error && RETRIED_STATUSES.has(err.status));
+        if (!transient || attempt >= ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+
   return {
     settings,
-    send,
+    /** A 2xx or 404 reply; anything else throws an S3Error. */
+    send: sendWithRetries,
     /** Like send, but a 404 is an error too. */
     async sendOk(request: S3Request): Promise<Response> {
-      const response = await send(request);
+      const response = await sendWithRetries(request);
       if (response.status === 404) throw await errorOf(response);
       return response;
     },
