@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { RunEventLog } from './engine/run-events.js';
 import type { RunWorker } from './engine/run-worker.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
+import type { RateLimiter } from './ops/rate-limiter.js';
 import type { ModelRegistry } from './providers/registry.js';
 import type { SearchIndex } from './search/search-index.js';
 import type { Store } from './store/store.js';
@@ -23,4 +24,6 @@ export interface AppDeps {
   searchIndex: SearchIndex;
   /** Adds and removes vector store files and ingests them in the background. */
   ingestion: VectorStoreIngestion;
+  /** Enforces the config file's `rate_limits:`; absent when none are configured. */
+  rateLimiter?: RateLimiter;
 }

@@ -79,6 +79,7 @@ const fileSchema = z.strictObject({
   blob_url: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket or s3://bucket/prefix').optional(),
   blob_path_style: z.union([z.boolean(), z.stringbool()]).optional(),
   blob_cache_mb: z.coerce.number().int().min(1).optional(),
+  rate_limits: z.lazy(() => rateLimitsSchema).optional(),
   /** Server-wide named scripts for the scripted model, by name (each project may still store its own). */
   scripts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/), z.unknown()).optional(),
 });
@@ -130,6 +131,8 @@ export interface Config {
   blobSweepGraceSeconds: number;
   /** File bytes in an S3-compatible bucket instead of the data directory; undefined: the data directory. */
   objectStorage: ObjectStorageSettings | undefined;
+  /** Per key and per project limits from the config file's `rate_limits:`; undefined: none. */
+  rateLimits: RateLimitSettings | undefined;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
   /** Where OpenTelemetry spans go (OTLP/HTTP JSON); undefined: tracing is off. */
@@ -276,6 +279,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     runExpirySeconds: merged.run_expiry_seconds ?? 600,
     blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
     objectStorage: objectStorageConfig(merged, env),
+    rateLimits: rateLimitsConfig(fromFile.rate_limits),
     scripts: merged.scripts ?? {},
     env: { ...env },
     tracing: tracingConfig(env),
@@ -364,6 +368,43 @@ function objectStorageConfig(merged: FileConfig, env: NodeJS.ProcessEnv): Object
     sessionToken: env.AWS_SESSION_TOKEN || undefined,
     cacheBytes: (merged.blob_cache_mb ?? 2048) * 1024 * 1024,
   };
+}
+
+// --- rate limits: the config file's `rate_limits:` (docs/deploy.md, "Rate limits") ---
+
+const perMinute = z.coerce.number().int().min(1).optional();
+const projectLimitsSchema = z.strictObject({ requests_per_minute: perMinute, tokens_per_minute: perMinute, concurrent_runs: perMinute });
+const rateLimitsSchema = z.strictObject({
+  /** Each API key, whatever its project. */
+  per_key: z.strictObject({ requests_per_minute: perMinute }).optional(),
+  /** Each project without an entry of its own in `projects`. */
+  default: projectLimitsSchema.optional(),
+  /** By project name; a field left out falls back to `default`. */
+  projects: z.record(z.string(), projectLimitsSchema).optional(),
+});
+
+export interface ProjectLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  concurrentRuns?: number;
+}
+
+export interface RateLimitSettings {
+  keyRequestsPerMinute: number | undefined;
+  /** The limits of one project: its own entry over the default. */
+  project(name: string): ProjectLimits;
+}
+
+function rateLimitsConfig(raw: z.infer<typeof rateLimitsSchema> | undefined): RateLimitSettings | undefined {
+  if (!raw) return undefined;
+  const limits = (l: z.infer<typeof projectLimitsSchema> | undefined): ProjectLimits => ({
+    ...(l?.requests_per_minute ? { requestsPerMinute: l.requests_per_minute } : {}),
+    ...(l?.tokens_per_minute ? { tokensPerMinute: l.tokens_per_minute } : {}),
+    ...(l?.concurrent_runs ? { concurrentRuns: l.concurrent_runs } : {}),
+  });
+  const fallback = limits(raw.default);
+  const projects = new Map(Object.entries(raw.projects ?? {}).map(([name, l]) => [name, { ...fallback, ...limits(l) }]));
+  return { keyRequestsPerMinute: raw.per_key?.requests_per_minute, project: (name) => projects.get(name) ?? fallback };
 }
 
 // --- traces: the standard OTEL_* variables of an OTLP exporter ---

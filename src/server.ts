@@ -26,6 +26,7 @@ import { explainListenError } from './ops/startup-errors.js';
 import { missingModelVariables, startupBanner } from './ops/banner.js';
 import { assistdVersion } from './ops/version.js';
 import { createEngineMetrics } from './ops/engine-metrics.js';
+import { createRateLimiter } from './ops/rate-limiter.js';
 import { registerRuntimeMetrics } from './ops/runtime-metrics.js';
 import type { Tracing } from './ops/tracing/tracing.js';
 import { Registry } from 'prom-client';
@@ -72,6 +73,8 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   const tracing = config.tracing ? (await import('./ops/tracing/tracing.js')).createTracing(config.tracing, assistdVersion(), logger?.child({ room: 'tracing' })) : undefined;
   let models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store, scripts) }));
   if (tracing) models = tracing.instrumentModels(models);
+  const rateLimiter = config.rateLimits ? createRateLimiter(store, config.rateLimits) : undefined;
+  if (rateLimiter) models = rateLimiter.instrumentModels(models);
   const sandbox = createCodeSandbox(config, logger);
   let tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
@@ -105,7 +108,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   });
   await runs.start();
   return {
-    deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
+    deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion, ...(rateLimiter ? { rateLimiter } : {}) },
     sandbox,
     metricsRegistry,
     tracing,

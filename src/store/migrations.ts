@@ -246,6 +246,23 @@ function responses(types: DialectTypes): Migration {
   };
 }
 
+/** Per-minute request and token counts of keys and projects, shared by the replicas (rate limits). */
+function rateLimits(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('rate_limit_windows')
+        .ifNotExists()
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('window_start', types.bigint, (c) => c.notNull())
+        .addColumn('requests', 'integer', (c) => c.notNull())
+        .addColumn('tokens', types.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_limit_windows_pk', ['scope', 'window_start'])
+        .execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -253,7 +270,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
-        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types) };
+        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
+        '0013_rate_limits': rateLimits(types) };
     },
   };
 }

@@ -147,6 +147,15 @@ export interface Database {
   responses: ResponseRow;
   conversations: ConversationRow;
   conversation_items: ConversationItemRow;
+  rate_limit_windows: RateLimitWindowRow;
+}
+
+/** Requests and tokens one key or project used in one minute (scope: `key:<hash>` or `project:<name>`). */
+export interface RateLimitWindowRow {
+  scope: string;
+  window_start: number;
+  requests: number;
+  tokens: number;
 }
 
 export interface ScriptRow {
