@@ -8,6 +8,8 @@ import type { AppDeps } from './app-deps.js';
 import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
+import { createSessionAffinity } from './engine/session-affinity.js';
+import { newId } from './domain/ids.js';
 import { createRunLifecycleLog } from './engine/run-lifecycle-log.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
@@ -76,8 +78,12 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   const rateLimiter = config.rateLimits ? createRateLimiter(store, config.rateLimits) : undefined;
   if (rateLimiter) models = rateLimiter.instrumentModels(models);
   const sandbox = createCodeSandbox(config, logger);
+  const worker = newId('worker_');
+  // Replicas sharing a database send a thread's runs to the one holding its code session.
+  const sessions = store.notifications ? createSessionAffinity(store, { owner: worker, leaseMs: config.runLeaseSeconds * 1000, idleMs: config.codeSessionIdleSeconds * 1000 }) : undefined;
+  await sessions?.start();
   let tools: BuiltinTools = {
-    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
+    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000, ...(sessions ? { sessions } : {}) }),
   };
   const searchIndex = createSearchIndex(store);
   const ingestion = createVectorStoreIngestion({
@@ -100,6 +106,8 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   tools = metrics.instrumentTools(tools);
   if (tracing) tools = tracing.instrumentTools(tools);
   const runs = createRunWorker({ store, blobs, models, tools, events }, {
+    owner: worker,
+    ...(sessions ? { sessions } : {}),
     leaseMs: config.runLeaseSeconds * 1000,
     capacity: config.runCapacity,
     logger: logger?.child({ room: 'engine' }),
@@ -117,6 +125,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
       await runs.drain(config.shutdownGraceSeconds * 1000);
       await runs.close();
+      await sessions?.close();
       await beforeStore?.();
       await ingestion.close();
       await sandbox.close();

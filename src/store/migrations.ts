@@ -246,7 +246,7 @@ function responses(types: DialectTypes): Migration {
   };
 }
 
-/** Per-minute request and token counts of keys and projects, shared by the replicas (rate limits). */
+/** Per-minute request and token counts of keys and projects (rate limits), and the owners of code sessions. */
 function rateLimits(types: DialectTypes): Migration {
   return {
     async up(db: Db) {
@@ -258,6 +258,14 @@ function rateLimits(types: DialectTypes): Migration {
         .addColumn('requests', 'integer', (c) => c.notNull())
         .addColumn('tokens', types.bigint, (c) => c.notNull())
         .addPrimaryKeyConstraint('rate_limit_windows_pk', ['scope', 'window_start'])
+        .execute();
+      // Which replica holds each thread's code session, so runs of the thread go there (session affinity).
+      await db.schema
+        .createTable('thread_sessions')
+        .ifNotExists()
+        .addColumn('thread_id', types.id, (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('until', types.bigint, (c) => c.notNull())
         .execute();
     },
   };
@@ -271,7 +279,7 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
-        '0013_rate_limits': rateLimits(types) };
+        '0013_rate_limits_and_sessions': rateLimits(types) };
     },
   };
 }
