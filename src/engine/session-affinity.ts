@@ -2,6 +2,8 @@ import type { Store } from '../store/store.js';
 
 /** Replicas announce the code sessions they take (payload: `<thread id> <owner>`). */
 const SESSIONS_CHANNEL = 'assistd_thread_sessions';
+/** How often a replica drops long-lapsed ownership rows. */
+const PRUNE_MS = 60_000;
 
 export interface SessionAffinityOptions {
   /** This replica's run worker id: the owner its run claims compare with. */
@@ -28,6 +30,7 @@ export function createSessionAffinity(store: Store, options: SessionAffinityOpti
   /** Threads whose session another replica announced, by when. */
   const elsewhere = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
+  let prunedAt = 0;
   let unlisten: (() => Promise<void>) | undefined;
 
   async function renew(): Promise<void> {
@@ -37,6 +40,11 @@ export function createSessionAffinity(store: Store, options: SessionAffinityOpti
     for (const [threadId, heardAt] of elsewhere) if (now - heardAt > idleMs) elsewhere.delete(threadId);
     await store.threadSessions.release(owner, idle);
     await store.threadSessions.renew(owner, [...mine.keys()], now + leaseMs);
+    // A dead replica's sessions would have expired by now anyway: their rows go, and with them the reset note.
+    if (now - prunedAt > PRUNE_MS) {
+      prunedAt = now;
+      await store.threadSessions.prune(now - idleMs);
+    }
   }
 
   return {

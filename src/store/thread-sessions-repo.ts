@@ -12,6 +12,8 @@ export interface ThreadSessionsRepo {
   renew(owner: string, threadIds: string[], until: number): Promise<void>;
   /** Threads whose session another replica than `owner` holds at `now`. */
   heldByOthers(owner: string, now: number): Promise<string[]>;
+  /** Drops rows that lapsed before `before`, whoever held them (replicas that died). */
+  prune(before: number): Promise<void>;
   /** Gives up `owner`'s rows for `threadIds`, or all of them. */
   release(owner: string, threadIds?: string[]): Promise<void>;
 }
@@ -34,6 +36,9 @@ export function createThreadSessionsRepo(db: Kysely<Database>): ThreadSessionsRe
     async heldByOthers(owner, now) {
       const rows = await db.selectFrom('thread_sessions').select('thread_id').where('owner', '<>', owner).where('until', '>=', now).execute();
       return rows.map((r) => r.thread_id);
+    },
+    async prune(before) {
+      await db.deleteFrom('thread_sessions').where('until', '<', before).execute();
     },
     async release(owner, threadIds) {
       if (threadIds?.length === 0) return;
