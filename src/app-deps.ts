@@ -4,6 +4,7 @@ import type { RunEventLog } from './engine/events/run-events.js';
 import type { ResponseWorker } from './engine/worker/response-worker.js';
 import type { RunWorker } from './engine/worker/run-worker.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
+import type { RateLimiter } from './ops/rate-limiter.js';
 import type { ModelRegistry } from './providers/registry.js';
 import type { SearchIndex } from './search/search-index.js';
 import type { Store } from './store/store.js';
@@ -26,4 +27,6 @@ export interface AppDeps {
   searchIndex: SearchIndex;
   /** Adds and removes vector store files and ingests them in the background. */
   ingestion: VectorStoreIngestion;
+  /** Enforces the config file's `rate_limits:`; absent when none are configured. */
+  rateLimiter?: RateLimiter;
 }

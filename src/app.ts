@@ -8,6 +8,7 @@ import type { Tracing } from './ops/tracing/tracing.js';
 import { assistantRoutes } from './http/assistants.js';
 import { chatCompletionRoutes } from './http/chat-completions.js';
 import { createAuthenticator } from './http/auth.js';
+import { enforceRateLimits } from './http/rate-limits.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
 import { embeddingRoutes } from './http/embeddings.js';
 import { fileRoutes } from './http/files.js';
@@ -88,8 +89,11 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   for (const prefix of API_PREFIXES) {
     await app.register(
       async (scope) => {
-        scope.addHook('onRequest', async (request) => {
-          request.project = await auth.authenticate(request);
+        const limiter = deps.rateLimiter;
+        scope.addHook('onRequest', async (request, reply) => {
+          const { project, keyId } = await auth.authenticate(request);
+          request.project = project;
+          if (limiter) await enforceRateLimits(limiter, request, reply, keyId);
         });
         registerRoutes(scope, API_ROUTES, deps);
       },

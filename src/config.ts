@@ -75,6 +75,11 @@ const fileSchema = z.strictObject({
   upstream_max_reply_bytes: z.coerce.number().int().positive().optional(),
   run_expiry_seconds: z.coerce.number().int().min(1).max(7 * 24 * 3600).optional(),
   blob_sweep_grace_seconds: z.coerce.number().min(0).optional(),
+  // Object storage for file bytes (docs/deploy.md, "Object storage").
+  blob_url: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket or s3://bucket/prefix').optional(),
+  blob_path_style: z.union([z.boolean(), z.stringbool()]).optional(),
+  blob_cache_mb: z.coerce.number().int().min(1).optional(),
+  rate_limits: z.lazy(() => rateLimitsSchema).optional(),
   /** Server-wide named scripts for the scripted model, by name (each project may still store its own). */
   scripts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/), z.unknown()).optional(),
 });
@@ -124,6 +129,10 @@ export interface Config {
   scripts: Record<string, unknown>;
   /** At start, leftover blobs (half-written, or with no file row) untouched this long are removed. */
   blobSweepGraceSeconds: number;
+  /** File bytes in an S3-compatible bucket instead of the data directory; undefined: the data directory. */
+  objectStorage: ObjectStorageSettings | undefined;
+  /** Per key and per project limits from the config file's `rate_limits:`; undefined: none. */
+  rateLimits: RateLimitSettings | undefined;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
   /** Where OpenTelemetry spans go (OTLP/HTTP JSON); undefined: tracing is off. */
@@ -175,6 +184,9 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_UPSTREAM_MAX_REPLY_BYTES: 'upstream_max_reply_bytes',
   ASSISTD_RUN_EXPIRY_SECONDS: 'run_expiry_seconds',
   ASSISTD_BLOB_SWEEP_GRACE_SECONDS: 'blob_sweep_grace_seconds',
+  ASSISTD_BLOB_URL: 'blob_url',
+  ASSISTD_BLOB_PATH_STYLE: 'blob_path_style',
+  ASSISTD_BLOB_CACHE_MB: 'blob_cache_mb',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -266,6 +278,8 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     upstream: upstreamSettings(merged),
     runExpirySeconds: merged.run_expiry_seconds ?? 600,
     blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
+    objectStorage: objectStorageConfig(merged, env),
+    rateLimits: rateLimitsConfig(fromFile.rate_limits),
     scripts: merged.scripts ?? {},
     env: { ...env },
     tracing: tracingConfig(env),
@@ -317,6 +331,80 @@ function upstreamSettings(merged: FileConfig): UpstreamSettings {
     maxEventBytes: merged.upstream_max_event_bytes ?? 16 * 1024 * 1024,
     maxReplyBytes: merged.upstream_max_reply_bytes ?? 64 * 1024 * 1024,
   };
+}
+
+// --- object storage: ASSISTD_BLOB_URL=s3://bucket/prefix and the AWS SDK's usual variables ---
+
+export interface ObjectStorageSettings {
+  bucket: string;
+  /** '' or ending in '/'. */
+  prefix: string;
+  region: string;
+  endpoint: string | undefined;
+  pathStyle: boolean;
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string | undefined;
+  /** Local copies for the sandbox and the parsers, at most this many bytes. */
+  cacheBytes: number;
+}
+
+function objectStorageConfig(merged: FileConfig, env: NodeJS.ProcessEnv): ObjectStorageSettings | undefined {
+  if (!merged.blob_url) return undefined;
+  const [, bucket, path] = /^s3:\/\/([^/]+)\/?(.*)$/.exec(merged.blob_url)!;
+  const accessKeyId = env.AWS_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY || undefined;
+  if (!accessKeyId || !secretAccessKey) throw new ConfigError('ASSISTD_BLOB_URL needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint && !/^https?:\/\/[^/]/.test(endpoint)) throw new ConfigError('AWS_ENDPOINT_URL must be an http:// or https:// URL');
+  return {
+    bucket: bucket!,
+    prefix: path ? `${path.replace(/\/+$/, '')}/` : '',
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    endpoint,
+    pathStyle: merged.blob_path_style ?? false,
+    accessKeyId,
+    secretAccessKey,
+    sessionToken: env.AWS_SESSION_TOKEN || undefined,
+    cacheBytes: (merged.blob_cache_mb ?? 2048) * 1024 * 1024,
+  };
+}
+
+// --- rate limits: the config file's `rate_limits:` (docs/deploy.md, "Rate limits") ---
+
+const perMinute = z.coerce.number().int().min(1).optional();
+const projectLimitsSchema = z.strictObject({ requests_per_minute: perMinute, tokens_per_minute: perMinute, concurrent_runs: perMinute });
+const rateLimitsSchema = z.strictObject({
+  /** Each API key, whatever its project. */
+  per_key: z.strictObject({ requests_per_minute: perMinute }).optional(),
+  /** Each project without an entry of its own in `projects`. */
+  default: projectLimitsSchema.optional(),
+  /** By project name; a field left out falls back to `default`. */
+  projects: z.record(z.string(), projectLimitsSchema).optional(),
+});
+
+export interface ProjectLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  concurrentRuns?: number;
+}
+
+export interface RateLimitSettings {
+  keyRequestsPerMinute: number | undefined;
+  /** The limits of one project: its own entry over the default. */
+  project(name: string): ProjectLimits;
+}
+
+function rateLimitsConfig(raw: z.infer<typeof rateLimitsSchema> | undefined): RateLimitSettings | undefined {
+  if (!raw) return undefined;
+  const limits = (l: z.infer<typeof projectLimitsSchema> | undefined): ProjectLimits => ({
+    ...(l?.requests_per_minute ? { requestsPerMinute: l.requests_per_minute } : {}),
+    ...(l?.tokens_per_minute ? { tokensPerMinute: l.tokens_per_minute } : {}),
+    ...(l?.concurrent_runs ? { concurrentRuns: l.concurrent_runs } : {}),
+  });
+  const fallback = limits(raw.default);
+  const projects = new Map(Object.entries(raw.projects ?? {}).map(([name, l]) => [name, { ...fallback, ...limits(l) }]));
+  return { keyRequestsPerMinute: raw.per_key?.requests_per_minute, project: (name) => projects.get(name) ?? fallback };
 }
 
 // --- traces: the standard OTEL_* variables of an OTLP exporter ---

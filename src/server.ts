@@ -1,15 +1,16 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ZodError } from 'zod';
 import { buildApp, type ReadinessCheck } from './app.js';
 import type { BlobStore } from './blobs/blob-store.js';
-import { createLocalBlobStore } from './blobs/local-blob-store.js';
+import { createBlobStore } from './blobs/create-blob-store.js';
 import type { AppDeps } from './app-deps.js';
 import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/events/run-events.js';
 import { createResponseWorker } from './engine/worker/response-worker.js';
 import { createRunWorker } from './engine/worker/run-worker.js';
+import { createSessionAffinity } from './engine/worker/session-affinity.js';
+import { newId } from './domain/ids.js';
 import { responseEngineDeps } from './http/responses/response-deps.js';
 import { createRunLifecycleLog } from './engine/runs/run-lifecycle-log.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
@@ -29,6 +30,7 @@ import { explainListenError } from './ops/startup-errors.js';
 import { missingModelVariables, startupBanner } from './ops/banner.js';
 import { assistdVersion } from './ops/version.js';
 import { createEngineMetrics } from './ops/engine-metrics.js';
+import { createRateLimiter } from './ops/rate-limiter.js';
 import { registerRuntimeMetrics } from './ops/runtime-metrics.js';
 import type { Tracing } from './ops/tracing/tracing.js';
 import { Registry } from 'prom-client';
@@ -63,7 +65,7 @@ interface Runtime {
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
   const scripts = serverWideScripts(config);
   const store = await openStore(config);
-  const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
+  const blobs = createBlobStore(config);
   sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
   const providers = providersConfig(config);
   for (const { entry, missing } of missingModelVariables(providers)) {
@@ -75,9 +77,15 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   const tracing = config.tracing ? (await import('./ops/tracing/tracing.js')).createTracing(config.tracing, assistdVersion(), logger?.child({ room: 'tracing' })) : undefined;
   let models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store, scripts) }));
   if (tracing) models = tracing.instrumentModels(models);
+  const rateLimiter = config.rateLimits ? createRateLimiter(store, config.rateLimits) : undefined;
+  if (rateLimiter) models = rateLimiter.instrumentModels(models);
   const sandbox = createCodeSandbox(config, logger);
+  const worker = newId('worker_');
+  // Replicas sharing a database send a thread's runs to the one holding its code session.
+  const sessions = store.notifications ? createSessionAffinity(store, { owner: worker, leaseMs: config.runLeaseSeconds * 1000, idleMs: config.codeSessionIdleSeconds * 1000 }) : undefined;
+  await sessions?.start();
   let tools: BuiltinTools = {
-    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
+    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000, ...(sessions ? { sessions } : {}) }),
   };
   const searchIndex = createSearchIndex(store);
   const ingestion = createVectorStoreIngestion({
@@ -100,6 +108,8 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   tools = metrics.instrumentTools(tools);
   if (tracing) tools = tracing.instrumentTools(tools);
   const runs = createRunWorker({ store, blobs, models, tools, events }, {
+    owner: worker,
+    ...(sessions ? { sessions } : {}),
     leaseMs: config.runLeaseSeconds * 1000,
     capacity: config.runCapacity,
     logger: logger?.child({ room: 'engine' }),
@@ -117,7 +127,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   });
   await backgroundResponses.start();
   return {
-    deps: { ...engineDeps, backgroundResponses },
+    deps: { ...engineDeps, backgroundResponses, ...(rateLimiter ? { rateLimiter } : {}) },
     sandbox,
     metricsRegistry,
     tracing,
@@ -127,6 +137,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
       await Promise.all([runs.drain(config.shutdownGraceSeconds * 1000), backgroundResponses.drain(config.shutdownGraceSeconds * 1000)]);
       await backgroundResponses.close();
       await runs.close();
+      await sessions?.close();
       await beforeStore?.();
       await ingestion.close();
       await sandbox.close();

@@ -37,17 +37,19 @@ export function createAuthenticator(store: Store, configuredKey: string | undefi
 
   return {
     required,
-    async authenticate(request: FastifyRequest): Promise<string> {
-      if (!(await required())) return DEFAULT_PROJECT;
+    /** The request's project, and its key's hash (`''` on a server without keys) for per-key rate limits. */
+    async authenticate(request: FastifyRequest): Promise<{ project: string; keyId: string }> {
+      if (!(await required())) return { project: DEFAULT_PROJECT, keyId: '' };
       const secret = presentedKey(request);
       if (!secret) {
         throw new AuthenticationError(
           "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or in the 'api-key' header.",
         );
       }
-      const project = await projectOf(hashKey(secret));
+      const keyId = hashKey(secret);
+      const project = await projectOf(keyId);
       if (!project) throw new AuthenticationError('Incorrect API key provided.');
-      return project;
+      return { project, keyId };
     },
   };
 }

@@ -52,6 +52,7 @@ function copyBlobs(from: string, to: string): number {
  * written before its row, so its bytes are there.
  */
 export async function backupSqlite(config: Config, dest: string): Promise<BackupSummary> {
+  if (config.objectStorage) throw new ConfigError('the file bytes are in object storage (ASSISTD_BLOB_URL), which assistd backup does not copy: back up the bucket with its own tools (versioning, replication) beside the database');
   const source = sqlitePath(config);
   if (!existsSync(source)) throw new ConfigError(`no database at ${source}: check --data-dir or ASSISTD_DATA_DIR`);
   if (existsSync(dest) && readdirSync(dest).length > 0) throw new ConfigError(`backup destination ${dest} is not empty: choose a new directory`);

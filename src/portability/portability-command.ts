@@ -1,7 +1,6 @@
 // The `assistd import` and `assistd export` commands: open the configured database and file store, move the
 // data, print what happened. An import waits for its vector stores' files to be ingested before it ends.
-import { join } from 'node:path';
-import { createLocalBlobStore } from '../blobs/local-blob-store.js';
+import { createBlobStore } from '../blobs/create-blob-store.js';
 import { ConfigError, type Config } from '../config.js';
 import { createStoredScriptSource } from '../engine/stored-script-source.js';
 import { createVectorStoreIngestion } from '../ingest/vector-store-ingestion.js';
@@ -21,7 +20,7 @@ type Print = (line: string) => void;
 
 /** Runs the queued ingestion of the imported vector stores' files and prints how each store came out. */
 async function ingest(config: Config, store: Store, project: string, ids: string[], print: Print): Promise<void> {
-  const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
+  const blobs = createBlobStore(config);
   const models = createModelRegistry(providersConfig(config), { scriptSource: createStoredScriptSource(store) });
   const ingestion = createVectorStoreIngestion({ store, blobs, index: createSearchIndex(store), embeddings: models.embeddingModel(), embeddingRetryMs: config.embeddingRetrySeconds * 1000 });
   try {
@@ -41,7 +40,7 @@ export async function importCommand(config: Config, dir: string, project: string
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await store.migrate();
-    const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
+    const blobs = createBlobStore(config);
     const report = await importExport({ store, blobs, dir, project, maxFileBytes: config.maxFileBytes }).catch((err: Error) => {
       throw new ConfigError(`cannot import ${dir}: ${err.message}`);
     });
@@ -58,7 +57,7 @@ export async function exportCommand(config: Config, dir: string, project: string
   const store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await store.migrate();
-    const blobs = createLocalBlobStore(join(config.dataDir, 'files'));
+    const blobs = createBlobStore(config);
     const result = await exportProject({ store, blobs, dir, project }).catch((err: Error) => {
       throw new ConfigError(`cannot export to ${dir}: ${err.message}`);
     });

@@ -12,6 +12,8 @@ import { createResponsesRepo } from './responses-repo.js';
 import { createRunEventsRepo } from './run-events-repo.js';
 import { createRunQueue } from './run-queue.js';
 import { createScriptsRepo } from './scripts-repo.js';
+import { createRateLimitsRepo } from './rate-limits-repo.js';
+import { createThreadSessionsRepo } from './thread-sessions-repo.js';
 import { createThreadMessages } from './thread-messages.js';
 import { createThreadsRepo } from './threads-repo.js';
 import { createVectorStoreFilesRepo } from './vector-store-files-repo.js';
@@ -61,6 +63,8 @@ export function createKyselyStore(
     responses: createResponsesRepo(any, capabilities),
     conversations: createDocumentRepo<Conversation>(any, 'conversations'),
     conversationItems: createConversationItemsRepo(any, capabilities),
+    rateLimits: createRateLimitsRepo(db),
+    threadSessions: createThreadSessionsRepo(db),
     async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
       if (!capabilities.skipLocked) return;

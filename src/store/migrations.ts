@@ -275,6 +275,31 @@ function responseQueue(types: DialectTypes): Migration {
   };
 }
 
+/** Per-minute request and token counts of keys and projects (rate limits), and the owners of code sessions. */
+function rateLimits(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('rate_limit_windows')
+        .ifNotExists()
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('window_start', types.bigint, (c) => c.notNull())
+        .addColumn('requests', 'integer', (c) => c.notNull())
+        .addColumn('tokens', types.bigint, (c) => c.notNull())
+        .addPrimaryKeyConstraint('rate_limit_windows_pk', ['scope', 'window_start'])
+        .execute();
+      // Which replica holds each thread's code session, so runs of the thread go there (session affinity).
+      await db.schema
+        .createTable('thread_sessions')
+        .ifNotExists()
+        .addColumn('thread_id', types.id, (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('until', types.bigint, (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -283,7 +308,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
-        '0014_response_queue': responseQueue(types), '0017_message_prompt_text': messagePromptText() };
+        '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
+        '0017_message_prompt_text': messagePromptText() };
     },
   };
 }

@@ -42,6 +42,8 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
         .select('id')
         .where('status', 'in', WORK_STATUSES)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        // Runs of a thread whose code session lives on another replica are left to that one while it renews it.
+        .$if(capabilities.skipLocked, (q) => q.where(({ not, exists, selectFrom }) => not(exists(selectFrom('thread_sessions as s').select('s.owner').whereRef('s.thread_id', '=', 'runs.thread_id').where('s.owner', '<>', owner).where('s.until', '>=', now)))))
         .orderBy('created_at')
         .orderBy('id')
         .limit(options.limit ?? 16);

@@ -156,6 +156,23 @@ export interface Database {
   responses: ResponseRow;
   conversations: ConversationRow;
   conversation_items: ConversationItemRow;
+  rate_limit_windows: RateLimitWindowRow;
+  thread_sessions: ThreadSessionRow;
+}
+
+/** The replica (run worker id) holding a thread's live code session, while it renews `until` (unix ms). */
+export interface ThreadSessionRow {
+  thread_id: string;
+  owner: string;
+  until: number;
+}
+
+/** Requests and tokens one key or project used in one minute (scope: `key:<hash>` or `project:<name>`). */
+export interface RateLimitWindowRow {
+  scope: string;
+  window_start: number;
+  requests: number;
+  tokens: number;
 }
 
 export interface ScriptRow {

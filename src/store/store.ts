@@ -4,6 +4,8 @@ import type { ChunksRepo } from './chunks-repo.js';
 import type { ConversationItemsRepo } from './conversations-repo.js';
 import type { IdTable } from './id-owners.js';
 import type { KeysRepo } from './keys-repo.js';
+import type { RateLimitsRepo } from './rate-limits-repo.js';
+import type { ThreadSessionsRepo } from './thread-sessions-repo.js';
 import type { ScriptsRepo } from './scripts-repo.js';
 import type { RunEventsRepo } from './run-events-repo.js';
 import type { ResponsesRepo } from './responses-repo.js';
@@ -82,6 +84,10 @@ export interface Store {
   readonly responses: ResponsesRepo;
   readonly conversations: DocumentRepo<Conversation>;
   readonly conversationItems: ConversationItemsRepo;
+  /** Per-minute request and token counters of keys and projects (configured rate limits). */
+  readonly rateLimits: RateLimitsRepo;
+  /** Which replica holds each thread's code session (Postgres deployments send the thread's runs there). */
+  readonly threadSessions: ThreadSessionsRepo;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
    * holders (message creates) do not block each other, only an exclusive holder (a run create).

@@ -12,7 +12,13 @@ export interface CodeInterpreterToolOptions {
   sandbox: Sandbox;
   /** Per-call limit; a longer call is stopped and its session's Python process restarted. */
   callTimeoutMs: number;
+  /** Across replicas: records that this one holds the thread's session, and whether another held it before. */
+  sessions?: { take(threadId: string): Promise<{ reset: boolean }> };
 }
+
+/** Told to the model when the thread's session lived on a replica that is gone (as the hosted service did after expiry). */
+const SESSION_RESET_NOTE =
+  'The code session of this conversation was reset because the server holding it stopped: variables, imports and files written by earlier calls are gone. Files attached to the conversation are in /mnt/data again.';
 
 type Call = StepCodeInterpreterToolCall;
 
@@ -140,6 +146,7 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
         return failed;
       }
       const notes: string[] = [];
+      if ((await options.sessions?.take(ctx.run.thread_id))?.reset) notes.push(SESSION_RESET_NOTE);
       const files = await placeable(await codeInterpreterInputs(ctx), ctx, notes);
       // SandboxUnavailableError propagates: the host cannot run code at all, which fails the run with its reason.
       const result = await sandbox.execute({ sessionKey: ctx.run.thread_id, code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal, saveFile: fileSaver(ctx) });

@@ -20,6 +20,10 @@ export interface RunWorkerOptions {
   /** Unix milliseconds; tests move time forward to expire runs. */
   clock?: () => number;
   logger?: Logger;
+  /** This worker's id (the lease owner); a new one when absent. */
+  owner?: string;
+  /** Where threads' code sessions live: a run handed to this worker whose session is elsewhere goes back to the queue. */
+  sessions?: { livesElsewhere(threadId: string): boolean };
   /** Wraps each execution of a run (tracing); `execute` resolves with the run as it left it. */
   around?: (project: string, runId: string, execute: () => Promise<Run | undefined>) => Promise<Run | undefined>;
 }
@@ -80,7 +84,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
   const clock = options.clock ?? Date.now;
   const logger = options.logger;
   const loopDeps: RunLoopDeps = logger && !deps.logger ? { ...deps, logger } : deps;
-  const owner = newId('worker_');
+  const owner = options.owner ?? newId('worker_');
   const flights = new Map<string, Flight>();
   const timers: NodeJS.Timeout[] = [];
   const unlisten: Array<() => Promise<void>> = [];
@@ -178,6 +182,13 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     }
   }
 
+  /** Gives a run this worker holds back to the queue and wakes the others: the replica with its thread's session claims it. */
+  async function handBack(runId: string): Promise<void> {
+    await events.release(runId).catch(() => {});
+    await store.runQueue.release(owner, runId).catch(() => {});
+    await store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
+  }
+
   async function heartbeat(): Promise<void> {
     const held = [...flights.keys()];
     if (held.length === 0) return;
@@ -227,6 +238,7 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
           if (!settle()) return;
           // A worker closed meanwhile leaves the lease to lapse; the next process to claim the run executes it.
           if (closed) return void events.release(runId).catch(() => {});
+          if (started && options.sessions?.livesElsewhere(started.thread_id)) return void handBack(runId);
           execute(project, runId, false, true, started);
         },
         drop: () => void settle(),
