@@ -44,6 +44,15 @@ function withQuery(path: string, query: Query | undefined): string {
   return text ? `${path}?${text}` : path;
 }
 
+function save(blobUrl: string, filename: string): void {
+  const link = document.createElement('a');
+  link.href = blobUrl;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
 /** A thin client of the public HTTP API, carrying the key from local storage on every request. */
 export class ApiClient {
   private readonly blobUrls = new Map<string, Promise<string>>();
@@ -164,11 +173,11 @@ export class ApiClient {
   /** Saves a file to the user's disk under its stored name. */
   async download(id: string): Promise<void> {
     const [url, info] = await Promise.all([this.fileBlobUrl(id), this.fileInfo(id)]);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = info.filename.split('/').pop() || id;
-    document.body.append(link);
-    link.click();
-    link.remove();
+    save(url, info.filename.split('/').pop() || id);
+  }
+
+  /** Saves what a URL of this API answers (a container file, say) under the given name. */
+  async downloadUrl(url: string, filename: string): Promise<void> {
+    save(await this.blobUrl(url), filename.split('/').pop() || 'download');
   }
 }

@@ -16,8 +16,8 @@ function outputText(output: FunctionCallOutputItem['output']): string {
   return typeof output === 'string' ? output : output.map((p) => (p.type === 'input_text' ? p.text : '[image]')).join('');
 }
 
-/** An `output_text` part: Markdown, with its file citations as numbered footnotes naming the file. */
-function OutputText({ text, annotations, idPrefix }: { text: string; annotations: ResponseAnnotation[]; idPrefix: string }) {
+/** An `output_text` part: Markdown, with its file citations as numbered footnotes naming the file (a container's file can be downloaded). */
+function OutputText({ client, text, annotations, idPrefix }: { client: ApiClient; text: string; annotations: ResponseAnnotation[]; idPrefix: string }) {
   const rendered = useMemo(() => renderResponseText(text, annotations, idPrefix), [text, annotations, idPrefix]);
   return (
     <div class="text-part">
@@ -27,6 +27,11 @@ function OutputText({ text, annotations, idPrefix }: { text: string; annotations
           {rendered.citations.map((c) => (
             <li id={`${idPrefix}-fn-${c.n}`} key={c.n}>
               <a href={`#${idPrefix}-ref-${c.n}`} class="footnote-number">[{c.n}]</a> <span class="file-name" title={c.fileId}>{c.filename ?? c.fileId}</span>
+              {c.containerId && (
+                <button type="button" class="link" onClick={() => void client.downloadUrl(`${client.base}/containers/${c.containerId}/files/${c.fileId}/content`, c.filename ?? c.fileId)}>
+                  download
+                </button>
+              )}
             </li>
           ))}
         </ol>
@@ -36,7 +41,7 @@ function OutputText({ text, annotations, idPrefix }: { text: string; annotations
 }
 
 /** A message item in the chat: the person's text as typed, the model's as Markdown with citations. */
-export function MessageItemView({ item }: { item: MessageItem }) {
+export function MessageItemView({ client, item }: { client: ApiClient; item: MessageItem }) {
   const streaming = item.status === 'in_progress';
   const mine = item.role !== 'assistant';
   return (
@@ -47,7 +52,7 @@ export function MessageItemView({ item }: { item: MessageItem }) {
       {item.content.map((part, i) => {
         const key = `${item.id}-${i}`;
         if (part.type === 'input_text') return <p key={key} class="plain-text">{part.text}</p>;
-        if (part.type === 'output_text') return <OutputText key={key} text={part.text} annotations={part.annotations as ResponseAnnotation[]} idPrefix={key} />;
+        if (part.type === 'output_text') return <OutputText key={key} client={client} text={part.text} annotations={part.annotations as ResponseAnnotation[]} idPrefix={key} />;
         if (part.type === 'refusal') return <p key={key} class="refusal">{part.refusal}</p>;
         return part.image_url && /^https?:/.test(part.image_url) ? <img key={key} class="file-image" src={part.image_url} alt="" /> : <p key={key} class="muted">[image {part.file_id}]</p>;
       })}

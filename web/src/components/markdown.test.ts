@@ -44,3 +44,11 @@ test('Responses citations are placed at their index, counted in code points, one
   assert.deepEqual(out.citations, [{ n: 1, fileId: 'file-a', filename: 'a.md' }, { n: 2, fileId: 'file-b', filename: 'b.md' }]);
   assert.match(out.html, /^<p><sup class="cite"><a href="#r-fn-1"[^>]*>\[1\]<\/a><\/sup>Ünïcode 🎉 fact\.<sup class="cite"><a href="#r-fn-1"[^>]*>\[1\]<\/a><\/sup> Other fact\.<sup class="cite"><a href="#r-fn-2"/);
 });
+
+test('a container file citation numbers the file it cites, after the span it covers', () => {
+  const value = 'Saved [chart.png](sandbox:/mnt/data/chart.png) for you.';
+  const end = value.indexOf(' for you');
+  const out = renderResponseText(value, [{ type: 'container_file_citation', container_id: 'cntr_1', file_id: 'cfile_1', filename: 'chart.png', start_index: 6, end_index: end }], 'c');
+  assert.deepEqual(out.citations, [{ n: 1, fileId: 'cfile_1', filename: 'chart.png', containerId: 'cntr_1' }]);
+  assert.match(out.html, /<span class="file-pending"[^>]*>chart\.png<\/span><sup class="cite"><a href="#c-fn-1"/);
+});

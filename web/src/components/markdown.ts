@@ -76,6 +76,8 @@ export interface Citation {
   fileId: string;
   /** The file's name when the annotation gives it (Responses citations do). */
   filename?: string;
+  /** The container a cited file is in (a file the code interpreter wrote). */
+  containerId?: string;
   quote?: string;
 }
 
@@ -136,7 +138,7 @@ function insertCitations(value: string, annotations: ResponseAnnotation[]): { te
     if (n === undefined) {
       n = citations.length + 1;
       numbers.set(annotation.file_id, n);
-      citations.push({ n, fileId: annotation.file_id, filename: annotation.filename });
+      citations.push({ n, fileId: annotation.file_id, filename: annotation.filename, ...('container_id' in annotation ? { containerId: annotation.container_id } : {}) });
     }
     marks.push({ at: Math.min(Math.max(0, at), chars.length), n });
   }

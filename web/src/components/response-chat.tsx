@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { MessageItem } from '../../../src/domain/responses';
+import type { ApiClient } from '../api/client';
 import { pendingCalls } from '../state/conversation-view';
 import type { RequestParams } from '../state/response-settings';
 import type { ConversationState } from '../state/use-conversation';
@@ -7,6 +8,7 @@ import { MessageItemView, ToolItemLine } from './item-view';
 import { ToolOutputsForm } from './tool-outputs-form';
 
 interface Props {
+  client: ApiClient;
   conversation: ConversationState;
   params: RequestParams;
   /** The composer's text, kept by the page so "View code" can show it. */
@@ -16,7 +18,7 @@ interface Props {
 }
 
 /** The conversation's items in order, the function-call form while calls wait for outputs, and the input box. */
-export function ResponseChat({ conversation, params, text, onText, onShowResponse }: Props) {
+export function ResponseChat({ client, conversation, params, text, onText, onShowResponse }: Props) {
   const list = useRef<HTMLDivElement>(null);
   const { view, busy } = conversation;
   const waiting = busy === null ? pendingCalls(view.items) : [];
@@ -49,7 +51,7 @@ export function ResponseChat({ conversation, params, text, onText, onShowRespons
       </div>
       <div class="messages" ref={list} aria-live="polite" aria-busy={busy === 'loading'}>
         {view.items.length === 0 && busy !== 'loading' && <p class="empty">Each turn creates a response in this conversation. Enter sends; Shift+Enter adds a line.</p>}
-        {view.items.map((item) => (item.type === 'message' ? <MessageItemView key={item.id} item={item as MessageItem} /> : <ToolItemLine key={item.id} item={item} />))}
+        {view.items.map((item) => (item.type === 'message' ? <MessageItemView key={item.id} client={client} item={item as MessageItem} /> : <ToolItemLine key={item.id} item={item} />))}
         {busy === 'streaming' && last?.status === 'in_progress' && !view.items.some((i) => i.type === 'message' && i.status === 'in_progress') && (
           <p class="run-notice" role="status">Response in progress…</p>
         )}

@@ -33,7 +33,7 @@ export function ResponsesPage({ client, capabilities, conversation, settings, pa
         <ResponseSettingsPane client={client} capabilities={capabilities} state={settings} />
       </section>
       <section class="pane pane-chat" aria-label="Conversation">
-        <ResponseChat conversation={conversation} params={params} text={text} onText={onText} onShowResponse={onShowResponse} />
+        <ResponseChat client={client} conversation={conversation} params={params} text={text} onText={onText} onShowResponse={onShowResponse} />
       </section>
       <section class="pane pane-run" aria-label="Response details">
         <ResponsePanel client={client} conversation={conversation} response={shown} onSelect={setSelectedId} />
