@@ -67,7 +67,7 @@ export function createS3Client(settings: S3Settings) {
     headers.authorization = authorization(settings, request.method, path, query, headers, amzDate);
     delete headers.host;
     const url = `${base.protocol}//${host}${path}${query ? `?${query}` : ''}`;
-    const response = await fetch(url, { method: request.method, headers, ...(request.body ? { body: request.body } : {}) });
+    const response = await fetch(url, { method: request.method, headers, ...(request.body ? { body: request.body as Uint8Array<ArrayBuffer> } : {}) });
     if (response.ok || response.status === 404) return response;
     throw await errorOf(response);
   }
