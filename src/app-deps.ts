@@ -1,5 +1,6 @@
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
+import type { ContainerService } from './engine/containers/container-service.js';
 import type { RunEventLog } from './engine/run-events.js';
 import type { RunWorker } from './engine/run-worker.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
@@ -23,4 +24,6 @@ export interface AppDeps {
   searchIndex: SearchIndex;
   /** Adds and removes vector store files and ingests them in the background. */
   ingestion: VectorStoreIngestion;
+  /** Containers (code sessions with their files) of the Containers API and code_interpreter in responses. */
+  containers: ContainerService;
 }

@@ -10,6 +10,7 @@ import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
 import { createRunLifecycleLog } from './engine/run-lifecycle-log.js';
+import { ContainerService } from './engine/containers/container-service.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
@@ -105,8 +106,9 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     ...(tracing ? { around: tracing.aroundRun } : {}),
   });
   await runs.start();
+  const containers = new ContainerService({ store, blobs, sandbox, clock: options.clock ?? Date.now, maxFileBytes: config.maxFileBytes });
   return {
-    deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion },
+    deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion, containers },
     sandbox,
     metricsRegistry,
     tracing,

@@ -1,6 +1,7 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
+import type { ContainerFileObject, ContainerObject } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createConversationItemsRepo } from './conversations-repo.js';
@@ -59,6 +60,8 @@ export function createKyselyStore(
     responses: createResponsesRepo(any),
     conversations: createDocumentRepo<Conversation>(any, 'conversations'),
     conversationItems: createConversationItemsRepo(any, capabilities),
+    containers: createDocumentRepo<ContainerObject>(any, 'containers', (c) => ({ name: c.name })),
+    containerFiles: createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),
     async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
       if (!capabilities.skipLocked) return;
@@ -67,7 +70,12 @@ export function createKyselyStore(
     },
     async knownFileIds(ids) {
       if (ids.length === 0) return new Set();
-      const rows = await any.selectFrom('files').select('id').where('id', 'in', ids).execute();
+      const rows = await any
+        .selectFrom('files')
+        .select('id')
+        .where('id', 'in', ids)
+        .unionAll(any.selectFrom('container_files').select('id').where('id', 'in', ids))
+        .execute();
       return new Set(rows.map((r: { id: string }) => r.id));
     },
     idOwners: (table, ids) => idOwners(any, table, ids),

@@ -246,6 +246,24 @@ function responses(types: DialectTypes): Migration {
   };
 }
 
+/**
+ * Containers (code sessions of the Responses API) and the files in their /mnt/data; a file's bytes are the blob
+ * of its own id, and its path is a column so a file the code rewrites replaces the record of that path.
+ */
+function containers(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await documentTable(db, types, 'containers').addColumn('name', 'text', (c) => c.notNull()).execute();
+      await documentTable(db, types, 'container_files')
+        .addColumn('container_id', types.id, (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('containers_page').ifNotExists().on('containers').columns(['project', 'created_at', 'id']).execute();
+      await db.schema.createIndex('container_files_page').ifNotExists().on('container_files').columns(['container_id', 'created_at', 'id']).execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -253,7 +271,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
-        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types) };
+        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
+        '0012_containers': containers(types) };
     },
   };
 }

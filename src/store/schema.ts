@@ -147,6 +147,16 @@ export interface Database {
   responses: ResponseRow;
   conversations: ConversationRow;
   conversation_items: ConversationItemRow;
+  containers: ContainerRow;
+  container_files: ContainerFileRow;
+}
+
+export interface ContainerRow extends DocumentRow {
+  name: string;
+}
+export interface ContainerFileRow extends DocumentRow {
+  container_id: string;
+  path: string;
 }
 
 export interface ScriptRow {
