@@ -101,7 +101,7 @@ for (const db of ['sqlite', 'postgres'] as const) {
       await client.containers.files.create(container.id, { file: await toFile(Buffer.from('x'), 'x.txt') });
       const touched = await client.containers.retrieve(container.id);
       assert.equal(touched.status, 'running');
-      assert.equal(touched.last_active_at, container.last_active_at + 90);
+      assert.equal(touched.last_active_at, container.last_active_at! + 90);
       now += 100_000;
       assert.equal((await client.containers.retrieve(container.id)).status, 'running');
       now += 30_000;

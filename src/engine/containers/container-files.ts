@@ -18,7 +18,7 @@ type Lookup = (project: string, containerId: string) => Promise<ContainerObject>
 type Touch = (project: string, container: ContainerObject) => Promise<void>;
 
 /** The last component of an upload's name, as it is placed in /mnt/data. */
-function fileName(filename: string): string {
+export function fileName(filename: string): string {
   const name = (filename.split(/[/\\]/).pop() ?? '').trim();
   if (!name || name === '.' || name === '..' || /[\u0000-\u001f\u007f]/.test(name) || Buffer.byteLength(name) > 255) {
     throw new BadRequestError(`Invalid file name '${filename}' for a container file.`, 'file', 'invalid_value');

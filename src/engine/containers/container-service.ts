@@ -7,11 +7,12 @@ import {
   DEFAULT_EXPIRY_MINUTES,
   DEFAULT_MEMORY_LIMIT,
   type MemoryLimit,
+  containerPath,
 } from '../../domain/containers.js';
 import { ID_PREFIX, newId } from '../../domain/ids.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { Page, PageQuery, Store } from '../../store/store.js';
-import { ContainerFiles } from './container-files.js';
+import { ContainerFiles, fileName } from './container-files.js';
 import { runInContainer, type ContainerRun, type ContainerRunRequest } from './container-code.js';
 
 export interface ContainerServiceDeps {
@@ -101,6 +102,16 @@ export class ContainerService {
     await this.deps.sandbox.closeSession(id);
     for (const file of files) await this.deps.blobs.delete(file.id);
     return true;
+  }
+
+  /** Copies in the files of `fileIds` whose name no file of the container has yet; unknown ids are skipped. */
+  async copyMissing(project: string, container: ContainerObject, fileIds: string[]): Promise<void> {
+    if (fileIds.length === 0) return;
+    const have = new Set((await this.files.all(project, container.id)).map((f) => f.path));
+    for (const id of fileIds) {
+      const file = await this.deps.store.files.get(project, id);
+      if (file && !have.has(containerPath(fileName(file.filename)))) await this.files.copyFile(project, container, file);
+    }
   }
 
   /** Runs code in the container's session; files it writes become container files. */
