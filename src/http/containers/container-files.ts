@@ -2,11 +2,11 @@ import type { Readable } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import type { AppDeps } from '../../app-deps.js';
-import { BlobTooLargeError } from '../../blobs/blob-store.js';
-import { BadRequestError, PayloadTooLargeError } from '../../domain/errors.js';
+import { BadRequestError } from '../../domain/errors.js';
 import type { ContainerFileObject } from '../../domain/containers.js';
 import { contentTypeOf } from '../../domain/file-types.js';
 import { contentDisposition } from '../content-disposition.js';
+import { uploadError } from '../files.js';
 import { listQuery, pageQuery, toListPage } from '../pagination.js';
 import { route, type RouteInput } from '../route.js';
 import { parseInput, unknownParameter } from '../validation.js';
@@ -24,8 +24,7 @@ async function receive(input: RouteInput<unknown, unknown>, deps: AppDeps, conta
       else saved = await deps.containers.addFile(input.project, containerId, { filename: part.filename, content: part.file as Readable });
     }
   } catch (err) {
-    if (err instanceof BlobTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLargeError(`File is too large: the maximum is ${deps.config.maxFileBytes} bytes.`);
-    throw err;
+    throw uploadError(err, deps.config.maxFileBytes);
   }
   if (!saved) throw new BadRequestError("Missing required parameter: 'file' (or send 'file_id' as JSON).", 'file');
   return saved;
