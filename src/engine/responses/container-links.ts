@@ -24,7 +24,9 @@ export class ContainerLinkText implements TextAnnotator {
 
   push(delta: string): { text: string; annotations: ContainerFileCitationAnnotation[] } {
     this.held += delta;
-    const cut = openLinkFrom(this.held);
+    let cut = openLinkFrom(this.held);
+    // Half a surrogate pair waits for its other half, so indexes count it as one character.
+    if (cut > 0 && cut === this.held.length && /[\ud800-\udbff]/.test(this.held[cut - 1]!)) cut--;
     const ready = this.held.slice(0, cut);
     this.held = this.held.slice(cut);
     return this.annotate(ready);
