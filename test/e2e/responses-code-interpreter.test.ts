@@ -139,7 +139,8 @@ describe('responses code_interpreter', { skip: host.available ? false : host.rea
   });
 
   test('streamed events come in the hosted order and add up to the stored response', async () => {
-    const stream = client.responses.stream({ model: 'scripted', input: runCode("print('hi')"), tools: AUTO });
+    const code = "open('/mnt/data/s.txt', 'w').write('hi')\nprint('hi')";
+    const stream = client.responses.stream({ model: 'scripted', input: runCode(code, 'Output: {{tool_output.0}} Saved [s](sandbox:/mnt/data/s.txt).'), tools: AUTO });
     const types: string[] = [];
     for await (const event of stream) types.push(event.type);
     const final = await stream.finalResponse();
@@ -155,7 +156,10 @@ describe('responses code_interpreter', { skip: host.available ? false : host.rea
     ]);
     assert.equal(types[0], 'response.created');
     assert.equal(types.at(-1), 'response.completed');
-    assert.equal(final.output_text.trim(), 'Output: hi');
+    assert.match(final.output_text, /^Output: hi/);
+    assert.ok(types.indexOf('response.output_text.annotation.added') > types.indexOf('response.code_interpreter_call.completed'));
+    const part = (final.output.at(-1) as OpenAI.Responses.ResponseOutputMessage).content[0] as OpenAI.Responses.ResponseOutputText;
+    assert.equal(part.annotations[0]?.type, 'container_file_citation');
     assert.deepEqual(JSON.parse(JSON.stringify(await client.responses.retrieve(final.id))), JSON.parse(JSON.stringify(final, (k, v) => (['parsed', 'parsed_arguments', 'output_parsed'].includes(k) ? undefined : v))));
   });
 });
