@@ -1,6 +1,6 @@
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Config } from './config.js';
-import type { ContainerService } from './engine/containers/container-service.js';
+import type { ContainerService } from './tools/containers/container-service.js';
 import type { RunEventLog } from './engine/run-events.js';
 import type { RunWorker } from './engine/run-worker.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';

@@ -10,7 +10,7 @@ import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/run-events.js';
 import { createRunWorker } from './engine/run-worker.js';
 import { createRunLifecycleLog } from './engine/run-lifecycle-log.js';
-import { ContainerService } from './engine/containers/container-service.js';
+import { ContainerService } from './tools/containers/container-service.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
@@ -75,8 +75,10 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   let models = metrics.instrumentModels(createModelRegistry(providers, { scriptSource: createStoredScriptSource(store, scripts) }));
   if (tracing) models = tracing.instrumentModels(models);
   const sandbox = createCodeSandbox(config, logger);
+  const containers = new ContainerService({ store, blobs, sandbox, clock: options.clock ?? Date.now, maxFileBytes: config.maxFileBytes });
+  const idleMinutes = Math.max(1, Math.ceil(config.codeSessionIdleSeconds / 60));
   let tools: BuiltinTools = {
-    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
+    code_interpreter: createCodeInterpreterTool({ sandbox, containers, idleMinutes, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
   };
   const searchIndex = createSearchIndex(store);
   const ingestion = createVectorStoreIngestion({
@@ -106,7 +108,6 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     ...(tracing ? { around: tracing.aroundRun } : {}),
   });
   await runs.start();
-  const containers = new ContainerService({ store, blobs, sandbox, clock: options.clock ?? Date.now, maxFileBytes: config.maxFileBytes });
   return {
     deps: { config, store, blobs, models, runs, tools, events, searchIndex, ingestion, containers },
     sandbox,

@@ -27,6 +27,12 @@ export interface ContainerObject {
   network_policy: { type: 'disabled' };
 }
 
+/**
+ * A container as stored: a thread's code session (Assistants API) is a container too, one the API does not
+ * show, named by the thread it belongs to.
+ */
+export type StoredContainer = ContainerObject & { thread_id?: string };
+
 /** A file in a container's /mnt/data: uploaded or copied in (`user`), or written by the code (`assistant`). */
 export interface ContainerFileObject {
   id: string;

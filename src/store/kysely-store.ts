@@ -1,7 +1,7 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
-import type { ContainerFileObject, ContainerObject } from '../domain/containers.js';
+import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createConversationItemsRepo } from './conversations-repo.js';
@@ -60,7 +60,7 @@ export function createKyselyStore(
     responses: createResponsesRepo(any),
     conversations: createDocumentRepo<Conversation>(any, 'conversations'),
     conversationItems: createConversationItemsRepo(any, capabilities),
-    containers: createDocumentRepo<ContainerObject>(any, 'containers', (c) => ({ name: c.name })),
+    containers: createDocumentRepo<StoredContainer>(any, 'containers', (c) => ({ name: c.name, thread_id: c.thread_id ?? null })),
     containerFiles: createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),
     async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.

@@ -247,18 +247,23 @@ function responses(types: DialectTypes): Migration {
 }
 
 /**
- * Containers (code sessions of the Responses API) and the files in their /mnt/data; a file's bytes are the blob
- * of its own id, and its path is a column so a file the code rewrites replaces the record of that path.
+ * Containers (code sessions of the Responses API, and of threads: those have a `thread_id` and are not listed)
+ * and the files in their /mnt/data; a file's bytes are the blob of its own id, and its path is a column so a file
+ * the code rewrites replaces the record of that path.
  */
 function containers(types: DialectTypes): Migration {
   return {
     async up(db: Db) {
-      await documentTable(db, types, 'containers').addColumn('name', 'text', (c) => c.notNull()).execute();
+      await documentTable(db, types, 'containers')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('thread_id', types.id)
+        .execute();
       await documentTable(db, types, 'container_files')
         .addColumn('container_id', types.id, (c) => c.notNull())
         .addColumn('path', 'text', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('containers_page').ifNotExists().on('containers').columns(['project', 'created_at', 'id']).execute();
+      await db.schema.createIndex('containers_thread').ifNotExists().on('containers').columns(['thread_id']).execute();
       await db.schema.createIndex('container_files_page').ifNotExists().on('container_files').columns(['container_id', 'created_at', 'id']).execute();
     },
   };

@@ -153,6 +153,7 @@ export interface Database {
 
 export interface ContainerRow extends DocumentRow {
   name: string;
+  thread_id: string | null;
 }
 export interface ContainerFileRow extends DocumentRow {
   container_id: string;

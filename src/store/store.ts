@@ -1,5 +1,5 @@
 import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
-import type { ContainerFileObject, ContainerObject } from '../domain/containers.js';
+import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import type { ChunksRepo } from './chunks-repo.js';
 import type { ConversationItemsRepo } from './conversations-repo.js';
@@ -84,7 +84,7 @@ export interface Store {
   readonly conversations: DocumentRepo<Conversation>;
   readonly conversationItems: ConversationItemsRepo;
   /** Containers (stored with the status they had when last written) and the files in them. */
-  readonly containers: DocumentRepo<ContainerObject>;
+  readonly containers: DocumentRepo<StoredContainer>;
   readonly containerFiles: DocumentRepo<ContainerFileObject>;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`

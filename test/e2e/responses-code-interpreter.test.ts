@@ -162,4 +162,32 @@ describe('responses code_interpreter', { skip: host.available ? false : host.rea
     assert.equal(part.annotations[0]?.type, 'container_file_citation');
     assert.deepEqual(JSON.parse(JSON.stringify(await client.responses.retrieve(final.id))), JSON.parse(JSON.stringify(final, (k, v) => (['parsed', 'parsed_arguments', 'output_parsed'].includes(k) ? undefined : v))));
   });
+
+  test("an assistant thread's code session is a container the API does not show", async () => {
+    const assistant = await client.beta.assistants.create({ model: 'scripted', tools: [{ type: 'code_interpreter' }] });
+    const thread = await client.beta.threads.create();
+    const turn = async (code: string) => {
+      await client.beta.threads.messages.create(thread.id, { role: 'user', content: runCode(code) });
+      const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 25 });
+      assert.equal(run.status, 'completed', JSON.stringify(run.last_error));
+      const [reply] = (await client.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
+      return reply!.content.map((c) => (c.type === 'text' ? c.text.value : '')).join('').trim();
+    };
+    const hidden = async () => (await server.store.containers.list('default', { limit: 10, order: 'desc' }, { thread_id: thread.id })).data;
+    await turn('z = 5');
+    assert.equal(await turn('print(z * 2)'), 'Output: 10');
+    const [session] = await hidden();
+    assert.ok(session, 'the thread has a container');
+    assert.ok(!(await client.containers.list({ limit: 100 })).data.some((c) => c.id === session.id));
+    await assert.rejects(client.containers.retrieve(session.id), (err: unknown) => err instanceof OpenAI.NotFoundError);
+
+    // Idle past code_session_idle_seconds, the thread's next call gets a fresh session.
+    now += 31 * 60_000;
+    assert.match(await turn("print('z' in globals())"), /False$/);
+    const [fresh] = await hidden();
+    assert.notEqual(fresh!.id, session.id);
+    assert.equal((await hidden()).length, 1);
+    await client.beta.threads.delete(thread.id);
+    assert.deepEqual(await hidden(), []);
+  });
 });

@@ -4,7 +4,7 @@ import type { CodeInterpreterCallItem, ResponseCodeInterpreterTool, ResponseItem
 import type { ChatTool } from '../../providers/chat-model.js';
 import type { ExecuteResult } from '../../sandbox/sandbox.js';
 import { codeFromArguments } from '../../tools/code-arguments.js';
-import type { ContainerService } from '../containers/container-service.js';
+import type { ContainerService } from '../../tools/containers/container-service.js';
 import type { ResponseEventBody } from './response-output.js';
 
 /** What the code_interpreter tool of responses runs on. */

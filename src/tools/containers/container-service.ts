@@ -7,10 +7,11 @@ import {
   DEFAULT_EXPIRY_MINUTES,
   DEFAULT_MEMORY_LIMIT,
   type MemoryLimit,
+  type StoredContainer,
   containerPath,
 } from '../../domain/containers.js';
 import { ID_PREFIX, newId } from '../../domain/ids.js';
-import type { Sandbox } from '../../sandbox/sandbox.js';
+import type { ExecuteRequest, ExecuteResult, Sandbox } from '../../sandbox/sandbox.js';
 import type { Page, PageQuery, Store } from '../../store/store.js';
 import { ContainerFiles, fileName } from './container-files.js';
 import { runInContainer, type ContainerRun, type ContainerRunRequest } from './container-code.js';
@@ -48,10 +49,11 @@ export class ContainerService {
     return Math.floor(this.deps.clock() / 1000);
   }
 
-  async create(project: string, params: ContainerCreate): Promise<ContainerObject> {
+  /** A new container; with `threadId`, the hidden one of that thread's code session. */
+  async create(project: string, params: ContainerCreate, threadId?: string): Promise<StoredContainer> {
     const sources = await Promise.all((params.file_ids ?? []).map(async (id, i) => (await this.deps.store.files.get(project, id)) ?? Promise.reject(notFound('file', id, `file_ids[${i}]`))));
     const now = this.nowSeconds();
-    const container: ContainerObject = {
+    const container: StoredContainer = {
       id: newId(ID_PREFIX.container),
       object: 'container',
       created_at: now,
@@ -61,16 +63,17 @@ export class ContainerService {
       last_active_at: now,
       memory_limit: params.memory_limit ?? DEFAULT_MEMORY_LIMIT,
       network_policy: { type: 'disabled' },
+      ...(threadId ? { thread_id: threadId } : {}),
     };
     await this.deps.store.containers.insert(project, container);
     for (const file of sources) await this.files.copyFile(project, container, file);
     return container;
   }
 
-  /** The container with its status as of now, or undefined when the project has none of that id. */
+  /** The container with its status as of now, or undefined when the project has none of that id (threads' are not shown). */
   async find(project: string, id: string): Promise<ContainerObject | undefined> {
     const container = await this.deps.store.containers.get(project, id);
-    return container && this.refresh(project, container);
+    return container && !container.thread_id ? this.refresh(project, container) : undefined;
   }
 
   async get(project: string, id: string): Promise<ContainerObject> {
@@ -87,12 +90,39 @@ export class ContainerService {
   }
 
   async list(project: string, page: PageQuery, name?: string): Promise<Page<ContainerObject>> {
-    const found = await this.deps.store.containers.list(project, page, name !== undefined ? { name } : {});
+    const found = await this.deps.store.containers.list(project, page, { thread_id: null, ...(name !== undefined ? { name } : {}) });
     return { ...found, data: await Promise.all(found.data.map((c) => this.refresh(project, c))) };
   }
 
-  /** Deletes the container, its session and its files. */
+  /** Deletes a container the API shows, its session and its files. */
   async delete(project: string, id: string): Promise<boolean> {
+    return (await this.find(project, id)) !== undefined && this.remove(project, id);
+  }
+
+  /** The running hidden container of a thread's code session (a new one after the last expired). */
+  async threadContainer(project: string, threadId: string, idleMinutes: number): Promise<StoredContainer> {
+    for (const stored of (await this.deps.store.containers.list(project, { limit: 10, order: 'desc' }, { thread_id: threadId })).data) {
+      const container = await this.refresh(project, stored);
+      if (container.status === 'running') return container;
+      await this.remove(project, container.id);
+    }
+    return this.create(project, { name: `Code session of ${threadId}`, expiry_minutes: idleMinutes }, threadId);
+  }
+
+  /** Ends a thread's code session: its hidden containers go. */
+  async forgetThread(project: string, threadId: string): Promise<void> {
+    for (const container of (await this.deps.store.containers.list(project, { limit: 100, order: 'desc' }, { thread_id: threadId })).data) await this.remove(project, container.id);
+  }
+
+  /** Runs a call as given in the container's session (a thread's: its inputs and outputs are Files, not container files). */
+  async execute(project: string, container: StoredContainer, request: Omit<ExecuteRequest, 'sessionKey'>): Promise<ExecuteResult> {
+    await this.touch(project, container);
+    const result = await this.deps.sandbox.execute({ ...request, sessionKey: container.id });
+    await this.touch(project, container);
+    return result;
+  }
+
+  private async remove(project: string, id: string): Promise<boolean> {
     const files = await this.files.all(project, id);
     const deleted = await this.deps.store.transaction(async (tx) => {
       await tx.containerFiles.deleteWhere(project, { container_id: id });
