@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
@@ -120,3 +121,25 @@ for (const db of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('container files across a restart', () => {
+  test("the start-up sweep of leftover blobs keeps container files' bytes", async () => {
+    const env = { ASSISTD_BLOB_SWEEP_GRACE_SECONDS: '0' };
+    const first = await startTestServer(env);
+    const client = first.openai();
+    const container = await client.containers.create({ name: 'kept' });
+    const bytes = randomBytes(1000);
+    const file = await client.containers.files.create(container.id, { file: await toFile(bytes, 'kept.bin') });
+    await first.stop();
+    const second = await startTestServer(env, first.dataDir);
+    try {
+      // The sweep runs in the background at start: give it time to finish before reading.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const again = second.openai();
+      assert.ok((await bytesOf(await again.containers.files.content.retrieve(file.id, { container_id: container.id }))).equals(bytes));
+    } finally {
+      await second.close();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
+});
