@@ -1,6 +1,6 @@
 import type { BlobStore } from '../../blobs/blob-store.js';
 import { type ContainerFileObject, type ContainerObject, memoryLimitBytes } from '../../domain/containers.js';
-import type { ExecuteResult, Sandbox, SandboxFileIn } from '../../sandbox/sandbox.js';
+import type { ExecuteRequest, ExecuteResult, SandboxFileIn } from '../../sandbox/sandbox.js';
 import type { ContainerFiles } from './container-files.js';
 
 export interface ContainerRunRequest {
@@ -15,8 +15,7 @@ export interface ContainerRun {
   files: ContainerFileObject[];
 }
 
-interface RunDeps {
-  sandbox: Sandbox;
+interface CallDeps {
   blobs: BlobStore;
   files: ContainerFiles;
 }
@@ -28,7 +27,7 @@ const PREFIX = '/mnt/data/';
  * started afresh (evicted, restarted) gets back every file the container has; files in subdirectories stay
  * where the code wrote them.
  */
-async function inputs(deps: RunDeps, files: ContainerFileObject[]): Promise<SandboxFileIn[]> {
+async function inputs(deps: CallDeps, files: ContainerFileObject[]): Promise<SandboxFileIn[]> {
   const out: SandboxFileIn[] = [];
   for (const file of files) {
     const name = file.path.slice(PREFIX.length);
@@ -38,11 +37,12 @@ async function inputs(deps: RunDeps, files: ContainerFileObject[]): Promise<Sand
   return out;
 }
 
-/** Runs code in the container's sandbox session (its key is the container id), with the container's memory limit. */
-export async function runInContainer(deps: RunDeps, project: string, container: ContainerObject, request: ContainerRunRequest): Promise<ContainerRun> {
-  const files: ContainerFileObject[] = [];
-  const result = await deps.sandbox.execute({
-    sessionKey: container.id,
+/**
+ * The sandbox call for code run in a container: its files as inputs, its memory limit, and files the code
+ * writes saved as container files (pushed to `saved` as they are).
+ */
+export async function containerCall(deps: CallDeps, project: string, container: ContainerObject, request: ContainerRunRequest, saved: ContainerFileObject[]): Promise<Omit<ExecuteRequest, 'sessionKey'>> {
+  return {
     code: request.code,
     files: await inputs(deps, await deps.files.all(project, container.id)),
     memoryBytes: memoryLimitBytes(container.memory_limit),
@@ -50,10 +50,9 @@ export async function runInContainer(deps: RunDeps, project: string, container: 
     ...(request.signal ? { signal: request.signal } : {}),
     saveFile: async (out) => {
       if (/[\u0000-\u001f\u007f]/.test(out.name)) throw new Error('its name has control characters');
-      const saved = await deps.files.save(project, container, out.name, out.content, out.size, 'assistant');
-      files.push(saved);
-      return saved.id;
+      const file = await deps.files.save(project, container, out.name, out.content, out.size, 'assistant');
+      saved.push(file);
+      return file.id;
     },
-  });
-  return { result, files };
+  };
 }

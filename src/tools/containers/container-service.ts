@@ -14,7 +14,7 @@ import { ID_PREFIX, newId } from '../../domain/ids.js';
 import type { ExecuteRequest, ExecuteResult, Sandbox } from '../../sandbox/sandbox.js';
 import type { Page, PageQuery, Store } from '../../store/store.js';
 import { ContainerFiles, fileName } from './container-files.js';
-import { runInContainer, type ContainerRun, type ContainerRunRequest } from './container-code.js';
+import { containerCall, type ContainerRun, type ContainerRunRequest } from './container-code.js';
 
 export interface ContainerServiceDeps {
   store: Store;
@@ -147,10 +147,9 @@ export class ContainerService {
   /** Runs code in the container's session; files it writes become container files. */
   async run(project: string, id: string, request: ContainerRunRequest): Promise<ContainerRun> {
     const container = await this.getRunning(project, id);
-    await this.touch(project, container);
-    const run = await runInContainer({ ...this.deps, files: this.files }, project, container, request);
-    await this.touch(project, container);
-    return run;
+    const files: ContainerFileObject[] = [];
+    const result = await this.execute(project, container, await containerCall({ blobs: this.deps.blobs, files: this.files }, project, container, request, files));
+    return { result, files };
   }
 
   /** A stored upload or file copied into the container (the API's file create). */
