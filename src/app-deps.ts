@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { RunEventLog } from './engine/events/run-events.js';
 import type { ResponseWorker } from './engine/worker/response-worker.js';
 import type { RunWorker } from './engine/worker/run-worker.js';
+import type { ContainerService } from './tools/containers/container-service.js';
 import type { VectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import type { RateLimiter } from './ops/rate-limiter.js';
 import type { ModelRegistry } from './providers/registry.js';
@@ -29,4 +30,6 @@ export interface AppDeps {
   ingestion: VectorStoreIngestion;
   /** Enforces the config file's `rate_limits:`; absent when none are configured. */
   rateLimiter?: RateLimiter;
+  /** Containers (code sessions with their files) of the Containers API and code_interpreter in responses. */
+  containers: ContainerService;
 }

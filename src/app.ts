@@ -20,6 +20,8 @@ import { installRequestLog } from './http/request-log.js';
 import { openApiDocument } from './http/openapi.js';
 import { registerRoutes, type RouteSpec } from './http/route.js';
 import { responsesApiRoutes } from './http/responses/routes.js';
+import { containerFileRoutes } from './http/containers/container-files.js';
+import { containerRoutes } from './http/containers/containers.js';
 import { runRoutes } from './http/runs.js';
 import { scriptRoutes } from './http/scripts.js';
 import { threadRoutes } from './http/threads.js';
@@ -34,7 +36,7 @@ import { installWebAssets } from './http/web-assets.js';
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
 
-export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...threadListRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes, ...modelRoutes, ...chatCompletionRoutes, ...responsesApiRoutes];
+export const API_ROUTES: RouteSpec[] = [...assistantRoutes, ...threadRoutes, ...threadListRoutes, ...messageRoutes, ...runRoutes, ...fileRoutes, ...v1FileRoutes, ...scriptRoutes, ...vectorStoreRoutes, ...vectorStoreFileRoutes, ...vectorStoreFileBatchRoutes, ...vectorStoreSearchRoutes, ...embeddingRoutes, ...modelRoutes, ...chatCompletionRoutes, ...responsesApiRoutes, ...containerRoutes, ...containerFileRoutes];
 
 /** A readiness check beyond the database: a name and whether it is usable. */
 export type ReadinessCheck = () => Promise<{ name: string; ok: boolean; detail?: string }>;

@@ -13,6 +13,7 @@ import { createSessionAffinity } from './engine/worker/session-affinity.js';
 import { newId } from './domain/ids.js';
 import { responseEngineDeps } from './http/responses/response-deps.js';
 import { createRunLifecycleLog } from './engine/runs/run-lifecycle-log.js';
+import { ContainerService } from './tools/containers/container-service.js';
 import { createStoredScriptSource } from './engine/stored-script-source.js';
 import { createVectorStoreIngestion } from './ingest/vector-store-ingestion.js';
 import { modelRoutesSchema, providersConfigFromEnv, type ProvidersConfig } from './providers/providers-config.js';
@@ -84,8 +85,10 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   // Replicas sharing a database send a thread's runs to the one holding its code session.
   const sessions = store.notifications ? createSessionAffinity(store, { owner: worker, leaseMs: config.runLeaseSeconds * 1000, idleMs: config.codeSessionIdleSeconds * 1000 }) : undefined;
   await sessions?.start();
+  const containers = new ContainerService({ store, blobs, sandbox, clock: options.clock ?? Date.now, maxFileBytes: config.maxFileBytes });
+  const idleMinutes = Math.max(1, Math.ceil(config.codeSessionIdleSeconds / 60));
   let tools: BuiltinTools = {
-    code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000, ...(sessions ? { sessions } : {}) }),
+    code_interpreter: createCodeInterpreterTool({ sandbox, containers, idleMinutes, callTimeoutMs: config.codeTimeoutSeconds * 1000, ...(sessions ? { sessions } : {}) }),
   };
   const searchIndex = createSearchIndex(store);
   const ingestion = createVectorStoreIngestion({
@@ -117,7 +120,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     ...(tracing ? { around: tracing.aroundRun } : {}),
   });
   await runs.start();
-  const engineDeps = { config, store, blobs, models, runs, tools, events, searchIndex, ingestion };
+  const engineDeps = { config, store, blobs, models, runs, tools, events, searchIndex, ingestion, containers };
   const responsesLog = logger?.child({ room: 'responses' });
   const backgroundResponses = createResponseWorker({ ...responseEngineDeps(engineDeps, responsesLog), events }, {
     leaseMs: config.runLeaseSeconds * 1000,

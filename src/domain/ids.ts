@@ -17,6 +17,9 @@ export const ID_PREFIX = {
   functionCall: 'fc_',
   functionCallOutput: 'fco_',
   fileSearchCall: 'fs_',
+  codeInterpreterCall: 'ci_',
+  container: 'cntr_',
+  containerFile: 'cfile_',
 } as const;
 
 // Digits, then upper, then lower case: the same order as byte-wise comparison, so ids sort by creation.

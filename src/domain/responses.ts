@@ -1,6 +1,7 @@
 // Wire types of the Responses and Conversations APIs, spelled as openai-node 6.x spells them. Only the item
 // kinds this server produces or accepts are modelled; stored rows hold these shapes.
 import type { AttributeFilter } from '../search/search-index.js';
+import type { MemoryLimit } from './containers.js';
 import type { Metadata } from './types.js';
 
 export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
@@ -63,6 +64,29 @@ export interface FileCitationAnnotation {
   index: number;
 }
 
+/** Code the server ran for the model (the code_interpreter tool) in a container; `outputs` only with include. */
+export interface CodeInterpreterCallItem {
+  id: string;
+  type: 'code_interpreter_call';
+  status: 'in_progress' | 'interpreting' | 'completed' | 'incomplete' | 'failed';
+  code: string | null;
+  container_id: string;
+  outputs: Array<{ type: 'logs'; logs: string } | { type: 'image'; url: string }> | null;
+}
+
+/** A file the code wrote in a container, cited where the answer links it (`sandbox:/mnt/data/<name>`). */
+export interface ContainerFileCitationAnnotation {
+  type: 'container_file_citation';
+  container_id: string;
+  file_id: string;
+  filename: string;
+  start_index: number;
+  end_index: number;
+}
+
+/** The annotations of an output text. */
+export type OutputAnnotation = FileCitationAnnotation | ContainerFileCitationAnnotation;
+
 /** An input item that names an earlier item (of the chain or conversation) instead of repeating it. */
 export interface ItemReference {
   type: 'item_reference';
@@ -70,7 +94,7 @@ export interface ItemReference {
 }
 
 /** Every item a response's input, output or a conversation holds. */
-export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | FileSearchCallItem;
+export type ResponseItem = MessageItem | FunctionCallItem | FunctionCallOutputItem | FileSearchCallItem | CodeInterpreterCallItem;
 
 /** A function tool as the Responses API spells it: flat, strict by default. */
 export interface ResponseFunctionTool {
@@ -90,9 +114,18 @@ export interface ResponseFileSearchTool {
   ranking_options: { ranker: string; score_threshold: number };
 }
 
-export type ResponseTool = ResponseFunctionTool | ResponseFileSearchTool;
+/**
+ * The code_interpreter tool: a container named by id, or `auto`: one made when the model first runs code (with
+ * these files and memory limit) and reused along the conversation or response chain while it lives.
+ */
+export interface ResponseCodeInterpreterTool {
+  type: 'code_interpreter';
+  container: string | { type: 'auto'; file_ids?: string[]; memory_limit?: MemoryLimit | null };
+}
 
-export type ResponseToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string } | { type: 'file_search' };
+export type ResponseTool = ResponseFunctionTool | ResponseFileSearchTool | ResponseCodeInterpreterTool;
+
+export type ResponseToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; name: string } | { type: 'file_search' } | { type: 'code_interpreter' };
 
 export type TextFormat =
   | { type: 'text' }

@@ -48,7 +48,7 @@ async function receiveUpload(input: RouteInput<unknown, unknown>, deps: AppDeps,
  * garbled body) carry neither a status nor a system call: the body was malformed. A system error (disk full)
  * stays a server error.
  */
-function uploadError(err: unknown, maxFileBytes: number): unknown {
+export function uploadError(err: unknown, maxFileBytes: number): unknown {
   if (err instanceof BlobTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
     return new PayloadTooLargeError(`File is too large: the maximum is ${maxFileBytes} bytes.`);
   }

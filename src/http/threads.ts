@@ -109,7 +109,7 @@ export const threadRoutes = [
         return tx.threads.delete(project, id);
       });
       if (!deleted) throw notFound('thread', id);
-      await tools.code_interpreter?.forgetThread?.(id);
+      await tools.code_interpreter?.forgetThread?.(project, id);
       return { id, object: 'thread.deleted', deleted: true };
     },
   }),

@@ -39,11 +39,13 @@ class BwrapSandbox implements Sandbox {
   private closed = false;
   private workerStarts = 0;
   private readonly kills = { timeout: 0, cancelled: 0, crash: 0 };
+  /** Memory limits asked for sessions about to start (ExecuteRequest.memoryBytes), by session key. */
+  private readonly memoryAsked = new Map<string, number>();
 
   constructor(private readonly options: SandboxOptions) {
     this.state = checkHost(options);
     if (this.state.available) this.state.limits = describeLimits(options);
-    this.sessions = new SessionTable(options.maxSessions, (_key, evicted) => this.newSession(evicted));
+    this.sessions = new SessionTable(options.maxSessions, (key, evicted) => this.newSession(key, evicted));
     this.pool = new WarmPool(options.poolSize, () => this.startWarm(), (warm) => this.discardWarm(warm));
     if (!this.state.available) return;
     this.prepare().then(() => this.pool.fill(), () => undefined);
@@ -79,7 +81,9 @@ class BwrapSandbox implements Sandbox {
       throw new SandboxUnavailableError(this.state.reason);
     });
     const cancelled = (): ExecuteResult => ({ logs: '', images: [], files: [], error: { name: 'Cancelled', message: 'the run was cancelled before this code ran' }, restarted: false });
-    const result = await this.sessions.run(request.sessionKey, (session) => session.execute(request), cancelled, request.signal);
+    if (request.memoryBytes !== undefined) this.memoryAsked.set(request.sessionKey, request.memoryBytes);
+    // Read when the call starts a session (synchronously, at the latest when it is granted a slot): not kept after.
+    const result = await this.sessions.run(request.sessionKey, (session) => session.execute(request), cancelled, request.signal).finally(() => this.memoryAsked.delete(request.sessionKey));
     if (result.restarted) this.kills[KILL_CAUSES[result.error?.name ?? ''] ?? 'crash']++;
     return result;
   }
@@ -96,11 +100,15 @@ class BwrapSandbox implements Sandbox {
     await this.pool.close();
   }
 
-  private newSession(evicted: Promise<void>): Session {
+  /** A session with the memory limit its first call asked for: warm workers have the default one, others start cold. */
+  private newSession(key: string, evicted: Promise<void>): Session {
+    const memoryBytes = this.memoryAsked.get(key) ?? this.options.memoryBytes;
+    this.memoryAsked.delete(key);
+    const options = memoryBytes === this.options.memoryBytes ? this.options : { ...this.options, memoryBytes };
     return new Session({
-      options: this.options,
-      acquire: () => evicted.then(() => this.pool.take()),
-      restart: (home) => this.startWorker(home),
+      options,
+      acquire: () => evicted.then(() => (options === this.options ? this.pool.take() : this.startWarm(options))),
+      restart: (home) => this.startWorker(home, options),
       release: (home) => this.releaseHome(home),
       onIdle: () => this.sessions.changed(),
     });
@@ -126,11 +134,11 @@ class BwrapSandbox implements Sandbox {
   }
 
   /** A worker that cannot start means this host cannot run code now: say so in status() and to the caller. */
-  private async startWorker(home: SessionHome): Promise<WorkerProcess> {
+  private async startWorker(home: SessionHome, options = this.options): Promise<WorkerProcess> {
     const runtimeDir = await this.prepare();
     try {
       const runtime = await installRuntime(home, runtimeDir);
-      const worker = await this.starts.run(() => WorkerProcess.start({ home, runtimeDir: runtime, options: this.options }));
+      const worker = await this.starts.run(() => WorkerProcess.start({ home, runtimeDir: runtime, options }));
       this.state = { available: true, limits: describeLimits(this.options) };
       this.workerStarts++;
       return worker;
@@ -140,14 +148,14 @@ class BwrapSandbox implements Sandbox {
     }
   }
 
-  private async startWarm(): Promise<WarmWorker> {
+  private async startWarm(options = this.options): Promise<WarmWorker> {
     await this.prepare();
-    const home = await claimHome(this.options).catch((err: Error) => {
+    const home = await claimHome(options).catch((err: Error) => {
       this.state = { available: false, reason: `could not create a session directory: ${err.message}` };
       throw new SandboxUnavailableError(this.state.reason, { cause: err });
     });
     try {
-      return { home, worker: await this.startWorker(home) };
+      return { home, worker: await this.startWorker(home, options) };
     } catch (err) {
       await this.releaseHome(home);
       throw err;

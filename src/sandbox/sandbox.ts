@@ -37,6 +37,11 @@ export interface ExecuteRequest {
   files?: SandboxFileIn[];
   /** Overrides the sandbox's default per-call timeout. */
   timeoutMs?: number;
+  /**
+   * The session's memory limit (a container's `memory_limit`) in place of the sandbox's default; it takes effect
+   * when this call starts the session, and a live session keeps the limit it started with.
+   */
+  memoryBytes?: number;
   /** Aborting stops the code like a timeout does (a cancelled run); a call still queued does not start. */
   signal?: AbortSignal;
   /**

@@ -2,6 +2,7 @@ import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { promptText } from '../domain/messages.js';
 import { WORK_RUN_STATUSES } from '../domain/run-status.js';
+import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createConversationItemsRepo } from './conversations-repo.js';
@@ -65,6 +66,8 @@ export function createKyselyStore(
     conversationItems: createConversationItemsRepo(any, capabilities),
     rateLimits: createRateLimitsRepo(db),
     threadSessions: createThreadSessionsRepo(db),
+    containers: createDocumentRepo<StoredContainer>(any, 'containers', (c) => ({ name: c.name, thread_id: c.thread_id ?? null })),
+    containerFiles: createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),
     async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
       if (!capabilities.skipLocked) return;
@@ -73,7 +76,12 @@ export function createKyselyStore(
     },
     async knownFileIds(ids) {
       if (ids.length === 0) return new Set();
-      const rows = await any.selectFrom('files').select('id').where('id', 'in', ids).execute();
+      const rows = await any
+        .selectFrom('files')
+        .select('id')
+        .where('id', 'in', ids)
+        .unionAll(any.selectFrom('container_files').select('id').where('id', 'in', ids))
+        .execute();
       return new Set(rows.map((r: { id: string }) => r.id));
     },
     idOwners: (table, ids) => idOwners(any, table, ids),

@@ -300,6 +300,29 @@ function rateLimits(types: DialectTypes): Migration {
   };
 }
 
+/**
+ * Containers (code sessions of the Responses API, and of threads: those have a `thread_id` and are not listed)
+ * and the files in their /mnt/data; a file's bytes are the blob of its own id, and its path is a column so a file
+ * the code rewrites replaces the record of that path.
+ */
+function containers(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      await documentTable(db, types, 'containers')
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('thread_id', types.id)
+        .execute();
+      await documentTable(db, types, 'container_files')
+        .addColumn('container_id', types.id, (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('containers_page').ifNotExists().on('containers').columns(['project', 'created_at', 'id']).execute();
+      await db.schema.createIndex('containers_thread').ifNotExists().on('containers').columns(['thread_id']).execute();
+      await db.schema.createIndex('container_files_page').ifNotExists().on('container_files').columns(['container_id', 'created_at', 'id']).execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -308,7 +331,7 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
-        '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
+        '0012_containers': containers(types), '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
         '0017_message_prompt_text': messagePromptText() };
     },
   };

@@ -158,6 +158,8 @@ export interface Database {
   conversation_items: ConversationItemRow;
   rate_limit_windows: RateLimitWindowRow;
   thread_sessions: ThreadSessionRow;
+  containers: ContainerRow;
+  container_files: ContainerFileRow;
 }
 
 /** The replica (run worker id) holding a thread's live code session, while it renews `until` (unix ms). */
@@ -173,6 +175,15 @@ export interface RateLimitWindowRow {
   window_start: number;
   requests: number;
   tokens: number;
+}
+
+export interface ContainerRow extends DocumentRow {
+  name: string;
+  thread_id: string | null;
+}
+export interface ContainerFileRow extends DocumentRow {
+  container_id: string;
+  path: string;
 }
 
 export interface ScriptRow {

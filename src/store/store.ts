@@ -1,4 +1,5 @@
 import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import type { ChunksRepo } from './chunks-repo.js';
 import type { ConversationItemsRepo } from './conversations-repo.js';
@@ -88,12 +89,15 @@ export interface Store {
   readonly rateLimits: RateLimitsRepo;
   /** Which replica holds each thread's code session (Postgres deployments send the thread's runs there). */
   readonly threadSessions: ThreadSessionsRepo;
+  /** Containers (stored with the status they had when last written) and the files in them. */
+  readonly containers: DocumentRepo<StoredContainer>;
+  readonly containerFiles: DocumentRepo<ContainerFileObject>;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
    * holders (message creates) do not block each other, only an exclusive holder (a run create).
    */
   lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared'): Promise<void>;
-  /** Which of `ids` are files of any project (the blob sweep removes the bytes of the others). */
+  /** Which of `ids` are files or container files of any project (the blob sweep removes the bytes of the others). */
   knownFileIds(ids: string[]): Promise<Set<string>>;
   /** Which project holds each of `ids` in any project (ids are global); for imports that keep ids. */
   idOwners(table: IdTable, ids: string[]): Promise<Map<string, string>>;

@@ -55,7 +55,7 @@ export interface BuiltinTool<C extends BuiltinToolCall = BuiltinToolCall> {
    */
   messageTouches?(calls: C[], firstOrdinal: number): MessageTouches;
   /** Releases at once what the tool holds for a thread that was deleted (code_interpreter: its session). */
-  forgetThread?(threadId: string): Promise<void>;
+  forgetThread?(project: string, threadId: string): Promise<void>;
 }
 
 /**

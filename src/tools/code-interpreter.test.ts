@@ -16,6 +16,7 @@ import { createStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import type { BuiltinTool, ToolContext } from './builtin-tool.js';
 import { createCodeInterpreterTool } from './code-interpreter.js';
+import { ContainerService } from './containers/container-service.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PROJECT = 'p1';
@@ -77,7 +78,8 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
     blobs = createLocalBlobStore(join(dir, 'files'));
     sandbox = createSandbox({ rootDir: join(tmpdir(), 'assistd-sandbox-test'), poolSize: 1, interruptGraceMs: 300 });
     assert.equal((await sandbox.warmUp()).available, true);
-    tool = createCodeInterpreterTool({ sandbox, callTimeoutMs: 1_500 });
+    const containers = new ContainerService({ store, blobs, sandbox, clock: Date.now, maxFileBytes: 1e8 });
+    tool = createCodeInterpreterTool({ sandbox, containers, idleMinutes: 30, callTimeoutMs: 1_500 });
   });
 
   after(async () => {
@@ -199,8 +201,13 @@ describe('code_interpreter tool', { skip: host.available ? false : host.reason }
 describe('code_interpreter tool without a sandbox', () => {
   it('says what to install', async () => {
     const missing = createSandbox({ bwrapPath: '/nonexistent/bwrap' });
-    const broken = createCodeInterpreterTool({ sandbox: missing, callTimeoutMs: 1_000 });
+    const dir = mkdtempSync(join(tmpdir(), 'assistd-ci-missing-'));
+    const store = createStore({ dataDir: dir });
+    const containers = new ContainerService({ store, blobs: createLocalBlobStore(join(dir, 'files')), sandbox: missing, clock: Date.now, maxFileBytes: 1e8 });
+    const broken = createCodeInterpreterTool({ sandbox: missing, containers, idleMinutes: 30, callTimeoutMs: 1_000 });
     assert.match(broken.unavailable() ?? '', /apt-get install bubblewrap/);
     await missing.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -3,6 +3,7 @@ import type { CodeInterpreterOutput, MessageContent, StepCodeInterpreterToolCall
 import type { ChatTool } from '../providers/chat-model.js';
 import type { ExecuteRequest, ExecuteResult, Sandbox, SandboxFileIn } from '../sandbox/sandbox.js';
 import type { BuiltinTool, MessageTouches, ToolContext } from './builtin-tool.js';
+import type { ContainerService } from './containers/container-service.js';
 import { codeFromArguments } from './code-arguments.js';
 import { codeInterpreterInputs, type InputFile } from './code-interpreter-inputs.js';
 import { saveOutputFile, saveOutputStream } from './output-files.js';
@@ -10,6 +11,10 @@ import { openLinkFrom, parseSavedFiles, sandboxLinkAnnotations, type SavedFile, 
 
 export interface CodeInterpreterToolOptions {
   sandbox: Sandbox;
+  /** Where a thread's code session lives: a container the API does not show, one per thread. */
+  containers: ContainerService;
+  /** A thread's session (its container) ends after this long unused. */
+  idleMinutes: number;
   /** Per-call limit; a longer call is stopped and its session's Python process restarted. */
   callTimeoutMs: number;
   /** Across replicas: records that this one holds the thread's session, and whether another held it before. */
@@ -111,9 +116,9 @@ function outputsDelta(call: Call): Partial<Call> {
   return { code_interpreter: { input: '', outputs } };
 }
 
-/** The code_interpreter tool: Python in the sandbox session of the run's thread, charts and files out. */
+/** The code_interpreter tool: Python in the code session (hidden container) of the run's thread, charts and files out. */
 export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): BuiltinTool<Call> {
-  const { sandbox, callTimeoutMs } = options;
+  const { sandbox, containers, idleMinutes, callTimeoutMs } = options;
   const timeoutSeconds = Math.round(callTimeoutMs / 100) / 10;
 
   return {
@@ -149,7 +154,8 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
       if ((await options.sessions?.take(ctx.run.thread_id))?.reset) notes.push(SESSION_RESET_NOTE);
       const files = await placeable(await codeInterpreterInputs(ctx), ctx, notes);
       // SandboxUnavailableError propagates: the host cannot run code at all, which fails the run with its reason.
-      const result = await sandbox.execute({ sessionKey: ctx.run.thread_id, code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal, saveFile: fileSaver(ctx) });
+      const container = await containers.threadContainer(ctx.project, ctx.run.thread_id, idleMinutes);
+      const result = await containers.execute(ctx.project, container, { code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal, saveFile: fileSaver(ctx) });
       const done = call(await storeOutputs(result, ctx, notes));
       progress(outputsDelta(done));
       return done;
@@ -170,7 +176,7 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
       };
     },
 
-    forgetThread: (threadId) => sandbox.closeSession(threadId),
+    forgetThread: (project, threadId) => containers.forgetThread(project, threadId),
 
     messageTouches(calls): MessageTouches {
       const files = new Map<string, string>();

@@ -1,5 +1,5 @@
 import { BadRequestError, NotFoundError } from '../../domain/errors.js';
-import type { ResponseObject } from '../../domain/responses.js';
+import type { ResponseItem, ResponseObject } from '../../domain/responses.js';
 import type { ChatRequest } from '../../providers/chat-model.js';
 import type { RunEventLog } from '../events/run-events.js';
 import { endResponse, executeResponse, type PreparedResponse, type ResponseEngineDeps } from './create-response.js';
@@ -10,6 +10,8 @@ interface ResponseJob {
   request: ChatRequest;
   include: string[];
   promptTokens: number;
+  /** The code_interpreter calls of the context, so the worker reuses the container they ran in. */
+  history: ResponseItem[];
 }
 
 export type BackgroundDeps = ResponseEngineDeps & { events: RunEventLog };
@@ -21,7 +23,8 @@ export type BackgroundDeps = ResponseEngineDeps & { events: RunEventLog };
  */
 export async function queueBackgroundResponse(deps: BackgroundDeps, project: string, prepared: PreparedResponse): Promise<ResponseObject> {
   const { response } = prepared;
-  const job: ResponseJob = { request: prepared.request, include: prepared.include, promptTokens: prepared.promptTokens };
+  const history = prepared.history.filter((item) => item.type === 'code_interpreter_call');
+  const job: ResponseJob = { request: prepared.request, include: prepared.include, promptTokens: prepared.promptTokens, history };
   const events: ResponseEventBody[] = [
     { type: 'response.created', response },
     { type: 'response.queued', response },

@@ -13,6 +13,7 @@ import { runTurns, turnStatus } from './response-turns.js';
 import type { FileSearchToolOptions } from '../../tools/file-search.js';
 import { inlineStoredImages } from './response-images.js';
 import { buildResponseRequest } from './response-prompt.js';
+import { codeInterpreterCalls, type CodeInterpreterOptions } from './response-code-interpreter.js';
 import { newResponseObject, type ResponseRequest } from './response-request.js';
 
 export interface ResponseEngineDeps {
@@ -22,6 +23,8 @@ export interface ResponseEngineDeps {
   blobs?: BlobStore;
   /** How the file_search tool searches vector stores; without it, a response with the tool fails. */
   fileSearch?: FileSearchToolOptions;
+  /** How the code_interpreter tool reaches containers (always given by the server; estimates need none). */
+  codeInterpreter?: CodeInterpreterOptions;
   /** Gets what a response's `error` leaves out (the upstream's URL, its reply). */
   logger?: { warn(obj: object, msg: string): void };
 }
@@ -36,6 +39,8 @@ export interface PreparedResponse {
   include: string[];
   /** Estimated tokens of `request` (what `POST /responses/input_tokens` answers). */
   promptTokens: number;
+  /** The context and the input: where code_interpreter finds the container the conversation used. */
+  history: ResponseItem[];
 }
 
 // Room kept for the reply when a response sets no max_output_tokens, as for runs.
@@ -75,7 +80,7 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
   const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
   const seen = await inlineStoredImages([...context, ...input], images);
   const fitted = fitRequest(req, seen.slice(0, context.length), seen.slice(context.length), model);
-  return { response: newResponseObject(req), input, model, include: req.include, ...fitted };
+  return { response: newResponseObject(req), input, model, include: req.include, history: [...context, ...input], ...fitted };
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */
@@ -139,7 +144,8 @@ export async function executeResponse(
   if (!journal) emit({ type: 'response.created', response });
   emit({ type: 'response.in_progress', response });
   const fileSearchTool = response.tools.find((t) => t.type === 'file_search');
-  const turns = { project, model: prepared.model, request: prepared.request, fileSearchTool, fileSearch: deps.fileSearch, include: prepared.include, maxToolCalls: response.max_tool_calls };
+  const code = codeInterpreterCalls(deps.codeInterpreter, project, response, prepared.history, prepared.include);
+  const turns = { project, model: prepared.model, request: prepared.request, fileSearchTool, fileSearch: deps.fileSearch, include: prepared.include, maxToolCalls: response.max_tool_calls, code };
   const result = await runTurns(turns, emit, signal);
   response.output = result.output;
   if ('error' in result) {

@@ -1,6 +1,6 @@
 import { ID_PREFIX, newId } from '../../domain/ids.js';
-import type { FileCitationAnnotation, FunctionCallItem, ItemStatus, MessageItem, OutputTextPart, ResponseItem } from '../../domain/responses.js';
-import type { CitationText } from './response-citations.js';
+import type { FunctionCallItem, ItemStatus, MessageItem, OutputAnnotation, OutputTextPart, ResponseItem } from '../../domain/responses.js';
+import type { TextAnnotator } from './container-links.js';
 
 /** One streamed event of a response, without its sequence number (the stream numbers them). */
 export type ResponseEventBody = { type: string } & Record<string, unknown>;
@@ -12,7 +12,7 @@ interface Slot {
   item: MessageItem | FunctionCallItem;
   live: boolean;
   /** Text deltas (strings) and annotations, in the order they came. */
-  pending: Array<string | FileCitationAnnotation>;
+  pending: Array<string | OutputAnnotation>;
 }
 
 function textPart(item: MessageItem): OutputTextPart {
@@ -25,7 +25,7 @@ function textPart(item: MessageItem): OutputTextPart {
  * start while it is open (parallel tool calls, interleaved or not) keep their deltas until it closes at the
  * end of the turn, then stream in output order. Every item is added, streamed and done before the next.
  * `base` is the output index of its first item (earlier turns of the response wrote the ones before);
- * `citations`, after file_search calls, turns citation markers in the text into annotations.
+ * `citations`, after built-in calls, turns citation markers and file links in the text into annotations.
  */
 export class OutputBuilder {
   private readonly slots: Slot[] = [];
@@ -36,7 +36,7 @@ export class OutputBuilder {
   constructor(
     private readonly emit: Emit,
     private readonly base = 0,
-    private readonly citations?: CitationText,
+    private readonly citations?: TextAnnotator,
   ) {}
 
   text(delta: string): void {
@@ -45,7 +45,7 @@ export class OutputBuilder {
     if (text || annotations.length > 0) this.addText(text, annotations);
   }
 
-  private addText(delta: string, annotations: FileCitationAnnotation[]): void {
+  private addText(delta: string, annotations: OutputAnnotation[]): void {
     if (!this.message) {
       const item: MessageItem = { id: newId(ID_PREFIX.message), type: 'message', status: 'in_progress', content: [], role: 'assistant' };
       this.message = this.open(item);
@@ -125,7 +125,7 @@ export class OutputBuilder {
     this.emit({ type: 'response.output_text.delta', item_id: slot.item.id, output_index: this.index(slot), content_index: 0, delta, logprobs: [] });
   }
 
-  private emitAnnotation(slot: Slot, annotation: FileCitationAnnotation): void {
+  private emitAnnotation(slot: Slot, annotation: OutputAnnotation): void {
     // Its place among the part's annotations: they are sent in order, pending ones included.
     const index = this.annotationsSent.get(slot) ?? 0;
     this.annotationsSent.set(slot, index + 1);

@@ -3,6 +3,7 @@ import type { ChatContentPart, ChatMessage, ChatModelInfo, ChatRequest, ChatTool
 import { estimatePromptTokens } from '../../providers/token-estimate.js';
 import { fileSearchFunction } from '../../tools/file-search.js';
 import { replayFileSearchCall } from './response-file-search.js';
+import { codeInterpreterFunction, replayCodeInterpreterCall } from './response-code-interpreter.js';
 
 /** What of a response request the model call is built from. */
 export interface ResponsePromptInput {
@@ -66,6 +67,9 @@ export function itemsToChat(items: ResponseItem[], vision: boolean): ChatMessage
       // Replayed as the call the model made and the tool message it got, like a function call and its output.
       pushToolCall(out, { id: item.id, type: 'function', function: { name: 'file_search', arguments: JSON.stringify({ queries: item.queries }) } });
       out.push({ role: 'tool', tool_call_id: item.id, content: replayFileSearchCall(item) });
+    } else if (item.type === 'code_interpreter_call') {
+      pushToolCall(out, { id: item.id, type: 'function', function: { name: 'code_interpreter', arguments: JSON.stringify({ code: item.code ?? '' }) } });
+      out.push({ role: 'tool', tool_call_id: item.id, content: replayCodeInterpreterCall(item) });
     } else {
       const output = typeof item.output === 'string' ? item.output : partsText(item.output);
       out.push({ role: 'tool', tool_call_id: item.call_id, content: output });
@@ -77,6 +81,7 @@ export function itemsToChat(items: ResponseItem[], vision: boolean): ChatMessage
 function chatTools(input: ResponsePromptInput): ChatTool[] {
   return input.tools.map((t): ChatTool => {
     if (t.type === 'file_search') return fileSearchFunction();
+    if (t.type === 'code_interpreter') return codeInterpreterFunction();
     const fn = {
       name: t.name,
       ...(t.description !== null ? { description: t.description } : {}),
@@ -104,7 +109,7 @@ export function buildResponseRequest(input: ResponsePromptInput, model: ChatMode
     request.tools = tools;
     request.parallel_tool_calls = input.parallel_tool_calls;
     const choice = input.tool_choice;
-    if (choice !== 'auto') request.tool_choice = typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.type === 'function' ? choice.name : 'file_search' } };
+    if (choice !== 'auto') request.tool_choice = typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.type === 'function' ? choice.name : choice.type } };
   }
   const format = responseFormat(input.format);
   if (format) request.response_format = format;

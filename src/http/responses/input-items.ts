@@ -9,7 +9,7 @@ import type { Store } from '../../store/store.js';
  * and their outputs), for `input` and for conversation items. Kinds this server cannot honour yet are refused
  * by name rather than with a vague union error.
  */
-const ITEM_TYPES = ['message', 'function_call', 'function_call_output', 'file_search_call'];
+const ITEM_TYPES = ['message', 'function_call', 'function_call_output', 'file_search_call', 'code_interpreter_call'];
 
 const status = z.enum(['in_progress', 'completed', 'incomplete']).nullable().optional();
 const inputText = z.object({ type: z.literal('input_text'), text: z.string(), prompt_cache_breakpoint: z.object({ mode: z.literal('explicit') }).optional() });
@@ -81,6 +81,19 @@ const fileSearchCall = z.object({
     .optional(),
 });
 
+// An earlier code_interpreter_call output item, given back as input: a later `auto` call continues its container.
+const codeInterpreterCall = z.object({
+  type: z.literal('code_interpreter_call'),
+  id: z.string().min(1),
+  code: z.string().nullable(),
+  container_id: z.string(),
+  status: z.enum(['in_progress', 'interpreting', 'completed', 'incomplete', 'failed']),
+  outputs: z
+    .array(z.discriminatedUnion('type', [z.object({ type: z.literal('logs'), logs: z.string() }), z.object({ type: z.literal('image'), url: z.string() })]))
+    .nullable()
+    .optional(),
+});
+
 const itemReference = z.object({ type: z.literal('item_reference'), id: z.string().min(1) });
 
 /** A message may leave out `type`; so may a reference (`{"id": …}` alone). */
@@ -93,14 +106,14 @@ function withImpliedType(value: unknown): unknown {
 }
 
 /** One input item of a conversation. */
-export const inputItemSchema = z.preprocess(withImpliedType, supportedType(ITEM_TYPES, 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, fileSearchCall])));
+export const inputItemSchema = z.preprocess(withImpliedType, supportedType(ITEM_TYPES, 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, fileSearchCall, codeInterpreterCall])));
 
 export type InputItem = z.infer<typeof inputItemSchema>;
 
 /** A response's input item: any input item, or a reference to an item of its chain or conversation. */
 export const responseInputItemSchema = z.preprocess(
   withImpliedType,
-  supportedType([...ITEM_TYPES, 'item_reference'], 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, fileSearchCall, itemReference])),
+  supportedType([...ITEM_TYPES, 'item_reference'], 'input items').pipe(z.discriminatedUnion('type', [message, functionCall, functionCallOutput, fileSearchCall, codeInterpreterCall, itemReference])),
 );
 
 function messageContent(role: string, content: string | MessagePart[]): MessagePart[] {
@@ -113,6 +126,9 @@ export function toStoredItem(item: InputItem): ResponseItem {
   if (item.type === 'file_search_call') {
     const results = item.results?.map((r) => ({ file_id: r.file_id, filename: r.filename, score: r.score, text: r.text, attributes: r.attributes ?? {} })) ?? null;
     return { id: item.id, type: 'file_search_call', status: item.status, queries: item.queries, results };
+  }
+  if (item.type === 'code_interpreter_call') {
+    return { id: item.id, type: 'code_interpreter_call', status: item.status, code: item.code, container_id: item.container_id, outputs: item.outputs ?? null };
   }
   const state = item.status ?? 'completed';
   switch (item.type) {

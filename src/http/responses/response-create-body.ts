@@ -2,13 +2,14 @@ import { z } from 'zod';
 import { BadRequestError } from '../../domain/errors.js';
 import type { ResponseTool, ResponseToolChoice } from '../../domain/responses.js';
 import type { ResponseRequest } from '../../engine/responses/response-request.js';
+import { MEMORY_LIMITS } from '../../domain/containers.js';
 import { metadataSchema } from '../schemas.js';
 import { attributeFilterSchema } from '../vector-store-search.js';
 import { responseInputItemSchema, toStoredInput } from './input-items.js';
 
 const functionName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'function names must be 1-64 characters of a-z, A-Z, 0-9, _ or -.');
 
-const TOOL_TYPES = ['function', 'file_search'];
+const TOOL_TYPES = ['function', 'file_search', 'code_interpreter'];
 
 const functionTool = z.object({
   type: z.literal('function'),
@@ -34,16 +35,31 @@ const fileSearchTool = z.object({
     .optional(),
 });
 
+const codeInterpreterTool = z.object({
+  type: z.literal('code_interpreter'),
+  container: z.union([
+    z.string().min(1),
+    z.object({
+      type: z.literal('auto'),
+      file_ids: z.array(z.string().min(1)).max(100).optional(),
+      memory_limit: z.enum(MEMORY_LIMITS).nullable().optional(),
+      // The sandbox has no network: only `disabled` can be honoured.
+      network_policy: z.object({ type: z.literal('disabled') }).optional(),
+    }),
+  ]),
+  allowed_callers: z.array(z.enum(['direct', 'programmatic'])).nullable().optional(),
+});
+
 // Other built-in tools (web_search, code_interpreter, ...) are refused by name.
 const toolSchema = z
   .unknown()
   .superRefine((value, ctx) => {
     const type = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
-    if (typeof type === 'string' && !TOOL_TYPES.includes(type)) ctx.addIssue({ code: 'custom', message: `tools of type '${type}' are not supported by this server yet; only ${TOOL_TYPES.map((t) => `'${t}'`).join(' and ')} tools are.` });
+    if (typeof type === 'string' && !TOOL_TYPES.includes(type)) ctx.addIssue({ code: 'custom', message: `tools of type '${type}' are not supported by this server yet; only ${TOOL_TYPES.map((t) => `'${t}'`).join(', ')} tools are.` });
   })
-  .pipe(z.discriminatedUnion('type', [functionTool, fileSearchTool]));
+  .pipe(z.discriminatedUnion('type', [functionTool, fileSearchTool, codeInterpreterTool]));
 
-const toolChoiceSchema = z.union([z.enum(['none', 'auto', 'required']), z.object({ type: z.literal('function'), name: functionName }), z.object({ type: z.literal('file_search') })]);
+const toolChoiceSchema = z.union([z.enum(['none', 'auto', 'required']), z.object({ type: z.literal('function'), name: functionName }), z.object({ type: z.literal('file_search') }), z.object({ type: z.literal('code_interpreter') })]);
 
 const formatSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }),
@@ -106,6 +122,7 @@ const DEFAULT_MAX_RESULTS = 20;
 function tools(body: ResponseCreateBody): ResponseTool[] {
   return (body.tools ?? []).map((t): ResponseTool => {
     if (t.type === 'function') return { type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true };
+    if (t.type === 'code_interpreter') return { type: 'code_interpreter', container: codeContainer(t.container) };
     return {
       type: 'file_search',
       vector_store_ids: [...new Set(t.vector_store_ids)],
@@ -116,15 +133,25 @@ function tools(body: ResponseCreateBody): ResponseTool[] {
   });
 }
 
-/** One file_search tool at most, no function of its name beside it, and a tool_choice that names a tool given. */
+type CodeContainerBody = Extract<NonNullable<ResponseCreateBody['tools']>[number], { type: 'code_interpreter' }>['container'];
+
+/** The container as the response echoes it: an id, or `auto` with what was given. */
+function codeContainer(container: CodeContainerBody): Extract<ResponseTool, { type: 'code_interpreter' }>['container'] {
+  if (typeof container === 'string') return container;
+  return { type: 'auto', ...(container.file_ids ? { file_ids: [...new Set(container.file_ids)] } : {}), ...(container.memory_limit ? { memory_limit: container.memory_limit } : {}) };
+}
+
+/** One of each built-in tool at most, no function of its name beside it, and a tool_choice that names a tool given. */
 function checkTools(list: ResponseTool[], choice: ResponseToolChoice): void {
-  const searches = list.filter((t) => t.type === 'file_search').length;
-  if (searches > 1) throw new BadRequestError('Only one file_search tool may be given; list every vector store in its vector_store_ids.', 'tools');
-  if (searches > 0 && list.some((t) => t.type === 'function' && t.name === 'file_search')) {
-    throw new BadRequestError("A function named 'file_search' cannot be given beside the file_search tool.", 'tools');
+  for (const builtin of ['file_search', 'code_interpreter'] as const) {
+    const count = list.filter((t) => t.type === builtin).length;
+    if (count > 1) throw new BadRequestError(`Only one ${builtin} tool may be given${builtin === 'file_search' ? '; list every vector store in its vector_store_ids' : ''}.`, 'tools');
+    if (count > 0 && list.some((t) => t.type === 'function' && t.name === builtin)) {
+      throw new BadRequestError(`A function named '${builtin}' cannot be given beside the ${builtin} tool.`, 'tools');
+    }
   }
   if (typeof choice !== 'object') return;
-  const found = choice.type === 'function' ? list.some((t) => t.type === 'function' && t.name === choice.name) : searches > 0;
+  const found = choice.type === 'function' ? list.some((t) => t.type === 'function' && t.name === choice.name) : list.some((t) => t.type === choice.type);
   if (!found) throw new BadRequestError(`Tool choice '${choice.type === 'function' ? choice.name : choice.type}' not found in 'tools' parameter.`, 'tool_choice');
 }
 

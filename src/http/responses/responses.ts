@@ -9,7 +9,7 @@ import { route } from '../route.js';
 import { checkImageFiles } from './input-items.js';
 import { pageOfItems } from './item-page.js';
 import { responseCreateBody, toResponseRequest } from './response-create-body.js';
-import { checkVectorStores, responseEngineDeps } from './response-deps.js';
+import { checkCodeContainers, checkVectorStores, responseEngineDeps } from './response-deps.js';
 import { streamResponse, streamStoredResponse } from './response-stream.js';
 
 async function getResponse(store: Store, project: string, id: string): Promise<ResponseObject> {
@@ -42,6 +42,7 @@ export const responseRoutes = [
       const req = toResponseRequest(body);
       await checkImageFiles(app.store, project, req.input, 'input');
       await checkVectorStores(app, project, req);
+      await checkCodeContainers(app, project, req);
       const prepared = await prepareResponse(deps, project, req);
       if (prepared.response.background) {
         const queued = await queueBackgroundResponse({ ...deps, events: app.events }, project, prepared);
