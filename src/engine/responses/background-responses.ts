@@ -16,6 +16,9 @@ interface ResponseJob {
 
 export type BackgroundDeps = ResponseEngineDeps & { events: RunEventLog };
 
+/** The abort reason when another worker took the response over (this one's lease lapsed): write nothing more. */
+export const RESPONSE_LEASE_LOST = Symbol('response lease lost');
+
 /**
  * Stores a background response as queued, with the model call its create prepared, and starts its event log
  * (`response.created`, `response.queued`) in the same transaction. A worker runs it (see response-worker.ts);
@@ -46,8 +49,9 @@ export async function runBackgroundResponse(deps: BackgroundDeps, project: strin
   if (!work || (work.response.status !== 'queued' && work.response.status !== 'in_progress')) return;
   const { response, input } = work;
   const job = work.job as ResponseJob;
-  const journal = { events: deps.events };
-  const emit = (event: ResponseEventBody) => deps.events.emit(id, { event: event.type, data: event });
+  const journal = { events: deps.events, lost: () => signal.reason === RESPONSE_LEASE_LOST };
+  // The log has one writer: once another worker holds the response, this one adds nothing to it.
+  const emit = (event: ResponseEventBody) => void (journal.lost() || deps.events.emit(id, { event: event.type, data: event }));
   if (resumed && response.status === 'in_progress') {
     response.status = 'failed';
     response.error = { code: 'server_error', message: 'The server running this response stopped before it finished. Create the response again.' };

@@ -84,8 +84,10 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */
-function responseError(err: unknown): { code: string; message: string } {
+function responseError(err: unknown, signal: AbortSignal): { code: string; message: string } {
   if (err instanceof ProviderError) return { code: err.code, message: err.message };
+  // Not a cancel (that one ends the response as cancelled): the server is stopping.
+  if (signal.aborted) return { code: 'server_error', message: 'The server stopped before the response finished. Create it again.' };
   return { code: 'server_error', message: `The response failed: ${(err as Error)?.message ?? String(err)}` };
 }
 
@@ -117,6 +119,8 @@ function settle(response: ResponseObject, turn: ChatTurn): void {
  */
 export interface ResponseJournal {
   events: RunEventLog;
+  /** True once another worker took the response over: this one writes nothing more. */
+  lost(): boolean;
 }
 
 /**
@@ -151,7 +155,7 @@ export async function executeResponse(
   if ('error' in result) {
     if (!signal.aborted) deps.logger?.warn({ responseId: response.id, project, model: response.model, upstream: result.error instanceof ProviderError ? result.error.upstream : undefined, err: result.error }, 'model call failed');
     response.status = 'failed';
-    response.error = responseError(result.error);
+    response.error = responseError(result.error, signal);
   } else {
     settle(response, result.turn);
   }
@@ -164,6 +168,7 @@ export async function executeResponse(
  */
 export async function endResponse(deps: ResponseEngineDeps, project: string, prepared: PreparedResponse, emit: (event: ResponseEventBody) => void, journal?: ResponseJournal): Promise<ResponseObject> {
   const { response, input } = prepared;
+  if (journal?.lost()) return response;
   const end = { type: `response.${response.status}`, response };
   await journal?.events.beginCommit(response.id);
   let written = false;

@@ -1,7 +1,8 @@
 import { ID_PREFIX, newId } from '../../domain/ids.js';
 import type { ItemStatus, ResponseFileSearchTool, ResponseItem } from '../../domain/responses.js';
 import type { ChatModel, ChatRequest, ChatUsage } from '../../providers/chat-model.js';
-import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
+import type { ChatTurn } from '../../providers/collect-chat.js';
+import { addUsage, streamModelCall, type FunctionCallDelta } from '../loop/model-call.js';
 import type { FileSearchToolOptions } from '../../tools/file-search.js';
 import type { CitableCall } from '../../tools/file-citations.js';
 import { chainAnnotators, ContainerLinkText, type TextAnnotator } from './container-links.js';
@@ -35,30 +36,14 @@ export function turnStatus(turn: ChatTurn): ItemStatus {
   return turn.finish_reason === 'length' || turn.finish_reason === 'content_filter' ? 'incomplete' : 'completed';
 }
 
-function addUsage(a: ChatUsage, b: ChatUsage): ChatUsage {
-  return { prompt_tokens: a.prompt_tokens + b.prompt_tokens, completion_tokens: a.completion_tokens + b.completion_tokens, total_tokens: a.total_tokens + b.total_tokens };
-}
-
 /**
- * Streams one model call into the output builder; calls of built-in tools (named in `builtins`) are not output
- * items of their own (the server runs them). The finished turn, or the error that ended it.
+ * Streams one model call (the loop both APIs share) into the output builder; calls of built-in tools (named in
+ * `builtins`) are not output items of their own (the server runs them).
  */
 async function callModel(model: ChatModel, request: ChatRequest, output: OutputBuilder, builtins: ReadonlySet<string>, signal: AbortSignal): Promise<ChatTurn | { error: unknown }> {
-  const builder = new ChatTurnBuilder();
-  const names = new Map<number, string>();
-  try {
-    for await (const event of model.stream(request, signal)) {
-      builder.add(event);
-      if (event.type === 'text') output.text(event.delta);
-      else if (event.type === 'tool_call') {
-        if (event.name !== undefined) names.set(event.index, event.name);
-        if (!builtins.has(names.get(event.index) ?? '')) output.toolCall(event.index, event.arguments_delta, event.id, event.name);
-      }
-    }
-    return builder.turn();
-  } catch (error) {
-    return { error };
-  }
+  const sink = { text: (delta: string) => output.text(delta), functionCall: (d: FunctionCallDelta) => output.toolCall(d.index, d.arguments, d.id, d.name) };
+  const result = await streamModelCall(model, request, builtins, sink, signal);
+  return 'turn' in result ? result.turn : result;
 }
 
 /** What turns the answer's citation markers (after searches) and file links (after code) into annotations. */

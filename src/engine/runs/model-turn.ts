@@ -1,7 +1,8 @@
 import { ID_PREFIX, newId } from '../../domain/ids.js';
 import type { Message, MessageContent, Run, RunError, RunStep, StepToolCall } from '../../domain/types.js';
 import { ProviderError, type ChatRequest } from '../../providers/chat-model.js';
-import { ChatTurnBuilder, type ChatTurn } from '../../providers/collect-chat.js';
+import type { ChatTurn } from '../../providers/collect-chat.js';
+import { streamModelCall, type ModelCallSink } from '../loop/model-call.js';
 import type { RunLoopDeps } from './run-loop.js';
 import type { MessageTouches } from '../../tools/builtin-tool.js';
 import { MessageDeltas, type ContentDelta } from './message-deltas.js';
@@ -53,11 +54,8 @@ export async function streamTurn(
   builtin: ReadonlySet<string>,
   signal: AbortSignal,
 ): Promise<TurnOutcome> {
-  const { store, events } = deps;
+  const { events } = deps;
   const record: TurnRecord = {};
-  const builder = new ChatTurnBuilder();
-  const names = new Map<number, string>();
-  const ids = new Map<number, string>();
   let deltas: MessageDeltas | undefined;
   const send = (part: ContentDelta | undefined) => {
     if (part) events.emit(run.id, { event: 'thread.message.delta', data: { id: record.message!.id, object: 'thread.message.delta', delta: { content: [part] } } });
@@ -69,36 +67,27 @@ export async function streamTurn(
     if (!signal.aborted) send(deltas.end());
     record.content = finalContent(record.touches ?? NO_TOUCHES, deltas.sentText());
   };
-  try {
-    for await (const event of deps.models.resolve(run.model, project).stream(request, signal)) {
-      builder.add(event);
-      if (event.type === 'text') {
-        if (!deltas) {
-          deltas = new MessageDeltas(await startMessage(deps, project, run, record));
-          deltas.parts().forEach(send);
-        }
-        send(deltas.push(event.delta));
-      } else if (event.type === 'tool_call') {
-        if (!record.toolStep) await startToolStep(deps, project, run, record);
-        if (event.name !== undefined) names.set(event.index, event.name);
-        if (event.id !== undefined) ids.set(event.index, event.id);
-        const name = names.get(event.index) ?? '';
-        if (builtin.has(name)) continue;
-        const first = event.name !== undefined;
-        const call = first
-          ? { index: event.index, id: ids.get(event.index), type: 'function', function: { name, arguments: event.arguments_delta, output: null } }
-          : { index: event.index, type: 'function', function: { arguments: event.arguments_delta } };
-        events.emit(run.id, stepDelta(record.toolStep!, [call]));
-      }
-    }
-    endText();
-    return { kind: 'turn', turn: builder.turn(), ...record };
-  } catch (err) {
-    if (!signal.aborted) logModelFailure(deps, project, run, err);
-    endText();
-    const error = signal.aborted ? { code: 'server_error' as const, message: 'The run was interrupted before the model answered.' } : toRunError(err);
-    return { kind: 'error', error, ...record };
-  }
+  const startText = async (delta: string) => {
+    deltas = new MessageDeltas(await startMessage(deps, project, run, record));
+    deltas.parts().forEach(send);
+    send(deltas.push(delta));
+  };
+  const sink: ModelCallSink = {
+    text: (delta) => (deltas ? send(deltas.push(delta)) : startText(delta)),
+    toolCallSeen: () => (record.toolStep ? undefined : startToolStep(deps, project, run, record)),
+    functionCall(d) {
+      const call = d.name !== undefined
+        ? { index: d.index, id: d.id, type: 'function', function: { name: d.name, arguments: d.arguments, output: null } }
+        : { index: d.index, type: 'function', function: { arguments: d.arguments } };
+      events.emit(run.id, stepDelta(record.toolStep!, [call]));
+    },
+  };
+  const result = await streamModelCall(deps.models.resolve(run.model, project), request, builtin, sink, signal);
+  endText();
+  if ('turn' in result) return { kind: 'turn', turn: result.turn, ...record };
+  if (!signal.aborted) logModelFailure(deps, project, run, result.error);
+  const error = signal.aborted ? { code: 'server_error' as const, message: 'The run was interrupted before the model answered.' } : toRunError(result.error);
+  return { kind: 'error', error, ...record };
 }
 
 /** A `thread.run.step.delta` event for tool calls of `step`. */

@@ -7,6 +7,7 @@ import type { ChatTurn } from '../../providers/collect-chat.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
 import type { BuiltinTools } from '../../tools/builtin-tool.js';
+import { addUsage } from '../loop/model-call.js';
 import { executeBuiltinCalls, offeredTools, type OfferedTools } from './builtin-calls.js';
 import { pendingCall, streamTurn, type TurnOutcome } from './model-turn.js';
 import { expireMove, expireRun, hasExpired, RUN_EXPIRED, untilExpiry } from './run-expiry.js';
@@ -31,14 +32,6 @@ export const LEASE_LOST = Symbol('lease lost');
 
 /** A run that keeps calling tools is stopped here rather than looping forever. */
 const MAX_MODEL_CALLS = 64;
-
-function addUsage(a: Usage | null, b: Usage): Usage {
-  return {
-    prompt_tokens: (a?.prompt_tokens ?? 0) + b.prompt_tokens,
-    completion_tokens: (a?.completion_tokens ?? 0) + b.completion_tokens,
-    total_tokens: (a?.total_tokens ?? 0) + b.total_tokens,
-  };
-}
 
 /** The reason a prompt error ends the run `incomplete` (see engine/prompt.ts), if it is one. */
 function incompleteReason(err: unknown): 'max_prompt_tokens' | 'max_completion_tokens' | undefined {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { newId } from '../../domain/ids.js';
-import { runBackgroundResponse, type BackgroundDeps } from '../responses/background-responses.js';
+import { RESPONSE_LEASE_LOST as LEASE_LOST, runBackgroundResponse, type BackgroundDeps } from '../responses/background-responses.js';
 
 /** Wakes workers in other processes: a background response was queued (payload: its id). */
 const RESPONSES_CHANNEL = 'assistd_responses';
@@ -34,9 +34,6 @@ export interface ResponseWorker {
   /** Stops claiming, stops everything in flight and waits for it to settle. */
   close(): Promise<void>;
 }
-
-/** The abort reason when another worker took the response over: write nothing more. */
-const LEASE_LOST = Symbol('lease lost');
 
 interface Flight {
   controller: AbortController;
