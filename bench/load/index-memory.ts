@@ -49,7 +49,7 @@ async function uploadFiles(url: string, n: number): Promise<string[]> {
 async function main() {
   const { createTestDatabase } = await import('../../test/support/postgres.js');
   const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
-  const server = await spawnServer({ ASSISTD_EMBEDDING_MODEL: 'none', ASSISTD_CODE_POOL_SIZE: '0', LOG_LEVEL: 'warn', ...database });
+  const server = await spawnServer({ ASSISTD_EMBEDDING_MODEL: 'none', ASSISTD_CODE_POOL_SIZE: '0', ...database }, { logLevel: 'warn' });
   try {
     await settle();
     const idle = status(server.pid, 'VmRSS');
