@@ -53,7 +53,8 @@ async function main() {
   const direct = () => stream(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages });
   for (const s of subjects) for (let i = 0; i < 30; i++) await run(s);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const s of subjects) {
+    // Each round starts with the other server, so neither always follows the other's burst.
+    for (const s of round % 2 === 0 ? subjects : [...subjects].reverse()) {
       for (let i = 0; i < PAIRS; i++) s.overhead.push((await run(s)) - (await direct()));
       const before = processCpuMs(s.server.pid) ?? 0;
       const started = performance.now();
