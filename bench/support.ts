@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,11 +20,40 @@ function serverNodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
-/** `cwd` runs the server of another checkout (a same-run baseline, e.g. BENCH_BASELINE=/work/wt/base). */
-export async function spawnServer(env: Record<string, string> = {}, cwd?: string): Promise<BenchServer> {
+/** A port free right now, for a server that does not log its URL (below info). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once the server answers /healthz. */
+async function ready(url: string, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface SpawnOptions {
+  /** Runs the server of another checkout (a same-run baseline, e.g. BENCH_BASELINE=/work/wt/base). */
+  cwd?: string;
+  /** The server's log level (default info, where it logs its URL; below that it listens on a port picked here). */
+  logLevel?: string;
+}
+
+export async function spawnServer(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'assistd-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', 'src/cli.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
-    ...(cwd ? { cwd } : {}),
+  const logLevel = options.logLevel ?? 'info';
+  const port = logLevel === 'info' ? 0 : await freePort();
+  const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', 'src/cli.ts', 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel], {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -40,6 +70,11 @@ export async function spawnServer(env: Record<string, string> = {}, cwd?: string
       }
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    if (port !== 0) {
+      buffer = undefined;
+      const at = `http://127.0.0.1:${port}`;
+      ready(at, child).then(() => resolve(at), reject);
+    }
   });
   return {
     url,

@@ -54,7 +54,7 @@ interface Subject {
 
 async function subject(name: string, env: Record<string, string>, cwd?: string): Promise<Subject> {
   const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
-  const server = await spawnServer({ ...env, ...database }, cwd);
+  const server = await spawnServer({ ...env, ...database }, { cwd });
   const assistant = await call(`${server.url}/v1/assistants`, 'POST', { model: 'gpt-4o-mini' });
   const threads = { short: await longThread(server.url, 10), long: await longThread(server.url, LONG) };
   return { name, server, assistant: assistant.body.id, threads, overhead: { short: [], long: [] }, cpu: { short: [], long: [] } };

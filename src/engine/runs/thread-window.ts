@@ -36,7 +36,10 @@ export interface ThreadWindow<T> {
 /** The thread's messages from before the run (its own messages are its steps' business), read as far as needed. */
 export async function readThreadWindow<T>(store: Store, project: string, run: Run, options: ThreadWindowOptions<T>): Promise<ThreadWindow<T>> {
   const lastMessages = run.truncation_strategy.type === 'last_messages' ? run.truncation_strategy.last_messages : null;
-  const newest: Array<{ item: T; cost: number; id: string }> = [];
+  // Newest first while reading, as parallel arrays: a long window makes one entry of each per message.
+  const items: T[] = [];
+  const costs: number[] = [];
+  const ids: string[] = [];
   let room: number | undefined;
   let filled = 0;
   let complete = false;
@@ -48,12 +51,14 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
       const converted = options.convert(stored);
       const item = converted instanceof Promise ? await converted : converted;
       const cost = options.cost(item, stored);
-      newest.push({ item, cost, id: stored.id });
+      items.push(item);
+      costs.push(cost);
+      ids.push(stored.id);
       if (room === undefined) room = options.room(cost);
       filled += cost;
       // `last_messages` keeps its anchor inside the last N, so the N are read in full; `auto` stops one message
       // past the room (that one is where the tail stops).
-      if (lastMessages != null ? newest.length >= lastMessages : filled > room) break reading;
+      if (lastMessages != null ? items.length >= lastMessages : filled > room) break reading;
     }
     if (page.length < size) {
       complete = true;
@@ -62,11 +67,10 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
     from = page[page.length - 1]!;
     size = nextPage(size);
   }
-  newest.reverse();
-  const window: ThreadWindow<T> = { items: newest.map((n) => n.item), costs: newest.map((n) => n.cost) };
-  if (complete || lastMessages != null || newest.length === 0) return window;
+  const window: ThreadWindow<T> = { items: items.reverse(), costs: costs.reverse() };
+  if (complete || lastMessages != null || items.length === 0) return window;
   const anchor = await firstUserMessage(store, project, run, options);
-  if (!anchor || newest.some((n) => n.id === anchor.stored.id)) return window;
+  if (!anchor || ids.includes(anchor.stored.id)) return window;
   return { items: [anchor.item, ...window.items], costs: [options.cost(anchor.item, anchor.stored), ...window.costs] };
 }
 
