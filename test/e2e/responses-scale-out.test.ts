@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
+import { startReplica, type Replica } from '../support/replica.js';
 import { startTestServer } from '../support/server.js';
 
 // Background responses on `assistd serve` replicas sharing one Postgres: created on an API-only replica, run by
@@ -14,35 +11,9 @@ import { startTestServer } from '../support/server.js';
 
 const LEASE_SECONDS = 2;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-interface Replica {
-  child: ChildProcess;
-  client: OpenAI;
-  dir: string;
-}
-
-async function startReplica(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
-  const port = await freePort();
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-replica-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  // Generous: a loaded machine can take many seconds to start one.
-  for (let i = 0; !(await fetch(`${url}/healthz`).then((r) => r.ok, () => false)); i++) {
-    if (i > 600) throw new Error(`the replica on port ${port} did not start`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, dir, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 }) };
+/** A replica whose leases lapse quickly, so takeover is seen within the test. */
+function startLeased(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
+  return startReplica(databaseUrl, { ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), ...env }, dataDir);
 }
 
 function script(steps: unknown[]): string {
@@ -67,8 +38,8 @@ describe('background responses on replicas sharing Postgres', () => {
   before(async () => {
     url = await createTestDatabase();
     // One slot: a second background response waits in the queue while the first runs.
-    worker = await startReplica(url, { ASSISTD_RUN_CAPACITY: '1' });
-    api = await startReplica(url, { ASSISTD_RUN_CAPACITY: '0' });
+    worker = await startLeased(url, { ASSISTD_RUN_CAPACITY: '1' });
+    api = await startLeased(url, { ASSISTD_RUN_CAPACITY: '0' });
   });
   after(() => {
     for (const r of [api, worker, spare]) {
@@ -104,7 +75,7 @@ describe('background responses on replicas sharing Postgres', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await api.client.responses.retrieve(waiting.id)).status, 'queued', 'the worker has one slot');
     worker.child.kill('SIGKILL');
-    spare = await startReplica(url);
+    spare = await startLeased(url);
     // The dead replica's lease has lapsed or soon will: the spare takes the response over at its next look.
     const readyAt = Date.now();
     const failed = await until(api.client, running.id, (s) => s !== 'in_progress', 60_000);
@@ -124,14 +95,14 @@ describe('background responses on replicas sharing Postgres', () => {
 
 describe('one SQLite server', () => {
   test('killed mid-response: after a restart the response fails with server_error and the queued one runs', async () => {
-    const first = await startReplica(undefined, { ASSISTD_RUN_CAPACITY: '1' });
+    const first = await startLeased(undefined, { ASSISTD_RUN_CAPACITY: '1' });
     let second: Replica | undefined;
     try {
       const running = await first.client.responses.create({ model: 'scripted', background: true, input: script([{ text: 'never', delay_ms: 60_000 }]) });
       assert.equal((await until(first.client, running.id, (s) => s !== 'queued')).status, 'in_progress');
       const waiting = await first.client.responses.create({ model: 'scripted', background: true, input: 'still here' });
       first.child.kill('SIGKILL');
-      second = await startReplica(undefined, {}, first.dir);
+      second = await startLeased(undefined, {}, first.dir);
       const failed = await until(second.client, running.id, (s) => s === 'failed', 20_000);
       assert.deepEqual([failed.status, failed.error?.code], ['failed', 'server_error']);
       assert.equal((await until(second.client, waiting.id, (s) => s === 'completed', 20_000)).output_text, 'You said: still here');

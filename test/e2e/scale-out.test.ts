@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
+import { startReplica, type Replica } from '../support/replica.js';
 
 // `assistd serve` processes on one Postgres database share the run work: a run created on an API-only replica is
 // executed by another and streams across; when the executing one is killed mid-run, a third fails it within
@@ -14,34 +12,9 @@ import { createTestDatabase } from '../support/postgres.js';
 
 const LEASE_SECONDS = 2;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const port = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-interface Replica {
-  child: ChildProcess;
-  client: OpenAI;
-  dir: string;
-}
-
-async function startReplica(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
-  const port = await freePort();
-  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-replica-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, dir, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 0 }) };
+/** A replica whose leases lapse quickly, so takeover is seen within the test. */
+function startLeased(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
+  return startReplica(databaseUrl, { ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), ...env }, dataDir);
 }
 
 function script(steps: unknown[]): string {
@@ -55,8 +28,8 @@ describe('replicas on one Postgres', () => {
   let spare: Replica | undefined;
   before(async () => {
     url = await createTestDatabase();
-    worker = await startReplica(url);
-    api = await startReplica(url, { ASSISTD_RUN_CAPACITY: '0' });
+    worker = await startLeased(url);
+    api = await startLeased(url, { ASSISTD_RUN_CAPACITY: '0' });
   });
   after(() => {
     for (const r of [api, worker, spare]) {
@@ -85,7 +58,7 @@ describe('replicas on one Postgres', () => {
     const paused = await worker.client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 25 });
     assert.equal(paused.status, 'requires_action');
     const call = paused.required_action!.submit_tool_outputs.tool_calls[0]!;
-    const second = await startReplica(url);
+    const second = await startLeased(url);
     try {
       // The replica that paused the run holds no lease on it any more: the second one takes it at once.
       let text = '';
@@ -114,7 +87,7 @@ describe('replicas on one Postgres', () => {
       }
     }
     stream.abort();
-    spare = await startReplica(url);
+    spare = await startLeased(url);
     worker.child.kill('SIGKILL');
     const killedAt = Date.now();
     let run = await api.client.beta.threads.runs.retrieve(runId, { thread_id: thread.id });
@@ -133,7 +106,7 @@ describe('replicas on one Postgres', () => {
 describe('an `assistd worker` process', () => {
   test('executes the runs an API-only replica creates, and stops cleanly on SIGTERM', async () => {
     const url = await createTestDatabase();
-    const api = await startReplica(url, { ASSISTD_RUN_CAPACITY: '0' });
+    const api = await startLeased(url, { ASSISTD_RUN_CAPACITY: '0' });
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'worker'], {
       env: { ...process.env, DATABASE_URL: url, ASSISTD_DATA_DIR: api.dir, LOG_LEVEL: 'info', ASSISTD_CODE_POOL_SIZE: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -161,7 +134,7 @@ describe('an `assistd worker` process', () => {
 
 describe('a graceful stop', () => {
   test('SIGTERM lets a run in flight finish within the grace period before the process exits', async () => {
-    const first = await startReplica(undefined, { ASSISTD_SHUTDOWN_GRACE_SECONDS: '20' });
+    const first = await startLeased(undefined, { ASSISTD_SHUTDOWN_GRACE_SECONDS: '20' });
     let second: Replica | undefined;
     try {
       const assistant = await first.client.beta.assistants.create({ model: 'scripted' });
@@ -173,7 +146,7 @@ describe('a graceful stop', () => {
       const exited = new Promise<number | null>((resolve) => first.child.once('exit', (code) => resolve(code)));
       first.child.kill('SIGTERM');
       assert.equal(await exited, 0);
-      second = await startReplica(undefined, {}, first.dir);
+      second = await startLeased(undefined, {}, first.dir);
       const after = await second.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
       assert.equal(after.status, 'completed', JSON.stringify(after.last_error));
       const reply = (await second.client.beta.threads.messages.list(thread.id, { run_id: run.id })).data[0]!;
@@ -188,14 +161,14 @@ describe('a graceful stop', () => {
 
 describe('one SQLite process killed mid-run', () => {
   test('after a restart the run fails with server_error within the lease and the thread is free', async () => {
-    const first = await startReplica(undefined);
+    const first = await startLeased(undefined);
     const assistant = await first.client.beta.assistants.create({ model: 'scripted' });
     const thread = await first.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ text: 'never', delay_ms: 60_000 }]) }] });
     const run = await first.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
     let seen = run;
     while (seen.status === 'queued') seen = await first.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });
     first.child.kill('SIGKILL');
-    const second = await startReplica(undefined, {}, first.dir);
+    const second = await startLeased(undefined, {}, first.dir);
     try {
       const restartedAt = Date.now();
       let polled = await second.client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id });

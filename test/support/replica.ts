@@ -24,17 +24,24 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a replica on `databaseUrl` (Postgres) and waits until it answers /healthz. No SDK retries. */
-export async function startReplica(databaseUrl: string, env: Record<string, string> = {}): Promise<Replica> {
+/**
+ * Starts a replica on `databaseUrl` (Postgres; SQLite in its data directory when undefined) and waits until it
+ * answers /healthz. `dataDir` restarts on an existing directory. No SDK retries.
+ */
+export async function startReplica(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'assistd-replica-'));
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-replica-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
+    env: { ...process.env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), PORT: String(port), HOST: '127.0.0.1', ASSISTD_DATA_DIR: dir, LOG_LEVEL: 'warn', ASSISTD_CODE_POOL_SIZE: '0', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+  // Generous: a loaded machine can take many seconds to compile and start one.
+  for (let i = 0; !(await fetch(`${url}/healthz`).then((r) => r.ok, () => false)); i++) {
+    if (i > 600 || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`the replica on port ${port} did not start (exit code ${child.exitCode})`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
