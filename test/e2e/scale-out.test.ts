@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import OpenAI from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
 import { startReplica, type Replica } from '../support/replica.js';
 
