@@ -77,7 +77,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   let tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, callTimeoutMs: config.codeTimeoutSeconds * 1000 }),
   };
-  const searchIndex = createSearchIndex(store);
+  const searchIndex = createSearchIndex(store, config.searchCache);
   const ingestion = createVectorStoreIngestion({
     store,
     blobs,

@@ -50,10 +50,31 @@ export const COMMON_TERM_CHUNKS = 1000;
 /** Counts a term's chunks, stopping at `limit`. */
 type TermProbe = (db: Kysely<any>, term: string, limit: number) => Promise<number>;
 
+// Common terms a process remembers, and for how long: Postgres' GIN index reads a term's whole posting list to
+// count even its first 1,000 chunks (20 ms for a word in 100,000 chunks), and queries repeat common words. Only
+// the verdict "common" is kept: counts below it are exact and cheap to read, and a common term's count is capped
+// at COMMON_TERM_CHUNKS anyway, so a remembered one differs from a fresh one only after mass deletions.
+const COMMON_TERMS_KEPT = 10_000;
+const COMMON_TERM_TTL_MS = 60_000;
+const commonTerms = new WeakMap<Kysely<any>, Map<string, number>>();
+
+async function termCount(db: Kysely<any>, term: string, probe: TermProbe): Promise<number> {
+  let common = commonTerms.get(db);
+  if (!common) commonTerms.set(db, (common = new Map()));
+  const until = common.get(term);
+  if (until !== undefined && until > Date.now()) return COMMON_TERM_CHUNKS;
+  common.delete(term);
+  const count = await probe(db, term, COMMON_TERM_CHUNKS);
+  if (count >= COMMON_TERM_CHUNKS) {
+    if (common.size >= COMMON_TERMS_KEPT) common.delete(common.keys().next().value!);
+    common.set(term, Date.now() + COMMON_TERM_TTL_MS);
+  }
+  return count;
+}
+
 /** The terms worth matching and how many chunks hold each (exact below {@link COMMON_TERM_CHUNKS}). */
 async function selectiveTerms(db: Kysely<any>, terms: string[], probe: TermProbe): Promise<Array<{ term: string; chunks: number }>> {
-  const counted: Array<{ term: string; chunks: number }> = [];
-  for (const term of terms) counted.push({ term, chunks: await probe(db, term, COMMON_TERM_CHUNKS) });
+  const counted = await Promise.all(terms.map(async (term) => ({ term, chunks: await termCount(db, term, probe) })));
   const rare = counted.filter((t) => t.chunks < COMMON_TERM_CHUNKS);
   return rare.length > 0 ? rare : counted;
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { searchIndexMigration } from './search-index-migration.js';
+import { searchGinWriteThroughMigration } from './search-postgres-gin-migration.js';
 
 /** Column types that differ by dialect; ids compare byte-wise everywhere so they sort in creation order. */
 export interface DialectTypes {
@@ -253,7 +254,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
       return { '0001_foundation': foundation(types), '0002_runs': runs(types), '0003_run_engine': runEngine(types), '0004_vector_stores': vectorStores(types),
         '0005_search_index': searchIndexMigration(types), '0006_scripts': scripts(types),
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
-        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types) };
+        '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
+        '0015_search_gin_write_through': searchGinWriteThroughMigration(types) };
     },
   };
 }
