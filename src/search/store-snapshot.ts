@@ -1,5 +1,6 @@
 import type { ChunkVectorRow, ChunksRepo, StoreVersion, VersionedChunkFile } from '../store/chunks-repo.js';
 import type { Attributes } from './search-index.js';
+import { codeLength, encodeTernary } from './ternary-codes.js';
 
 /** An indexed file as search sees it. */
 export interface SnapshotFile {
@@ -22,6 +23,8 @@ export class StoreSnapshot {
   rowFile = new Int32Array(0);
   rowChunk = new Int32Array(0);
   rowSeq = new Float64Array(0);
+  /** Each row's ternary code (see ternary-codes.ts): what large stores are scanned with first. */
+  codes = new Int32Array(0);
   readonly rowBySeq = new Map<number, number>();
 
   constructor(
@@ -36,7 +39,7 @@ export class StoreSnapshot {
    * lookup and the files (a file's name and attributes counted at a flat 200 bytes).
    */
   get bytes(): number {
-    const arrays = this.data.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
+    const arrays = this.data.byteLength + this.codes.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
     return arrays + this.rowBySeq.size * BYTES_PER_MAP_ENTRY + this.files.length * BYTES_PER_FILE;
   }
 
@@ -67,6 +70,7 @@ export class StoreSnapshot {
       // Copy the bytes first: a Buffer from the driver need not be 4-byte aligned for a Float32Array view.
       new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(r.embedding);
       normalize(target);
+      encodeTernary(target, this.codes, row * codeLength(this.dims));
       this.rowFile[row] = file;
       this.rowChunk[row] = r.chunkIndex;
       this.rowSeq[row] = r.seq;
@@ -92,6 +96,7 @@ export class StoreSnapshot {
     this.rowFile = grow(this.rowFile, (n) => new Int32Array(n), 1);
     this.rowChunk = grow(this.rowChunk, (n) => new Int32Array(n), 1);
     this.rowSeq = grow(this.rowSeq, (n) => new Float64Array(n), 1);
+    this.codes = grow(this.codes, (n) => new Int32Array(n), codeLength(this.dims));
   }
 }
 
