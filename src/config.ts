@@ -17,6 +17,17 @@ const codeLimitsSchema = {
 };
 const CODE_LIMITS_ENV = Object.fromEntries(Object.keys(codeLimitsSchema).map((key) => [`ASSISTD_${key.toUpperCase()}`, key])) as Record<string, keyof typeof codeLimitsSchema>;
 
+/** file_search: bounds of the in-memory copies of searched stores (docs/configuration.md, "File search"). */
+const searchCacheSchema = {
+  vector_cache_mb: z.coerce.number().min(0).optional(),
+  vector_cache_stores: z.coerce.number().int().min(1).optional(),
+};
+const SEARCH_CACHE_ENV = { ASSISTD_VECTOR_CACHE_MB: 'vector_cache_mb', ASSISTD_VECTOR_CACHE_STORES: 'vector_cache_stores' } as const;
+
+function searchCache(merged: FileConfig): { maxBytes: number; maxStores: number } {
+  return { maxBytes: Math.round((merged.vector_cache_mb ?? 256) * 1024 * 1024), maxStores: merged.vector_cache_stores ?? 1000 };
+}
+
 export interface CodeLimits {
   memoryMb: number;
   cpus: number;
@@ -65,6 +76,7 @@ const fileSchema = z.strictObject({
   embedding: z.lazy(() => embeddingBlockSchema).optional(),
   poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
   ...codeLimitsSchema,
+  ...searchCacheSchema,
   // Upstream model calls and run expiry: every wait bounded (docs/configuration.md, "Upstream limits").
   upstream_timeout_seconds: z.coerce.number().positive().optional(),
   upstream_idle_seconds: z.coerce.number().positive().optional(),
@@ -112,6 +124,8 @@ export interface Config {
   shutdownGraceSeconds: number;
   /** Runs this process executes at once; 0 makes it an API-only replica that leaves runs to others. */
   runCapacity: number;
+  /** Bounds of file_search's in-memory copies of searched stores: bytes and number of stores. */
+  searchCache: { maxBytes: number; maxStores: number };
   /** The file_search embedding model and where it is served (see docs/configuration.md). */
   embedding: EmbeddingSettings;
   /** How often chunks indexed without vectors are retried while the embedding model is unreachable. */
@@ -175,6 +189,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_RUN_CAPACITY: 'run_capacity',
   ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
   ...CODE_LIMITS_ENV,
+  ...SEARCH_CACHE_ENV,
   ASSISTD_UPSTREAM_TIMEOUT_SECONDS: 'upstream_timeout_seconds',
   ASSISTD_UPSTREAM_IDLE_SECONDS: 'upstream_idle_seconds',
   ASSISTD_UPSTREAM_TOTAL_SECONDS: 'upstream_total_seconds',
@@ -273,6 +288,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     runLeaseSeconds: merged.run_lease_seconds ?? 30,
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
+    searchCache: searchCache(merged),
     ...embeddingConfig(fromFile.embedding, env),
     pollHoldMs: merged.poll_hold_ms ?? 1000,
     upstream: upstreamSettings(merged),

@@ -90,7 +90,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   let tools: BuiltinTools = {
     code_interpreter: createCodeInterpreterTool({ sandbox, containers, idleMinutes, callTimeoutMs: config.codeTimeoutSeconds * 1000, ...(sessions ? { sessions } : {}) }),
   };
-  const searchIndex = createSearchIndex(store);
+  const searchIndex = createSearchIndex(store, config.searchCache);
   const ingestion = createVectorStoreIngestion({
     store,
     blobs,

@@ -1,19 +1,17 @@
 import type { Store } from '../store/store.js';
 import { hybridSearch } from './hybrid-search.js';
 import type { SearchIndex } from './search-index.js';
-import { SnapshotCache } from './store-snapshot.js';
+import { SnapshotCache, type SnapshotCacheLimits } from './store-snapshot.js';
 
-export interface SearchIndexOptions {
-  /** Bound on the embeddings held in memory across stores, in floats (4 bytes each). Default 64 Mi (256 MB). */
-  maxCachedFloats?: number;
-}
+/** Bounds of the in-memory copies of searched stores (their files and vectors). */
+export type SearchIndexOptions = SnapshotCacheLimits;
 
 /**
  * The search index over the store's chunks repository: full-text search in the database, vectors compared in
  * memory from a per-store copy that follows the database by version (so several processes can share it).
  */
 export function createSearchIndex(store: Store, options: SearchIndexOptions = {}): SearchIndex {
-  const cache = new SnapshotCache(store.chunks, options.maxCachedFloats);
+  const cache = new SnapshotCache(store.chunks, options);
   return {
     async putFile(project, vectorStoreId, file, chunks, embeddingModel) {
       const rows = chunks.map((c) => ({ index: c.index, text: c.text, embedding: c.embedding ?? null }));

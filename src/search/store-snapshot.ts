@@ -1,5 +1,6 @@
 import type { ChunkVectorRow, ChunksRepo, StoreVersion, VersionedChunkFile } from '../store/chunks-repo.js';
 import type { Attributes } from './search-index.js';
+import { codeLength, encodeTernary } from './ternary-codes.js';
 
 /** An indexed file as search sees it. */
 export interface SnapshotFile {
@@ -22,6 +23,8 @@ export class StoreSnapshot {
   rowFile = new Int32Array(0);
   rowChunk = new Int32Array(0);
   rowSeq = new Float64Array(0);
+  /** Each row's ternary code (see ternary-codes.ts): what large stores are scanned with first. */
+  codes = new Int32Array(0);
   readonly rowBySeq = new Map<number, number>();
 
   constructor(
@@ -31,9 +34,13 @@ export class StoreSnapshot {
     readonly embeddingModel?: string,
   ) {}
 
-  /** Floats held, for the cache's memory bound. */
-  get size(): number {
-    return this.data.length;
+  /**
+   * Bytes held, roughly, for the cache's memory bound: the matrix and its per-row arrays as allocated, the seq
+   * lookup and the files (a file's name and attributes counted at a flat 200 bytes).
+   */
+  get bytes(): number {
+    const arrays = this.data.byteLength + this.codes.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
+    return arrays + this.rowBySeq.size * BYTES_PER_MAP_ENTRY + this.files.length * BYTES_PER_FILE;
   }
 
   addFiles(rows: VersionedChunkFile[]): void {
@@ -63,6 +70,7 @@ export class StoreSnapshot {
       // Copy the bytes first: a Buffer from the driver need not be 4-byte aligned for a Float32Array view.
       new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(r.embedding);
       normalize(target);
+      encodeTernary(target, this.codes, row * codeLength(this.dims));
       this.rowFile[row] = file;
       this.rowChunk[row] = r.chunkIndex;
       this.rowSeq[row] = r.seq;
@@ -88,6 +96,7 @@ export class StoreSnapshot {
     this.rowFile = grow(this.rowFile, (n) => new Int32Array(n), 1);
     this.rowChunk = grow(this.rowChunk, (n) => new Int32Array(n), 1);
     this.rowSeq = grow(this.rowSeq, (n) => new Float64Array(n), 1);
+    this.codes = grow(this.codes, (n) => new Int32Array(n), codeLength(this.dims));
   }
 }
 
@@ -102,15 +111,42 @@ export function normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Snapshots of the stores searched recently, bounded by the floats they hold (least recently used go first). */
+// What a Map entry and an indexed file (its ids, name and a few attributes) cost on V8's heap, roughly.
+const BYTES_PER_MAP_ENTRY = 40;
+const BYTES_PER_FILE = 200;
+
+/** Bounds of the snapshot cache; a store searched now always stays, even when it alone is over them. */
+export interface SnapshotCacheLimits {
+  /** Bytes held across stores (default 256 MB). */
+  maxBytes?: number;
+  /** Stores held (default 1,000). */
+  maxStores?: number;
+}
+
+/**
+ * Snapshots of the stores searched recently, bounded by the bytes they hold and their number: least recently
+ * searched go first, so a process serving many large stores keeps the busy ones and reloads the others.
+ */
 export class SnapshotCache {
   private readonly snapshots = new Map<string, StoreSnapshot>();
   private readonly loading = new Map<string, Promise<StoreSnapshot>>();
+  private readonly maxBytes: number;
+  private readonly maxStores: number;
 
   constructor(
     private readonly chunks: ChunksRepo,
-    private readonly maxFloats = 64 * 1024 * 1024,
-  ) {}
+    limits: SnapshotCacheLimits = {},
+  ) {
+    this.maxBytes = limits.maxBytes ?? 256 * 1024 * 1024;
+    this.maxStores = limits.maxStores ?? 1000;
+  }
+
+  /** Stores held and their bytes (for tests and the benchmark). */
+  usage(): { stores: number; bytes: number } {
+    let bytes = 0;
+    for (const s of this.snapshots.values()) bytes += s.bytes;
+    return { stores: this.snapshots.size, bytes };
+  }
 
   /**
    * Current snapshots of those stores that have anything indexed, in the order asked, holding the vectors of
@@ -123,7 +159,7 @@ export class SnapshotCache {
     const out = await Promise.all(
       vectorStoreIds.filter((id) => versions.has(id)).map((id) => this.current(project, id, versions.get(id)!, embeddingModel)),
     );
-    this.evict();
+    this.evict(new Set(out));
     return out;
   }
 
@@ -159,12 +195,13 @@ export class SnapshotCache {
     return base;
   }
 
-  private evict(): void {
-    let total = 0;
-    for (const s of this.snapshots.values()) total += s.size;
+  /** Drops least recently used snapshots until the rest fit, never one of `inUse` (the search's own). */
+  private evict(inUse: Set<StoreSnapshot>): void {
+    let { bytes } = this.usage();
     for (const [key, s] of this.snapshots) {
-      if (total <= this.maxFloats || this.snapshots.size === 1) break;
-      total -= s.size;
+      if (bytes <= this.maxBytes && this.snapshots.size <= this.maxStores) break;
+      if (inUse.has(s)) continue;
+      bytes -= s.bytes;
       this.snapshots.delete(key);
     }
   }

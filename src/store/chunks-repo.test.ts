@@ -116,6 +116,13 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const rare = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_common'], terms: ['routine', 'falcon'], limit: 5 });
       assert.deepEqual(rare.map((h) => h.fileId), ['f-rare']);
       assert.equal((await store.chunks.lexical('p1', { vectorStoreIds: ['vs_common'], terms: ['routine'], limit: 5 })).length, 5);
+      // Only common terms: chunks holding two of them are ranked first, and any one of them is enough when too few do.
+      const towers = Array.from({ length: COMMON_TERM_CHUNKS }, (_, i) => ({ index: i, text: `Tower watch ${i}.`, embedding: null }));
+      await store.chunks.putFile('p1', 'vs_common', { fileId: 'f-towers', filename: 'towers.txt', attributes: {} }, towers, null);
+      await put('vs_common', 'f-both', 'The ledger of the tower, and a tower again.');
+      const paired = await store.chunks.lexical('p1', { vectorStoreIds: ['vs_common'], terms: ['ledger', 'tower'], limit: 5 });
+      assert.equal(paired.length, 5);
+      assert.equal(paired[0]!.fileId, 'f-both');
 
       await store.chunks.removeStore('p1', 'vs_l');
       assert.deepEqual(await store.chunks.lexical('p1', { vectorStoreIds: ['vs_l'], terms: ['gate'], limit: 10 }), []);

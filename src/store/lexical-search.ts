@@ -50,10 +50,31 @@ export const COMMON_TERM_CHUNKS = 1000;
 /** Counts a term's chunks, stopping at `limit`. */
 type TermProbe = (db: Kysely<any>, term: string, limit: number) => Promise<number>;
 
+// Common terms a process remembers, and for how long: Postgres' GIN index reads a term's whole posting list to
+// count even its first 1,000 chunks (20 ms for a word in 100,000 chunks), and queries repeat common words. Only
+// the verdict "common" is kept: counts below it are exact and cheap to read, and a common term's count is capped
+// at COMMON_TERM_CHUNKS anyway, so a remembered one differs from a fresh one only after mass deletions.
+const COMMON_TERMS_KEPT = 10_000;
+const COMMON_TERM_TTL_MS = 60_000;
+const commonTerms = new WeakMap<Kysely<any>, Map<string, number>>();
+
+async function termCount(db: Kysely<any>, term: string, probe: TermProbe): Promise<number> {
+  let common = commonTerms.get(db);
+  if (!common) commonTerms.set(db, (common = new Map()));
+  const until = common.get(term);
+  if (until !== undefined && until > Date.now()) return COMMON_TERM_CHUNKS;
+  common.delete(term);
+  const count = await probe(db, term, COMMON_TERM_CHUNKS);
+  if (count >= COMMON_TERM_CHUNKS) {
+    if (common.size >= COMMON_TERMS_KEPT) common.delete(common.keys().next().value!);
+    common.set(term, Date.now() + COMMON_TERM_TTL_MS);
+  }
+  return count;
+}
+
 /** The terms worth matching and how many chunks hold each (exact below {@link COMMON_TERM_CHUNKS}). */
 async function selectiveTerms(db: Kysely<any>, terms: string[], probe: TermProbe): Promise<Array<{ term: string; chunks: number }>> {
-  const counted: Array<{ term: string; chunks: number }> = [];
-  for (const term of terms) counted.push({ term, chunks: await probe(db, term, COMMON_TERM_CHUNKS) });
+  const counted = await Promise.all(terms.map(async (term) => ({ term, chunks: await termCount(db, term, probe) })));
   const rare = counted.filter((t) => t.chunks < COMMON_TERM_CHUNKS);
   return rare.length > 0 ? rare : counted;
 }
@@ -100,19 +121,48 @@ async function fts5Rows(db: Kysely<any>): Promise<number> {
   return value;
 }
 
+// Most terms a query of common terms is paired for (28 pairs); more are matched as an OR alone.
+const MAX_PAIRED_TERMS = 8;
+
+/**
+ * Full-text query text for the terms, given how the engine writes a word, AND and OR: any term, or, when every
+ * term is common, any two of them. Ranking every chunk holding one common word means scoring a large share of the
+ * table (300,000 chunks: 0.5 s on SQLite); chunks holding two of the query's words are far fewer and hold the
+ * best BM25 scores but for rare exceptions. The single-term OR is the fallback when pairs match too little.
+ */
+function matchQueries(terms: Array<{ term: string; chunks: number }>, word: (t: string) => string, and: string, or: string): string[] {
+  const any = terms.map((t) => word(t.term)).join(or);
+  const common = terms.every((t) => t.chunks >= COMMON_TERM_CHUNKS);
+  if (!common || terms.length < 2 || terms.length > MAX_PAIRED_TERMS) return [any];
+  const pairs: string[] = [];
+  for (let i = 0; i < terms.length; i++) for (let j = i + 1; j < terms.length; j++) pairs.push(`(${word(terms[i]!.term)}${and}${word(terms[j]!.term)})`);
+  return [pairs.join(or), any];
+}
+
+/** Runs the match queries in order until one finds `limit` chunks (the last one's hits stand regardless). */
+async function firstEnough<T>(matches: string[], limit: number, run: (match: string) => Promise<T[]>): Promise<T[]> {
+  for (let i = 0; ; i++) {
+    const hits = await run(matches[i]!);
+    if (hits.length >= limit || i === matches.length - 1) return hits;
+  }
+}
+
 /** SQLite FTS5, ranked by its BM25 (which it reports negated: lower is better). */
 export const fts5Search: LexicalSearch = async (db, project, query) => {
   if (query.terms.length === 0 || query.vectorStoreIds.length === 0) return [];
   const terms = await selectiveTerms(db, query.terms, fts5Probe);
   // Each term is quoted so FTS5 reads it as a word, never as an operator or a column name.
-  const match = terms.map((t) => quoteFts5(t.term)).join(' OR ');
+  const matches = matchQueries(terms, quoteFts5, ' AND ', ' OR ');
   const files = query.fileIds ? sql`and c.file_id in (select value from json_each(${JSON.stringify(query.fileIds)}))` : sql``;
-  const { rows } = await sql<HitRow>`
-    select c.seq, c.vector_store_id, c.file_id, c.chunk_index, -bm25(search_chunks_fts) as score
-    from search_chunks_fts join search_chunks c on c.seq = search_chunks_fts.rowid
-    where search_chunks_fts match ${match} and c.project = ${project}
-      and c.vector_store_id in (select value from json_each(${JSON.stringify(query.vectorStoreIds)})) ${files}
-    order by score desc limit ${query.limit}`.execute(db);
+  const rows = await firstEnough(matches, query.limit, async (match) => {
+    const result = await sql<HitRow>`
+      select c.seq, c.vector_store_id, c.file_id, c.chunk_index, -bm25(search_chunks_fts) as score
+      from search_chunks_fts join search_chunks c on c.seq = search_chunks_fts.rowid
+      where search_chunks_fts match ${match} and c.project = ${project}
+        and c.vector_store_id in (select value from json_each(${JSON.stringify(query.vectorStoreIds)})) ${files}
+      order by score desc limit ${query.limit}`.execute(db);
+    return result.rows;
+  });
   const ideal = idealScore(terms, await fts5Rows(db));
   return rows.map((r) => ({ ...toHit(r), score: normalized(Number(r.score), ideal) }));
 };
@@ -180,14 +230,15 @@ export const tsvectorSearch: LexicalSearch = async (db, project, query) => {
   const common = terms.every((t) => t.chunks >= COMMON_TERM_CHUNKS);
   const cut = common ? sql`order by ts_rank_cd(c.tsv, q, 1) desc limit ${query.limit * COMMON_CANDIDATES_PER_RESULT}` : sql``;
   const files = query.fileIds ? sql`and c.file_id = any(${query.fileIds}::text[])` : sql``;
-  const { rows } = await sql<HitRow>`
+  const rows = await firstEnough(matchQueries(terms, (t) => t, ' & ', ' | '), query.limit, async (match) => {
+    const result = await sql<HitRow>`
     with terms as (
       select (tsvector_to_array(to_tsvector('english', t.word)))[1] as lexeme, t.idf
       from unnest(${terms.map((t) => t.term)}::text[], ${idfs}::float8[]) as t(word, idf)
     ), lexemes as (select array_agg(lexeme) as list from terms where lexeme is not null
     ), candidates as (
       select c.seq, c.vector_store_id, c.file_id, c.chunk_index, c.tsv, octet_length(c.text)::float8 as len
-      from search_chunks c, to_tsquery('english', ${terms.map((t) => t.term).join(' | ')}) q
+      from search_chunks c, to_tsquery('english', ${match}) q
       where c.tsv @@ q and c.project = ${project} and c.vector_store_id = any(${query.vectorStoreIds}::text[]) ${files}
       ${cut}
     ), sized as (select *, len / ${stats.avgLength}::float8 as rel from candidates)
@@ -196,6 +247,8 @@ export const tsvectorSearch: LexicalSearch = async (db, project, query) => {
        from (select lexeme, coalesce(array_length(positions, 1), 1)::float8 as tf
              from unnest(ts_filter(setweight(s.tsv, 'A', l.list), '{a}'))) u join terms t using (lexeme)) as score
     from sized s, lexemes l order by score desc, s.seq limit ${query.limit}`.execute(db);
+    return result.rows;
+  });
   const ideal = idealScore(terms, stats.rows);
   return rows.map((r) => ({ ...toHit(r), score: normalized(Number(r.score), ideal) }));
 };

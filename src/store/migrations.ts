@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { searchIndexMigration } from './search-index-migration.js';
+import { searchGinWriteThroughMigration } from './search-postgres-gin-migration.js';
 
 /** Column types that differ by dialect; ids compare byte-wise everywhere so they sort in creation order. */
 export interface DialectTypes {
@@ -332,7 +333,7 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
         '0012_containers': containers(types), '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
-        '0017_message_prompt_text': messagePromptText() };
+        '0015_search_gin_write_through': searchGinWriteThroughMigration(types), '0017_message_prompt_text': messagePromptText() };
     },
   };
 }
