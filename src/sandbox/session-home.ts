@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chown, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { detectCgroups, type SessionGroup } from './cgroup.js';
 import type { SandboxOptions } from './options.js';
@@ -99,12 +99,33 @@ function procFiles(options: SandboxOptions): Record<string, string> {
   return { meminfo, cpuinfo, loadavg: '0.00 0.00 0.00 1/1 1\n' };
 }
 
+/** Each runtime directory's files (all small), read once: copying them with `cp` cost ~100 ms per session. */
+const runtimeFiles = new Map<string, Promise<Array<{ name: string; bytes: Buffer }>>>();
+
+async function readRuntime(runtimeDir: string, sub = ''): Promise<Array<{ name: string; bytes: Buffer }>> {
+  const files: Array<{ name: string; bytes: Buffer }> = [];
+  for (const entry of await readdir(join(runtimeDir, sub), { withFileTypes: true })) {
+    const name = join(sub, entry.name);
+    if (entry.isDirectory()) files.push(...(await readRuntime(runtimeDir, name)));
+    else if (entry.name !== 'seccomp_filter.py' && entry.name !== 'complete') files.push({ name, bytes: await readFile(join(runtimeDir, name)) });
+  }
+  return files;
+}
+
 /** Copies the runtime (worker code, font list, hosts) onto the home's tmpfs, once: see `sysDir`. */
 export async function installRuntime(home: SessionHome, runtimeDir: string): Promise<string> {
   const target = join(home.sysDir, 'opt');
-  if (!(await stat(join(target, 'complete')).catch(() => undefined))) {
-    await cp(runtimeDir, target, { recursive: true, filter: (source) => basename(source) !== 'seccomp_filter.py' });
+  if (await stat(join(target, 'complete')).catch(() => undefined)) return target;
+  let files = runtimeFiles.get(runtimeDir);
+  if (!files) {
+    files = readRuntime(runtimeDir);
+    runtimeFiles.set(runtimeDir, files);
+    files.catch(() => runtimeFiles.delete(runtimeDir));
   }
+  const all = await files;
+  for (const dir of new Set(['', ...all.map((f) => dirname(f.name))])) await mkdir(join(target, dir), { recursive: true, mode: 0o755 });
+  await Promise.all(all.map((f) => writeFile(join(target, f.name), f.bytes, { mode: 0o644 })));
+  await writeFile(join(target, 'complete'), '', { mode: 0o644 });
   return target;
 }
 
