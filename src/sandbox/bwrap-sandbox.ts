@@ -187,10 +187,13 @@ class BwrapSandbox implements Sandbox {
 
   private async claimAndStart(): Promise<WarmWorker> {
     await this.prepare();
-    const home = await claimHome(this.options).catch((err: Error) => {
+    // The zygote mounts the home's tmpfs with a syscall; should that fail, mount(8) does as before.
+    const zygote = await this.forkServer();
+    const viaZygote = zygote && (await claimHome(this.options, (target, options) => zygote.mountTmpfs(target, options)).catch(() => undefined));
+    const home = viaZygote || (await claimHome(this.options).catch((err: Error) => {
       this.state = { available: false, reason: `could not create a session directory: ${err.message}` };
       throw new SandboxUnavailableError(this.state.reason, { cause: err });
-    });
+    }));
     try {
       return { home, worker: await this.startWorker(home) };
     } catch (err) {

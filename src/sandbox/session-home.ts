@@ -30,11 +30,18 @@ export interface SessionHome {
   dev: number;
 }
 
+/** Mounts a tmpfs (nosuid, nodev) with the given options (size, nr_inodes, mode) at `target`. */
+export type TmpfsMounter = (target: string, options: string) => Promise<void>;
+
+const execMount = (options: SandboxOptions): TmpfsMounter => async (target, tmpfsOptions) => {
+  await run(options.mountPath, ['-t', 'tmpfs', '-o', `${tmpfsOptions},nosuid,nodev`, 'tmpfs', target]);
+};
+
 /**
- * Claims a fresh uid and mounts its tmpfs. The uid is claimed by creating rootDir/u<uid>, which is atomic,
+ * Claims a fresh uid and mounts its tmpfs (with `mount`, by default). The uid is claimed by creating rootDir/u<uid>, which is atomic,
  * so two servers sharing a root directory never hand out the same uid.
  */
-export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
+export async function claimHome(options: SandboxOptions, mountTmpfs = execMount(options)): Promise<SessionHome> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const uid = options.uidBase + randomInt(options.uidCount);
     const dir = join(options.rootDir, `u${uid}`);
@@ -45,7 +52,7 @@ export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
       throw err;
     }
     try {
-      return await mountHome(options, uid, dir);
+      return await mountHome(options, uid, dir, mountTmpfs);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
@@ -54,15 +61,14 @@ export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
   throw new Error('no free sandbox uid found');
 }
 
-async function mountHome(options: SandboxOptions, uid: number, dir: string): Promise<SessionHome> {
+async function mountHome(options: SandboxOptions, uid: number, dir: string, mountTmpfs: TmpfsMounter): Promise<SessionHome> {
   await writeFile(join(dir, 'owner'), String(process.pid), { mode: 0o600 });
   // Made before the mount, so a host that refuses it leaves nothing mounted; a sweep removes it by name.
   const group = sessionGroup(options, uid);
   const fsDir = join(dir, 'fs');
   await mkdir(fsDir, { mode: 0o711 });
   const inodes = Math.max(1024, Math.floor(options.diskBytes / 16384));
-  const mountOptions = `size=${options.diskBytes},nr_inodes=${inodes},mode=0711,nosuid,nodev`;
-  await run(options.mountPath, ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', fsDir]);
+  await mountTmpfs(fsDir, `size=${options.diskBytes},nr_inodes=${inodes},mode=0711`);
   const sysDir = join(fsDir, 'sys');
   const home = { uid, dir, fsDir, dataDir: join(fsDir, 'data'), tmpDir: join(fsDir, 'tmp'), shmDir: join(fsDir, 'shm'), sysDir, group, dev: 0 };
   for (const sub of [home.dataDir, home.tmpDir, home.shmDir]) {

@@ -22,7 +22,11 @@ interface PendingSpawn {
   timer: NodeJS.Timeout;
 }
 
-type ZygoteReply = { type: 'ready' } | { type: 'spawned'; id: string; pid: number } | { type: 'failed'; id: string; reason: string };
+type ZygoteReply =
+  | { type: 'ready' }
+  | { type: 'spawned'; id: string; pid: number }
+  | { type: 'done'; id: string }
+  | { type: 'failed'; id: string; reason: string };
 
 /**
  * The fork server: one Python process (python/zygote.py, root on the host, running no user code) that has
@@ -33,6 +37,7 @@ type ZygoteReply = { type: 'ready' } | { type: 'spawned'; id: string; pid: numbe
  */
 export class Zygote {
   private readonly pending = new Map<string, PendingSpawn>();
+  private readonly mounts = new Map<string, { resolve(): void; reject(err: Error): void }>();
   private stderrTail = '';
   private readyWaiter: ((err?: Error) => void) | undefined;
   alive = true;
@@ -106,6 +111,16 @@ export class Zygote {
     });
   }
 
+  /** Mounts a session's tmpfs (nosuid, nodev) on the host: a syscall in the zygote instead of running mount(8). */
+  mountTmpfs(target: string, options: string): Promise<void> {
+    if (!this.alive) return Promise.reject(new Error('the zygote is not running'));
+    const id = randomBytes(TOKEN_BYTES).toString('hex');
+    return new Promise((resolve, reject) => {
+      this.mounts.set(id, { resolve, reject });
+      this.child.stdin.write(`${JSON.stringify({ op: 'mount', id, target, options })}\n`);
+    });
+  }
+
   async close(): Promise<void> {
     this.alive = false;
     this.child.kill('SIGKILL');
@@ -119,8 +134,13 @@ export class Zygote {
       this.readyWaiter = undefined;
       return;
     }
+    const mount = this.mounts.get(reply.id);
+    if (mount) {
+      this.mounts.delete(reply.id);
+      return reply.type === 'failed' ? mount.reject(new Error(reply.reason)) : mount.resolve();
+    }
     const entry = this.pending.get(reply.id);
-    if (!entry) return;
+    if (!entry || reply.type === 'done') return;
     if (reply.type === 'failed') return this.fail(reply.id, new Error(`the zygote could not fork: ${reply.reason}`));
     entry.pid = reply.pid;
     this.settle(reply.id, entry);
@@ -165,5 +185,7 @@ export class Zygote {
     this.readyWaiter?.(new Error(reason));
     this.readyWaiter = undefined;
     for (const id of [...this.pending.keys()]) this.fail(id, new Error(reason));
+    for (const mount of this.mounts.values()) mount.reject(new Error(reason));
+    this.mounts.clear();
   }
 }

@@ -5,7 +5,8 @@ cgroup, connects to the host's socket (which becomes the keeper's fd 0 and 1), a
 (confine.py) before the worker code runs. Pages the zygote loaded are shared copy-on-write by every session;
 gc.freeze() keeps the collector from writing to them and so copying them.
 
-Requests come as JSON lines on stdin ({"op": "spawn", "id", "plan"}); replies are JSON lines on stdout.
+Requests come as JSON lines on stdin ({"op": "spawn", "id", "plan"}, {"op": "mount", "id", "target", "options"});
+replies are JSON lines on stdout.
 """
 import gc
 import json
@@ -139,7 +140,21 @@ def main():
             return
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
-            spawn(json.loads(line), seccomp, confine, worker)
+            request = json.loads(line)
+            if request["op"] == "mount":
+                mount_tmpfs(request, confine)
+            else:
+                spawn(request, seccomp, confine, worker)
+
+
+def mount_tmpfs(request, confine):
+    """A session's tmpfs, mounted on the host here rather than by running mount(8) for each session."""
+    try:
+        confine.mount("tmpfs", request["target"], "tmpfs", confine.MS_NOSUID | confine.MS_NODEV, request["options"])
+    except confine.ConfineError as exc:
+        reply({"type": "failed", "id": request["id"], "reason": str(exc)})
+        return
+    reply({"type": "done", "id": request["id"]})
 
 
 def spawn(request, seccomp, confine, worker):
