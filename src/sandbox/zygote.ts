@@ -26,6 +26,7 @@ type ZygoteReply =
   | { type: 'ready' }
   | { type: 'spawned'; id: string; pid: number }
   | { type: 'done'; id: string }
+  | { type: 'exited'; pid: number }
   | { type: 'failed'; id: string; reason: string };
 
 /**
@@ -132,6 +133,11 @@ export class Zygote {
     if (reply.type === 'ready') {
       this.readyWaiter?.();
       this.readyWaiter = undefined;
+      return;
+    }
+    if (reply.type === 'exited') {
+      const [id] = [...this.pending].find(([, entry]) => entry.pid === reply.pid) ?? [];
+      if (id) this.fail(id, new Error('the forked worker exited before it connected'));
       return;
     }
     const mount = this.mounts.get(reply.id);

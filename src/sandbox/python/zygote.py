@@ -101,6 +101,7 @@ def child(request, seccomp, confine, worker):
 
 
 def reap():
+    """Collects exited forks and says which: one that died before connecting is a failed start, not a slow one."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -108,6 +109,7 @@ def reap():
             return
         if pid == 0:
             return
+        reply({"type": "exited", "pid": pid})
 
 
 def main():
