@@ -163,7 +163,7 @@ export async function sweepStaleHomes(options: SandboxOptions): Promise<void> {
       if (age > 600_000) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       continue;
     }
-    const zygote = /^zygote-(\d+)$/.exec(name);
+    const zygote = /^zygote-(\d+)-/.exec(name);
     if (zygote && !alive(Number(zygote[1]))) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     if (!/^u\d+$/.test(name)) continue;
     const owner = Number(await readFile(join(dir, 'owner'), 'utf8').catch(() => '0'));

@@ -41,6 +41,7 @@ export class Zygote {
   private readonly mounts = new Map<string, { resolve(): void; reject(err: Error): void }>();
   private stderrTail = '';
   private readyWaiter: ((err?: Error) => void) | undefined;
+  private listening: Promise<void> | undefined;
   alive = true;
 
   private constructor(
@@ -61,7 +62,8 @@ export class Zygote {
 
   /** Starts the zygote from the prepared runtime directory and waits until its imports are done. */
   static async start(options: SandboxOptions, runtimeDir: string): Promise<Zygote> {
-    const dir = join(options.rootDir, `zygote-${process.pid}`);
+    // Its own directory: a zygote started after one that died must not share (and lose) its socket path.
+    const dir = join(options.rootDir, `zygote-${process.pid}-${randomBytes(4).toString('hex')}`);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { mode: 0o700 });
     const server = createServer();
@@ -122,11 +124,19 @@ export class Zygote {
     });
   }
 
+  /** Kills the zygote and stops listening; workers it forked live on, on the connections they hold. */
   async close(): Promise<void> {
     this.alive = false;
     this.child.kill('SIGKILL');
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await rm(this.dir, { recursive: true, force: true });
+    await this.stopListening();
+  }
+
+  private stopListening(): Promise<void> {
+    this.listening ??= new Promise<void>((resolve) => {
+      this.server.close();
+      void rm(this.dir, { recursive: true, force: true }).then(() => resolve(), () => resolve());
+    });
+    return this.listening;
   }
 
   private onReply(reply: ZygoteReply): void {
@@ -188,6 +198,7 @@ export class Zygote {
 
   private onExit(reason: string): void {
     this.alive = false;
+    void this.stopListening();
     this.readyWaiter?.(new Error(reason));
     this.readyWaiter = undefined;
     for (const id of [...this.pending.keys()]) this.fail(id, new Error(reason));

@@ -206,7 +206,6 @@ def load_seccomp(program):
 def enter(plan, seccomp_program, keep_fds):
     """In the forked child (root, already in the session's cgroup). Returns only in the confined grandchild."""
     drop_to(plan["uid"])
-    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the uid change, so set here: die with the zygote
     pid = os.fork()
     if pid:
         for fd in keep_fds:
@@ -218,7 +217,9 @@ def enter(plan, seccomp_program, keep_fds):
             except InterruptedError:
                 continue
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
-    # pid 1 of the new namespace: it dies with the intermediate, which dies with the zygote.
+    # pid 1 of the new namespace dies with the intermediate, which the host kills to end the session. Neither
+    # dies with the zygote: sessions outlive a zygote that crashed. When the server dies, the keeper reads the end
+    # of its socket and exits.
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     build_root(plan["root"], plan)
     pivot(plan["root"])
