@@ -70,6 +70,7 @@ const fileSchema = z.strictObject({
   code_session_ttl_seconds: z.coerce.number().positive().optional(),
   code_session_idle_seconds: z.coerce.number().positive().optional(),
   code_pool_size: z.coerce.number().int().min(0).max(64).optional(),
+  code_fork_server: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).optional(),
   run_lease_seconds: z.coerce.number().int().min(1).max(3600).optional(),
   shutdown_grace_seconds: z.coerce.number().int().min(0).max(3600).optional(),
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
@@ -117,6 +118,8 @@ export interface Config {
   codeSessionIdleSeconds: number;
   /** Sandbox workers kept started for new sessions. */
   codePoolSize: number;
+  /** Fork code sessions from a zygote (docs/sandbox.md); false: a bubblewrap process per session. */
+  codeForkServer: boolean;
   codeLimits: CodeLimits;
   /** How long a worker's claim on a run lasts without renewal; a crashed worker's runs are taken over after it. */
   runLeaseSeconds: number;
@@ -184,6 +187,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_CODE_SESSION_TTL_SECONDS: 'code_session_ttl_seconds',
   ASSISTD_CODE_SESSION_IDLE_SECONDS: 'code_session_idle_seconds',
   ASSISTD_CODE_POOL_SIZE: 'code_pool_size',
+  ASSISTD_CODE_FORK_SERVER: 'code_fork_server',
   ASSISTD_RUN_LEASE_SECONDS: 'run_lease_seconds',
   ASSISTD_SHUTDOWN_GRACE_SECONDS: 'shutdown_grace_seconds',
   ASSISTD_RUN_CAPACITY: 'run_capacity',
@@ -284,6 +288,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     codeSessionTtlSeconds: merged.code_session_ttl_seconds ?? 3600,
     codeSessionIdleSeconds: merged.code_session_idle_seconds ?? 1800,
     codePoolSize: merged.code_pool_size ?? 2,
+    codeForkServer: ![false, 'false', '0'].includes(merged.code_fork_server ?? true),
     codeLimits: codeLimits(merged),
     runLeaseSeconds: merged.run_lease_seconds ?? 30,
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,

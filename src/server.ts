@@ -251,6 +251,7 @@ function createCodeSandbox(config: Config, logger?: Logger): Sandbox {
     sessionTtlMs: config.codeSessionTtlSeconds * 1000,
     idleTtlMs: config.codeSessionIdleSeconds * 1000,
     poolSize: config.runCapacity > 0 ? config.codePoolSize : 0,
+    zygote: config.codeForkServer,
     ...sandboxLimits(config.codeLimits),
   });
   if (config.runCapacity === 0) return sandbox;

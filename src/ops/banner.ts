@@ -64,7 +64,7 @@ export function describeProviders(providers: ProvidersConfig): { models: string;
 function describeSandbox(facts: StartupFacts): string {
   if (!facts.sandbox) return 'off: this process executes no runs (ASSISTD_RUN_CAPACITY=0)';
   if (!facts.sandbox.available) return `unavailable: ${facts.sandbox.reason ?? 'unknown reason'} (code_interpreter runs will fail)`;
-  return `bubblewrap, ${facts.config.codePoolSize} warm worker(s) starting`;
+  return `${facts.config.codeForkServer ? 'forked from a zygote (bubblewrap if it cannot start)' : 'bubblewrap'}, ${facts.config.codePoolSize} warm worker(s) starting`;
 }
 
 function describeAuth(facts: StartupFacts): string {

@@ -19,6 +19,7 @@ import { claimHome, installRuntime, releaseHome, type SessionHome, sweepStaleHom
 import { SessionTable } from './session-table.js';
 import { StartGate } from './start-gate.js';
 import { WorkerProcess } from './worker-process.js';
+import { Zygote } from './zygote.js';
 
 /** A call's error when its worker was killed, as the kill's cause in stats(). */
 const KILL_CAUSES: Record<string, 'timeout' | 'cancelled'> = { Timeout: 'timeout', Cancelled: 'cancelled' };
@@ -31,6 +32,8 @@ export function createBwrapSandbox(options?: Partial<SandboxOptions>): Sandbox {
 class BwrapSandbox implements Sandbox {
   private state: SandboxStatus;
   private prepared: Promise<string> | undefined;
+  /** The fork server; undefined inside when it is turned off or could not start (workers are then bwrap processes). */
+  private zygote: Promise<Zygote | undefined> | undefined;
   private readonly pool: WarmPool;
   private readonly sessions: SessionTable;
   /** Worker starts in flight at once: one per core, the rest wait their turn. */
@@ -38,6 +41,8 @@ class BwrapSandbox implements Sandbox {
   private readonly sweeper: NodeJS.Timeout | undefined;
   private closed = false;
   private workerStarts = 0;
+  /** Whether the zygote has forked a working worker yet. */
+  private forked = false;
   private readonly kills = { timeout: 0, cancelled: 0, crash: 0 };
   /** Memory limits asked for sessions about to start (ExecuteRequest.memoryBytes), by session key. */
   private readonly memoryAsked = new Map<string, number>();
@@ -98,6 +103,7 @@ class BwrapSandbox implements Sandbox {
     const sessions = this.sessions.clear(() => new SandboxUnavailableError('the sandbox is closed'));
     await Promise.all(sessions.map((session) => session.close()));
     await this.pool.close();
+    await (await this.zygote?.catch(() => undefined))?.close();
   }
 
   /** A session with the memory limit its first call asked for: warm workers have the default one, others start cold. */
@@ -108,7 +114,7 @@ class BwrapSandbox implements Sandbox {
     return new Session({
       options,
       acquire: () => evicted.then(() => (options === this.options ? this.pool.take() : this.startWarm(options))),
-      restart: (home) => this.startWorker(home, options),
+      restart: (home) => this.starts.run(() => this.startWorker(home, options)),
       release: (home) => this.releaseHome(home),
       onIdle: () => this.sessions.changed(),
     });
@@ -133,12 +139,46 @@ class BwrapSandbox implements Sandbox {
     return this.prepared;
   }
 
+  /** The running zygote, started (again) when needed; undefined when turned off or it cannot start here. */
+  private async forkServer(): Promise<Zygote | undefined> {
+    if (!this.options.zygote || this.closed) return undefined;
+    this.zygote ??= this.prepare()
+      .then((runtimeDir) => Zygote.start(this.options, runtimeDir))
+      .catch(() => undefined);
+    const zygote = await this.zygote;
+    if (!zygote || zygote.alive) return zygote;
+    this.zygote = undefined; // it died (it never should): start another for this and later sessions
+    return this.forkServer();
+  }
+
+  /** Forks the worker when the zygote runs; a fork that fails is retried as its own bubblewrap process. */
+  private async launch(home: SessionHome, runtimeDir: string, options: SandboxOptions): Promise<WorkerProcess> {
+    const spec = { home, runtimeDir, options };
+    const zygote = await this.forkServer();
+    if (zygote) {
+      try {
+        const worker = await WorkerProcess.start(spec, zygote);
+        this.forked = true;
+        return worker;
+      } catch {
+        // A host where forks never worked (say, no user namespaces for root) keeps to bubblewrap from now on.
+        if (!this.forked) {
+          this.zygote = Promise.resolve(undefined);
+          await zygote.close();
+        }
+        await home.group.thaw();
+        await killProcessesOfUid(home.uid);
+      }
+    }
+    return WorkerProcess.start(spec);
+  }
+
   /** A worker that cannot start means this host cannot run code now: say so in status() and to the caller. */
   private async startWorker(home: SessionHome, options = this.options): Promise<WorkerProcess> {
     const runtimeDir = await this.prepare();
     try {
       const runtime = await installRuntime(home, runtimeDir);
-      const worker = await this.starts.run(() => WorkerProcess.start({ home, runtimeDir: runtime, options }));
+      const worker = await this.launch(home, runtime, options);
       this.state = { available: true, limits: describeLimits(this.options) };
       this.workerStarts++;
       return worker;
@@ -148,12 +188,20 @@ class BwrapSandbox implements Sandbox {
     }
   }
 
-  private async startWarm(options = this.options): Promise<WarmWorker> {
+  /** Home and worker are made under the start gate together: a burst of new sessions is served in order. */
+  private startWarm(options = this.options): Promise<WarmWorker> {
+    return this.starts.run(() => this.claimAndStart(options));
+  }
+
+  private async claimAndStart(options: SandboxOptions): Promise<WarmWorker> {
     await this.prepare();
-    const home = await claimHome(options).catch((err: Error) => {
+    // The zygote mounts the home's tmpfs with a syscall; should that fail, mount(8) does as before.
+    const zygote = await this.forkServer();
+    const viaZygote = zygote && (await claimHome(options, (target, mountOptions) => zygote.mountTmpfs(target, mountOptions)).catch(() => undefined));
+    const home = viaZygote || (await claimHome(options).catch((err: Error) => {
       this.state = { available: false, reason: `could not create a session directory: ${err.message}` };
       throw new SandboxUnavailableError(this.state.reason, { cause: err });
-    });
+    }));
     try {
       return { home, worker: await this.startWorker(home, options) };
     } catch (err) {

@@ -16,7 +16,8 @@ process.env.ASSISTD_TEST_API_KEY = FAKE_SECRET;
 const rootDir = join(tmpdir(), 'assistd-sandbox-test');
 const DISK_BYTES = 64 * 1024 * 1024;
 
-describe('sandbox containment: each attack fails and the host stays fine', () => {
+// Both ways a session starts: forked from the zygote (the default) and as its own bubblewrap process (the fallback).
+for (const zygote of [true, false]) describe(`sandbox containment (${zygote ? 'forked from the zygote' : 'bubblewrap per session'}): each attack fails and the host stays fine`, () => {
   let sandbox: Sandbox;
   let hostDir: string;
   let secretPath: string;
@@ -47,6 +48,7 @@ describe('sandbox containment: each attack fails and the host stays fine', () =>
       memoryBytes: 768 * 1024 ** 2,
       diskBytes: DISK_BYTES,
       maxProcesses: 48,
+      zygote,
     });
     assert.equal((await sandbox.warmUp()).available, true);
   });
@@ -54,6 +56,10 @@ describe('sandbox containment: each attack fails and the host stays fine', () =>
   after(async () => {
     await sandbox.close();
     await rm(hostDir, { recursive: true, force: true });
+  });
+
+  it(`starts sessions ${zygote ? 'forked from the zygote: its keeper is the init of the pid namespace' : 'under bubblewrap: bwrap is the init'}`, async () => {
+    assert.equal((await run('init', 'open("/proc/1/comm").read().strip()')).logs, zygote ? "'python3'\n" : "'bwrap'\n");
   });
 
   it('has no network: loopback of the host and DNS both fail', async () => {
@@ -218,7 +224,11 @@ print(${JSON.stringify(rootDir)} in mounts, f"u{os.getuid()}" in mounts, "/tmp/"
 print(" ".join(open("/proc/meminfo").read().split("\\n")[0].split()))
 print(open("/proc/cpuinfo").read().count("processor"), "sandbox CPU" in open("/proc/cpuinfo").read())
 print(open("/proc/loadavg").read().strip())
-print(sorted({line.split(":")[-1] for line in open("/proc/self/cgroup").read().split()}))`;
+print(sorted({line.split(":")[-1] for line in open("/proc/self/cgroup").read().split()}))
+import sys, matplotlib
+seen = [open(f"/proc/{p}/{f}", "rb").read().decode(errors="replace") for p in ("self", os.getppid()) for f in ("cmdline", "environ") if os.access(f"/proc/{p}/{f}", os.R_OK)]
+seen += [str(sys.path), str([getattr(m, "__file__", "") for m in list(sys.modules.values())]), matplotlib.get_cachedir(), matplotlib.get_configdir()]
+print([text for text in seen if ${JSON.stringify(rootDir)} in text])`;
     const result = await run('host-view', code);
     assert.deepEqual(result.logs.trim().split('\n'), [
       'False False False',
@@ -226,6 +236,7 @@ print(sorted({line.split(":")[-1] for line in open("/proc/self/cgroup").read().s
       '1 True',
       '0.00 0.00 0.00 1/1 1',
       "['/']",
+      '[]',
     ]);
   });
 
@@ -317,7 +328,7 @@ os.wait()
 print("spawned")`;
     assert.equal((await run('orphans', code)).logs, 'spawned\n');
     const inside = await run('orphans', 'sorted(open(f"/proc/{p}/comm").read().strip() for p in os.listdir("/proc") if p.isdigit())');
-    assert.equal(inside.logs, "['bwrap', 'python3', 'python3']\n");
+    assert.equal(inside.logs, zygote ? "['python3', 'python3']\n" : "['bwrap', 'python3', 'python3']\n");
     const uid = await uidOf('orphans');
     await sandbox.closeSession('orphans');
     assert.deepEqual(processesOfUid(uid), []);

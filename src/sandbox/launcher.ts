@@ -17,7 +17,7 @@ export interface LaunchSpec {
 }
 
 /** The sandbox's whole environment: nothing from the server's environment is passed on. */
-const SANDBOX_ENV: Record<string, string> = {
+export const SANDBOX_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
   HOME: '/tmp',
   USER: 'sandbox',
@@ -43,49 +43,77 @@ const ETC_ENTRIES = [
   'timezone', 'mime.types', 'protocols', 'services', 'os-release', 'debian_version',
 ];
 
-let systemMounts: string[] | undefined;
+/** One mount of a sandbox's file system, in the order they are made; both launch paths build from this list. */
+export type MountEntry =
+  | { kind: 'bind'; source: string; target: string; readonly?: boolean; optional?: boolean }
+  | { kind: 'symlink'; source: string; target: string }
+  | { kind: 'proc' | 'dev' | 'readonly'; target: string };
+
+let systemMounts: MountEntry[] | undefined;
 
 /** Read-only binds of the system directories, mirroring merged-/usr symlinks as symlinks. */
-function systemMountArgs(): string[] {
+function systemMountEntries(): MountEntry[] {
   if (systemMounts) return systemMounts;
-  const args = ['--ro-bind', '/usr', '/usr'];
+  const entries: MountEntry[] = [{ kind: 'bind', source: '/usr', target: '/usr', readonly: true }];
   for (const name of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
     const path = `/${name}`;
     if (!existsSync(path)) continue;
-    if (lstatSync(path).isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
-    else args.push('--ro-bind', path, path);
+    if (lstatSync(path).isSymbolicLink()) entries.push({ kind: 'symlink', source: readlinkSync(path), target: path });
+    else entries.push({ kind: 'bind', source: path, target: path, readonly: true });
   }
   const python = readdirSync('/etc').filter((n) => /^python3(\.\d+)?$/.test(n));
-  for (const name of [...ETC_ENTRIES, ...python]) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
-  systemMounts = args;
-  return args;
+  for (const name of [...ETC_ENTRIES, ...python]) entries.push({ kind: 'bind', source: `/etc/${name}`, target: `/etc/${name}`, readonly: true, optional: true });
+  systemMounts = entries;
+  return entries;
+}
+
+/** The sandbox's whole file system: system directories read-only, the session's tmpfs, a private /proc and /dev. */
+export function sandboxMounts(home: SessionHome, runtimeDir: string): MountEntry[] {
+  const ro = (source: string, target: string): MountEntry => ({ kind: 'bind', source, target, readonly: true });
+  return [
+    ...systemMountEntries(),
+    ro(join(home.sysDir, 'passwd'), '/etc/passwd'),
+    ro(join(home.sysDir, 'group'), '/etc/group'),
+    ro(join(runtimeDir, 'hosts'), '/etc/hosts'),
+    ro(join(runtimeDir, 'nsswitch.conf'), '/etc/nsswitch.conf'),
+    { kind: 'proc', target: '/proc' },
+    ...['meminfo', 'cpuinfo', 'loadavg'].map((name) => ro(join(home.sysDir, name), `/proc/${name}`)),
+    { kind: 'dev', target: '/dev' },
+    { kind: 'bind', source: home.tmpDir, target: '/tmp' },
+    { kind: 'bind', source: home.shmDir, target: '/dev/shm' },
+    { kind: 'bind', source: home.dataDir, target: '/mnt/data' },
+    ro(runtimeDir, '/opt/assistd'),
+    // Without these the sandbox could fill the root and /dev tmpfs mounts, outside the session's disk cap.
+    { kind: 'readonly', target: '/dev' },
+    { kind: 'readonly', target: '/' },
+  ];
+}
+
+function bwrapMountArgs(entry: MountEntry): string[] {
+  switch (entry.kind) {
+    case 'bind':
+      return [entry.readonly ? (entry.optional ? '--ro-bind-try' : '--ro-bind') : '--bind', entry.source, entry.target];
+    case 'symlink':
+      return ['--symlink', entry.source, entry.target];
+    case 'proc':
+      return ['--proc', entry.target];
+    case 'dev':
+      return ['--dev', entry.target];
+    case 'readonly':
+      return ['--remount-ro', entry.target];
+  }
 }
 
 /** bubblewrap's arguments for one sandbox; the seccomp program is expected on fd 3. */
 export function bwrapArgs(spec: LaunchSpec): string[] {
-  const { home, runtimeDir } = spec;
   const env = { ...SANDBOX_ENV, ...spec.env };
   return [
     '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session',
     '--hostname', 'sandbox', '--clearenv',
     ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]),
-    ...systemMountArgs(),
-    '--ro-bind', join(home.sysDir, 'passwd'), '/etc/passwd',
-    '--ro-bind', join(home.sysDir, 'group'), '/etc/group',
-    '--ro-bind', join(runtimeDir, 'hosts'), '/etc/hosts',
-    '--ro-bind', join(runtimeDir, 'nsswitch.conf'), '/etc/nsswitch.conf',
-    '--proc', '/proc',
-    ...['meminfo', 'cpuinfo', 'loadavg'].flatMap((name) => ['--ro-bind', join(home.sysDir, name), `/proc/${name}`]),
-    '--dev', '/dev',
-    '--bind', home.tmpDir, '/tmp',
-    '--bind', home.shmDir, '/dev/shm',
-    '--bind', home.dataDir, '/mnt/data',
-    '--ro-bind', runtimeDir, '/opt/assistd',
     '--seccomp', '3',
     '--chdir', '/mnt/data',
-    // Without these the sandbox could fill bwrap's own tmpfs mounts, outside the session's disk cap.
-    '--remount-ro', '/dev',
-    '--remount-ro', '/',
+    ...sandboxMounts(spec.home, spec.runtimeDir).flatMap(bwrapMountArgs),
   ];
 }
 

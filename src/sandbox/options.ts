@@ -7,6 +7,11 @@ export interface SandboxOptions {
   rootDir: string;
   /** Pre-warmed workers kept ready for new sessions. */
   poolSize: number;
+  /**
+   * Fork workers from a zygote that has imported the libraries once (milliseconds per session, shared pages);
+   * when off, or when the zygote cannot start, each worker is its own bubblewrap process.
+   */
+  zygote: boolean;
   /** Default per-call timeout; a call that runs longer is interrupted, then its worker is killed. */
   callTimeoutMs: number;
   /** How long after an interrupt the worker may still report before it is killed. */
@@ -57,6 +62,7 @@ export interface SandboxOptions {
 export const defaultSandboxOptions: SandboxOptions = {
   rootDir: join(tmpdir(), 'assistd-sandbox'),
   poolSize: 2,
+  zygote: true,
   callTimeoutMs: 120_000,
   interruptGraceMs: 1_000,
   sessionTtlMs: 60 * 60_000,

@@ -7,12 +7,20 @@ export interface WarmWorker {
   worker: WorkerProcess;
 }
 
+interface Taker {
+  resolve(warm: WarmWorker): void;
+  reject(err: Error): void;
+}
+
 /**
  * Keeps `size` workers started and idle so a new session skips Python start-up and the numpy/pandas/
- * matplotlib imports. Taking one triggers a refill in the background.
+ * matplotlib imports. Taking one triggers a refill in the background. Beyond the pool, demand sizes the
+ * starts: a taker finding it empty takes the next refill already in flight, in arrival order, and starts a
+ * worker of its own only when every refill in flight is spoken for, so a burst never waits behind spare ones.
  */
 export class WarmPool {
   private readonly ready: WarmWorker[] = [];
+  private readonly takers: Taker[] = [];
   private starting = 0;
   private closed = false;
   private lastError: Error | undefined;
@@ -38,6 +46,7 @@ export class WarmPool {
       if (warm.worker.alive) return warm;
       await this.discard(warm);
     }
+    if (this.starting > this.takers.length) return new Promise((resolve, reject) => this.takers.push({ resolve, reject }));
     this.fill();
     return this.startOne();
   }
@@ -53,13 +62,18 @@ export class WarmPool {
             this.discarding.push(this.discard(warm));
             return this.notifyIfFull();
           }
-          this.ready.push(warm);
           this.lastError = undefined;
+          const taker = this.takers.shift();
+          if (taker) {
+            taker.resolve(warm);
+            this.fill();
+          } else this.ready.push(warm);
           this.notifyIfFull();
         },
         (err: Error) => {
           this.starting--;
           this.lastError = err;
+          this.takers.shift()?.reject(err);
           this.notifyIfFull(); // a failing start must not leave whenFull() hanging
         },
       );
@@ -78,6 +92,7 @@ export class WarmPool {
   async close(): Promise<void> {
     this.closed = true;
     if (this.starting > 0) await new Promise<void>((resolve) => this.fullWaiters.push(resolve));
+    for (const taker of this.takers.splice(0)) taker.reject(new Error('the warm pool is closed'));
     const idle = this.ready.splice(0);
     await Promise.all([...idle.map((warm) => this.discard(warm)), ...this.discarding]);
   }

@@ -23,11 +23,19 @@ export function processesOfUid(uid: number): number[] {
   return pids;
 }
 
+/** Whether `pid` is a live process whose real uid is `uid`. */
+export function runsAs(pid: number, uid: number): boolean {
+  const status = readProc(`/proc/${pid}/status`);
+  const match = /^Uid:\s+(\d+)/m.exec(status);
+  return match !== null && Number(match[1]) === uid && !/^State:\s+[ZX]/m.test(status);
+}
+
 /**
  * Kills whatever still runs as `uid`, retrying until nothing is left. Killing bwrap normally tears the whole
- * pid namespace down; this is the backstop that makes "closed" mean no process of the session survives.
+ * pid namespace down; this is the backstop that makes "closed" mean no process of the session survives. A
+ * namespace of many processes (a fork bomb) can take over a second to die on a loaded host: it waits up to 2 s.
  */
-export async function killProcessesOfUid(uid: number, attempts = 20): Promise<boolean> {
+export async function killProcessesOfUid(uid: number, attempts = 80): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
     const pids = processesOfUid(uid);
     if (pids.length === 0) return true;

@@ -12,7 +12,7 @@ import { killProcessesOfUid } from './proc-scan.js';
 import { claimHome, releaseHome } from './session-home.js';
 
 const run = promisify(execFile);
-const PYTHON_FILES = ['worker.py', 'kernel.py', 'seccomp_filter.py'];
+const PYTHON_FILES = ['worker.py', 'kernel.py', 'seccomp_filter.py', 'zygote.py', 'confine.py'];
 const FONT_CACHE_SCRIPT = "import matplotlib; matplotlib.use('Agg'); import matplotlib.font_manager";
 
 /**

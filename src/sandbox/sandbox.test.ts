@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,8 +121,8 @@ describe('sandbox: sessions, charts, files', () => {
     assert.equal(peek.logs, "2 2 ['mine.txt']\n");
     const look = 'import glob\nprint(glob.glob("/mnt/**/mine.txt", recursive=True) + glob.glob("/tmp/**/mine.txt", recursive=True))';
     assert.equal((await sandbox.execute({ sessionKey: 'iso-2', code: look })).logs, "['/mnt/data/mine.txt']\n");
-    const pids = await sandbox.execute({ sessionKey: 'iso-2', code: 'len([p for p in os.listdir("/proc") if p.isdigit()])' });
-    assert.equal(pids.logs, '3\n', 'only bwrap init, the keeper and the kernel are visible');
+    const pids = await sandbox.execute({ sessionKey: 'iso-2', code: 'sorted(open(f"/proc/{p}/comm").read().strip() for p in os.listdir("/proc") if p.isdigit())' });
+    assert.equal(pids.logs, "['python3', 'python3']\n", 'only the keeper and the kernel are visible (the keeper is the init)');
   });
 
   it('serializes calls within one session', async () => {
@@ -189,6 +189,41 @@ describe('sandbox: lifetimes', () => {
     } finally {
       await sandbox.close();
     }
+  });
+});
+
+/** Host pids of this process's children running the zygote. */
+function zygotePids(): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('zygote.py');
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('sandbox: the zygote', () => {
+  it('is started again when it dies, and the sessions it forked live on', async () => {
+    const sandbox = createSandbox({ rootDir, poolSize: 0 });
+    try {
+      await sandbox.execute({ sessionKey: 'before', code: 'kept = 1' });
+      const [zygote, ...others] = zygotePids();
+      assert.ok(zygote && others.length === 0, 'one zygote runs');
+      process.kill(zygote, 'SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Between calls the session is frozen, so a kill would land only once a call thaws it: check twice.
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await sandbox.execute({ sessionKey: 'before', code: 'import time\ntime.sleep(0.2)\nkept' })).logs, '1\n');
+      }
+      const after = await sandbox.execute({ sessionKey: 'after', code: 'open("/proc/1/comm").read().strip()' });
+      assert.equal(after.logs, "'python3'\n", 'a new session is forked again, by a new zygote');
+      assert.equal(zygotePids().length, 1);
+    } finally {
+      await sandbox.close();
+    }
+    assert.deepEqual(zygotePids(), [], 'closing the sandbox ends its zygote');
   });
 });
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chown, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { detectCgroups, type SessionGroup } from './cgroup.js';
 import type { SandboxOptions } from './options.js';
@@ -30,11 +30,18 @@ export interface SessionHome {
   dev: number;
 }
 
+/** Mounts a tmpfs (nosuid, nodev) with the given options (size, nr_inodes, mode) at `target`. */
+export type TmpfsMounter = (target: string, options: string) => Promise<void>;
+
+const execMount = (options: SandboxOptions): TmpfsMounter => async (target, tmpfsOptions) => {
+  await run(options.mountPath, ['-t', 'tmpfs', '-o', `${tmpfsOptions},nosuid,nodev`, 'tmpfs', target]);
+};
+
 /**
- * Claims a fresh uid and mounts its tmpfs. The uid is claimed by creating rootDir/u<uid>, which is atomic,
+ * Claims a fresh uid and mounts its tmpfs (with `mount`, by default). The uid is claimed by creating rootDir/u<uid>, which is atomic,
  * so two servers sharing a root directory never hand out the same uid.
  */
-export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
+export async function claimHome(options: SandboxOptions, mountTmpfs = execMount(options)): Promise<SessionHome> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const uid = options.uidBase + randomInt(options.uidCount);
     const dir = join(options.rootDir, `u${uid}`);
@@ -45,7 +52,7 @@ export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
       throw err;
     }
     try {
-      return await mountHome(options, uid, dir);
+      return await mountHome(options, uid, dir, mountTmpfs);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
@@ -54,15 +61,14 @@ export async function claimHome(options: SandboxOptions): Promise<SessionHome> {
   throw new Error('no free sandbox uid found');
 }
 
-async function mountHome(options: SandboxOptions, uid: number, dir: string): Promise<SessionHome> {
+async function mountHome(options: SandboxOptions, uid: number, dir: string, mountTmpfs: TmpfsMounter): Promise<SessionHome> {
   await writeFile(join(dir, 'owner'), String(process.pid), { mode: 0o600 });
   // Made before the mount, so a host that refuses it leaves nothing mounted; a sweep removes it by name.
   const group = sessionGroup(options, uid);
   const fsDir = join(dir, 'fs');
   await mkdir(fsDir, { mode: 0o711 });
   const inodes = Math.max(1024, Math.floor(options.diskBytes / 16384));
-  const mountOptions = `size=${options.diskBytes},nr_inodes=${inodes},mode=0711,nosuid,nodev`;
-  await run(options.mountPath, ['-t', 'tmpfs', '-o', mountOptions, 'tmpfs', fsDir]);
+  await mountTmpfs(fsDir, `size=${options.diskBytes},nr_inodes=${inodes},mode=0711`);
   const sysDir = join(fsDir, 'sys');
   const home = { uid, dir, fsDir, dataDir: join(fsDir, 'data'), tmpDir: join(fsDir, 'tmp'), shmDir: join(fsDir, 'shm'), sysDir, group, dev: 0 };
   for (const sub of [home.dataDir, home.tmpDir, home.shmDir]) {
@@ -99,12 +105,33 @@ function procFiles(options: SandboxOptions): Record<string, string> {
   return { meminfo, cpuinfo, loadavg: '0.00 0.00 0.00 1/1 1\n' };
 }
 
+/** Each runtime directory's files (all small), read once: copying them with `cp` cost ~100 ms per session. */
+const runtimeFiles = new Map<string, Promise<Array<{ name: string; bytes: Buffer }>>>();
+
+async function readRuntime(runtimeDir: string, sub = ''): Promise<Array<{ name: string; bytes: Buffer }>> {
+  const files: Array<{ name: string; bytes: Buffer }> = [];
+  for (const entry of await readdir(join(runtimeDir, sub), { withFileTypes: true })) {
+    const name = join(sub, entry.name);
+    if (entry.isDirectory()) files.push(...(await readRuntime(runtimeDir, name)));
+    else if (entry.name !== 'seccomp_filter.py' && entry.name !== 'complete') files.push({ name, bytes: await readFile(join(runtimeDir, name)) });
+  }
+  return files;
+}
+
 /** Copies the runtime (worker code, font list, hosts) onto the home's tmpfs, once: see `sysDir`. */
 export async function installRuntime(home: SessionHome, runtimeDir: string): Promise<string> {
   const target = join(home.sysDir, 'opt');
-  if (!(await stat(join(target, 'complete')).catch(() => undefined))) {
-    await cp(runtimeDir, target, { recursive: true, filter: (source) => basename(source) !== 'seccomp_filter.py' });
+  if (await stat(join(target, 'complete')).catch(() => undefined)) return target;
+  let files = runtimeFiles.get(runtimeDir);
+  if (!files) {
+    files = readRuntime(runtimeDir);
+    runtimeFiles.set(runtimeDir, files);
+    files.catch(() => runtimeFiles.delete(runtimeDir));
   }
+  const all = await files;
+  for (const dir of new Set(['', ...all.map((f) => dirname(f.name))])) await mkdir(join(target, dir), { recursive: true, mode: 0o755 });
+  await Promise.all(all.map((f) => writeFile(join(target, f.name), f.bytes, { mode: 0o644 })));
+  await writeFile(join(target, 'complete'), '', { mode: 0o644 });
   return target;
 }
 
@@ -136,6 +163,8 @@ export async function sweepStaleHomes(options: SandboxOptions): Promise<void> {
       if (age > 600_000) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       continue;
     }
+    const zygote = /^zygote-(\d+)-/.exec(name);
+    if (zygote && !alive(Number(zygote[1]))) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     if (!/^u\d+$/.test(name)) continue;
     const owner = Number(await readFile(join(dir, 'owner'), 'utf8').catch(() => '0'));
     if (owner > 0 && alive(owner)) continue;

@@ -1,8 +1,10 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { SessionGroup } from './cgroup.js';
 import { type LaunchSpec, spawnSandboxed } from './launcher.js';
+import type { SandboxOptions } from './options.js';
 import { killProcessesOfUid } from './proc-scan.js';
 import { encodeFrame, FrameDecoder, ProtocolError, type WorkerReply, type WorkerRequest } from './protocol.js';
+import { childChannel, type WorkerChannel } from './worker-channel.js';
+import type { Zygote } from './zygote.js';
 
 /** How one call ended, before it is turned into the public ExecuteResult. */
 export type RunOutcome =
@@ -11,52 +13,36 @@ export type RunOutcome =
   | { kind: 'cancelled'; logs: string }
   | { kind: 'crash'; reason: string; logs: string };
 
-const STDERR_TAIL = 4096;
-
-/** One sandboxed Python worker (keeper + kernel) and the pipes to it. */
+/** One sandboxed Python worker (keeper + kernel) and the channel to it. */
 export class WorkerProcess {
   private readonly decoder = new FrameDecoder();
   private readonly replies: Array<WorkerReply | null> = [];
   private waiter: ((reply: WorkerReply | null) => void) | undefined;
-  private readonly exited: Promise<void>;
-  private stderrTail = '';
   private failure = '';
   private nextId = 1;
   alive = true;
 
   private constructor(
-    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly channel: WorkerChannel,
     private readonly uid: number,
     private readonly group: SessionGroup,
   ) {
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    child.once('exit', (code, signal) => {
+    channel.onExit((reason) => {
       this.alive = false;
-      this.failure ||= `the sandbox exited (${signal ?? `status ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`;
+      this.failure ||= reason;
       this.deliver(null);
     });
-    child.once('error', (err) => {
-      this.failure ||= `the sandbox could not start: ${err.message}`;
-    });
-    child.stdin.on('error', () => undefined); // EPIPE once the worker is gone; 'exit' reports that
-    child.stderr.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
-    });
-    child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    channel.onData((chunk) => this.onData(chunk));
   }
 
-  /** Starts a worker and waits until numpy, pandas and matplotlib are imported. */
-  static async start(spec: Omit<LaunchSpec, 'pythonArgs'>): Promise<WorkerProcess> {
+  /** Starts a worker in its own bubblewrap process, or forked by `zygote`, and waits until it is ready. */
+  static async start(spec: Omit<LaunchSpec, 'pythonArgs'>, zygote?: Zygote): Promise<WorkerProcess> {
     const { options } = spec;
-    const config = {
-      memoryBytes: options.memoryBytes,
-      fileSizeBytes: options.diskBytes,
-      maxProcesses: options.maxProcesses,
-      maxOpenFiles: options.maxOpenFiles,
-      maxOutputBytes: options.maxOutputBytes,
-    };
-    const pythonArgs = ['-u', '-B', '-s', '/opt/assistd/worker.py', JSON.stringify(config)];
-    const worker = new WorkerProcess(spawnSandboxed({ ...spec, pythonArgs }), spec.home.uid, spec.home.group);
+    const config = workerConfig(options);
+    const channel = zygote
+      ? await zygote.spawn(spec.home, spec.runtimeDir, config)
+      : childChannel(spawnSandboxed({ ...spec, pythonArgs: ['-u', '-B', '-s', '/opt/assistd/worker.py', JSON.stringify(config)] }));
+    const worker = new WorkerProcess(channel, spec.home.uid, spec.home.group);
     const reply = await worker.nextReply(options.startTimeoutMs);
     if (typeof reply === 'object' && reply?.type === 'ready') return worker;
     await worker.kill();
@@ -96,14 +82,14 @@ export class WorkerProcess {
 
   /** Kills the sandbox (bwrap's death takes its pid namespace along) and anything left with its uid. */
   async kill(): Promise<void> {
-    if (this.alive) this.child.kill('SIGKILL');
+    if (this.alive) this.channel.kill();
     await this.group.thaw(); // a frozen process dies only once thawed
-    await this.exited;
+    await this.channel.closed;
     await killProcessesOfUid(this.uid);
   }
 
   private send(request: WorkerRequest): void {
-    if (this.alive) this.child.stdin.write(encodeFrame(request));
+    if (this.alive) this.channel.write(encodeFrame(request));
   }
 
   private onData(chunk: Buffer): void {
@@ -112,7 +98,7 @@ export class WorkerProcess {
       replies = this.decoder.push(chunk);
     } catch (err) {
       this.failure = err instanceof ProtocolError ? err.message : String(err);
-      this.child.kill('SIGKILL');
+      this.channel.kill();
       return;
     }
     for (const reply of replies) this.deliver(reply);
@@ -148,4 +134,23 @@ export class WorkerProcess {
       this.waiter = end;
     });
   }
+}
+
+/** The keeper's limits (rlimits, output cap), as worker.py reads them. */
+export function workerConfig(options: SandboxOptions): WorkerConfig {
+  return {
+    memoryBytes: options.memoryBytes,
+    fileSizeBytes: options.diskBytes,
+    maxProcesses: options.maxProcesses,
+    maxOpenFiles: options.maxOpenFiles,
+    maxOutputBytes: options.maxOutputBytes,
+  };
+}
+
+export interface WorkerConfig {
+  memoryBytes: number;
+  fileSizeBytes: number;
+  maxProcesses: number;
+  maxOpenFiles: number;
+  maxOutputBytes: number;
 }

@@ -15,6 +15,8 @@ import traceback
 
 MAX_IMAGES = 32
 FONT_CACHE = "/opt/assistd/mpl"
+# Set by the zygote, which prepares matplotlib and imports the libraries once for all its forks: (pyplot or None,).
+PRELOADED = None
 
 
 def prepare_matplotlib():
@@ -129,8 +131,9 @@ def main(cmd_fd, res_fd, write_frame, read_frame):
     sys.path[:] = [""] + [p for p in sys.path if p and p != here]
     sys.argv = [""]
     os.chdir("/mnt/data")
-    kernel = Kernel(prepare_matplotlib())
-    warm_imports()
+    kernel = Kernel(PRELOADED[0] if PRELOADED else prepare_matplotlib())
+    if not PRELOADED:
+        warm_imports()
     write_frame(res_fd, {"type": "ready"})
     while True:
         try:

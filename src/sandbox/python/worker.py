@@ -146,8 +146,11 @@ class Keeper:
                         fields = f.read().rsplit(")", 1)[1].split()
                     if fields[0] in ("Z", "X"):
                         # The kernel reaps its own children before the next call; anything else dead is
-                        # reaped by bwrap's init in a moment, and the next call must not see it either.
-                        if int(fields[1]) != self.kernel_pid:
+                        # reaped by the namespace's init in a moment (us, when forked by the zygote), and the
+                        # next call must not see it either.
+                        if int(fields[1]) == os.getpid():
+                            os.waitpid(int(name), os.WNOHANG)
+                        elif int(fields[1]) != self.kernel_pid:
                             alive += 1
                         continue
                     os.kill(int(name), signal.SIGKILL)
