@@ -120,8 +120,13 @@ print(round((t.children_user + t.children_system) / (time.time() - start), 2))`;
   it('weighs its sessions together like one process per running session, not like one process in all', { skip: !existsSync(V1_SHARES) && 'cgroup v1 only' }, async () => {
     await Promise.all([run('w1', '0'), run('w2', '0')]);
     const calls = [run('w1', 'import time\ntime.sleep(2)'), run('w2', 'import time\ntime.sleep(2)')];
-    await sleep(1000);
-    const during = Number(readFileSync(V1_SHARES, 'utf8'));
+    // The parent group is the host's: another process's sandbox (a test file running beside this one) rewrites it
+    // when its own sessions start or stop, so the highest value seen while both calls run is the one to judge.
+    let during = 0;
+    for (let i = 0; i < 8; i++) {
+      await sleep(150);
+      during = Math.max(during, Number(readFileSync(V1_SHARES, 'utf8')));
+    }
     await Promise.all(calls);
     assert.ok(during >= 2048, `cpu.shares of the sessions' parent was ${during} with two sessions running`);
   });

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -125,10 +126,12 @@ export class Zygote {
   }
 
   /** Kills the zygote and stops listening; workers it forked live on, on the connections they hold. */
+  /** Ends the zygote and waits for it to be gone (sessions it forked live on: they are not its children's group). */
   async close(): Promise<void> {
     this.alive = false;
+    const gone = this.child.exitCode !== null || this.child.signalCode !== null ? Promise.resolve() : once(this.child, 'exit');
     this.child.kill('SIGKILL');
-    await this.stopListening();
+    await Promise.all([gone, this.stopListening()]);
   }
 
   private stopListening(): Promise<void> {
