@@ -60,7 +60,7 @@ export function createRunEventsRepo(db: Kysely<any>, notify: boolean): RunEvents
       await runCompiled(
         db,
         'run_events:append-notify',
-        () => db.with('appended', () => insert().returning(sql.lit(1).as('one'))).selectFrom('appended').select(sql`pg_notify(${wake}, ${runId})`.as('notified')),
+        () => db.with('appended', () => insert()).selectNoFrom(sql`pg_notify(${wake}, ${runId})`.as('notified')),
         [...Object.values(row), wake, runId],
       );
     },
