@@ -16,6 +16,8 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
         censor: '[redacted]',
       },
     },
-    pretty ? prettyDestination(process.stdout) : pino.destination({ dest: 1, sync: false }),
+    // Lines are gathered up to 4 KiB or 100 ms per write: a write per line is a system call per line, which
+    // under load cost about as much as the rest of a request log line. pino flushes what is left at exit.
+    pretty ? prettyDestination(process.stdout) : pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }),
   );
 }

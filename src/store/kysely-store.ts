@@ -59,7 +59,7 @@ export function createKyselyStore(
     vectorStoreFiles: createVectorStoreFilesRepo(any, capabilities),
     vectorStoreFileBatches: createDocumentRepo<VectorStoreFileBatch>(any, 'vector_store_file_batches', (b) => ({ vector_store_id: b.vector_store_id })),
     runQueue: createRunQueue(any, capabilities),
-    runEvents: createRunEventsRepo(any),
+    runEvents: createRunEventsRepo(any, capabilities.notify),
     scripts: createScriptsRepo(db),
     responses: createResponsesRepo(any, capabilities),
     conversations: createDocumentRepo<Conversation>(any, 'conversations'),

@@ -1,7 +1,8 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { createKyselyStore } from './kysely-store.js';
 import { postgresTypes } from './migrations.js';
+import { BatchingPostgresDialect } from './postgres-batching.js';
 import { createPgNotifications } from './pg-notifications.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -14,7 +15,7 @@ export function createPostgresStore(options: { url: string; poolSize?: number })
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new BatchingPostgresDialect(pool) });
   const notifications = createPgNotifications(pool, options.url);
   const store = createKyselyStore(db, { dialect: 'postgres', skipLocked: true, notify: true }, postgresTypes, db, notifications);
   return {

@@ -10,7 +10,11 @@ export interface RunEventRecord {
 
 /** The append-only run event log that SSE streams read, on whichever replica they are served. */
 export interface RunEventsRepo {
-  append(project: string, runId: string, events: RunEventRecord[], createdAt: number): Promise<void>;
+  /**
+   * `wake`: a channel that other processes listening on it are told the run id on, when the rows commit; sent
+   * in the same statement (no round trip of its own), on stores with notifications.
+   */
+  append(project: string, runId: string, events: RunEventRecord[], createdAt: number, wake?: string): Promise<void>;
   /**
    * Events with seq > afterSeq in order: all of them, or at least `limit` when there are more (events are
    * stored in batches, and a batch is returned whole).
@@ -40,14 +44,25 @@ function unpacked(row: RunEventRecord): RunEventRecord[] {
 }
 
 /** Appends (one row per call) and reads compile once: every run does both (compiled-statements.ts). */
-export function createRunEventsRepo(db: Kysely<any>): RunEventsRepo {
+export function createRunEventsRepo(db: Kysely<any>, notify: boolean): RunEventsRepo {
   return {
-    async append(project, runId, events, createdAt) {
+    async append(project, runId, events, createdAt, wake) {
       if (events.length === 0) return;
       const single = events.length === 1;
       const last = events[events.length - 1]!;
       const row = { run_id: runId, seq: last.seq, project, event: single ? last.event : BATCH, data: single ? last.data : packed(events), created_at: createdAt };
-      await runCompiled(db, 'run_events:append', () => db.insertInto('run_events').values(row), Object.values(row));
+      const insert = () => db.insertInto('run_events').values(row);
+      if (wake === undefined || !notify) {
+        await runCompiled(db, 'run_events:append', insert, Object.values(row));
+        return;
+      }
+      // Postgres delivers a NOTIFY when its transaction commits, so the wake-up never runs ahead of the rows.
+      await runCompiled(
+        db,
+        'run_events:append-notify',
+        () => db.with('appended', () => insert()).selectNoFrom(sql`pg_notify(${wake}, ${runId})`.as('notified')),
+        [...Object.values(row), wake, runId],
+      );
     },
     async read(project, runId, afterSeq, limit) {
       const { rows } = await runCompiled<RunEventRecord>(

@@ -124,6 +124,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(page, log.slice(0, 7));
     });
 
+    test('run events: an append wakes listeners on its channel when it commits, in the same statement', { skip: dialect === 'sqlite' && 'SQLite has no notifications' }, async () => {
+      const heard: string[] = [];
+      const stop = await store.notifications!.listen('assistd_test_wake', (payload) => heard.push(payload));
+      try {
+        await store.transaction(async (tx) => {
+          await tx.runEvents.append('p1', 'run_woken', [{ seq: 1, event: 'thread.run.created', data: '{}' }], 1, 'assistd_test_wake');
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          assert.deepEqual(heard, [], 'not before the commit');
+        });
+        await store.runEvents.append('p1', 'run_woken', [{ seq: 2, event: 'thread.run.queued', data: '{}' }, { seq: 3, event: 'done', data: '{}' }], 1, 'assistd_test_wake');
+        for (let i = 0; i < 100 && heard.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(heard, ['run_woken', 'run_woken']);
+        assert.equal(await store.runEvents.lastSeq('p1', 'run_woken'), 3);
+      } finally {
+        await stop();
+      }
+    });
+
     test('api keys: insert, find active, revoke', async () => {
       const key = { id: `key_${dialect}`, project: 'p1', name: 'n', hint: 'sk-...abcd', created_at: 1, revoked_at: null };
       await store.keys.insert({ ...key, hash: `hash-${dialect}` });

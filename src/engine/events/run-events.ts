@@ -159,7 +159,7 @@ export class RunEventLog {
     batch.push(...added);
     // The writer's numbering moves on only when the transaction commits (see `committed`).
     if (writer) writer.staged = added;
-    await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000));
+    await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
   }
 
   /** Wakes readers after a transaction that called `commit` has committed. */
@@ -174,8 +174,8 @@ export class RunEventLog {
       writer.committing = false;
       this.schedule(runId, writer);
     }
+    // Other processes were told by the append, as it committed.
     this.local.emit(runId);
-    void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
   }
 
   /** Reports a committed status change (or a new run) to the observer; never throws into the caller. */
@@ -198,13 +198,12 @@ export class RunEventLog {
       const batch = writer.pending.splice(0);
       if (batch.length === 0) return;
       try {
-        await this.store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000));
+        await this.store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
       } catch (err) {
         writer.pending.unshift(...batch);
         throw err;
       }
       this.local.emit(runId);
-      void this.store.notifications?.notify(RUN_EVENTS_CHANNEL, runId).catch(() => {});
     });
     return writer.flushing;
   }
