@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Agent, OpenAIProvider, Runner, codeInterpreterTool, fileSearchTool, type RunItem } from '@openai/agents';
+import { Agent, OpenAIProvider, Runner, codeInterpreterTool, fileSearchTool, tool, type RunItem } from '@openai/agents';
 import { toFile } from 'openai';
+import { z } from 'zod';
 import { checkHost } from '../../src/sandbox/host-check.js';
 import { defaultSandboxOptions } from '../../src/sandbox/sandbox.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -100,5 +101,28 @@ describe('@openai/agents hosted tools against assistd', () => {
     const next = await runner.run(agent, script('Double it.', more), { previousResponseId: result.lastResponseId! });
     assert.equal(String(next.finalOutput).trim(), 'Doubled: 10100');
     assert.equal(hostedCalls(next.newItems)[0]!.providerData.container_id, call!.providerData.container_id);
+  });
+
+  test('hosted and function tools in one run: with the includes set, the next model call sees passages and logs', { skip: host.available ? false : host.reason }, async () => {
+    // The SDK sends earlier items back by value, and a stored call keeps its results/outputs only when included.
+    const echo = tool({ name: 'echo', description: 'Echoes its text.', parameters: z.object({ text: z.string() }), execute: async ({ text }) => text });
+    const agent = new Agent({
+      name: 'Mixed',
+      instructions: 'Search, compute, then echo.',
+      model: 'scripted',
+      tools: [fileSearchTool(storeId, { includeSearchResults: true }), codeInterpreterTool({ includeOutputs: true }), echo],
+    });
+    const steps = [
+      { tool_calls: [{ name: 'file_search', arguments: { queries: ['launch code Kestrel'] } }] },
+      { tool_calls: [{ name: 'code_interpreter', arguments: { code: 'print(6 * 7)' } }] },
+      { tool_calls: [{ name: 'echo', arguments: { text: 'done' } }] },
+      { text: '{{tool_outputs}}' },
+    ];
+    const result = await runner.run(agent, script('Find it and compute.', steps));
+    const seen = String(result.finalOutput);
+    assert.ok(seen.includes(FACT), seen);
+    assert.match(seen, /^42$/m);
+    assert.match(seen, /^done$/m);
+    assert.deepEqual(hostedCalls(result.newItems).map((c) => c.name), ['file_search_call', 'code_interpreter_call']);
   });
 });
