@@ -172,3 +172,44 @@ export async function sustainedRates(call: () => Promise<unknown>, concurrencies
   }
   return sustained;
 }
+
+/**
+ * Uploads `n` files of about 1 KB over 8 connections: a locker code each, and words from a vocabulary of
+ * `vocabulary` terms, so the lexical index has a real one. Returns their ids in order.
+ */
+export async function uploadRecords(url: string, n: number, vocabulary: number): Promise<string[]> {
+  const ids = new Array<string>(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < n) {
+        const i = next++;
+        const form = new FormData();
+        form.append('purpose', 'assistants');
+        const words = Array.from({ length: 80 + (i % 120) }, (_, w) => `word${(i * 31 + w) % vocabulary}`).join(' ');
+        form.append('file', new Blob([`Record ${i}: the locker code is ${(i * 7919) % 100000}. ${words}`]), `record-${i}.txt`);
+        const res = await fetch(`${url}/v1/files`, { method: 'POST', body: form });
+        ids[i] = ((await res.json()) as { id: string }).id;
+      }
+    }),
+  );
+  return ids;
+}
+
+const streamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
+export function streamPost(url: string, body: unknown): Promise<number> {
+  const started = performance.now();
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const req = request(url, { method: 'POST', agent: streamAgent, headers }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
+      res.resume();
+      res.on('end', () => resolve(performance.now() - started));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

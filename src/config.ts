@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { S3Settings } from './blobs/s3-client.js';
 import { embeddingSettingsSchema, modelRouteSchema, type EmbeddingSettings } from './providers/providers-config.js';
 
 /** The code sandbox's resource limits per session (docs/sandbox.md): file keys, env names, typed values. */
@@ -356,16 +357,8 @@ function upstreamSettings(merged: FileConfig): UpstreamSettings {
 
 // --- object storage: ASSISTD_BLOB_URL=s3://bucket/prefix and the AWS SDK's usual variables ---
 
-export interface ObjectStorageSettings {
-  bucket: string;
-  /** '' or ending in '/'. */
-  prefix: string;
-  region: string;
-  endpoint: string | undefined;
-  pathStyle: boolean;
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string | undefined;
+/** Where the bucket is and who we are to it (src/blobs/s3-client.ts), and the local cache beside it. */
+export interface ObjectStorageSettings extends S3Settings {
   /** Local copies for the sandbox and the parsers, at most this many bytes. */
   cacheBytes: number;
 }

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { call, spawnServer, writeResults } from '../support.js';
+import { call, spawnServer, uploadRecords, writeResults } from '../support.js';
 
 // What indexed files cost a server: its RSS idle, after uploading BENCH_FILES (10,000) small text files, after
 // ingesting them into one vector store (lexical search: no embedding model) and after some searches, with the
@@ -26,25 +26,6 @@ function diskMiB(dir: string): number {
 
 const settle = () => new Promise((r) => setTimeout(r, 3000));
 
-/** About 1 KB of text each, with words varied enough that the lexical index has a real vocabulary. */
-async function uploadFiles(url: string, n: number): Promise<string[]> {
-  const ids = new Array<string>(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < n) {
-        const i = next++;
-        const form = new FormData();
-        form.append('purpose', 'assistants');
-        const words = Array.from({ length: 80 + (i % 120) }, (_, w) => `word${(i * 31 + w) % 4999}`).join(' ');
-        form.append('file', new Blob([`Record ${i}: the locker code is ${(i * 7919) % 100000}. ${words}`]), `record-${i}.txt`);
-        const res = await fetch(`${url}/v1/files`, { method: 'POST', body: form });
-        ids[i] = ((await res.json()) as { id: string }).id;
-      }
-    }),
-  );
-  return ids;
-}
 
 async function main() {
   const { createTestDatabase } = await import('../../test/support/postgres.js');
@@ -53,7 +34,7 @@ async function main() {
   try {
     await settle();
     const idle = status(server.pid, 'VmRSS');
-    const ids = await uploadFiles(server.url, FILES);
+    const ids = await uploadRecords(server.url, FILES, 4999);
     await settle();
     const uploaded = status(server.pid, 'VmRSS');
     const vs = (await call(`${server.url}/v1/vector_stores`, 'POST', { name: 'bench' })).body as { id: string };

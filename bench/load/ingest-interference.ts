@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { startChatUpstream } from '../../test/support/chat-upstream.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
-import { call, median, percentile, processCpuMs, spawnServer, writeResults } from '../support.js';
+import { call, median, percentile, processCpuMs, spawnServer, uploadRecords, writeResults } from '../support.js';
 
 // Does a large file batch slow the API? A streamed run's overhead (through assistd minus the same request sent
 // straight to the local upstream, interleaved) and a simple GET, idle and while a batch of small files ingests
@@ -40,24 +40,6 @@ function timed(fn: () => Promise<unknown>): Promise<number> {
   return fn().then(() => performance.now() - started);
 }
 
-async function uploadFiles(url: string, n: number): Promise<string[]> {
-  const ids = new Array<string>(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < n) {
-        const i = next++;
-        const form = new FormData();
-        form.append('purpose', 'assistants');
-        const words = Array.from({ length: 80 + (i % 120) }, (_, w) => `word${(i * 31 + w) % 997}`).join(' ');
-        form.append('file', new Blob([`Record ${i}: the locker code is ${(i * 7919) % 100000}. ${words}`]), `record-${i}.txt`);
-        const res = await fetch(`${url}/v1/files`, { method: 'POST', body: form });
-        ids[i] = ((await res.json()) as { id: string }).id;
-      }
-    }),
-  );
-  return ids;
-}
 
 /** Streamed-run overhead and GET latency samples, until `until` says stop (at least `min` pairs). */
 async function sample(run: () => Promise<number>, direct: () => Promise<number>, get: () => Promise<number>, until: (n: number) => boolean) {
@@ -87,7 +69,7 @@ async function main() {
     const get = () => timed(() => call(`${server.url}/v1/assistants/${assistant.id}`, 'GET'));
 
     console.log(`uploading ${FILES} files...`);
-    const fileIds = await uploadFiles(server.url, FILES);
+    const fileIds = await uploadRecords(server.url, FILES, 997);
     await sample(run, direct, get, (i) => i >= 30);
     // The idle baseline is sampled before and after the ingest: on a shared machine the load drifts meanwhile.
     const idleBefore = await sample(run, direct, get, (i) => i >= PAIRS / 2);

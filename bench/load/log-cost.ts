@@ -1,6 +1,5 @@
-import { Agent, request } from 'node:http';
 import { startChatUpstream } from '../../test/support/chat-upstream.js';
-import { median, processCpuMs, spawnServer, writeResults, type BenchServer } from '../support.js';
+import { median, processCpuMs, spawnServer, streamPost, writeResults, type BenchServer } from '../support.js';
 
 // What info-level logging costs a run: two servers, one at LOG_LEVEL=info (request and run lifecycle lines) and
 // one at warn, the same streamed create-thread-and-run sent to each in turn, round after round, so both see the
@@ -12,22 +11,6 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 50);
 const BURST = Number(process.env.BENCH_BURST ?? 400);
 const CLIENTS = 16;
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
-function stream(url: string, body: unknown): Promise<number> {
-  const started = performance.now();
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
-      res.resume();
-      res.on('end', () => resolve(performance.now() - started));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 interface Subject {
   level: string;
@@ -49,8 +32,8 @@ async function main() {
     subjects.push({ level, server, assistant: assistant.id, overhead: [], cpuMs: 0, runs: 0, burstMs: 0 });
   }
   const messages = [{ role: 'user', content: 'Say something short about benchmarks please' }];
-  const run = (s: Subject) => stream(`${s.server.url}/v1/threads/runs`, { assistant_id: s.assistant, stream: true, thread: { messages } });
-  const direct = () => stream(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages });
+  const run = (s: Subject) => streamPost(`${s.server.url}/v1/threads/runs`, { assistant_id: s.assistant, stream: true, thread: { messages } });
+  const direct = () => streamPost(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages });
   for (const s of subjects) for (let i = 0; i < 30; i++) await run(s);
   for (let round = 0; round < ROUNDS; round++) {
     // Each round starts with the other server, so neither always follows the other's burst.

@@ -1,7 +1,6 @@
-import { Agent, request } from 'node:http';
 import { startChatUpstream } from '../../test/support/chat-upstream.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
-import { call, median, percentile, processCpuMs, spawnServer, writeResults, type BenchServer } from '../support.js';
+import { call, median, percentile, processCpuMs, spawnServer, streamPost, writeResults, type BenchServer } from '../support.js';
 
 // Long threads: a streamed run's overhead (through assistd minus the same request sent straight to the upstream)
 // on a 10-message thread and on a 10,000-message thread, about half of which fits gpt-4o-mini's context window:
@@ -16,22 +15,6 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 20);
 const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 const BASELINE = process.env.BENCH_BASELINE;
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
-function stream(url: string, body: unknown): Promise<number> {
-  const started = performance.now();
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
-      res.resume();
-      res.on('end', () => resolve(performance.now() - started));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 const text = (i: number) => `Message ${i}: a few words about the weather, the news and what to cook tonight.`;
 
@@ -68,11 +51,11 @@ async function main() {
   /** One run through the subject's server and the same request straight to the upstream. */
   const sample = async (s: Subject, size: 'short' | 'long', keep: boolean) => {
     const before = processCpuMs(s.server.pid) ?? 0;
-    const through = await stream(`${s.server.url}/v1/threads/${s.threads[size]}/runs`, { assistant_id: s.assistant, stream: true });
+    const through = await streamPost(`${s.server.url}/v1/threads/${s.threads[size]}/runs`, { assistant_id: s.assistant, stream: true });
     const cpu = (processCpuMs(s.server.pid) ?? 0) - before;
     const sent = upstream.requests.at(-1)!.body.messages;
     upstream.requests.length = 0;
-    const direct = await stream(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: sent });
+    const direct = await streamPost(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: sent });
     upstream.requests.length = 0;
     if (!keep) return;
     s.overhead[size].push(through - direct);
