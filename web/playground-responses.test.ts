@@ -35,8 +35,8 @@ async function say(page: Page, text: string) {
   await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 
-async function responseStatus(page: Page, status: string) {
-  await page.locator(`.response-panel [data-response-status="${status}"]`).waitFor({ timeout: 30_000 });
+async function responseStatus(page: Page, status: string, timeout = 30_000) {
+  await page.locator(`.response-panel [data-response-status="${status}"]`).waitFor({ timeout });
 }
 
 describe('playground responses mode', { skip }, () => {
@@ -218,7 +218,8 @@ describe('playground responses mode', { skip }, () => {
       { tool_calls: [{ name: 'code_interpreter', arguments: { code } }] },
       { text: 'Here is the chart and [the report](sandbox:/mnt/data/report.csv).' },
     ]));
-    await responseStatus(page, 'completed');
+    // A container's first Python (matplotlib's import) is slow on a loaded machine.
+    await responseStatus(page, 'completed', 120_000);
     const reply = page.locator('.message-assistant', { hasText: 'Here is the chart and the report' });
     await reply.waitFor();
 
