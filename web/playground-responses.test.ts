@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -9,12 +9,16 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../test/support/server.js';
 import { ARTIFACTS, CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
 import { ensureWebBuilt } from './test-support/build-web.js';
+import { checkHost } from '../src/sandbox/host-check.js';
+import { defaultSandboxOptions } from '../src/sandbox/sandbox.js';
 
 // Responses mode: each turn a streamed `POST /v1/responses` in a conversation, in headless Chromium against a real
 // server with the scripted model.
 
 const skip = existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH} (npm run setup installs it)`;
 const ADDRESS = /\/responses\/(conv_\w+)$/;
+const sandbox = checkHost(defaultSandboxOptions);
+const CSV = 'city,temp\nOslo,-3\nLima,19\n';
 const FACT = 'The launch code for project Kestrel is 7Q4-ZEBRA-19.';
 
 /** Responses mode's own controls (the Assistants panes stay mounted, hidden, with labels of the same names). */
@@ -31,8 +35,8 @@ async function say(page: Page, text: string) {
   await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
 
-async function responseStatus(page: Page, status: string) {
-  await page.locator(`.response-panel [data-response-status="${status}"]`).waitFor({ timeout: 30_000 });
+async function responseStatus(page: Page, status: string, timeout = 30_000) {
+  await page.locator(`.response-panel [data-response-status="${status}"]`).waitFor({ timeout });
 }
 
 describe('playground responses mode', { skip }, () => {
@@ -194,6 +198,63 @@ describe('playground responses mode', { skip }, () => {
     await page.locator('.response-panel .step[data-item-type="file_search_call"]').waitFor();
     assert.equal(await page.locator('.responses-page .pane-chat').isVisible(), false);
     await screenshot(page, 'responses-phone');
+    assert.deepEqual(problems, []);
+    await close();
+  });
+
+  test('runs code that draws a chart and writes a CSV: the call shows code, logs and chart; the cited CSV downloads', { skip: sandbox.available ? false : sandbox.reason }, async () => {
+    const { page, problems, close } = await openPage(browser, server.url);
+    await openResponses(page);
+    await settings(page).getByLabel('Code interpreter').check();
+    const code = [
+      'import matplotlib.pyplot as plt',
+      'plt.plot([1, 2, 3], [2, 4, 1])',
+      "plt.title('Temperatures')",
+      'plt.show()',
+      `open('/mnt/data/report.csv', 'w', newline='').write(${JSON.stringify(CSV)})`,
+      "print('wrote report.csv')",
+    ].join('\n');
+    await say(page, scripted('chart and csv', [
+      { tool_calls: [{ name: 'code_interpreter', arguments: { code } }] },
+      { text: 'Here is the chart and [the report](sandbox:/mnt/data/report.csv).' },
+    ]));
+    // A container's first Python (matplotlib's import) is slow on a loaded machine.
+    await responseStatus(page, 'completed', 120_000);
+    const reply = page.locator('.message-assistant', { hasText: 'Here is the chart and the report' });
+    await reply.waitFor();
+
+    // The chat shows the call with its chart; the panel its code, logs and chart.
+    const line = page.locator('.responses-page .tool-line[data-item-type="code_interpreter_call"]');
+    await line.waitFor();
+    const chartOf = async (scope: ReturnType<Page['locator']>) => {
+      const img = scope.locator('img.file-image');
+      await img.waitFor({ timeout: 30_000 });
+      return img.evaluate((el: HTMLImageElement) => el.decode().then(() => ({ w: el.naturalWidth, h: el.naturalHeight })));
+    };
+    const inChat = await chartOf(page.locator('.responses-page .pane-chat'));
+    assert.ok(inChat.w > 100 && inChat.h > 100, `a real chart in the chat, got ${inChat.w}x${inChat.h}`);
+    const step = page.locator('.response-panel .step[data-item-type="code_interpreter_call"]');
+    const inPanel = await chartOf(step);
+    assert.ok(inPanel.w > 100 && inPanel.h > 100, `a real chart in the panel, got ${inPanel.w}x${inPanel.h}`);
+    assert.match(await step.locator('.code-block').innerText(), /plt\.title\('Temperatures'\)/);
+    assert.match(await step.getByLabel('Output logs').innerText(), /wrote report\.csv/);
+    assert.match(await step.innerText(), /container cntr_\w+/);
+
+    // The answer's link and its footnote both download the container file, byte for byte.
+    assert.match(await reply.locator('.markdown').innerText(), /^Here is the chart and the report\.?\[1\]\.?$/);
+    const footnote = reply.locator('.footnotes li', { hasText: 'report.csv' });
+    for (const target of [reply.locator('.markdown a', { hasText: 'the report' }), footnote.getByRole('button', { name: 'download' })]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), target.click()]);
+      assert.equal(download.suggestedFilename(), 'report.csv');
+      const path = await download.path();
+      assert.equal(readFileSync(path).toString('latin1'), CSV);
+    }
+    await screenshot(page, 'responses-code-interpreter');
+
+    // A reload reads the conversation's items: the call is shown again with its outputs.
+    await page.reload();
+    await chartOf(page.locator('.responses-page .pane-chat'));
+    await page.locator('.response-panel .step[data-item-type="code_interpreter_call"]').getByLabel('Output logs').waitFor();
     assert.deepEqual(problems, []);
     await close();
   });

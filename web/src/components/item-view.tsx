@@ -21,7 +21,18 @@ function OutputText({ client, text, annotations, idPrefix }: { client: ApiClient
   const rendered = useMemo(() => renderResponseText(text, annotations, idPrefix), [text, annotations, idPrefix]);
   return (
     <div class="text-part">
-      <div class="markdown" dangerouslySetInnerHTML={{ __html: rendered.html }} />
+      <div
+        class="markdown"
+        dangerouslySetInnerHTML={{ __html: rendered.html }}
+        onClick={(e) => {
+          const link = (e.target as HTMLElement).closest<HTMLAnchorElement>('a.file-link[data-container-id]');
+          if (!link) return;
+          e.preventDefault();
+          const { containerId, fileId } = link.dataset;
+          const name = rendered.citations.find((c) => c.fileId === fileId)?.filename ?? fileId!;
+          void client.downloadUrl(`${client.base}/containers/${containerId}/files/${fileId}/content`, name);
+        }}
+      />
       {rendered.citations.length > 0 && (
         <ol class="footnotes" aria-label="Citations">
           {rendered.citations.map((c) => (
@@ -61,8 +72,8 @@ export function MessageItemView({ client, item }: { client: ApiClient; item: Mes
   );
 }
 
-/** A tool item in the chat, in one line: what was called and how it went; the details are in the response panel. */
-export function ToolItemLine({ item }: { item: AnyItem }) {
+/** A tool item in the chat, in one line: what was called and how it went; the details are in the response panel. A chart the code drew is shown below it. */
+export function ToolItemLine({ client, item }: { client: ApiClient; item: AnyItem }) {
   const status = typeof item.status === 'string' ? item.status : undefined;
   let what: string;
   if (item.type === 'function_call') what = `called ${(item as FunctionCallItem).name}`;
@@ -70,11 +81,19 @@ export function ToolItemLine({ item }: { item: AnyItem }) {
   else if (item.type === 'file_search_call') what = `searched files for ${((item as FileSearchCallItem).queries ?? []).map((q) => `“${q}”`).join(', ')}`;
   else if (item.type === 'code_interpreter_call') what = 'ran code';
   else what = item.type.replace(/_/g, ' ');
-  return (
+  const images = item.type === 'code_interpreter_call' ? ((item as CodeInterpreterCallItem).outputs ?? []).flatMap((o) => (o.type === 'image' ? [o.url] : [])) : [];
+  const line = (
     <p class="tool-line" data-item-type={item.type}>
       <span class="tool-line-what">{what}</span>
       {status && item.type !== 'function_call_output' && <span class={`badge status-${status}`}>{status.replace('_', ' ')}</span>}
     </p>
+  );
+  if (images.length === 0) return line;
+  return (
+    <div class="tool-item">
+      {line}
+      {images.map((url, i) => <OutputImage key={i} client={client} url={url} />)}
+    </div>
   );
 }
 

@@ -52,3 +52,12 @@ test('a container file citation numbers the file it cites, after the span it cov
   assert.deepEqual(out.citations, [{ n: 1, fileId: 'cfile_1', filename: 'chart.png', containerId: 'cntr_1' }]);
   assert.match(out.html, /<span class="file-pending"[^>]*>chart\.png<\/span><sup class="cite"><a href="#c-fn-1"/);
 });
+
+test('a container file citation over a sandbox: link target makes the link download the file, numbered after it', () => {
+  const value = 'Here is [the report](sandbox:/mnt/data/report.csv).';
+  const start = value.indexOf('sandbox:');
+  const annotation = { type: 'container_file_citation', container_id: 'cntr_1', file_id: 'cfile_1', filename: 'report.csv', start_index: start, end_index: start + 'sandbox:/mnt/data/report.csv'.length };
+  const out = renderResponseText(value, [annotation], 'c');
+  assert.deepEqual(out.citations, [{ n: 1, fileId: 'cfile_1', filename: 'report.csv', containerId: 'cntr_1' }]);
+  assert.match(out.html, /^<p>Here is <a href="#" class="file-link" data-container-id="cntr_1" data-file-id="cfile_1" title="Download">the report<\/a><sup class="cite"><a href="#c-fn-1"[^>]*>\[1\]<\/a><\/sup>\.<\/p>/);
+});

@@ -22,6 +22,12 @@ hljs.registerAliases(['html'], { languageName: 'xml' });
 const CITE_OPEN = '\uE000';
 const CITE_CLOSE = '\uE001';
 const FILE_SCHEME = 'assistd-file:';
+const CONTAINER_FILE_SCHEME = 'assistd-container-file:';
+
+function containerFileLink(ref: string, text: string): string {
+  const [containerId, fileId] = ref.split('/').map(escapeHtml);
+  return `<a href="#" class="file-link" data-container-id="${containerId}" data-file-id="${fileId}" title="Download">${text}</a>`;
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -58,6 +64,7 @@ const marked = new Marked({
         const id = escapeHtml(href.slice(FILE_SCHEME.length));
         return `<a href="#" class="file-link" data-file-id="${id}" title="Download">${text}</a>`;
       }
+      if (href.startsWith(CONTAINER_FILE_SCHEME)) return containerFileLink(href.slice(CONTAINER_FILE_SCHEME.length), text);
       if (href.startsWith('sandbox:')) return `<span class="file-pending" title="${escapeHtml(href)}">${text}</span>`;
       if (!safeHref(href)) return text;
       const titleAttr = title ? ` title="${escapeHtml(title)}"` : '';
@@ -125,14 +132,18 @@ export type ResponseAnnotation =
   | { type: 'container_file_citation'; file_id: string; filename: string; container_id: string; start_index: number; end_index: number }
   | { type: string };
 
-/** A reply's citations, numbered by file, with markers where the text cites them. */
+/**
+ * A reply's citations, numbered by file, with markers where the text cites them. A container file citation whose
+ * span is a `sandbox:` link target (as this server and the hosted API write them) makes that link download the
+ * file, and its marker goes after the link rather than inside its target.
+ */
 function insertCitations(value: string, annotations: ResponseAnnotation[]): { text: string; citations: Citation[] } {
   const chars = Array.from(value);
   const citations: Citation[] = [];
   const numbers = new Map<string, number>();
-  const marks: Array<{ at: number; n: number }> = [];
+  const edits: Array<{ at: number; remove: number; insert: string }> = [];
   for (const annotation of annotations) {
-    const at = 'index' in annotation ? annotation.index : 'end_index' in annotation ? annotation.end_index : undefined;
+    let at = 'index' in annotation ? annotation.index : 'end_index' in annotation ? annotation.end_index : undefined;
     if (at === undefined || !('file_id' in annotation)) continue;
     let n = numbers.get(annotation.file_id);
     if (n === undefined) {
@@ -140,10 +151,15 @@ function insertCitations(value: string, annotations: ResponseAnnotation[]): { te
       numbers.set(annotation.file_id, n);
       citations.push({ n, fileId: annotation.file_id, filename: annotation.filename, ...('container_id' in annotation ? { containerId: annotation.container_id } : {}) });
     }
-    marks.push({ at: Math.min(Math.max(0, at), chars.length), n });
+    at = Math.min(Math.max(0, at), chars.length);
+    if ('container_id' in annotation && chars.slice(annotation.start_index, at).join('').startsWith('sandbox:')) {
+      edits.push({ at: annotation.start_index, remove: at - annotation.start_index, insert: `${CONTAINER_FILE_SCHEME}${annotation.container_id}/${annotation.file_id}` });
+      if (chars[at] === ')') at += 1;
+    }
+    edits.push({ at, remove: 0, insert: `${CITE_OPEN}${n}${CITE_CLOSE}` });
   }
   // From the end, so earlier positions still count in the original text.
-  for (const mark of marks.sort((a, b) => b.at - a.at)) chars.splice(mark.at, 0, `${CITE_OPEN}${mark.n}${CITE_CLOSE}`);
+  for (const edit of edits.sort((a, b) => b.at - a.at)) chars.splice(edit.at, edit.remove, edit.insert);
   return { text: chars.join(''), citations };
 }
 
@@ -163,6 +179,7 @@ function toHtml(text: string, idPrefix: string): string {
   let html = marked.parse(text, { async: false }) as string;
   html = html.replace(new RegExp(`${CITE_OPEN}(\\d+)${CITE_CLOSE}`, 'g'), (_m, n: string) =>
     `<sup class="cite"><a href="#${idPrefix}-fn-${n}" id="${idPrefix}-ref-${n}" aria-label="citation ${n}">[${n}]</a></sup>`);
+  html = html.replace(new RegExp(`${CONTAINER_FILE_SCHEME}(cntr_\\w+/cfile_\\w+)`, 'g'), (_m, ref: string) => containerFileLink(ref, 'download'));
   html = html.replace(new RegExp(`${FILE_SCHEME}(file-[\\w-]+)`, 'g'), (_m, id: string) =>
     `<a href="#" class="file-link" data-file-id="${id}" title="Download">download</a>`);
   return html;

@@ -51,7 +51,7 @@ export function ResponseChat({ client, conversation, params, text, onText, onSho
       </div>
       <div class="messages" ref={list} aria-live="polite" aria-busy={busy === 'loading'}>
         {view.items.length === 0 && busy !== 'loading' && <p class="empty">Each turn creates a response in this conversation. Enter sends; Shift+Enter adds a line.</p>}
-        {view.items.map((item) => (item.type === 'message' ? <MessageItemView key={item.id} client={client} item={item as MessageItem} /> : <ToolItemLine key={item.id} item={item} />))}
+        {view.items.map((item) => (item.type === 'message' ? <MessageItemView key={item.id} client={client} item={item as MessageItem} /> : <ToolItemLine key={item.id} client={client} item={item} />))}
         {busy === 'streaming' && last?.status === 'in_progress' && !view.items.some((i) => i.type === 'message' && i.status === 'in_progress') && (
           <p class="run-notice" role="status">Response in progress…</p>
         )}
