@@ -81,6 +81,23 @@ describe('responses keep hosted tool results without include', () => {
     assert.ok((got as OpenAI.Responses.ResponseFileSearchToolCall).results![0]!.text!.includes(FACT));
   });
 
+  test('background: the stored event log leaves the results out without include; the chain still sees them', async () => {
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'file_search', vector_store_ids: [storeId] }, echo];
+    const input = prompt({ name: 'file_search', arguments: { queries: ['launch code Kestrel'] } });
+    const queued = await client.responses.create({ model: 'scripted', input, tools, background: true });
+    const replay = await client.responses.retrieve(queued.id, { stream: true });
+    let first: OpenAI.Responses.Response | undefined;
+    let calls = 0;
+    for await (const event of replay) {
+      if (event.type === 'response.output_item.done' && event.item.type === 'file_search_call') assert.equal(event.item.results, null, String(++calls));
+      if (event.type === 'response.completed') first = event.response;
+    }
+    assert.equal(calls, 1);
+    assert.equal((first!.output[0] as OpenAI.Responses.ResponseFileSearchToolCall).results, null);
+    const chained = await client.responses.create({ model: 'scripted', previous_response_id: first!.id, input: [echoOutput(first!)], tools });
+    assert.ok(chained.output_text.includes(FACT), chained.output_text);
+  });
+
   test('code_interpreter: a streamed, chained response sees the logs; its events and retrieve show them only with include', { skip: host.available ? false : host.reason }, async () => {
     const tools: OpenAI.Responses.Tool[] = [{ type: 'code_interpreter', container: { type: 'auto' } }, echo];
     const input = prompt({ name: 'code_interpreter', arguments: { code: 'print(6 * 7)' } });
