@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { ResponseItem, ResponseObject } from '../../domain/responses.js';
 import type { ResponseEventBody } from './response-output.js';
 
@@ -31,14 +30,4 @@ export function eventView(event: ResponseEventBody, include: readonly string[]):
   if (e.item) return { ...event, item: itemView(e.item, include) };
   if (e.response?.output) return { ...event, response: responseView(e.response, include) };
   return event;
-}
-
-/** `include` as a query parameter: `include[]=…` as the SDK sends it (brackets), or plain `include=…`. */
-export const includeQueryParams = {
-  'include[]': z.union([z.string(), z.array(z.string())]).optional(),
-  include: z.union([z.string(), z.array(z.string())]).optional(),
-};
-
-export function queryIncludes(query: { 'include[]'?: string | string[] | undefined; include?: string | string[] | undefined }): string[] {
-  return [query['include[]'] ?? [], query.include ?? []].flat();
 }

@@ -5,7 +5,8 @@ import { toListPage } from '../pagination.js';
 import { route } from '../route.js';
 import { checkImageFiles, inputItemSchema, toStoredItem } from '../responses/input-items.js';
 import { getConversation } from './conversations.js';
-import { includeQueryParams, itemView, itemsView, queryIncludes } from '../../engine/responses/response-includes.js';
+import { itemView, itemsView } from '../../engine/responses/response-includes.js';
+import { includeQueryParams, queryIncludes } from '../responses/include-query.js';
 
 const createBody = z.object({ items: z.array(inputItemSchema).min(1).max(20) });
 
