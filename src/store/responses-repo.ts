@@ -43,6 +43,8 @@ export interface ResponsesRepo {
   renew(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]>;
   /** Gives the response up (it ended, or the worker stops). */
   release(owner: string, id: string): Promise<void>;
+  /** The output item with this id of the project's latest response that has one (a scan: for rare lookups). */
+  outputItem(project: string, itemId: string): Promise<ResponseItem | undefined>;
 }
 
 const WORK_STATUSES = ['queued', 'in_progress'];
@@ -126,6 +128,16 @@ export function createResponsesRepo(db: Kysely<any>, capabilities: StoreCapabili
     },
     async release(owner, id) {
       await db.updateTable('responses').set({ lease_owner: null, lease_until: null }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+    },
+    async outputItem(project, itemId) {
+      // Ids are generated (letters, digits, `_`): anything else cannot be one and would need escaping in LIKE.
+      if (!/^[A-Za-z0-9_-]+$/.test(itemId)) return undefined;
+      const rows = await db.selectFrom('responses').select('data').where('project', '=', project).where('data', 'like', `%"id":"${itemId}"%`).orderBy('created_at', 'desc').limit(5).execute();
+      for (const row of rows) {
+        const found = (JSON.parse(row.data) as ResponseObject).output.find((item) => item.id === itemId);
+        if (found) return found;
+      }
+      return undefined;
     },
   };
 }

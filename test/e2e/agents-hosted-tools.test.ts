@@ -103,14 +103,14 @@ describe('@openai/agents hosted tools against assistd', () => {
     assert.equal(hostedCalls(next.newItems)[0]!.providerData.container_id, call!.providerData.container_id);
   });
 
-  test('hosted and function tools in one run: with the includes set, the next model call sees passages and logs', { skip: host.available ? false : host.reason }, async () => {
-    // The SDK sends earlier items back by value, and a stored call keeps its results/outputs only when included.
+  test('hosted and function tools in one run: without includes, the next model call still sees passages and logs', { skip: host.available ? false : host.reason }, async () => {
+    // The SDK sends earlier calls back by value without results/outputs; the server replays its stored ones.
     const echo = tool({ name: 'echo', description: 'Echoes its text.', parameters: z.object({ text: z.string() }), execute: async ({ text }) => text });
     const agent = new Agent({
       name: 'Mixed',
       instructions: 'Search, compute, then echo.',
       model: 'scripted',
-      tools: [fileSearchTool(storeId, { includeSearchResults: true }), codeInterpreterTool({ includeOutputs: true }), echo],
+      tools: [fileSearchTool(storeId), codeInterpreterTool(), echo],
     });
     const steps = [
       { tool_calls: [{ name: 'file_search', arguments: { queries: ['launch code Kestrel'] } }] },

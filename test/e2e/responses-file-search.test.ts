@@ -71,7 +71,8 @@ for (const db of ['sqlite', 'postgres'] as const) {
       assert.equal(part.text, `${ANSWER} Anything else?`);
       assert.deepEqual(part.annotations, [{ type: 'file_citation', file_id: fileId, filename: 'kestrel.md', index: ANSWER.length }]);
       assert.equal(response.output_text, `${ANSWER} Anything else?`);
-      assert.deepEqual(await client.responses.retrieve(response.id), response);
+      assert.deepEqual(await client.responses.retrieve(response.id, { include: ['file_search_call.results'] }), response);
+      assert.equal(((await client.responses.retrieve(response.id)).output[0] as OpenAI.Responses.ResponseFileSearchToolCall).results, null);
 
       const plain = await client.responses.create({ model: 'scripted', input: searchThenCite(['launch code Kestrel']), tools });
       const plainCall = plain.output[0] as OpenAI.Responses.ResponseFileSearchToolCall;
@@ -131,7 +132,7 @@ for (const db of ['sqlite', 'postgres'] as const) {
       const input: OpenAI.Responses.ResponseInputItem[] = [{ role: 'user', content: 'What is the launch code?' }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { role: 'user', content: 'Thanks' }];
       const again = await client.responses.create({ model: 'scripted', input, tools });
       assert.equal(again.output_text, 'You said: Thanks');
-      const items = await client.responses.inputItems.list(again.id, { order: 'asc' });
+      const items = await client.responses.inputItems.list(again.id, { order: 'asc', include: ['file_search_call.results'] });
       assert.deepEqual(items.data[1], first.output[0]);
 
       const conversation = await client.conversations.create();

@@ -7,9 +7,10 @@ import type { BlobStore } from '../../blobs/blob-store.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
 import type { RunEventLog } from '../events/run-events.js';
-import { chainItems, checkCallOutputs, conversationItems, dropOldest, resolveReferences } from './response-context.js';
+import { chainItems, checkCallOutputs, conversationItems, dropOldest, resolveReferences, storedCallItems } from './response-context.js';
 import type { ResponseEventBody } from './response-output.js';
 import { runTurns, turnStatus } from './response-turns.js';
+import { eventView, responseView } from './response-includes.js';
 import type { FileSearchToolOptions } from '../../tools/file-search.js';
 import { inlineStoredImages } from './response-images.js';
 import { buildResponseRequest } from './response-prompt.js';
@@ -74,7 +75,7 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
     : req.conversation
       ? await conversationItems(deps.store, project, req.conversation)
       : [];
-  const input = resolveReferences(context, req.input);
+  const input = await storedCallItems(deps.store, project, context, resolveReferences(context, req.input));
   checkCallOutputs(context, input);
   const model = deps.models.resolve(req.model, project);
   const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
@@ -148,9 +149,9 @@ export async function executeResponse(
   if (!journal) emit({ type: 'response.created', response });
   emit({ type: 'response.in_progress', response });
   const fileSearchTool = response.tools.find((t) => t.type === 'file_search');
-  const code = codeInterpreterCalls(deps.codeInterpreter, project, response, prepared.history, prepared.include);
-  const turns = { project, model: prepared.model, request: prepared.request, fileSearchTool, fileSearch: deps.fileSearch, include: prepared.include, maxToolCalls: response.max_tool_calls, code };
-  const result = await runTurns(turns, emit, signal);
+  const code = codeInterpreterCalls(deps.codeInterpreter, project, response, prepared.history);
+  const turns = { project, model: prepared.model, request: prepared.request, fileSearchTool, fileSearch: deps.fileSearch, maxToolCalls: response.max_tool_calls, code };
+  const result = await runTurns(turns, (event) => emit(eventView(event, prepared.include)), signal);
   response.output = result.output;
   if ('error' in result) {
     if (!signal.aborted) deps.logger?.warn({ responseId: response.id, project, model: response.model, upstream: result.error instanceof ProviderError ? result.error.upstream : undefined, err: result.error }, 'model call failed');
@@ -169,7 +170,7 @@ export async function executeResponse(
 export async function endResponse(deps: ResponseEngineDeps, project: string, prepared: PreparedResponse, emit: (event: ResponseEventBody) => void, journal?: ResponseJournal): Promise<ResponseObject> {
   const { response, input } = prepared;
   if (journal?.lost()) return response;
-  const end = { type: `response.${response.status}`, response };
+  const end = { type: `response.${response.status}`, response: responseView(response, prepared.include) };
   await journal?.events.beginCommit(response.id);
   let written = false;
   try {

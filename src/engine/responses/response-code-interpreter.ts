@@ -91,7 +91,6 @@ export class CodeInterpreterCalls {
     private readonly responseId: string,
     /** The container of the last call in the context, if any. */
     private readonly earlier: string | undefined,
-    private readonly includeOutputs: boolean,
   ) {}
 
   /** Runs one call the model made, streaming the hosted events. */
@@ -133,7 +132,8 @@ export class CodeInterpreterCalls {
   }
 
   private finish(item: CodeInterpreterCallItem, ctx: CodeCallContext, outputs: NonNullable<CodeInterpreterCallItem['outputs']>, saved: ContainerFileObject[], note: string): CodeCallDone {
-    if (this.includeOutputs) item.outputs = outputs;
+    // Kept always, for later model calls; a client sees them with `include` (see response-includes.ts).
+    item.outputs = outputs;
     item.status = 'completed';
     const at = { item_id: item.id, output_index: ctx.outputIndex };
     ctx.emit({ type: 'response.code_interpreter_call.completed', ...at });
@@ -184,8 +184,8 @@ export class CodeInterpreterCalls {
 }
 
 /** The code_interpreter calls of a response that has the tool; `history` is its context and input. */
-export function codeInterpreterCalls(options: CodeInterpreterOptions | undefined, project: string, response: ResponseObject, history: ResponseItem[], include: string[]): CodeInterpreterCalls | undefined {
+export function codeInterpreterCalls(options: CodeInterpreterOptions | undefined, project: string, response: ResponseObject, history: ResponseItem[]): CodeInterpreterCalls | undefined {
   const tool = response.tools.find((t): t is ResponseCodeInterpreterTool => t.type === 'code_interpreter');
   if (!tool || !options) return undefined;
-  return new CodeInterpreterCalls(options, tool, project, response.id, lastContainerOf(history), include.includes('code_interpreter_call.outputs'));
+  return new CodeInterpreterCalls(options, tool, project, response.id, lastContainerOf(history));
 }

@@ -62,3 +62,24 @@ export function resolveReferences(context: ResponseItem[], input: Array<Response
     return found;
   });
 }
+
+/**
+ * The input with each file_search or code_interpreter call given by value replaced by the stored item of that id
+ * (from the context, else any stored response): the stored one keeps the results and outputs a client sees only
+ * with `include`, and clients send calls back without them (the Agents SDK as empty lists).
+ */
+export async function storedCallItems(store: Store, project: string, context: ResponseItem[], input: ResponseItem[]): Promise<ResponseItem[]> {
+  if (!input.some(isHostedCall)) return input;
+  const byId = new Map(context.filter(isHostedCall).map((item) => [item.id, item]));
+  return Promise.all(
+    input.map(async (item) => {
+      if (!isHostedCall(item)) return item;
+      const stored = byId.get(item.id) ?? (await store.responses.outputItem(project, item.id));
+      return stored?.type === item.type ? stored : item;
+    }),
+  );
+}
+
+function isHostedCall(item: ResponseItem): boolean {
+  return item.type === 'file_search_call' || item.type === 'code_interpreter_call';
+}

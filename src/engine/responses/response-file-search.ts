@@ -14,8 +14,6 @@ export interface FileSearchCallContext {
   ordinal: number;
   /** The model's context window, which bounds how much retrieved text it is shown. */
   contextWindow: number;
-  /** Whether the item keeps its results (`include: ["file_search_call.results"]`). */
-  includeResults: boolean;
   emit: (event: ResponseEventBody) => void;
   signal: AbortSignal;
 }
@@ -63,9 +61,8 @@ export async function runFileSearchCall(options: FileSearchToolOptions, tool: Re
   }
   const { hits, note } = found;
   const results = budgetResults(hits, resultBudget(ctx.contextWindow));
-  if (ctx.includeResults) {
-    item.results = hits.map((h): FileSearchCallResult => ({ file_id: h.fileId, filename: h.filename, score: h.score, text: h.text, attributes: h.attributes }));
-  }
+  // Kept always, for later model calls; a client sees them with `include` (see response-includes.ts).
+  item.results = hits.map((h): FileSearchCallResult => ({ file_id: h.fileId, filename: h.filename, score: h.score, text: h.text, attributes: h.attributes }));
   item.status = 'completed';
   ctx.emit({ type: 'response.file_search_call.completed', ...at });
   ctx.emit({ type: 'response.output_item.done', output_index: ctx.outputIndex, item });

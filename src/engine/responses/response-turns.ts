@@ -22,7 +22,6 @@ export interface TurnsInput {
   fileSearchTool: ResponseFileSearchTool | undefined;
   /** How file_search searches; required when the response has the tool. */
   fileSearch: FileSearchToolOptions | undefined;
-  include: string[];
   maxToolCalls: number | null;
   /** The response's code_interpreter calls, when it has the tool. */
   code?: CodeInterpreterCalls | undefined;
@@ -95,7 +94,7 @@ export async function runTurns(input: TurnsInput, emit: (event: ResponseEventBod
         request.messages.push({ role: 'tool', tool_call_id: call.id, content: done.forModel });
         continue;
       }
-      const ctx = { project: input.project, outputIndex: output.length, ordinal: searches.length, contextWindow: input.model.info.contextWindow, includeResults: input.include.includes('file_search_call.results'), emit, signal };
+      const ctx = { project: input.project, outputIndex: output.length, ordinal: searches.length, contextWindow: input.model.info.contextWindow, emit, signal };
       const done = await runFileSearchCall(input.fileSearch!, tool!, call.function.arguments, ctx);
       output.push(done.item);
       if ('error' in done) return { output, error: done.error };

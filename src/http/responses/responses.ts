@@ -3,6 +3,8 @@ import { BadRequestError, NotFoundError } from '../../domain/errors.js';
 import type { ResponseObject } from '../../domain/responses.js';
 import { cancelResponse, queueBackgroundResponse } from '../../engine/responses/background-responses.js';
 import { executeResponse, prepareResponse } from '../../engine/responses/create-response.js';
+import { itemsView, responseView } from '../../engine/responses/response-includes.js';
+import { includeQueryParams, queryIncludes } from './include-query.js';
 import type { Store } from '../../store/store.js';
 import { listQuery } from '../pagination.js';
 import { route } from '../route.js';
@@ -22,6 +24,7 @@ const retrieveQuery = z.object({
   stream: z.enum(['true', 'false']).optional(),
   starting_after: z.coerce.number().int().min(0).optional(),
   include_obfuscation: z.enum(['true', 'false']).optional(),
+  ...includeQueryParams,
 });
 
 const noop = () => {};
@@ -47,11 +50,11 @@ export const responseRoutes = [
       if (prepared.response.background) {
         const queued = await queueBackgroundResponse({ ...deps, events: app.events }, project, prepared);
         app.backgroundResponses.kick();
-        if (!body.stream) return queued;
+        if (!body.stream) return responseView(queued, req.include);
         await streamStoredResponse(request, reply, { store: app.store, events: app.events, project, responseId: queued.id, startingAfter: -1 });
         return undefined;
       }
-      if (!body.stream) return executeResponse(deps, project, prepared, noop);
+      if (!body.stream) return responseView(await executeResponse(deps, project, prepared, noop), req.include);
       await streamResponse(request, reply, (emit) => executeResponse(deps, project, prepared, emit));
       return undefined;
     },
@@ -75,7 +78,7 @@ export const responseRoutes = [
     query: retrieveQuery,
     async handler({ params, query, project, request, reply }, { store, events }) {
       const response = await getResponse(store, project, params.response_id!);
-      if (query.stream !== 'true') return response;
+      if (query.stream !== 'true') return responseView(response, queryIncludes(query));
       // Only a background response keeps its events; the others were streamed by the request that made them.
       if (!response.background) throw new BadRequestError('Only responses created with background=true can be streamed when retrieved.', 'stream');
       await streamStoredResponse(request, reply, { store, events, project, responseId: response.id, startingAfter: query.starting_after ?? -1 });
@@ -97,19 +100,19 @@ export const responseRoutes = [
     path: '/responses/:response_id/cancel',
     summary: 'Cancel response',
     async handler({ params, project, request }, { store, models, backgroundResponses }) {
-      return cancelResponse({ store, models, logger: request.log }, project, params.response_id!, (id) => backgroundResponses.cancel(id));
+      return responseView(await cancelResponse({ store, models, logger: request.log }, project, params.response_id!, (id) => backgroundResponses.cancel(id)), []);
     },
   }),
   route({
     method: 'GET',
     path: '/responses/:response_id/input_items',
     summary: 'List input items',
-    query: listQuery(),
+    query: listQuery().extend(includeQueryParams),
     async handler({ params, query, project }, { store }) {
       const id = params.response_id!;
       const input = await store.responses.input(project, id);
       if (!input) throw new NotFoundError(`Response with id '${id}' not found.`, 'response_id');
-      return pageOfItems(input, query);
+      return pageOfItems(itemsView(input, queryIncludes(query)), query);
     },
   }),
 ];
