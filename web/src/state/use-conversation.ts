@@ -4,6 +4,9 @@ import type { ApiClient } from '../api/client';
 import { applyResponseEvent, emptyConversationView, type AnyItem, type ConversationView, type Response } from './conversation-view';
 import { forgetConversation, loadRecentConversations, rememberConversation, rememberResponse, type RecentConversation } from './recent-conversations';
 
+/** The server keeps tool results but returns them only when asked: the page shows them, so it always asks. */
+const SHOWN_RESULTS = ['file_search_call.results', 'code_interpreter_call.outputs'];
+
 const FOLLOW_INTERVAL_MS = 1000;
 const isActive = (r: Response) => r.status === 'queued' || r.status === 'in_progress';
 
@@ -52,7 +55,7 @@ export function useConversation(client: ApiClient) {
   }
 
   async function reloadItems(id: string) {
-    const items = await client.listAll<AnyItem>(`/conversations/${id}/items`);
+    const items = await client.listAll<AnyItem>(`/conversations/${id}/items`, { include: SHOWN_RESULTS });
     setViewOf(id, (v) => ({ ...v, items }));
   }
 
@@ -67,7 +70,7 @@ export function useConversation(client: ApiClient) {
         throw err;
       }
       const ids = loadRecentConversations().find((c) => c.id === id)?.responseIds ?? [];
-      const found = await Promise.allSettled(ids.map((rid) => client.get<Response>(`/responses/${rid}`)));
+      const found = await Promise.allSettled(ids.map((rid) => client.get<Response>(`/responses/${rid}`, { include: SHOWN_RESULTS })));
       const responses = found.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       setViewOf(id, (v) => ({ ...v, responses: [...responses, ...v.responses.filter((r) => !ids.includes(r.id))] }));
     });
@@ -93,7 +96,7 @@ export function useConversation(client: ApiClient) {
     let current = viewRef.current.responses.find((r) => r.id === responseId);
     while (current && isActive(current) && viewRef.current.conversationId === id) {
       await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS));
-      current = await client.get<Response>(`/responses/${responseId}`);
+      current = await client.get<Response>(`/responses/${responseId}`, { include: SHOWN_RESULTS });
       setViewOf(id, (v) => applyResponseEvent(v, `response.${current!.status}`, { response: current }));
     }
   }
