@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { newId } from '../../domain/ids.js';
 import { WORK_RUN_STATUSES } from '../../domain/run-status.js';
 import type { Run } from '../../domain/types.js';
 import { executeRun, LEASE_LOST, type RunLoopDeps } from '../runs/run-loop.js';
 import { expireRun } from '../runs/run-expiry.js';
+import type { Flight, WorkKind, WorkPool } from './work-pool.js';
 
 /** Wakes workers in other processes: a run was created or resumed (payload: run id). */
 const RUNS_CHANNEL = 'assistd_runs';
@@ -11,17 +11,9 @@ const RUNS_CHANNEL = 'assistd_runs';
 const CANCEL_CHANNEL = 'assistd_run_cancel';
 
 export interface RunWorkerOptions {
-  /** How long a claim lasts without renewal; a crashed worker's runs are taken over after it lapses. */
-  leaseMs?: number;
   /** How often to look for claimable and expired runs (a safety net: queued runs are taken as slots free). */
   pollMs?: number;
-  /** Runs executed at once by this process. */
-  capacity?: number;
-  /** Unix milliseconds; tests move time forward to expire runs. */
-  clock?: () => number;
   logger?: Logger;
-  /** This worker's id (the lease owner); a new one when absent. */
-  owner?: string;
   /** Where threads' code sessions live: a run handed to this worker whose session is elsewhere goes back to the queue. */
   sessions?: { livesElsewhere(threadId: string): boolean };
   /** Wraps each execution of a run (tracing); `execute` resolves with the run as it left it. */
@@ -45,14 +37,10 @@ export interface RunWorker {
   reserve(runId: string): RunHandoff | undefined;
   /** Aborts the run's model call wherever it executes. */
   cancel(runId: string): void;
-  /** Resolves when nothing is in flight in this process. */
-  idle(): Promise<void>;
   /**
-   * Stops taking runs (new ones are left queued for other processes) and waits up to `graceMs` for the runs in
-   * flight to finish. `close` afterwards stops whatever is still going.
+   * Stops claiming and listening, aborts everything in the pool (runs and background responses: close the
+   * response worker first) and waits for it to settle.
    */
-  drain(graceMs: number): Promise<void>;
-  /** Stops claiming, aborts everything in flight and waits for it to settle. */
   close(): Promise<void>;
 }
 
@@ -70,30 +58,22 @@ export interface RunHandoff {
   drop(): void;
 }
 
-interface Flight {
-  controller: AbortController;
-  again: boolean;
-  done: Promise<void>;
+/** How the pool renews run leases. */
+function runKind(store: RunLoopDeps['store']): WorkKind {
+  return { label: 'run', renew: (owner, ids, now, leaseMs) => store.runQueue.renew(owner, ids, now, leaseMs), leaseLost: LEASE_LOST };
 }
 
-export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {}): RunWorker {
+export function createRunWorker(deps: RunLoopDeps, pool: WorkPool, options: RunWorkerOptions = {}): RunWorker {
   const { store, events } = deps;
-  const leaseMs = options.leaseMs ?? 30_000;
+  const { owner, leaseMs, clock } = pool;
   const pollMs = options.pollMs ?? 1000;
-  const capacity = options.capacity ?? 512;
-  const clock = options.clock ?? Date.now;
   const logger = options.logger;
   const loopDeps: RunLoopDeps = logger && !deps.logger ? { ...deps, logger } : deps;
-  const owner = options.owner ?? newId('worker_');
-  const flights = new Map<string, Flight>();
+  const kind = runKind(store);
   const timers: NodeJS.Timeout[] = [];
   const unlisten: Array<() => Promise<void>> = [];
-  let closed = false;
-  let draining = false;
   let polling = false;
-  /** Slots handed out by `reserve` and not yet started or dropped. */
-  let reserved = 0;
-  const room = () => (closed || draining ? 0 : capacity - flights.size - reserved);
+  const room = () => pool.room();
   /**
    * Queued runs may be waiting for a worker (one was queued here or, by NOTIFY, elsewhere): slots go to them,
    * oldest first, and no new run takes the handoff fast path past them. Cleared by a claim that found fewer
@@ -106,30 +86,25 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
 
   /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
   function execute(project: string, runId: string, resumed: boolean, opened = false, started?: Run): void {
-    const flight: Flight = { controller: new AbortController(), again: false, done: Promise.resolve() };
-    flights.set(runId, flight);
     let failed = false;
     // A run that stopped needing a worker gave its lease up in the write that moved it (see runColumns).
     let settled = false;
-    flight.done = (async () => {
-      if (!opened) await events.open(project, runId);
-      const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
-      const last = await (options.around ? options.around(project, runId, run) : run());
-      settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
-    })()
-      .catch((err: unknown) => {
+    const body = async (flight: Flight) => {
+      try {
+        if (!opened) await events.open(project, runId);
+        const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
+        const last = await (options.around ? options.around(project, runId, run) : run());
+        settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
+      } catch (err) {
         // The lease is kept and left to lapse: the next claim sees it as resumed and fails the run cleanly.
         failed = true;
         logger?.error({ err, runId }, 'run execution failed');
-      })
-      .finally(async () => {
-        await events.release(runId).catch(() => {});
-        if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
-        flights.delete(runId);
-        // Asked for again meanwhile (new tool outputs, a cancel): it is queued now and taken in its turn.
-        if (flight.again) heardOfQueued();
-        else fill();
-      });
+      }
+    };
+    pool.add(kind, runId, body, async (flight) => {
+      await events.release(runId).catch(() => {});
+      if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
+    });
   }
 
   /** A queued run exists somewhere: take the oldest ones into the free slots now. */
@@ -156,14 +131,14 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
           // What is left is held by others (or was heard of meanwhile): their release or a NOTIFY calls again.
           if (claimed.length === 0) break;
         }
-      } while (refill && !closed);
+      } while (refill && !pool.closed);
     })()
       .catch((err: unknown) => logger?.error({ err }, 'claiming queued runs failed'))
       .finally(() => (filling = false));
   }
 
   async function poll(): Promise<void> {
-    if (closed || polling) return;
+    if (pool.closed || polling) return;
     polling = true;
     try {
       // Runs whose NOTIFY was missed or whose holder's lease lapsed. Looked for without holding back new runs'
@@ -189,31 +164,22 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     await store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
   }
 
-  async function heartbeat(): Promise<void> {
-    const held = [...flights.keys()];
-    if (held.length === 0) return;
-    try {
-      const kept = new Set(await store.runQueue.renew(owner, held, clock(), leaseMs));
-      for (const runId of held) if (!kept.has(runId)) flights.get(runId)?.controller.abort(LEASE_LOST);
-    } catch (err) {
-      logger?.error({ err }, 'renewing run leases failed');
-    }
-  }
-
   return {
     async start() {
       await events.start();
+      // A slot freed by either kind of work: a run asked for again meanwhile is queued now and taken in its turn.
+      pool.onFreed((flight) => (flight.kind === kind && flight.again ? heardOfQueued() : fill()));
       if (store.notifications) {
         unlisten.push(await store.notifications.listen(RUNS_CHANNEL, () => heardOfQueued()));
-        unlisten.push(await store.notifications.listen(CANCEL_CHANNEL, (runId) => flights.get(runId)?.controller.abort()));
+        unlisten.push(await store.notifications.listen(CANCEL_CHANNEL, (runId) => pool.get(runId)?.controller.abort()));
       }
-      timers.push(setInterval(() => void poll(), pollMs), setInterval(() => void heartbeat(), Math.max(100, leaseMs / 3)));
+      timers.push(setInterval(() => void poll(), pollMs));
       for (const t of timers) t.unref();
       void poll();
     },
     kick(project, runId) {
-      if (closed) return;
-      const flight = flights.get(runId);
+      if (pool.closed) return;
+      const flight = pool.get(runId);
       if (flight) return void (flight.again = true);
       // A replica without a free slot (API-only, stopping or full) wakes the others instead of leaving the run
       // to their poll; each takes the oldest queued runs, so this one is started in its turn.
@@ -222,22 +188,15 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
     },
     reserve(runId) {
       // Behind queued runs a new one queues too: the handoff would let it overtake them.
-      if (backlog || room() <= 0 || flights.has(runId)) return undefined;
-      reserved++;
-      let settled = false;
-      const settle = () => {
-        if (settled) return false;
-        settled = true;
-        reserved--;
-        return true;
-      };
+      if (backlog || room() <= 0 || pool.get(runId)) return undefined;
+      const settle = pool.reserve();
       return {
         owner,
         leaseUntil: clock() + leaseMs,
         start(project, runId, started) {
           if (!settle()) return;
           // A worker closed meanwhile leaves the lease to lapse; the next process to claim the run executes it.
-          if (closed) return void events.release(runId).catch(() => {});
+          if (pool.closed) return void events.release(runId).catch(() => {});
           if (started && options.sessions?.livesElsewhere(started.thread_id)) return void handBack(runId);
           execute(project, runId, false, true, started);
         },
@@ -245,28 +204,15 @@ export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {
       };
     },
     cancel(runId) {
-      const flight = flights.get(runId);
+      const flight = pool.get(runId);
       if (flight) flight.controller.abort();
       else void store.notifications?.notify(CANCEL_CHANNEL, runId).catch(() => {});
     },
-    async idle() {
-      while (flights.size > 0) await Promise.all([...flights.values()].map((f) => f.done));
-    },
-    async drain(graceMs) {
-      draining = true;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-      await Promise.race([this.idle(), deadline]);
-      clearTimeout(timer);
-    },
     async close() {
-      closed = true;
       for (const t of timers) clearInterval(t);
       for (const stop of unlisten) await stop();
-      for (const flight of flights.values()) flight.controller.abort();
-      await this.idle();
+      await pool.close();
       await events.close();
     },
   };
 }
-
