@@ -119,20 +119,20 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     capacity: config.runCapacity,
     ...(engineLog ? { logger: engineLog } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(store.notifications ? { notifications: store.notifications } : {}),
   });
-  pool.start();
   const runs = createRunWorker({ store, blobs, models, tools, events }, pool, {
     ...(sessions ? { sessions } : {}),
     ...(engineLog ? { logger: engineLog } : {}),
     ...(tracing ? { around: tracing.aroundRun } : {}),
   });
-  await runs.start();
   const engineDeps = { config, store, blobs, models, runs, tools, events, searchIndex, ingestion, containers };
   const responsesLog = logger?.child({ room: 'responses' });
   const backgroundResponses = createResponseWorker({ ...responseEngineDeps(engineDeps, responsesLog), events }, pool, {
     ...(responsesLog ? { logger: responsesLog } : {}),
   });
-  await backgroundResponses.start();
+  await events.start();
+  await pool.start();
   return {
     deps: { ...engineDeps, backgroundResponses, ...(rateLimiter ? { rateLimiter } : {}) },
     sandbox,
@@ -142,8 +142,8 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
       await pool.drain(config.shutdownGraceSeconds * 1000);
-      await backgroundResponses.close();
-      await runs.close();
+      await pool.close();
+      await events.close();
       await sessions?.close();
       await beforeStore?.();
       await ingestion.close();
