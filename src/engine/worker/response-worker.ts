@@ -43,6 +43,7 @@ export function createResponseWorker(deps: BackgroundDeps, pool: WorkPool, optio
     wakeChannel: 'assistd_responses',
     cancelChannel: 'assistd_response_cancel',
     claim: (holder, now, leaseMs, limit) => store.responses.claim(holder, now, leaseMs, limit),
+    oldest: (_holder, now) => store.responses.oldestClaimable(now),
     renew: (holder, ids, now, leaseMs) => store.responses.renew(holder, ids, now, leaseMs),
     start: (c) => execute(c.project, c.id, c.resumed),
     leaseLost: LEASE_LOST,

@@ -78,6 +78,7 @@ export function createRunWorker(deps: RunLoopDeps, pool: WorkPool, options: RunW
     wakeChannel: 'assistd_runs',
     cancelChannel: 'assistd_run_cancel',
     claim: (holder, now, leaseMs, limit) => store.runQueue.claim(holder, now, leaseMs, { limit }),
+    oldest: (holder, now) => store.runQueue.oldestClaimable(holder, now),
     renew: (holder, ids, now, leaseMs) => store.runQueue.renew(holder, ids, now, leaseMs),
     start: (c) => execute(c.project, c.id, c.resumed),
     leaseLost: LEASE_LOST,

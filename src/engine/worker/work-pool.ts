@@ -23,6 +23,8 @@ export interface WorkKind {
   cancelChannel: string;
   /** Leases up to `limit` of the oldest claimable (queued or lapsed) items of this kind. */
   claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedWork[]>;
+  /** The `created_at` (unix seconds) of the oldest item `claim` would take now, if any. */
+  oldest(owner: string, now: number): Promise<number | undefined>;
   /** Renews this owner's leases on `ids`; resolves with the ids still held. */
   renew(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]>;
   /** Executes claimed work: calls the pool's `add`. */
@@ -115,7 +117,7 @@ export function createWorkPool(options: WorkPoolOptions = {}): WorkPool {
   let polling = false;
   let filling = false;
   let refill = false;
-  /** Which kind claims first in the next round, so a busy kind cannot starve the other. */
+  /** Which kind claims first in the next round when their oldest items are as old. */
   let turn = 0;
   /** Slots handed out by `reserve` and not yet started or dropped. */
   let reserved = 0;
@@ -144,8 +146,25 @@ export function createWorkPool(options: WorkPoolOptions = {}): WorkPool {
   }
 
   /**
-   * Claims the oldest queued work of each backlogged kind while slots are free, the kinds taking turns; one
-   * claimer at a time. What is left is held by others (or was heard of meanwhile): a release or NOTIFY calls again.
+   * The backlogged kinds in the order they claim: the one whose oldest claimable item is oldest first (looked up
+   * only when two kinds wait), ties taking turns.
+   */
+  async function claimOrder(): Promise<Queue[]> {
+    const waiting = [...queues.values()].filter((q) => q.backlog);
+    turn = (turn + 1) % Math.max(1, waiting.length);
+    const order = [...waiting.slice(turn), ...waiting.slice(0, turn)];
+    if (order.length < 2) return order;
+    const oldest = new Map<Queue, number>();
+    for (const q of order) {
+      const at = await q.kind.oldest(owner, clock()).catch((err: unknown) => void logger?.error({ err }, `looking for queued ${q.kind.label}s failed`));
+      oldest.set(q, at ?? Infinity);
+    }
+    return order.sort((a, b) => oldest.get(a)! - oldest.get(b)!);
+  }
+
+  /**
+   * Claims queued work while slots are free, the oldest of every kind first; one claimer at a time. What is left
+   * is held by others (or was heard of meanwhile): a release or NOTIFY calls again.
    */
   function fill(): void {
     if (room() <= 0 || ![...queues.values()].some((q) => q.backlog)) return;
@@ -157,9 +176,7 @@ export function createWorkPool(options: WorkPoolOptions = {}): WorkPool {
         let claimed = 1;
         while (claimed > 0 && room() > 0) {
           claimed = 0;
-          const order = [...queues.values()];
-          turn = (turn + 1) % order.length;
-          for (const q of [...order.slice(turn), ...order.slice(0, turn)]) if (q.backlog && room() > 0) claimed += await claimInto(q);
+          for (const q of await claimOrder()) if (q.backlog && room() > 0) claimed += await claimInto(q);
         }
       } while (refill && !closed);
     })().finally(() => (filling = false));
