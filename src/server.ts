@@ -9,6 +9,7 @@ import { type CodeLimits, ConfigError, type Config } from './config.js';
 import { RunEventLog } from './engine/events/run-events.js';
 import { createResponseWorker } from './engine/worker/response-worker.js';
 import { createRunWorker } from './engine/worker/run-worker.js';
+import { createWorkPool } from './engine/worker/work-pool.js';
 import { createSessionAffinity } from './engine/worker/session-affinity.js';
 import { newId } from './domain/ids.js';
 import { responseEngineDeps } from './http/responses/response-deps.js';
@@ -110,25 +111,28 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   });
   tools = metrics.instrumentTools(tools);
   if (tracing) tools = tracing.instrumentTools(tools);
-  const runs = createRunWorker({ store, blobs, models, tools, events }, {
+  const engineLog = logger?.child({ room: 'engine' });
+  // Runs and background responses share one capacity and one lease heartbeat.
+  const pool = createWorkPool({
     owner: worker,
-    ...(sessions ? { sessions } : {}),
     leaseMs: config.runLeaseSeconds * 1000,
     capacity: config.runCapacity,
-    logger: logger?.child({ room: 'engine' }),
+    ...(engineLog ? { logger: engineLog } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(store.notifications ? { notifications: store.notifications } : {}),
+  });
+  const runs = createRunWorker({ store, blobs, models, tools, events }, pool, {
+    ...(sessions ? { sessions } : {}),
+    ...(engineLog ? { logger: engineLog } : {}),
     ...(tracing ? { around: tracing.aroundRun } : {}),
   });
-  await runs.start();
   const engineDeps = { config, store, blobs, models, runs, tools, events, searchIndex, ingestion, containers };
   const responsesLog = logger?.child({ room: 'responses' });
-  const backgroundResponses = createResponseWorker({ ...responseEngineDeps(engineDeps, responsesLog), events }, {
-    leaseMs: config.runLeaseSeconds * 1000,
-    capacity: config.runCapacity,
+  const backgroundResponses = createResponseWorker({ ...responseEngineDeps(engineDeps, responsesLog), events }, pool, {
     ...(responsesLog ? { logger: responsesLog } : {}),
-    ...(options.clock ? { clock: options.clock } : {}),
   });
-  await backgroundResponses.start();
+  await events.start();
+  await pool.start();
   return {
     deps: { ...engineDeps, backgroundResponses, ...(rateLimiter ? { rateLimiter } : {}) },
     sandbox,
@@ -137,9 +141,9 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     banner: (url, activeKeys) => startupBanner({ version: assistdVersion(), config, providers, embedding: models.embeddingModel(), sandbox: config.runCapacity > 0 ? sandbox.status() : undefined, activeKeys, ...(url ? { url } : {}) }),
     async close(beforeStore) {
       // Runs in flight get the grace period to finish; then the rest are failed and their streams end.
-      await Promise.all([runs.drain(config.shutdownGraceSeconds * 1000), backgroundResponses.drain(config.shutdownGraceSeconds * 1000)]);
-      await backgroundResponses.close();
-      await runs.close();
+      await pool.drain(config.shutdownGraceSeconds * 1000);
+      await pool.close();
+      await events.close();
       await sessions?.close();
       await beforeStore?.();
       await ingestion.close();

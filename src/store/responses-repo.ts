@@ -39,6 +39,8 @@ export interface ResponsesRepo {
   delete(project: string, id: string): Promise<boolean>;
   /** Claims up to `limit` background responses that need a worker for `owner` until `now + leaseMs`, oldest first. */
   claim(owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedResponse[]>;
+  /** The `created_at` of the oldest response `claim` would take now, if any (the worker weighs it against runs). */
+  oldestClaimable(now: number): Promise<number | undefined>;
   /** Extends the leases `owner` holds on `ids`; returns the ids still held (a lost lease means stop). */
   renew(owner: string, ids: string[], now: number, leaseMs: number): Promise<string[]>;
   /** Gives the response up (it ended, or the worker stops). */
@@ -56,6 +58,9 @@ function columns(response: ResponseObject) {
 export function createResponsesRepo(db: Kysely<any>, capabilities: StoreCapabilities): ResponsesRepo {
   const row = (project: string, id: string) => db.selectFrom('responses').where('id', '=', id).where('project', '=', project);
   const lapsed = (now: number) => (eb: any) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+  /** Background responses a worker may claim at `now`, oldest first. */
+  const claimable = (now: number) =>
+    db.selectFrom('responses').where('status', 'in', WORK_STATUSES).where('job', 'is not', null).where(lapsed(now)).orderBy('created_at').orderBy('id');
   return {
     async insert(project, response, input, job) {
       await db
@@ -100,16 +105,12 @@ export function createResponsesRepo(db: Kysely<any>, capabilities: StoreCapabili
       await db.deleteFrom('run_events').where('run_id', '=', id).where('project', '=', project).execute();
       return Number(result.numDeletedRows) > 0;
     },
+    async oldestClaimable(now) {
+      const row = await claimable(now).select('created_at').limit(1).executeTakeFirst();
+      return row ? Number(row.created_at) : undefined;
+    },
     async claim(owner, now, leaseMs, limit) {
-      const oldest = db
-        .selectFrom('responses')
-        .select('id')
-        .where('status', 'in', WORK_STATUSES)
-        .where('job', 'is not', null)
-        .where(lapsed(now))
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(limit);
+      const oldest = claimable(now).select('id').limit(limit);
       const pick = capabilities.skipLocked ? oldest.forUpdate().skipLocked() : oldest;
       const rows = await db
         .updateTable('responses')

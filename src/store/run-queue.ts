@@ -21,6 +21,8 @@ export interface RunQueue {
    * at, then id, which sorts by creation), returned in that order.
    */
   claim(owner: string, now: number, leaseMs: number, options?: { limit?: number }): Promise<ClaimedRun[]>;
+  /** The `created_at` of the oldest run `claim` would take now, if any (the worker weighs it against other work). */
+  oldestClaimable(owner: string, now: number): Promise<number | undefined>;
   /** Writes `owner`'s lease on a run being queued in the caller's transaction (a handoff to a local worker). */
   hold(owner: string, runId: string, until: number): Promise<void>;
   /** Extends the leases `owner` holds on `runIds`; returns the ids still held (a lost lease means stop). */
@@ -35,18 +37,23 @@ export interface RunQueue {
 
 
 export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities): RunQueue {
+  /** Runs `owner` may claim at `now`, in queue order. */
+  const claimable = (owner: string, now: number) =>
+    db
+      .selectFrom('runs')
+      .where('status', 'in', WORK_STATUSES)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      // Runs of a thread whose code session lives on another replica are left to that one while it renews it.
+      .$if(capabilities.skipLocked, (q) => q.where(({ not, exists, selectFrom }) => not(exists(selectFrom('thread_sessions as s').select('s.owner').whereRef('s.thread_id', '=', 'runs.thread_id').where('s.owner', '<>', owner).where('s.until', '>=', now)))))
+      .orderBy('created_at')
+      .orderBy('id');
   return {
+    async oldestClaimable(owner, now) {
+      const row = await claimable(owner, now).select('created_at').limit(1).executeTakeFirst();
+      return row ? Number(row.created_at) : undefined;
+    },
     async claim(owner, now, leaseMs, options = {}) {
-      const oldest = db
-        .selectFrom('runs')
-        .select('id')
-        .where('status', 'in', WORK_STATUSES)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        // Runs of a thread whose code session lives on another replica are left to that one while it renews it.
-        .$if(capabilities.skipLocked, (q) => q.where(({ not, exists, selectFrom }) => not(exists(selectFrom('thread_sessions as s').select('s.owner').whereRef('s.thread_id', '=', 'runs.thread_id').where('s.owner', '<>', owner).where('s.until', '>=', now)))))
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(options.limit ?? 16);
+      const oldest = claimable(owner, now).select('id').limit(options.limit ?? 16);
       const pick = capabilities.skipLocked ? oldest.forUpdate().skipLocked() : oldest;
       const rows = await db
         .updateTable('runs')

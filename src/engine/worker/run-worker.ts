@@ -1,27 +1,12 @@
 import type { Logger } from 'pino';
-import { newId } from '../../domain/ids.js';
 import { WORK_RUN_STATUSES } from '../../domain/run-status.js';
 import type { Run } from '../../domain/types.js';
 import { executeRun, LEASE_LOST, type RunLoopDeps } from '../runs/run-loop.js';
 import { expireRun } from '../runs/run-expiry.js';
-
-/** Wakes workers in other processes: a run was created or resumed (payload: run id). */
-const RUNS_CHANNEL = 'assistd_runs';
-/** Asks the process holding a run to abort its model call (payload: run id). */
-const CANCEL_CHANNEL = 'assistd_run_cancel';
+import type { Flight, WorkKind, WorkPool } from './work-pool.js';
 
 export interface RunWorkerOptions {
-  /** How long a claim lasts without renewal; a crashed worker's runs are taken over after it lapses. */
-  leaseMs?: number;
-  /** How often to look for claimable and expired runs (a safety net: queued runs are taken as slots free). */
-  pollMs?: number;
-  /** Runs executed at once by this process. */
-  capacity?: number;
-  /** Unix milliseconds; tests move time forward to expire runs. */
-  clock?: () => number;
   logger?: Logger;
-  /** This worker's id (the lease owner); a new one when absent. */
-  owner?: string;
   /** Where threads' code sessions live: a run handed to this worker whose session is elsewhere goes back to the queue. */
   sessions?: { livesElsewhere(threadId: string): boolean };
   /** Wraps each execution of a run (tracing); `execute` resolves with the run as it left it. */
@@ -29,12 +14,10 @@ export interface RunWorkerOptions {
 }
 
 /**
- * Claims runs from the runs table and executes them. Every process running `assistd serve` has one; they share
- * the work through leases (SKIP LOCKED on Postgres) and wake each other with NOTIFY. `kick` after a run is
- * created or resumed, `cancel` after a cancel request.
+ * The runs' side of the process's one worker (work-pool.ts): claims runs from the runs table, executes them,
+ * expires those past their deadline. `kick` after a run is created or resumed, `cancel` after a cancel request.
  */
 export interface RunWorker {
-  start(): Promise<void>;
   kick(project: string, runId: string): void;
   /**
    * Takes a slot in this process for a run about to be queued (created, or given its tool outputs), so the API
@@ -45,15 +28,6 @@ export interface RunWorker {
   reserve(runId: string): RunHandoff | undefined;
   /** Aborts the run's model call wherever it executes. */
   cancel(runId: string): void;
-  /** Resolves when nothing is in flight in this process. */
-  idle(): Promise<void>;
-  /**
-   * Stops taking runs (new ones are left queued for other processes) and waits up to `graceMs` for the runs in
-   * flight to finish. `close` afterwards stops whatever is still going.
-   */
-  drain(graceMs: number): Promise<void>;
-  /** Stops claiming, aborts everything in flight and waits for it to settle. */
-  close(): Promise<void>;
 }
 
 /** A reserved slot: write `hold` in the transaction that queues the run, then `start` it, or `drop` the slot. */
@@ -70,203 +44,76 @@ export interface RunHandoff {
   drop(): void;
 }
 
-interface Flight {
-  controller: AbortController;
-  again: boolean;
-  done: Promise<void>;
-}
-
-export function createRunWorker(deps: RunLoopDeps, options: RunWorkerOptions = {}): RunWorker {
+export function createRunWorker(deps: RunLoopDeps, pool: WorkPool, options: RunWorkerOptions = {}): RunWorker {
   const { store, events } = deps;
-  const leaseMs = options.leaseMs ?? 30_000;
-  const pollMs = options.pollMs ?? 1000;
-  const capacity = options.capacity ?? 512;
-  const clock = options.clock ?? Date.now;
+  const { owner, clock } = pool;
   const logger = options.logger;
   const loopDeps: RunLoopDeps = logger && !deps.logger ? { ...deps, logger } : deps;
-  const owner = options.owner ?? newId('worker_');
-  const flights = new Map<string, Flight>();
-  const timers: NodeJS.Timeout[] = [];
-  const unlisten: Array<() => Promise<void>> = [];
-  let closed = false;
-  let draining = false;
-  let polling = false;
-  /** Slots handed out by `reserve` and not yet started or dropped. */
-  let reserved = 0;
-  const room = () => (closed || draining ? 0 : capacity - flights.size - reserved);
-  /**
-   * Queued runs may be waiting for a worker (one was queued here or, by NOTIFY, elsewhere): slots go to them,
-   * oldest first, and no new run takes the handoff fast path past them. Cleared by a claim that found fewer
-   * runs than it asked for, unless another was heard of meanwhile (`heard` moved on).
-   */
-  let backlog = true;
-  let heard = 0;
-  let filling = false;
-  let refill = false;
 
   /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
   function execute(project: string, runId: string, resumed: boolean, opened = false, started?: Run): void {
-    const flight: Flight = { controller: new AbortController(), again: false, done: Promise.resolve() };
-    flights.set(runId, flight);
     let failed = false;
     // A run that stopped needing a worker gave its lease up in the write that moved it (see runColumns).
     let settled = false;
-    flight.done = (async () => {
-      if (!opened) await events.open(project, runId);
-      const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
-      const last = await (options.around ? options.around(project, runId, run) : run());
-      settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
-    })()
-      .catch((err: unknown) => {
+    const body = async (flight: Flight) => {
+      try {
+        if (!opened) await events.open(project, runId);
+        const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
+        const last = await (options.around ? options.around(project, runId, run) : run());
+        settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
+      } catch (err) {
         // The lease is kept and left to lapse: the next claim sees it as resumed and fails the run cleanly.
         failed = true;
         logger?.error({ err, runId }, 'run execution failed');
-      })
-      .finally(async () => {
-        await events.release(runId).catch(() => {});
-        if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
-        flights.delete(runId);
-        // Asked for again meanwhile (new tool outputs, a cancel): it is queued now and taken in its turn.
-        if (flight.again) heardOfQueued();
-        else fill();
-      });
-  }
-
-  /** A queued run exists somewhere: take the oldest ones into the free slots now. */
-  function heardOfQueued(): void {
-    backlog = true;
-    heard++;
-    fill();
-  }
-
-  /** Claims the oldest queued runs while slots are free and runs are queued; one claimer at a time. */
-  function fill(): void {
-    if (!backlog || room() <= 0) return;
-    if (filling) return void (refill = true);
-    filling = true;
-    void (async () => {
-      do {
-        refill = false;
-        while (backlog && room() > 0) {
-          const seen = heard;
-          const limit = Math.min(room(), 64);
-          const claimed = await store.runQueue.claim(owner, clock(), leaseMs, { limit });
-          for (const c of claimed) execute(c.project, c.id, c.resumed);
-          if (claimed.length < limit && seen === heard) backlog = false;
-          // What is left is held by others (or was heard of meanwhile): their release or a NOTIFY calls again.
-          if (claimed.length === 0) break;
-        }
-      } while (refill && !closed);
-    })()
-      .catch((err: unknown) => logger?.error({ err }, 'claiming queued runs failed'))
-      .finally(() => (filling = false));
-  }
-
-  async function poll(): Promise<void> {
-    if (closed || polling) return;
-    polling = true;
-    try {
-      // Runs whose NOTIFY was missed or whose holder's lease lapsed. Looked for without holding back new runs'
-      // handoff meanwhile (that cost a quarter of the throughput under load); any found go first from then on.
-      if (backlog) fill();
-      else if (room() > 0) {
-        const claimed = await store.runQueue.claim(owner, clock(), leaseMs, { limit: Math.min(room(), 64) });
-        for (const c of claimed) execute(c.project, c.id, c.resumed);
-        if (claimed.length > 0) heardOfQueued();
       }
-      for (const run of await store.runQueue.expired(clock(), 32)) await expireRun(store, events, run.project, run.id);
-    } catch (err) {
-      logger?.error({ err }, 'polling for runs failed');
-    } finally {
-      polling = false;
-    }
+    };
+    pool.add(kind, runId, body, async (flight) => {
+      await events.release(runId).catch(() => {});
+      if (!failed && !settled && flight.controller.signal.reason !== LEASE_LOST) await store.runQueue.release(owner, runId).catch(() => {});
+    });
   }
+
+  const kind: WorkKind = {
+    label: 'run',
+    wakeChannel: 'assistd_runs',
+    cancelChannel: 'assistd_run_cancel',
+    claim: (holder, now, leaseMs, limit) => store.runQueue.claim(holder, now, leaseMs, { limit }),
+    oldest: (holder, now) => store.runQueue.oldestClaimable(holder, now),
+    renew: (holder, ids, now, leaseMs) => store.runQueue.renew(holder, ids, now, leaseMs),
+    start: (c) => execute(c.project, c.id, c.resumed),
+    leaseLost: LEASE_LOST,
+    async poll() {
+      for (const run of await store.runQueue.expired(clock(), 32)) await expireRun(store, events, run.project, run.id);
+    },
+  };
+  pool.register(kind);
 
   /** Gives a run this worker holds back to the queue and wakes the others: the replica with its thread's session claims it. */
   async function handBack(runId: string): Promise<void> {
     await events.release(runId).catch(() => {});
     await store.runQueue.release(owner, runId).catch(() => {});
-    await store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
-  }
-
-  async function heartbeat(): Promise<void> {
-    const held = [...flights.keys()];
-    if (held.length === 0) return;
-    try {
-      const kept = new Set(await store.runQueue.renew(owner, held, clock(), leaseMs));
-      for (const runId of held) if (!kept.has(runId)) flights.get(runId)?.controller.abort(LEASE_LOST);
-    } catch (err) {
-      logger?.error({ err }, 'renewing run leases failed');
-    }
+    await store.notifications?.notify(kind.wakeChannel, runId).catch(() => {});
   }
 
   return {
-    async start() {
-      await events.start();
-      if (store.notifications) {
-        unlisten.push(await store.notifications.listen(RUNS_CHANNEL, () => heardOfQueued()));
-        unlisten.push(await store.notifications.listen(CANCEL_CHANNEL, (runId) => flights.get(runId)?.controller.abort()));
-      }
-      timers.push(setInterval(() => void poll(), pollMs), setInterval(() => void heartbeat(), Math.max(100, leaseMs / 3)));
-      for (const t of timers) t.unref();
-      void poll();
-    },
-    kick(project, runId) {
-      if (closed) return;
-      const flight = flights.get(runId);
-      if (flight) return void (flight.again = true);
-      // A replica without a free slot (API-only, stopping or full) wakes the others instead of leaving the run
-      // to their poll; each takes the oldest queued runs, so this one is started in its turn.
-      if (room() <= 0) void store.notifications?.notify(RUNS_CHANNEL, runId).catch(() => {});
-      heardOfQueued();
-    },
+    kick: (_project, runId) => pool.kick(kind, runId),
     reserve(runId) {
       // Behind queued runs a new one queues too: the handoff would let it overtake them.
-      if (backlog || room() <= 0 || flights.has(runId)) return undefined;
-      reserved++;
-      let settled = false;
-      const settle = () => {
-        if (settled) return false;
-        settled = true;
-        reserved--;
-        return true;
-      };
+      if (pool.backlogged(kind) || pool.room() <= 0 || pool.get(runId)) return undefined;
+      const settle = pool.reserve();
       return {
         owner,
-        leaseUntil: clock() + leaseMs,
+        leaseUntil: clock() + pool.leaseMs,
         start(project, runId, started) {
           if (!settle()) return;
           // A worker closed meanwhile leaves the lease to lapse; the next process to claim the run executes it.
-          if (closed) return void events.release(runId).catch(() => {});
+          if (pool.closed) return void events.release(runId).catch(() => {});
           if (started && options.sessions?.livesElsewhere(started.thread_id)) return void handBack(runId);
           execute(project, runId, false, true, started);
         },
         drop: () => void settle(),
       };
     },
-    cancel(runId) {
-      const flight = flights.get(runId);
-      if (flight) flight.controller.abort();
-      else void store.notifications?.notify(CANCEL_CHANNEL, runId).catch(() => {});
-    },
-    async idle() {
-      while (flights.size > 0) await Promise.all([...flights.values()].map((f) => f.done));
-    },
-    async drain(graceMs) {
-      draining = true;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-      await Promise.race([this.idle(), deadline]);
-      clearTimeout(timer);
-    },
-    async close() {
-      closed = true;
-      for (const t of timers) clearInterval(t);
-      for (const stop of unlisten) await stop();
-      for (const flight of flights.values()) flight.controller.abort();
-      await this.idle();
-      await events.close();
-    },
+    cancel: (runId) => pool.cancel(kind, runId),
   };
 }
-

@@ -49,7 +49,7 @@ export const responseRoutes = [
       const prepared = await prepareResponse(deps, project, req);
       if (prepared.response.background) {
         const queued = await queueBackgroundResponse({ ...deps, events: app.events }, project, prepared);
-        app.backgroundResponses.kick();
+        app.backgroundResponses.kick(queued.id);
         if (!body.stream) return responseView(queued, req.include);
         await streamStoredResponse(request, reply, { store: app.store, events: app.events, project, responseId: queued.id, startingAfter: -1 });
         return undefined;
