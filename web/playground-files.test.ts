@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '../test/support/server.js';
+import type { TestServer } from '../test/support/server.js';
 import { createAssistant, runStatus, send } from './test-support/actions.js';
-import { CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
-import { ensureWebBuilt } from './test-support/build-web.js';
+import { browserSuite, CHROMIUM_PATH, openPage, screenshot, scripted } from './test-support/browser.js';
 
 // Files in the playground: attachments in the composer (button, drop, paste), in headless Chromium against a real
 // server whose upload limit is small enough to refuse a file.
@@ -33,16 +32,7 @@ async function dispatchFiles(page: Page, selector: string, kind: 'drop' | 'paste
 describe('playground files', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
-
-  before(async () => {
-    ensureWebBuilt();
-    server = await startTestServer({ ASSISTD_MAX_FILE_BYTES: String(MAX_FILE_BYTES) });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  browserSuite({ ASSISTD_MAX_FILE_BYTES: String(MAX_FILE_BYTES) }, (started) => ({ server, browser } = started));
 
   test('attaches files and images by button, drop and paste, with progress and visible reasons for failures', async () => {
     const { page, problems, close } = await openPage(browser, server.url);

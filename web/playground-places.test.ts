@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startTestServer, type TestServer } from '../test/support/server.js';
+import type { TestServer } from '../test/support/server.js';
 import { createAssistant, runStatus, send } from './test-support/actions.js';
-import { CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
-import { ensureWebBuilt } from './test-support/build-web.js';
+import { browserSuite, CHROMIUM_PATH, openPage, screenshot, scripted } from './test-support/browser.js';
 
 // The playground's messages, model box, addresses, thread list and colour scheme, in headless Chromium against a
 // real server with the scripted model.
@@ -16,16 +15,7 @@ const ADDRESS = /\/assistants\/(asst_\w+)\/threads\/(thread_\w+)$/;
 describe('playground places', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
-
-  before(async () => {
-    ensureWebBuilt();
-    server = await startTestServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  browserSuite({}, (started) => ({ server, browser } = started));
 
   test('shows user text as typed and assistant text as Markdown', async () => {
     const { page, problems, close } = await openPage(browser, server.url);

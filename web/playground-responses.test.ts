@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { toFile } from 'openai';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '../test/support/server.js';
-import { ARTIFACTS, CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
-import { ensureWebBuilt } from './test-support/build-web.js';
+import type { TestServer } from '../test/support/server.js';
+import { ARTIFACTS, browserSuite, CHROMIUM_PATH, openPage, screenshot, scripted } from './test-support/browser.js';
 import { checkHost } from '../src/sandbox/host-check.js';
 import { defaultSandboxOptions } from '../src/sandbox/sandbox.js';
 
@@ -42,16 +41,7 @@ async function responseStatus(page: Page, status: string, timeout = 30_000) {
 describe('playground responses mode', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
-
-  before(async () => {
-    ensureWebBuilt();
-    server = await startTestServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  browserSuite({}, (started) => ({ server, browser } = started));
 
   test('streams a reply in a conversation that the address keeps through reload, back and forward', async () => {
     const { page, problems, close } = await openPage(browser, server.url);

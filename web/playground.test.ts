@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { startTestServer, type TestServer } from '../test/support/server.js';
-import { CHROMIUM_PATH, launchBrowser, openPage, screenshot, scripted } from './test-support/browser.js';
-import { ensureWebBuilt } from './test-support/build-web.js';
+import type { TestServer } from '../test/support/server.js';
+import { browserSuite, CHROMIUM_PATH, openPage, screenshot, scripted } from './test-support/browser.js';
 import { createAssistant, runStatus, send } from './test-support/actions.js';
 
 // The playground in headless Chromium against a real server with the scripted model: only what a person does
@@ -39,16 +38,7 @@ async function watchProgressBars(page: Page) {
 describe('playground in a browser', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
-
-  before(async () => {
-    ensureWebBuilt();
-    server = await startTestServer();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  browserSuite({}, (started) => ({ server, browser } = started));
 
   test('serves the page and its assets without a key, with content types and no traversal', async () => {
     const page = await fetch(`${server.url}/`);
@@ -283,15 +273,7 @@ describe('playground in a browser', { skip }, () => {
 describe('playground with an API key', { skip }, () => {
   let server: TestServer;
   let browser: Browser;
-  before(async () => {
-    ensureWebBuilt();
-    server = await startTestServer({ ASSISTD_API_KEY: 'sk-playground-test' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  browserSuite({ ASSISTD_API_KEY: 'sk-playground-test' }, (started) => ({ server, browser } = started));
 
   test('asks for the key once, rejects a wrong one and keeps the right one', async () => {
     const { page, problems, close } = await openPage(browser, server.url);

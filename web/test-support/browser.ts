@@ -1,13 +1,34 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../../test/support/server.js';
+import { ensureWebBuilt } from './build-web.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
+}
+
+/**
+ * The before and after of a browser suite: builds the page if it is stale, starts a server (with `env`) and a
+ * browser, hands both to the suite, and closes them at the end.
+ */
+export function browserSuite(env: Record<string, string>, started: (fixture: { server: TestServer; browser: Browser }) => void): void {
+  const fixture: { server?: TestServer; browser?: Browser } = {};
+  before(async () => {
+    ensureWebBuilt();
+    const server = (fixture.server = await startTestServer(env));
+    const browser = (fixture.browser = await launchBrowser());
+    started({ server, browser });
+  });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.server?.close();
+  });
 }
 
 /** A page whose console errors and uncaught exceptions are collected, so a test can insist there were none. */
