@@ -4,13 +4,10 @@ import { Agent, OpenAIProvider, Runner, tool } from '@openai/agents';
 import { z } from 'zod';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // A real third-party client of the Responses API: the OpenAI Agents SDK for JavaScript runs an agent with a
 // function tool against assistd (the scripted model calls the tool, then answers with its output).
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 const steps = [{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }, { text: 'Oslo: {{tool_output.0}}' }];
 

@@ -8,16 +8,13 @@ import { defaultSandboxOptions } from '../../src/sandbox/sandbox.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startReplica, type Replica } from '../support/replica.js';
 import { startTestS3, type TestS3 } from '../support/s3-server.js';
+import { script } from '../support/script.js';
 
 // Two replicas with separate data directories that share only Postgres and an S3 bucket: a file uploaded
 // through one is read by code_interpreter and file_search on the other, and the other's outputs download
 // byte-exact through the first. The upload is large enough to go up as a multipart upload.
 
 const host = checkHost(defaultSandboxOptions);
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 async function toolCalls(client: OpenAI, run: OpenAI.Beta.Threads.Run) {
   const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: run.thread_id, order: 'asc' });

@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import { hashKey, keyHint } from '../../src/lib/api-keys.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // The config file's rate_limits: through the SDK (maxRetries: 0, as the SDK would otherwise retry the 429s).
 
@@ -18,10 +19,6 @@ rate_limits:
     tokens: { requests_per_minute: 1000, tokens_per_minute: 100 }
     busy: { requests_per_minute: 1000, concurrent_runs: 1 }
 `;
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 /** Counts live in one-minute windows: a test that needs one window starts with at least 20 s of it left. */
 async function freshWindow(): Promise<void> {

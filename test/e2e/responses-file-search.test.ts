@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // The file_search tool of the Responses API through the official SDK: the scripted model searches the same
 // vector stores the Assistants API uses, then answers citing a passage with the marker runs use; the response
@@ -10,10 +11,6 @@ import { startTestServer, type TestServer } from '../support/server.js';
 
 const FACT = 'The launch code for project Kestrel is 7Q4-ZEBRA-19.';
 const ANSWER = 'The code is 7Q4-ZEBRA-19.';
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 /** A prompt whose script makes the model search, then answer citing the first passage (the marker split across deltas). */
 function searchThenCite(queries: string[]): string {

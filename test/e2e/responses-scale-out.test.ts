@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
 import { startReplica, type Replica } from '../support/replica.js';
 import { startTestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // Background responses on `assistd serve` replicas sharing one Postgres: created on an API-only replica, run by
 // another, streamed and cancelled from any; when the replica running one is killed, another takes its work over.
@@ -14,10 +15,6 @@ const LEASE_SECONDS = 2;
 /** A replica whose leases lapse quickly, so takeover is seen within the test. */
 function startLeased(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
   return startReplica(databaseUrl, { ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), ...env }, dataDir);
-}
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
 }
 
 async function until(client: OpenAI, id: string, done: (status: string | undefined) => boolean, ms = 30_000): Promise<OpenAI.Responses.Response> {
@@ -42,10 +39,7 @@ describe('background responses on replicas sharing Postgres', () => {
     api = await startLeased(url, { ASSISTD_RUN_CAPACITY: '0' });
   });
   after(() => {
-    for (const r of [api, worker, spare]) {
-      r?.child.kill('SIGKILL');
-      if (r) rmSync(r.dir, { recursive: true, force: true });
-    }
+    for (const r of [api, worker, spare]) r?.kill();
   });
 
   test('created and streamed on an API-only replica, run by another; cancelled from the API replica', async () => {

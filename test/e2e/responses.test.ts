@@ -4,13 +4,10 @@ import OpenAI from 'openai';
 import OpenAIv4 from 'openai-v4';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // The Responses and Conversations APIs through the official SDK, with the deterministic scripted model, on
 // SQLite and Postgres.
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 const weather: OpenAI.Responses.FunctionTool = {
   type: 'function',

@@ -3,12 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import type OpenAI from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // Streaming runs, cancellation, expiry and the thread lock race, end to end through the official SDK.
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 const weatherTool = {
   type: 'function' as const,

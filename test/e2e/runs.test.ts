@@ -3,12 +3,9 @@ import { after, before, describe, test } from 'node:test';
 import type OpenAI from 'openai';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { script } from '../support/script.js';
 
 // Runs end to end through the official SDK, with the deterministic scripted model.
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
-}
 
 function textOf(message: OpenAI.Beta.Threads.Message): string {
   return message.content.map((c) => (c.type === 'text' ? c.text.value : '')).join('');

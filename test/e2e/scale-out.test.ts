@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase } from '../support/postgres.js';
 import { startReplica, type Replica } from '../support/replica.js';
+import { script } from '../support/script.js';
 
 // `assistd serve` processes on one Postgres database share the run work: a run created on an API-only replica is
 // executed by another and streams across; when the executing one is killed mid-run, a third fails it within
@@ -14,10 +15,6 @@ const LEASE_SECONDS = 2;
 /** A replica whose leases lapse quickly, so takeover is seen within the test. */
 function startLeased(databaseUrl: string | undefined, env: Record<string, string> = {}, dataDir?: string): Promise<Replica> {
   return startReplica(databaseUrl, { ASSISTD_RUN_LEASE_SECONDS: String(LEASE_SECONDS), ...env }, dataDir);
-}
-
-function script(steps: unknown[]): string {
-  return `\`\`\`script\n${JSON.stringify(steps)}\n\`\`\``;
 }
 
 describe('replicas on one Postgres', () => {
@@ -31,10 +28,7 @@ describe('replicas on one Postgres', () => {
     api = await startLeased(url, { ASSISTD_RUN_CAPACITY: '0' });
   });
   after(() => {
-    for (const r of [api, worker, spare]) {
-      r?.child.kill('SIGKILL');
-      if (r) rmSync(r.dir, { recursive: true, force: true });
-    }
+    for (const r of [api, worker, spare]) r?.kill();
   });
 
   test('a run created and streamed on an API-only replica is executed by another', async () => {
