@@ -17,8 +17,17 @@ export interface RateLimitsRepo {
   takeRequest(scope: string, windowStart: number, limit: number): Promise<WindowUsage & { allowed: boolean }>;
   usage(scope: string, windowStart: number): Promise<WindowUsage>;
   addTokens(scope: string, windowStart: number, tokens: number): Promise<void>;
-  /** Runs of the project a worker still drives (queued, in progress, cancelling). */
-  activeRuns(project: string): Promise<number>;
+  /** Runs of the project, or of the key, a worker still drives (queued, in progress, cancelling). */
+  activeRuns(owner: { project: string } | { keyId: string }): Promise<number>;
+  /**
+   * Inside a transaction: waits for any other transaction holding `scope` (a row lock on Postgres; SQLite runs
+   * one write transaction at a time already), so a count and the write that depends on it cannot interleave.
+   */
+  lock(scope: string): Promise<void>;
+  /** Records the key that created a run. */
+  setRunKey(runId: string, keyId: string): Promise<void>;
+  /** The key that created a run, if recorded. */
+  runKey(runId: string): Promise<string | undefined>;
   /** Drops windows that started before `before`. */
   prune(before: number): Promise<void>;
 }
@@ -47,9 +56,30 @@ export function createRateLimitsRepo(db: Kysely<Database>): RateLimitsRepo {
         .onConflict((oc) => oc.columns(['scope', 'window_start']).doUpdateSet({ tokens: sql`rate_limit_windows.tokens + ${tokens}` }))
         .execute();
     },
-    async activeRuns(project) {
-      const row = await db.selectFrom('runs').select((eb) => eb.fn.countAll<number | string>().as('n')).where('project', '=', project).where('status', 'in', [...WORK_RUN_STATUSES]).executeTakeFirst();
+    async activeRuns(owner) {
+      const row = await db
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('status', 'in', [...WORK_RUN_STATUSES])
+        .$if('project' in owner, (q) => q.where('project', '=', (owner as { project: string }).project))
+        .$if('keyId' in owner, (q) => q.where('key_id', '=', (owner as { keyId: string }).keyId))
+        .executeTakeFirst();
       return Number(row?.n ?? 0);
+    },
+    async lock(scope) {
+      // A sentinel window (start 0) per scope; the upsert's update takes the row lock until the transaction ends.
+      await db
+        .insertInto('rate_limit_windows')
+        .values({ scope, window_start: 0, requests: 0, tokens: 0 })
+        .onConflict((oc) => oc.columns(['scope', 'window_start']).doUpdateSet({ requests: sql`rate_limit_windows.requests` }))
+        .execute();
+    },
+    async setRunKey(runId, keyId) {
+      await db.updateTable('runs').set({ key_id: keyId }).where('id', '=', runId).execute();
+    },
+    async runKey(runId) {
+      const row = await db.selectFrom('runs').select('key_id').where('id', '=', runId).executeTakeFirst();
+      return row?.key_id ?? undefined;
     },
     async prune(before) {
       await db.deleteFrom('rate_limit_windows').where('window_start', '<', before).execute();
