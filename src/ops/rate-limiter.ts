@@ -54,50 +54,64 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
   async function admit(project: string, keyId: string, kind: RequestKind): Promise<Verdict> {
     const { start, resetMs } = window();
     prune(start);
+    const limited = scopes(project, keyId).filter((s) => s.limits.requestsPerMinute || s.limits.tokensPerMinute);
+    if (limited.length === 0) return { allowed: true, headers: {} };
+    const counted = limited.filter((s) => s.limits.requestsPerMinute).map((s) => ({ scope: s.id, limit: s.limits.requestsPerMinute! }));
+    const taken = counted.length ? await store.rateLimits.takeRequest(counted, start) : new Map();
+    const read = limited.filter((s) => !taken.has(s.id)).map((s) => s.id);
+    const used = read.length ? await store.rateLimits.usage(read, start) : new Map();
     const headers: RateLimitHeaders = {};
-    let remaining = Infinity;
-    let tokenRoom = Infinity;
-    for (const { id, limits, who } of scopes(project, keyId)) {
+    let refusal: Verdict | undefined;
+    let [requestRoom, tokenRoom] = [Infinity, Infinity];
+    for (const { id, limits, who } of limited) {
       const { requestsPerMinute: rpm, tokensPerMinute: tpm } = limits;
-      if (!rpm && !tpm) continue;
-      const taken = rpm ? await store.rateLimits.takeRequest(id, start, rpm) : { allowed: true, ...(await store.rateLimits.usage(id, start)) };
-      if (rpm && rpm - taken.requests < remaining) {
-        remaining = rpm - taken.requests;
-        Object.assign(headers, requestHeaders(rpm, remaining, resetMs));
+      const now = taken.get(id) ?? { allowed: true, ...used.get(id)! };
+      if (rpm && rpm - now.requests < requestRoom) {
+        requestRoom = rpm - now.requests;
+        Object.assign(headers, requestHeaders(rpm, requestRoom, resetMs));
       }
-      if (!taken.allowed) {
-        const message = `Rate limit reached for requests per min (RPM) on ${who}: Limit ${rpm}, Used ${taken.requests}, Requested 1. Please try again in ${duration(resetMs)}.`;
-        return { allowed: false, headers, type: 'requests', message, retryAfterMs: resetMs };
+      if (tpm && tpm - now.tokens < tokenRoom) {
+        tokenRoom = tpm - now.tokens;
+        Object.assign(headers, tokenHeaders(tpm, now.tokens, resetMs));
       }
-      if (!tpm) continue;
-      if (tpm - taken.tokens < tokenRoom) {
-        tokenRoom = tpm - taken.tokens;
-        Object.assign(headers, tokenHeaders(tpm, taken.tokens, resetMs));
-      }
-      if (kind.usesTokens && taken.tokens >= tpm) {
-        const message = `Rate limit reached for tokens per min (TPM) on ${who}: Limit ${tpm}, Used ${taken.tokens}. Please try again in ${duration(resetMs)}.`;
-        return { allowed: false, headers, type: 'tokens', message, retryAfterMs: resetMs };
+      if (refusal) continue;
+      if (!now.allowed) {
+        const message = `Rate limit reached for requests per min (RPM) on ${who}: Limit ${rpm}, Used ${now.requests}, Requested 1. Please try again in ${duration(resetMs)}.`;
+        refusal = { allowed: false, headers, type: 'requests', message, retryAfterMs: resetMs };
+      } else if (tpm && kind.usesTokens && now.tokens >= tpm) {
+        const message = `Rate limit reached for tokens per min (TPM) on ${who}: Limit ${tpm}, Used ${now.tokens}. Please try again in ${duration(resetMs)}.`;
+        refusal = { allowed: false, headers, type: 'tokens', message, retryAfterMs: resetMs };
       }
     }
-    return { allowed: true, headers };
+    return refusal ?? { allowed: true, headers };
   }
 
   /**
    * Inside the transaction that inserted run `runId`: records its key where per-key limits need it and refuses
    * (429, rolling the transaction back) when the run is one more than the key's or the project's
-   * `concurrent_runs`. The scope's lock makes replicas creating runs at the same instant count one after the other.
+   * `concurrent_runs`. The scopes' locks make replicas creating runs at the same instant count one after the other.
    */
   async function admitRun(tx: Store, project: string, keyId: string, runId: string): Promise<void> {
     if (keyTracked) await tx.rateLimits.setRunKey(runId, keyId);
-    for (const { id, limits, who } of scopes(project, keyId)) {
-      const limit = limits.concurrentRuns;
-      if (!limit) continue;
-      await tx.rateLimits.lock(`runs:${id}`);
-      const active = await tx.rateLimits.activeRuns(id.startsWith('key:') ? { keyId } : { project });
-      if (active > limit) {
+    const limited = scopes(project, keyId).filter((s) => s.limits.concurrentRuns);
+    if (limited.length === 0) return;
+    await tx.rateLimits.lock(limited.map((s) => `runs:${s.id}`));
+    const active = await tx.rateLimits.activeRuns(project, keyId);
+    for (const { id, limits, who } of limited) {
+      const limit = limits.concurrentRuns!;
+      if ((id.startsWith('key:') ? active.key : active.project) > limit) {
         throw new ApiError(429, `Rate limit reached for concurrent runs on ${who}: Limit ${limit}. Try again when a run has ended.`, 'requests', null, 'rate_limit_exceeded');
       }
     }
+  }
+
+  /** The run's key, if it counts, and what the window's scopes with a token limit used. */
+  async function tokenScopes(project: string, runId: string | undefined, windowStart: number) {
+    const projectScope = `project:${project}`;
+    const { keyId, usage } = keyTracked && runId?.startsWith('run_')
+      ? await store.rateLimits.runUsage(runId, projectScope, windowStart)
+      : { keyId: undefined, usage: await store.rateLimits.usage([projectScope], windowStart) };
+    return scopes(project, keyId).filter((s) => s.limits.tokensPerMinute).map((s) => ({ ...s, used: usage.get(s.id)!.tokens }));
   }
 
   /**
@@ -110,11 +124,9 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
       info: model.info,
       ...(forward ? { forward } : {}),
       async *stream(req, signal) {
-        const keyId = keyTracked && runId?.startsWith('run_') ? await store.rateLimits.runKey(runId) : undefined;
-        const counted = scopes(project, keyId).filter((s) => s.limits.tokensPerMinute);
         const { start, resetMs } = window();
-        for (const { id, limits, who } of counted) {
-          const used = (await store.rateLimits.usage(id, start)).tokens;
+        const counted = await tokenScopes(project, runId, start);
+        for (const { limits, who, used } of counted) {
           const limit = limits.tokensPerMinute!;
           if (used >= limit) {
             throw new ProviderError('rate_limit_exceeded', `Rate limit reached for tokens per min (TPM) on ${who}: Limit ${limit}, Used ${used}. Please try again in ${duration(resetMs)}.`);
@@ -127,7 +139,7 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
             yield event;
           }
         } finally {
-          if (tokens > 0) for (const { id } of counted) await store.rateLimits.addTokens(id, window().start, tokens);
+          if (tokens > 0) await store.rateLimits.addTokens(counted.map((s) => s.id), window().start, tokens);
         }
       },
     };
