@@ -95,14 +95,15 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
     if (keyTracked) await tx.rateLimits.setRunKey(runId, keyId);
     const limited = scopes(project, keyId).filter((s) => s.limits.concurrentRuns);
     if (limited.length === 0) return;
+    const check = async () => {
+      const active = await tx.rateLimits.activeRuns(project, keyId);
+      const full = limited.find((s) => (s.id.startsWith('key:') ? active.key : active.project) > s.limits.concurrentRuns!);
+      if (full) throw new ApiError(429, `Rate limit reached for concurrent runs on ${full.who}: Limit ${full.limits.concurrentRuns}. Try again when a run has ended.`, 'requests', null, 'rate_limit_exceeded');
+    };
+    // Where the lock makes others wait (row locks), a create already over the limit is refused without queuing.
+    if (tx.capabilities.skipLocked) await check();
     await tx.rateLimits.lock(limited.map((s) => `runs:${s.id}`));
-    const active = await tx.rateLimits.activeRuns(project, keyId);
-    for (const { id, limits, who } of limited) {
-      const limit = limits.concurrentRuns!;
-      if ((id.startsWith('key:') ? active.key : active.project) > limit) {
-        throw new ApiError(429, `Rate limit reached for concurrent runs on ${who}: Limit ${limit}. Try again when a run has ended.`, 'requests', null, 'rate_limit_exceeded');
-      }
-    }
+    await check();
   }
 
   /** The run's key, if it counts, and what the window's scopes with a token limit used. */
