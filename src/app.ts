@@ -87,6 +87,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   installRequestLog(app);
   const auth = createAuthenticator(deps.store, deps.config.apiKey);
   app.decorateRequest('project', '');
+  app.decorateRequest('keyId', '');
 
   for (const prefix of API_PREFIXES) {
     await app.register(
@@ -95,7 +96,8 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
         scope.addHook('onRequest', async (request, reply) => {
           const { project, keyId } = await auth.authenticate(request);
           request.project = project;
-          if (limiter) await enforceRateLimits(limiter, request, reply, keyId);
+          request.keyId = keyId;
+          if (limiter) await enforceRateLimits(limiter, request, reply);
         });
         registerRoutes(scope, API_ROUTES, deps);
       },

@@ -389,8 +389,8 @@ function objectStorageConfig(merged: FileConfig, env: NodeJS.ProcessEnv): Object
 const perMinute = z.coerce.number().int().min(1).optional();
 const projectLimitsSchema = z.strictObject({ requests_per_minute: perMinute, tokens_per_minute: perMinute, concurrent_runs: perMinute });
 const rateLimitsSchema = z.strictObject({
-  /** Each API key, whatever its project. */
-  per_key: z.strictObject({ requests_per_minute: perMinute }).optional(),
+  /** Each API key, whatever its project: the same three limits, counted for the key alone. */
+  per_key: projectLimitsSchema.optional(),
   /** Each project without an entry of its own in `projects`. */
   default: projectLimitsSchema.optional(),
   /** By project name; a field left out falls back to `default`. */
@@ -404,7 +404,8 @@ export interface ProjectLimits {
 }
 
 export interface RateLimitSettings {
-  keyRequestsPerMinute: number | undefined;
+  /** The limits of each API key; a request or run must pass both its key's and its project's. */
+  key: ProjectLimits;
   /** The limits of one project: its own entry over the default. */
   project(name: string): ProjectLimits;
 }
@@ -418,7 +419,7 @@ function rateLimitsConfig(raw: z.infer<typeof rateLimitsSchema> | undefined): Ra
   });
   const fallback = limits(raw.default);
   const projects = new Map(Object.entries(raw.projects ?? {}).map(([name, l]) => [name, { ...fallback, ...limits(l) }]));
-  return { keyRequestsPerMinute: raw.per_key?.requests_per_minute, project: (name) => projects.get(name) ?? fallback };
+  return { key: limits(raw.per_key), project: (name) => projects.get(name) ?? fallback };
 }
 
 // --- traces: the standard OTEL_* variables of an OTLP exporter ---

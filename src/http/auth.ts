@@ -7,6 +7,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The project the request's key belongs to; objects of other projects are invisible. */
     project: string;
+    /** The hash of the request's key (`''` on a server without keys): per-key rate limits count by it. */
+    keyId: string;
   }
 }
 

@@ -28,3 +28,23 @@ export function openEventStream(kind: StreamKind, request: FastifyRequest, reply
   });
   return reply.raw;
 }
+
+/**
+ * What a stream may leave unsent in its socket before it stops reading news: a client that reads slowly (or
+ * not at all) holds at most this much of a run's log in the server's memory, not the whole log.
+ */
+export const MAX_UNSENT_BYTES = 1024 * 1024;
+
+/** Resolves once `res` has room again (below MAX_UNSENT_BYTES), or is closed, or `signal` aborts. */
+export function roomToWrite(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  if (res.writableLength < MAX_UNSENT_BYTES || res.destroyed || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

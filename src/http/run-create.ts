@@ -96,9 +96,9 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySe
  * Creates a run on a thread: lock check, additional messages, the run and its first events
  * (`thread.run.created`, `thread.run.queued`, after `thread.created` when the thread is new) in one
  * transaction; then the run starts. `opening`: a new thread, to store in that same transaction unless it was
- * stored already.
+ * stored already. `keyId`: the hash of the request's API key, for per-key rate limits.
  */
-export async function createRun(deps: AppDeps, project: string, thread: Thread, body: RunOptions, assistant?: Assistant, opening?: NewThread | 'stored'): Promise<Run> {
+export async function createRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, assistant?: Assistant, opening?: NewThread | 'stored'): Promise<Run> {
   const owner = assistant ?? (await getAssistant(deps.store, project, body.assistant_id));
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
@@ -117,6 +117,8 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
       await keeper.hold(tx);
       const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
       await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started]);
+      // Last, so the concurrent-run lock it takes is held only until the commit.
+      await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
       return keeper.local ? stored : undefined;
     }),
   );
@@ -132,14 +134,14 @@ export async function createRun(deps: AppDeps, project: string, thread: Thread, 
 }
 
 /** Create thread and run: the assistant is checked first so a bad id leaves no thread behind. */
-export async function createThreadAndRun(deps: AppDeps, project: string, body: z.infer<typeof createThreadAndRunBody>): Promise<Run> {
+export async function createThreadAndRun(deps: AppDeps, project: string, keyId: string, body: z.infer<typeof createThreadAndRunBody>): Promise<Run> {
   const assistant = await getAssistant(deps.store, project, body.assistant_id);
   const threadBody = { ...(body.thread ?? {}) };
   if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
   const prepared = await prepareThread(deps, project, threadBody);
   // The thread, its messages and the run share one transaction, unless files go into a thread vector store
   // first (`thread.created` then shows the store).
-  if (fileSearchAttachments(prepared.messages).length === 0) return createRun(deps, project, prepared.thread, body, assistant, prepared);
+  if (fileSearchAttachments(prepared.messages).length === 0) return createRun(deps, project, keyId, prepared.thread, body, assistant, prepared);
   const thread = await createThread(deps, project, threadBody, prepared);
-  return createRun(deps, project, thread, body, assistant, 'stored');
+  return createRun(deps, project, keyId, thread, body, assistant, 'stored');
 }

@@ -62,7 +62,7 @@ export const runRoutes = [
     summary: 'Create thread and run',
     body: createThreadAndRunBody,
     async handler(input, deps) {
-      const run = await createThreadAndRun(deps, input.project, input.body);
+      const run = await createThreadAndRun(deps, input.project, input.request.keyId, input.body);
       return respond(deps, input, run, input.body.stream, 0);
     },
   }),
@@ -74,7 +74,7 @@ export const runRoutes = [
     query: includeQuery,
     async handler(input, deps) {
       const thread = await getThread(deps.store, input.project, input.params.thread_id!);
-      const run = await createRun(deps, input.project, thread, input.body);
+      const run = await createRun(deps, input.project, input.request.keyId, thread, input.body);
       return respond(deps, input, run, input.body.stream, 0, includes(input.query));
     },
   }),

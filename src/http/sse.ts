@@ -3,7 +3,7 @@ import { isTerminal } from '../domain/run-status.js';
 import { STREAM_END_EVENTS, type RunEventLog } from '../engine/events/run-events.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
 import type { Store } from '../store/store.js';
-import { openEventStream } from './open-streams.js';
+import { MAX_UNSENT_BYTES, openEventStream, roomToWrite } from './open-streams.js';
 
 /** How long a stream waits for news before it looks at the run itself. */
 const WAIT_MS = 1000;
@@ -40,7 +40,8 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
   let after = options.afterSeq;
   /**
    * Writes the events up to the first that ends the stream, in one write (a socket write per event costs a
-   * system call each); true when the stream ended.
+   * system call each), or as many as fill the socket's allowance (the rest are read again); true when the
+   * stream ended.
    */
   const send = (records: RunEventRecord[]): boolean => {
     let frames = '';
@@ -51,19 +52,27 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
         finish(reply, frames);
         return true;
       }
+      if (frames.length >= MAX_UNSENT_BYTES) break;
     }
     if (frames) reply.raw.write(frames);
     return false;
   };
   try {
     while (!gone.signal.aborted) {
+      await roomToWrite(reply.raw, gone.signal);
       const records = await events.read(project, runId, after);
       if (send(records)) return;
       if (records.length > 0 || (await events.wait(runId, WAIT_MS, gone.signal))) continue;
       // A quiet log: status events are stored with the status, so a settled run has nothing more to say.
       const run = await store.runs.get(project, runId);
       if (!run || isTerminal(run.status) || run.status === 'requires_action') {
-        if (!send(await events.read(project, runId, after))) finish(reply);
+        for (;;) {
+          const rest = await events.read(project, runId, after);
+          if (send(rest)) return;
+          if (rest.length === 0 || gone.signal.aborted) break;
+          await roomToWrite(reply.raw, gone.signal);
+        }
+        finish(reply);
         return;
       }
     }

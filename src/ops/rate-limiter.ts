@@ -1,4 +1,5 @@
-import type { RateLimitSettings } from '../config.js';
+import type { ProjectLimits, RateLimitSettings } from '../config.js';
+import { ApiError } from '../domain/errors.js';
 import { ProviderError, type ChatModel } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
@@ -7,10 +8,8 @@ const WINDOW_MS = 60_000;
 
 /** What a request may start, beyond counting as one request. */
 export interface RequestKind {
-  /** It makes model calls (a run, a response, a chat completion): refused while the token quota is spent. */
+  /** It makes model calls (a run, a response, a chat completion): refused while a token quota is spent. */
   usesTokens: boolean;
-  /** It creates a run: refused at the project's concurrent-run limit. */
-  createsRun: boolean;
 }
 
 /** The hosted `x-ratelimit-*` headers (requests, and tokens where a token limit applies). */
@@ -20,9 +19,18 @@ export type Verdict =
   | { allowed: true; headers: RateLimitHeaders }
   | { allowed: false; headers: RateLimitHeaders; type: 'requests' | 'tokens'; message: string; retryAfterMs: number };
 
+/** One counted scope: a key or a project, its limits, and how messages name it. */
+interface Scope {
+  id: string;
+  limits: ProjectLimits;
+  who: string;
+}
+
 /**
  * Per key and per project limits counted in one-minute windows in the database, so every replica sees the
- * same counts. Requests are counted as they arrive; tokens as model calls report their usage.
+ * same counts; each of requests per minute, tokens per minute and concurrent runs may be set for keys, for
+ * projects or both, and whichever is reached first refuses. Requests are counted as they arrive, tokens as
+ * model calls report their usage, concurrent runs in the transaction that creates the run.
  */
 export function createRateLimiter(store: Store, settings: RateLimitSettings, clock: () => number = Date.now) {
   let prunedWindow = 0;
@@ -37,55 +45,93 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
     prunedWindow = start;
     void store.rateLimits.prune(start - WINDOW_MS).catch(() => undefined);
   };
+  const scopes = (project: string, keyId: string | undefined): Scope[] => [
+    ...(keyId !== undefined ? [{ id: `key:${keyId}`, limits: settings.key, who: 'this API key' }] : []),
+    { id: `project:${project}`, limits: settings.project(project), who: `project ${project}` },
+  ];
+  const keyTracked = Boolean(settings.key.tokensPerMinute || settings.key.concurrentRuns);
 
   async function admit(project: string, keyId: string, kind: RequestKind): Promise<Verdict> {
     const { start, resetMs } = window();
     prune(start);
-    const limits = settings.project(project);
+    const limited = scopes(project, keyId).filter((s) => s.limits.requestsPerMinute || s.limits.tokensPerMinute);
+    if (limited.length === 0) return { allowed: true, headers: {} };
+    const counted = limited.filter((s) => s.limits.requestsPerMinute).map((s) => ({ scope: s.id, limit: s.limits.requestsPerMinute! }));
+    const taken = counted.length ? await store.rateLimits.takeRequest(counted, start) : new Map();
+    const read = limited.filter((s) => !taken.has(s.id)).map((s) => s.id);
+    const used = read.length ? await store.rateLimits.usage(read, start) : new Map();
     const headers: RateLimitHeaders = {};
-    const scopes: Array<[string, number, string]> = [];
-    if (settings.keyRequestsPerMinute) scopes.push([`key:${keyId}`, settings.keyRequestsPerMinute, 'this API key']);
-    if (limits.requestsPerMinute) scopes.push([`project:${project}`, limits.requestsPerMinute, `project ${project}`]);
-    let remaining = Infinity;
-    let projectTokens: number | undefined;
-    for (const [scope, limit, who] of scopes) {
-      const taken = await store.rateLimits.takeRequest(scope, start, limit);
-      if (scope.startsWith('project:')) projectTokens = taken.tokens;
-      if (limit - taken.requests < remaining) {
-        remaining = limit - taken.requests;
-        Object.assign(headers, requestHeaders(limit, remaining, resetMs));
+    let refusal: Verdict | undefined;
+    let [requestRoom, tokenRoom] = [Infinity, Infinity];
+    for (const { id, limits, who } of limited) {
+      const { requestsPerMinute: rpm, tokensPerMinute: tpm } = limits;
+      const now = taken.get(id) ?? { allowed: true, ...used.get(id)! };
+      if (rpm && rpm - now.requests < requestRoom) {
+        requestRoom = rpm - now.requests;
+        Object.assign(headers, requestHeaders(rpm, requestRoom, resetMs));
       }
-      if (!taken.allowed) {
-        const message = `Rate limit reached for requests per min (RPM) on ${who}: Limit ${limit}, Used ${taken.requests}, Requested 1. Please try again in ${duration(resetMs)}.`;
-        return { allowed: false, headers, type: 'requests', message, retryAfterMs: resetMs };
+      if (tpm && tpm - now.tokens < tokenRoom) {
+        tokenRoom = tpm - now.tokens;
+        Object.assign(headers, tokenHeaders(tpm, now.tokens, resetMs));
       }
-    }
-    if (limits.tokensPerMinute) {
-      const used = projectTokens ?? (await store.rateLimits.usage(`project:${project}`, start)).tokens;
-      Object.assign(headers, tokenHeaders(limits.tokensPerMinute, used, resetMs));
-      if (kind.usesTokens && used >= limits.tokensPerMinute) {
-        const message = `Rate limit reached for tokens per min (TPM) on project ${project}: Limit ${limits.tokensPerMinute}, Used ${used}. Please try again in ${duration(resetMs)}.`;
-        return { allowed: false, headers, type: 'tokens', message, retryAfterMs: resetMs };
+      if (refusal) continue;
+      if (!now.allowed) {
+        const message = `Rate limit reached for requests per min (RPM) on ${who}: Limit ${rpm}, Used ${now.requests}, Requested 1. Please try again in ${duration(resetMs)}.`;
+        refusal = { allowed: false, headers, type: 'requests', message, retryAfterMs: resetMs };
+      } else if (tpm && kind.usesTokens && now.tokens >= tpm) {
+        const message = `Rate limit reached for tokens per min (TPM) on ${who}: Limit ${tpm}, Used ${now.tokens}. Please try again in ${duration(resetMs)}.`;
+        refusal = { allowed: false, headers, type: 'tokens', message, retryAfterMs: resetMs };
       }
     }
-    if (kind.createsRun && limits.concurrentRuns && (await store.rateLimits.activeRuns(project)) >= limits.concurrentRuns) {
-      const message = `Rate limit reached for concurrent runs on project ${project}: Limit ${limits.concurrentRuns}. Try again when a run has ended.`;
-      return { allowed: false, headers, type: 'requests', message, retryAfterMs: 1000 };
-    }
-    return { allowed: true, headers };
+    return refusal ?? { allowed: true, headers };
   }
 
-  /** Wraps each model: a call finds the project's token quota spent → `rate_limit_exceeded`; its usage is counted. */
-  function instrumentModel(model: ChatModel, project: string, tokensPerMinute: number): ChatModel {
+  /**
+   * Inside the transaction that inserted run `runId`: records its key where per-key limits need it and refuses
+   * (429, rolling the transaction back) when the run is one more than the key's or the project's
+   * `concurrent_runs`. The scopes' locks make replicas creating runs at the same instant count one after the other.
+   */
+  async function admitRun(tx: Store, project: string, keyId: string, runId: string): Promise<void> {
+    if (keyTracked) await tx.rateLimits.setRunKey(runId, keyId);
+    const limited = scopes(project, keyId).filter((s) => s.limits.concurrentRuns);
+    if (limited.length === 0) return;
+    const check = async () => {
+      const active = await tx.rateLimits.activeRuns(project, keyId);
+      const full = limited.find((s) => (s.id.startsWith('key:') ? active.key : active.project) > s.limits.concurrentRuns!);
+      if (full) throw new ApiError(429, `Rate limit reached for concurrent runs on ${full.who}: Limit ${full.limits.concurrentRuns}. Try again when a run has ended.`, 'requests', null, 'rate_limit_exceeded');
+    };
+    // Where the lock makes others wait (row locks), a create already over the limit is refused without queuing.
+    if (tx.capabilities.skipLocked) await check();
+    await tx.rateLimits.lock(limited.map((s) => `runs:${s.id}`));
+    await check();
+  }
+
+  /** The run's key, if it counts, and what the window's scopes with a token limit used. */
+  async function tokenScopes(project: string, runId: string | undefined, windowStart: number) {
+    const projectScope = `project:${project}`;
+    const { keyId, usage } = keyTracked && runId?.startsWith('run_')
+      ? await store.rateLimits.runUsage(runId, projectScope, windowStart)
+      : { keyId: undefined, usage: await store.rateLimits.usage([projectScope], windowStart) };
+    return scopes(project, keyId).filter((s) => s.limits.tokensPerMinute).map((s) => ({ ...s, used: usage.get(s.id)!.tokens }));
+  }
+
+  /**
+   * Wraps a model: a call that finds a token quota (of the run's key or its project) spent fails with
+   * `rate_limit_exceeded`; the usage it reports is counted against both.
+   */
+  function instrumentModel(model: ChatModel, project: string, runId: string | undefined): ChatModel {
     const forward = model.forward?.bind(model);
     return {
       info: model.info,
       ...(forward ? { forward } : {}),
       async *stream(req, signal) {
         const { start, resetMs } = window();
-        const used = (await store.rateLimits.usage(`project:${project}`, start)).tokens;
-        if (used >= tokensPerMinute) {
-          throw new ProviderError('rate_limit_exceeded', `Rate limit reached for tokens per min (TPM) on project ${project}: Limit ${tokensPerMinute}, Used ${used}. Please try again in ${duration(resetMs)}.`);
+        const counted = await tokenScopes(project, runId, start);
+        for (const { limits, who, used } of counted) {
+          const limit = limits.tokensPerMinute!;
+          if (used >= limit) {
+            throw new ProviderError('rate_limit_exceeded', `Rate limit reached for tokens per min (TPM) on ${who}: Limit ${limit}, Used ${used}. Please try again in ${duration(resetMs)}.`);
+          }
         }
         let tokens = 0;
         try {
@@ -94,7 +140,7 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
             yield event;
           }
         } finally {
-          if (tokens > 0) await store.rateLimits.addTokens(`project:${project}`, window().start, tokens);
+          if (tokens > 0) await store.rateLimits.addTokens(counted.map((s) => s.id), window().start, tokens);
         }
       },
     };
@@ -102,13 +148,16 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
 
   return {
     admit,
+    admitRun,
+    /** `resolve`'s third argument, the run a call is made for, lets its tokens count against the key that created it. */
     instrumentModels(registry: ModelRegistry): ModelRegistry {
       return {
         ...registry,
-        resolve(name, project) {
+        resolve(name, project, runId) {
           const model = registry.resolve(name, project);
-          const tpm = project === undefined ? undefined : settings.project(project).tokensPerMinute;
-          return tpm && project !== undefined ? instrumentModel(model, project, tpm) : model;
+          if (project === undefined) return model;
+          const limited = settings.project(project).tokensPerMinute || (settings.key.tokensPerMinute && runId);
+          return limited ? instrumentModel(model, project, runId) : model;
         },
       };
     },

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ProviderError, type ChatEvent, type ChatModel, type ChatRequest } from './chat-model.js';
 import { collectChat } from './collect-chat.js';
-import { isToolsRejection, promptedRequest, withPromptedTools } from './prompted-tools.js';
+import { isToolsRejection, MAX_REMEMBERED_REJECTIONS, promptedRequest, withPromptedTools } from './prompted-tools.js';
 
 const tool = (name: string) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } });
 
@@ -56,5 +56,27 @@ describe('prompted tools', () => {
     assert.match(req.messages[0]!.content as string, /You must call the tool "a" now\./);
     assert.equal(req.tools, undefined);
     assert.equal(req.tool_choice, undefined);
+  });
+
+  test('remembers which upstream models refuse tools, the newest few thousand only', async () => {
+    const asked: string[] = [];
+    const refusing: ChatModel = {
+      info: { name: 'm', provider: 'fake', contextWindow: 8192, supportsTools: false, supportsVision: false },
+      async *stream(req): AsyncGenerator<ChatEvent> {
+        asked.push(req.tools ? 'native' : 'prompted');
+        if (req.tools) throw new ProviderError('invalid_prompt', 'the upstream answered 400: this model does not support tools', { status: 400 });
+        yield { type: 'usage', prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
+        yield { type: 'finish', reason: 'stop' };
+      },
+    };
+    const call = (key: string) => collectChat(withPromptedTools(refusing, { always: false, key }).stream({ model: 'm', messages: [{ role: 'user', content: 'go' }], tools: [tool('a')] }, new AbortController().signal));
+    await call('refuses-0');
+    asked.length = 0;
+    await call('refuses-0');
+    assert.deepEqual(asked, ['prompted'], 'a refusal is remembered');
+    for (let i = 1; i <= MAX_REMEMBERED_REJECTIONS; i++) await call(`refuses-${i}`);
+    asked.length = 0;
+    await call('refuses-0');
+    assert.deepEqual(asked, ['native', 'prompted'], 'the oldest refusal was forgotten');
   });
 });

@@ -16,7 +16,9 @@ export interface PromptedToolsOptions {
 }
 
 // Upstream models that answered 400 to `tools`: asked without tools from then on. Process-wide because the
-// answer does not change while the process lives, and model objects are rebuilt from a bounded cache.
+// answer does not change while the process lives, and model objects are rebuilt from a bounded cache. Model
+// names come from requests (wildcard routes pass any name on): beyond this many, the oldest is forgotten.
+export const MAX_REMEMBERED_REJECTIONS = 10_000;
 const rejectsTools = new Set<string>();
 
 /**
@@ -46,6 +48,7 @@ async function* nativeWithFallback(model: ChatModel, options: PromptedToolsOptio
   } catch (err) {
     if (started || !isToolsRejection(err)) throw err;
     rejectsTools.add(options.key);
+    if (rejectsTools.size > MAX_REMEMBERED_REJECTIONS) rejectsTools.delete(rejectsTools.values().next().value as string);
     yield* promptedStream(model, req, signal);
   }
 }

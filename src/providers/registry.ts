@@ -17,8 +17,11 @@ import type { ScriptSource } from './script.js';
 import { createScriptedModel, isScriptedModelName } from './scripted.js';
 
 export interface ModelRegistry {
-  /** The model for a run's `model` name; `project` is the run's (named scripts belong to one). */
-  resolve(name: string, project?: string): ChatModel;
+  /**
+   * The model for a run's `model` name; `project` is the run's (named scripts belong to one); `runId`, the run
+   * the calls are for (per-key token limits count them against the key that created it).
+   */
+  resolve(name: string, project?: string, runId?: string): ChatModel;
   /** The embedding model for file search, or undefined when none is configured (search is then lexical only). */
   embeddingModel(): EmbeddingModel | undefined;
   /** The `/embeddings` endpoint for a request's `model` name, routed like chat models. */

@@ -64,7 +64,7 @@ export function createKyselyStore(
     responses: createResponsesRepo(any, capabilities),
     conversations: createDocumentRepo<Conversation>(any, 'conversations'),
     conversationItems: createConversationItemsRepo(any, capabilities),
-    rateLimits: createRateLimitsRepo(db),
+    rateLimits: createRateLimitsRepo(db, capabilities),
     threadSessions: createThreadSessionsRepo(db),
     containers: createDocumentRepo<StoredContainer>(any, 'containers', (c) => ({ name: c.name, thread_id: c.thread_id ?? null })),
     containerFiles: createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),

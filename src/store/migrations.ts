@@ -324,6 +324,15 @@ function containers(types: DialectTypes): Migration {
   };
 }
 
+/** The API key (its hash) that created each run, so per-key limits can count its tokens and concurrent runs. */
+function runKeys(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.alterTable('runs').addColumn('key_id', 'text').execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -333,7 +342,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0007_vector_store_files_by_file': vectorStoreFilesByFile(), '0008_embedding_models': embeddingModels(), '0009_scripts_by_project': scriptsByProject(types),
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
         '0012_containers': containers(types), '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
-        '0015_search_gin_write_through': searchGinWriteThroughMigration(types), '0017_message_prompt_text': messagePromptText() };
+        '0015_search_gin_write_through': searchGinWriteThroughMigration(types), '0017_message_prompt_text': messagePromptText(),
+        '0020_run_keys': runKeys() };
     },
   };
 }

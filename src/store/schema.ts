@@ -34,6 +34,8 @@ export interface RunRow extends DocumentRow {
   /** Unix milliseconds. */
   lease_until: number | null;
   previous_owner: string | null;
+  /** The hash of the API key that created the run, when per-key limits apply; else null. */
+  key_id: string | null;
 }
 
 export interface RunEventRow {

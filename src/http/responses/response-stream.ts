@@ -3,7 +3,7 @@ import type { RunEventLog } from '../../engine/events/run-events.js';
 import type { ResponseEventBody } from '../../engine/responses/response-output.js';
 import type { RunEventRecord } from '../../store/run-events-repo.js';
 import type { Store } from '../../store/store.js';
-import { openEventStream } from '../open-streams.js';
+import { MAX_UNSENT_BYTES, openEventStream, roomToWrite } from '../open-streams.js';
 
 export type EmitResponseEvent = (event: ResponseEventBody) => void;
 
@@ -57,20 +57,30 @@ export async function streamStoredResponse(request: FastifyRequest, reply: Fasti
   openEventStream('responses', request, reply);
   // The log numbers its events from 1; the stream from 0.
   let after = options.startingAfter + 1;
-  const send = (record: RunEventRecord): boolean => {
-    after = record.seq;
-    reply.raw.write(`event: ${record.event}\ndata: {"sequence_number":${record.seq - 1},${record.data.slice(1)}\n\n`);
-    return END_EVENTS.has(record.event);
+  /** Writes records up to the one that ends the stream (then true), or until the socket's allowance is full. */
+  const send = (records: RunEventRecord[]): boolean => {
+    for (const record of records) {
+      after = record.seq;
+      reply.raw.write(`event: ${record.event}\ndata: {"sequence_number":${record.seq - 1},${record.data.slice(1)}\n\n`);
+      if (END_EVENTS.has(record.event)) return true;
+      if (reply.raw.writableLength >= MAX_UNSENT_BYTES) return false;
+    }
+    return false;
   };
   try {
     while (!gone.signal.aborted) {
+      await roomToWrite(reply.raw, gone.signal);
       const records = await events.read(project, responseId, after);
-      if (records.some(send)) break;
+      if (send(records)) break;
       if (records.length > 0 || (await events.wait(responseId, WAIT_MS, gone.signal))) continue;
       // A quiet log: the ending event is stored with the status, so an ended response has nothing more to say.
       const response = await store.responses.get(project, responseId);
       if (!response || (response.status !== 'queued' && response.status !== 'in_progress')) {
-        (await events.read(project, responseId, after)).some(send);
+        let rest = await events.read(project, responseId, after);
+        while (!send(rest) && rest.length > 0 && !gone.signal.aborted) {
+          await roomToWrite(reply.raw, gone.signal);
+          rest = await events.read(project, responseId, after);
+        }
         break;
       }
     }
