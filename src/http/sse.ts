@@ -59,7 +59,13 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
     while (!gone.signal.aborted) {
       const records = await events.read(project, runId, after);
       if (send(records)) return;
-      if (records.length > 0 || (await events.wait(runId, WAIT_MS, gone.signal))) continue;
+      if (records.length > 0) continue;
+      if (await events.wait(runId, WAIT_MS, gone.signal)) {
+        // The first event wakes the stream; the rest of what arrived in this turn (a model's deltas come several
+        // to a socket read) goes out in the same write.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       // A quiet log: status events are stored with the status, so a settled run has nothing more to say.
       const run = await store.runs.get(project, runId);
       if (!run || isTerminal(run.status) || run.status === 'requires_action') {
