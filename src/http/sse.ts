@@ -38,44 +38,43 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
   });
   openEventStream('runs', request, reply);
   let after = options.afterSeq;
-  /**
-   * Writes the events up to the first that ends the stream, in one write (a socket write per event costs a
-   * system call each); true when the stream ended.
-   */
+  // Frames wait for the end of the event-loop turn and go out in one socket write: a model's deltas arrive
+  // several to a socket read, and each write costs a system call.
+  let held = '';
+  const write = () => {
+    if (held && !reply.raw.writableEnded && !reply.raw.destroyed) reply.raw.write(held);
+    held = '';
+  };
+  /** Sends the events up to the first that ends the stream; true when the stream ended. */
   const send = (records: RunEventRecord[]): boolean => {
     let frames = '';
     for (const record of records) {
       after = record.seq;
       frames += frame(record.event, options.view ? options.view(record) : record.data);
       if (STREAM_END_EVENTS.has(record.event)) {
-        finish(reply, frames);
+        finish(reply, held + frames);
         return true;
       }
     }
-    if (frames) reply.raw.write(frames);
+    if (frames && !held) setImmediate(write);
+    held += frames;
     return false;
   };
   try {
     while (!gone.signal.aborted) {
       const records = await events.read(project, runId, after);
       if (send(records)) return;
-      if (records.length > 0) continue;
-      if (await events.wait(runId, WAIT_MS, gone.signal)) {
-        // The first event wakes the stream; the rest of what arrived in this turn (a model's deltas come several
-        // to a socket read) goes out in the same write.
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
+      if (records.length > 0 || (await events.wait(runId, WAIT_MS, gone.signal))) continue;
       // A quiet log: status events are stored with the status, so a settled run has nothing more to say.
       const run = await store.runs.get(project, runId);
       if (!run || isTerminal(run.status) || run.status === 'requires_action') {
-        if (!send(await events.read(project, runId, after))) finish(reply);
+        if (!send(await events.read(project, runId, after))) finish(reply, held);
         return;
       }
     }
   } catch (err) {
     request.log.error({ err }, 'run stream failed');
-    finish(reply, frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
+    finish(reply, held + frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
   }
 }
 
