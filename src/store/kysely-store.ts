@@ -32,55 +32,6 @@ function runColumns(run: Run) {
   return WORK_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
 }
 
-/** The store's repositories: every member but its methods and capabilities. */
-type RepositoryName = Exclude<{ [K in keyof Store]-?: Store[K] extends (...args: never[]) => unknown ? never : K }[keyof Store], 'capabilities' | 'notifications'>;
-
-/** How each repository is built over a Kysely handle. */
-function repositories(any: Kysely<any>, db: Kysely<Database>, capabilities: StoreCapabilities, types: DialectTypes): { [K in RepositoryName]: () => Store[K] } {
-  return {
-    assistants: () => createDocumentRepo<Assistant>(any, 'assistants'),
-    threads: () => createThreadsRepo(any, capabilities.dialect),
-    // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
-    // prompt text is written with it, so prompts over a long thread need not parse every message.
-    messages: () => createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) })),
-    threadMessages: () => createThreadMessages(any, capabilities.dialect),
-    files: () => createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
-    runs: () => createDocumentRepo<Run>(any, 'runs', runColumns),
-    runSteps: () => createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
-    keys: () => createKeysRepo(db),
-    chunks: () => createChunksRepo(db, types.fullText),
-    vectorStores: () => createVectorStoresRepo(any),
-    vectorStoreFiles: () => createVectorStoreFilesRepo(any, capabilities),
-    vectorStoreFileBatches: () => createDocumentRepo<VectorStoreFileBatch>(any, 'vector_store_file_batches', (b) => ({ vector_store_id: b.vector_store_id })),
-    runQueue: () => createRunQueue(any, capabilities),
-    runEvents: () => createRunEventsRepo(any, capabilities.notify),
-    scripts: () => createScriptsRepo(db),
-    responses: () => createResponsesRepo(any, capabilities),
-    conversations: () => createDocumentRepo<Conversation>(any, 'conversations'),
-    conversationItems: () => createConversationItemsRepo(any, capabilities),
-    rateLimits: () => createRateLimitsRepo(db),
-    threadSessions: () => createThreadSessionsRepo(db),
-    containers: () => createDocumentRepo<StoredContainer>(any, 'containers', (c) => ({ name: c.name, thread_id: c.thread_id ?? null })),
-    containerFiles: () => createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),
-  };
-}
-
-/**
- * Defines `name` on `store` as built on first use and kept: a transaction gets a store of its own, and most
- * transactions touch two or three of its twenty-odd repositories.
- */
-function lazy(store: Store, name: string, build: () => unknown): void {
-  Object.defineProperty(store, name, {
-    configurable: true,
-    enumerable: true,
-    get() {
-      const value = build();
-      Object.defineProperty(store, name, { value, enumerable: true });
-      return value;
-    },
-  });
-}
-
 /** Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle. */
 export function createKyselyStore(
   db: Kysely<Database>,
@@ -90,9 +41,33 @@ export function createKyselyStore(
   notifications?: Notifications,
 ): Store {
   const any = db as Kysely<any>;
-  const store = {
+  const store: Store = {
     capabilities,
     ...(notifications ? { notifications } : {}),
+    assistants: createDocumentRepo<Assistant>(any, 'assistants'),
+    threads: createThreadsRepo(any, capabilities.dialect),
+    // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
+    // prompt text is written with it, so prompts over a long thread need not parse every message.
+    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) })),
+    threadMessages: createThreadMessages(any, capabilities.dialect),
+    files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
+    runs: createDocumentRepo<Run>(any, 'runs', runColumns),
+    runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
+    keys: createKeysRepo(db),
+    chunks: createChunksRepo(db, types.fullText),
+    vectorStores: createVectorStoresRepo(any),
+    vectorStoreFiles: createVectorStoreFilesRepo(any, capabilities),
+    vectorStoreFileBatches: createDocumentRepo<VectorStoreFileBatch>(any, 'vector_store_file_batches', (b) => ({ vector_store_id: b.vector_store_id })),
+    runQueue: createRunQueue(any, capabilities),
+    runEvents: createRunEventsRepo(any, capabilities.notify),
+    scripts: createScriptsRepo(db),
+    responses: createResponsesRepo(any, capabilities),
+    conversations: createDocumentRepo<Conversation>(any, 'conversations'),
+    conversationItems: createConversationItemsRepo(any, capabilities),
+    rateLimits: createRateLimitsRepo(db),
+    threadSessions: createThreadSessionsRepo(db),
+    containers: createDocumentRepo<StoredContainer>(any, 'containers', (c) => ({ name: c.name, thread_id: c.thread_id ?? null })),
+    containerFiles: createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),
     async lockThread(project, threadId, mode = 'exclusive') {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
       if (!capabilities.skipLocked) return;
@@ -131,7 +106,6 @@ export function createKyselyStore(
     async close() {
       await root.destroy();
     },
-  } satisfies Omit<Store, RepositoryName> as Store;
-  for (const [name, build] of Object.entries(repositories(any, db, capabilities, types))) lazy(store, name, build);
+  };
   return store;
 }
