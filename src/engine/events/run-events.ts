@@ -23,9 +23,6 @@ export const STREAM_END_EVENTS = new Set([
   'error',
 ]);
 
-/** Stores rows inside a transaction, e.g. a message the run started. */
-export type RowWrite = (tx: Store) => Promise<void>;
-
 interface Writer {
   project: string;
   seq: number;
@@ -37,10 +34,6 @@ interface Writer {
   staged: RunEventRecord[];
   /** Pending events a transaction in progress took over; put back if it does not commit. */
   taken: RunEventRecord[];
-  /** Rows the pending events describe (see `emitWriting`), written in the transaction that writes them. */
-  writes: RowWrite[];
-  /** Writes a transaction in progress ran; put back if it does not commit. */
-  takenWrites: RowWrite[];
   /** A status transaction is being prepared or is open: it writes the pending events, flushes stand aside. */
   committing: boolean;
   flushing: Promise<void>;
@@ -93,7 +86,7 @@ export class RunEventLog {
       this.writers.delete(runId);
     }
     const seq = lastSeq ?? (await this.store.runEvents.lastSeq(project, runId));
-    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], writes: [], takenWrites: [], committing: false, flushing: Promise.resolve(), scheduled: false });
+    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], committing: false, flushing: Promise.resolve(), scheduled: false });
   }
 
   /** Stops writing the run (after its last committed event); pending deltas are flushed first. */
@@ -116,16 +109,6 @@ export class RunEventLog {
     this.schedule(runId, writer);
   }
 
-  /**
-   * Appends events together with the rows they announce (a message and its step, created): `write` stores them
-   * in the transaction that writes these events, with the deltas that follow or the run's next status, instead
-   * of a transaction of its own. Local readers see the events at once, as they see deltas.
-   */
-  emitWriting(runId: string, write: RowWrite, ...events: RunEvent[]): void {
-    this.requireWriter(runId).writes.push(write);
-    this.emit(runId, ...events);
-  }
-
   private schedule(runId: string, writer: Writer): void {
     if (writer.scheduled || writer.pending.length === 0) return;
     writer.scheduled = true;
@@ -144,16 +127,11 @@ export class RunEventLog {
     await writer.flushing;
   }
 
-  /**
-   * The transaction begun with `beginCommit` wrote no events: they go back to the flusher, and so do the rows
-   * it wrote unless it committed (`rolledBack` false).
-   */
-  abandon(runId: string, rolledBack = true): void {
+  /** The transaction begun with `beginCommit` wrote nothing: pending events go back to the flusher. */
+  abandon(runId: string): void {
     const writer = this.writers.get(runId);
     if (!writer) return;
     writer.pending.unshift(...writer.taken.splice(0));
-    if (rolledBack) writer.writes.unshift(...writer.takenWrites);
-    writer.takenWrites = [];
     writer.staged = [];
     writer.committing = false;
     this.schedule(runId, writer);
@@ -169,7 +147,6 @@ export class RunEventLog {
     let batch: RunEventRecord[] = [];
     let seq: number;
     if (writer) {
-      await this.writeRows(tx, runId);
       // No write is in flight (see beginCommit; awaiting one here could deadlock SQLite): the pending events
       // are this transaction's to write.
       batch = writer.pending.splice(0);
@@ -185,18 +162,6 @@ export class RunEventLog {
     await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
   }
 
-  /**
-   * Inside a transaction begun with `beginCommit`, before it reads or changes the run's messages and steps:
-   * stores the rows of pending events, so the transaction sees them. `commit` does it too.
-   */
-  async writeRows(tx: Store, runId: string): Promise<void> {
-    const writer = this.writers.get(runId);
-    if (!writer || writer.writes.length === 0) return;
-    const writes = writer.writes.splice(0);
-    writer.takenWrites.push(...writes);
-    for (const write of writes) await write(tx);
-  }
-
   /** Wakes readers after a transaction that called `commit` has committed. */
   committed(runId: string): void {
     const writer = this.writers.get(runId);
@@ -206,7 +171,6 @@ export class RunEventLog {
         writer.memory.push(...writer.staged.splice(0));
       }
       writer.taken = [];
-      writer.takenWrites = [];
       writer.committing = false;
       this.schedule(runId, writer);
     }
@@ -232,19 +196,11 @@ export class RunEventLog {
       // A status transaction is writing them; it reschedules what is left when it ends.
       if (writer.committing) return;
       const batch = writer.pending.splice(0);
-      const writes = writer.writes.splice(0);
-      if (batch.length === 0 && writes.length === 0) return;
-      const append = (store: Store) => store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
+      if (batch.length === 0) return;
       try {
-        if (writes.length === 0) await append(this.store);
-        else
-          await this.store.transaction(async (tx) => {
-            for (const write of writes) await write(tx);
-            await append(tx);
-          });
+        await this.store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
       } catch (err) {
         writer.pending.unshift(...batch);
-        writer.writes.unshift(...writes);
         throw err;
       }
       this.local.emit(runId);

@@ -1,7 +1,6 @@
 import { ID_PREFIX, newId } from '../../domain/ids.js';
 import type { Message, MessageContent, Run, RunError, RunStep, StepToolCall } from '../../domain/types.js';
 import { ProviderError, type ChatRequest } from '../../providers/chat-model.js';
-import type { Store } from '../../store/store.js';
 import type { ChatTurn } from '../../providers/collect-chat.js';
 import { streamModelCall, type ModelCallSink } from '../loop/model-call.js';
 import type { RunLoopDeps } from './run-loop.js';
@@ -103,18 +102,15 @@ async function startMessage(deps: RunLoopDeps, project: string, run: Run, record
   const touches = builtin ? messageTouches(deps.tools, await callsSinceLastMessage(deps.store, project, run)) : NO_TOUCHES;
   const message = assistantMessage(run);
   const step = newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } });
+  await deps.store.transaction(async (tx) => {
+    await tx.runSteps.insert(project, step);
+    await tx.messages.insert(project, message);
+  });
   record.message = message;
   record.messageStep = step;
   record.touches = touches;
-  // Stored with the deltas that follow, or with the run's end when the model answers within the delta batch
-  // (run-events.ts): no transaction of its own.
-  const write = async (tx: Store) => {
-    await tx.runSteps.insert(project, step);
-    await tx.messages.insert(project, message);
-  };
-  deps.events.emitWriting(
+  deps.events.emit(
     run.id,
-    write,
     { event: 'thread.run.step.created', data: step },
     { event: 'thread.run.step.in_progress', data: step },
     { event: 'thread.message.created', data: message },

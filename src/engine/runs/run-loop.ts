@@ -106,11 +106,7 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
   const outcome = await streamTurn(deps, project, run, request, offered.names, signal);
   if (signal.aborted) {
     // Cancelled or stopping: the message that `interrupted` closes keeps the text already streamed.
-    if (signal.reason !== LEASE_LOST && outcome.message && outcome.content) {
-      // The message's row may still wait in the event log's batch (see startMessage).
-      await events.flush(run.id);
-      await store.messages.replace(project, { ...outcome.message, content: outcome.content });
-    }
+    if (signal.reason !== LEASE_LOST && outcome.message && outcome.content) await store.messages.replace(project, { ...outcome.message, content: outcome.content });
     return run;
   }
   if (outcome.kind === 'error') return failTurn(deps, project, run, outcome, outcome.error);
@@ -229,8 +225,6 @@ async function writeMessage(tx: Store, project: string, { message, step }: Finis
 
 /** Writes a finished message on its own (the run goes on: tools follow). */
 async function writeFinished(store: Store, events: RunEventLog, project: string, finished: FinishedMessage): Promise<void> {
-  // The message's row may still wait in the event log's batch (see startMessage).
-  await events.flush(finished.message.run_id!);
   const done = await store.transaction((tx) => writeMessage(tx, project, finished));
   events.emit(finished.message.run_id!, ...done);
 }

@@ -26,14 +26,12 @@ export async function updateRun(
   decide: (run: Run) => RunMove | undefined,
 ): Promise<Run | undefined> {
   let moved = false;
-  let committed = false;
+  let written = false;
   // Deltas already emitted are written by this transaction, before its events, so the log never has a gap.
   await events.beginCommit(runId);
   let result: Run | undefined;
   try {
     result = await store.transaction(async (tx) => {
-      // The rows of events still pending (a message just started) come first: `decide` and `before` see them.
-      await events.writeRows(tx, runId);
       const run = await tx.runs.get(project, runId);
       if (!run) return undefined;
       const move = decide(run);
@@ -45,11 +43,11 @@ export async function updateRun(
       moved = true;
       return next;
     });
-    committed = true;
+    written = moved;
   } finally {
-    if (!committed || !moved) events.abandon(runId, !committed);
+    if (!written) events.abandon(runId);
   }
-  if (moved) {
+  if (written) {
     events.committed(runId);
     if (result) events.statusChanged(project, result);
   }
