@@ -38,10 +38,16 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
   });
   openEventStream('runs', request, reply);
   let after = options.afterSeq;
+  // Frames wait for the end of the event-loop turn and go out in one socket write: a model's deltas arrive
+  // several to a socket read, and each write costs a system call.
+  let held = '';
+  const write = () => {
+    if (held && !reply.raw.writableEnded && !reply.raw.destroyed) reply.raw.write(held);
+    held = '';
+  };
   /**
-   * Writes the events up to the first that ends the stream, in one write (a socket write per event costs a
-   * system call each), or as many as fill the socket's allowance (the rest are read again); true when the
-   * stream ended.
+   * Sends the events up to the first that ends the stream, or as many as fill the socket's allowance (the rest
+   * are read again); true when the stream ended.
    */
   const send = (records: RunEventRecord[]): boolean => {
     let frames = '';
@@ -49,12 +55,15 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
       after = record.seq;
       frames += frame(record.event, options.view ? options.view(record) : record.data);
       if (STREAM_END_EVENTS.has(record.event)) {
-        finish(reply, frames);
+        finish(reply, held + frames);
         return true;
       }
       if (frames.length >= MAX_UNSENT_BYTES) break;
     }
-    if (frames) reply.raw.write(frames);
+    if (frames && !held) setImmediate(write);
+    held += frames;
+    // A slow reader is judged by what waits in its socket: frames held that long go there now.
+    if (held.length >= MAX_UNSENT_BYTES) write();
     return false;
   };
   try {
@@ -70,15 +79,16 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
           const rest = await events.read(project, runId, after);
           if (send(rest)) return;
           if (rest.length === 0 || gone.signal.aborted) break;
+          write();
           await roomToWrite(reply.raw, gone.signal);
         }
-        finish(reply);
+        finish(reply, held);
         return;
       }
     }
   } catch (err) {
     request.log.error({ err }, 'run stream failed');
-    finish(reply, frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
+    finish(reply, held + frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));
   }
 }
 

@@ -5,6 +5,22 @@ import { CompiledQuery, type Compilable, type DialectAdapter, type Kysely, type 
 const textsByDialect = new WeakMap<DialectAdapter, Map<string, string>>();
 
 /**
+ * A driver that runs a compiled statement itself, without Kysely's executor: its connection provider, plugin
+ * and promise layers cost several times what a small indexed statement costs on SQLite. `inTransaction`: the
+ * statement belongs to the transaction in progress (which the driver knows, as it runs one at a time).
+ */
+export interface DirectExecution {
+  execute(inTransaction: boolean, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>>;
+}
+
+const directByDialect = new WeakMap<DialectAdapter, DirectExecution>();
+
+/** Lets `runCompiled` hand the statements of handles on `adapter`'s dialect straight to its driver. */
+export function registerDirectExecution(adapter: DialectAdapter, direct: DirectExecution): void {
+  directByDialect.set(adapter, direct);
+}
+
+/**
  * Runs a statement by shape. Building and compiling a Kysely query costs more than running a small indexed
  * statement on SQLite, and a statement's SQL depends only on its shape (which columns, which filters), so
  * `build` compiles it the first time a `key` is seen and later calls reuse its SQL text with fresh parameters.
@@ -23,5 +39,7 @@ export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => 
     text = compiled.sql;
     texts.set(key, text);
   }
+  const direct = directByDialect.get(adapter);
+  if (direct) return direct.execute(db.isTransaction, text, parameters);
   return db.executeQuery(CompiledQuery.raw(text, parameters));
 }

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Checkpointer } from './sqlite-checkpointer.js';
-import { SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
+import { SqliteDialect, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult } from 'kysely';
+import { registerDirectExecution, type DirectExecution } from './compiled-statements.js';
 
 // One SQLite COMMIT costs far more than the statements of a small transaction: it appends every touched page to
 // the WAL. Under concurrent load each request committing alone spends most of its database time there.
@@ -75,7 +76,7 @@ class Batch {
 
 const SAVEPOINT = 'assistd_write';
 
-class GroupCommitDriver implements Driver {
+class GroupCommitDriver implements Driver, DirectExecution {
   readonly #writer: Statements;
   readonly #reader: Statements | undefined;
   readonly #checkpointer: Checkpointer | undefined;
@@ -149,19 +150,30 @@ class GroupCommitDriver implements Driver {
     this.#mutex.unlock();
   }
 
-  /** Runs a statement for a lease; a write outside a transaction joins the batch and waits for its commit. */
-  async execute(lease: Lease, query: CompiledQuery): Promise<QueryResult<any>> {
-    if (lease.inTransaction) return this.#write(() => this.#writer.run(this.#writer.get(query.sql), query.parameters), false);
-    const statement = this.#writer.get(query.sql);
+  /**
+   * A compiled statement run without Kysely's executor (compiled-statements.ts). One transaction at a time holds
+   * the writer, so a statement of a transaction runs there.
+   */
+  execute(inTransaction: boolean, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {
+    return this.run(inTransaction ? undefined : new Lease(this), sql, parameters);
+  }
+
+  /**
+   * Runs a statement for a lease (none: the transaction in progress); a write outside a transaction joins the
+   * batch and waits for its commit.
+   */
+  async run(lease: Lease | undefined, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {
+    if (!lease || lease.inTransaction) return this.#write(() => this.#writer.run(this.#writer.get(sql), parameters), false);
+    const statement = this.#writer.get(sql);
     const readOnly = statement.reader && statement.readonly;
-    if (readOnly && this.#reader) return this.#reader.run(this.#reader.get(query.sql), query.parameters);
+    if (readOnly && this.#reader) return this.#reader.run(this.#reader.get(sql), parameters);
     let result: QueryResult<any>;
     let batch: Batch | undefined;
     await lease.lock();
     try {
       // Without a reader (an in-memory database, which has no durability to protect) reads share the writer.
-      if (readOnly) return this.#writer.run(statement, query.parameters);
-      result = this.#write(() => this.#writer.run(statement, query.parameters), true);
+      if (readOnly) return this.#writer.run(statement, parameters);
+      result = this.#write(() => this.#writer.run(statement, parameters), true);
       batch = this.#batch;
     } finally {
       lease.unlock();
@@ -245,7 +257,7 @@ class Lease implements DatabaseConnection {
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return this.driver.execute(this, query);
+    return this.driver.run(this, query.sql, query.parameters);
   }
 
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
@@ -266,7 +278,16 @@ export class SqliteGroupCommitDialect extends SqliteDialect {
     super({ database: writer });
   }
 
+  #driver: GroupCommitDriver | undefined;
+
+  // One driver for both: the adapter carries it to runCompiled.
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.writer, this.reader, this.checkpointer);
+    return (this.#driver ??= new GroupCommitDriver(this.writer, this.reader, this.checkpointer));
+  }
+
+  override createAdapter(): DialectAdapter {
+    const adapter = super.createAdapter();
+    registerDirectExecution(adapter, this.createDriver() as GroupCommitDriver);
+    return adapter;
   }
 }

@@ -19,6 +19,9 @@ export function createSqliteStore(options: { path: string }): Store {
   // NORMAL keeps WAL durable across process crashes; only an OS crash can lose the last transactions.
   writer.pragma('synchronous = NORMAL');
   writer.pragma('busy_timeout = 5000');
+  // The savepoint each grouped write runs in (sqlite-group-commit.ts) keeps its undo log in a temporary file,
+  // created and deleted once per batch: in memory it costs no file system calls. The WAL alone holds durability.
+  writer.pragma('temp_store = MEMORY');
   // Checkpoints happen on a worker thread (see sqlite-checkpointer.ts); the writer's own are a safety net.
   const checkpointer = inMemory ? undefined : startCheckpointer(options.path);
   if (checkpointer) writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);

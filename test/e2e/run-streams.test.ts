@@ -77,6 +77,19 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`streamed runs on ${d
     assert.equal(messages.data[0]!.content[0]!.type === 'text' && messages.data[0]!.content[0]!.text.value, 'Hello world');
   });
 
+  test('a message and a step a stream announces can be retrieved at once', async () => {
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: script([{ chunks: ['one ', 'two ', 'three'] }]) }] });
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistantId });
+    const reads: Promise<unknown>[] = [];
+    for await (const event of stream) {
+      // Asked before the next event is read: the row must already be stored when the client hears of it.
+      if (event.event === 'thread.message.created') reads.push(client.beta.threads.messages.retrieve(event.data.id, { thread_id: thread.id }));
+      if (event.event === 'thread.run.step.created') reads.push(client.beta.threads.runs.steps.retrieve(event.data.id, { thread_id: thread.id, run_id: event.data.run_id }));
+    }
+    assert.equal(reads.length, 2);
+    await Promise.all(reads);
+  });
+
   test('create thread and run streams thread.created first', async () => {
     const stream = client.beta.threads.createAndRunStream({ assistant_id: assistantId, thread: { messages: [{ role: 'user', content: 'hi' }] } });
     const names = await eventNames(stream);

@@ -28,6 +28,8 @@ export interface PromptContext {
   model?: ChatModelInfo;
   /** Without it, stored images are described in text instead of sent. */
   blobs?: BlobStore;
+  /** The run has no steps yet (its first model call, just after it was created): they are not read. */
+  fresh?: boolean;
 }
 
 /** A chat request and what it costs. */
@@ -152,7 +154,7 @@ async function loadAll(kept: PromptMessage[]): Promise<ChatMessage[]> {
 export async function buildPrompt(store: Store, project: string, run: Run, builtin: PromptTools, context: PromptContext = {}): Promise<BuiltPrompt> {
   const model = context.model ?? guessModel(run.model);
   const budget = callBudget(run, model);
-  const steps = await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
+  const steps = context.fresh ? [] : await readAll((after) => store.runSteps.list(project, { limit: 100, order: 'asc', after }, { run_id: run.id }));
   const own = await ownMessages(store, project, steps);
   const system: ChatMessage[] = run.instructions ? [{ role: 'system', content: run.instructions }] : [];
   const turns = stepTurns(steps, own, builtin);

@@ -75,7 +75,8 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
         run = await updateRun(store, events, project, runId, failMove({ code: 'server_error', message: `The run made ${MAX_MODEL_CALLS} model calls without finishing.` }));
         break;
       }
-      run = await step(deps, project, run, signal);
+      // A run started by the transaction that created it has no steps before its first call.
+      run = await step(deps, project, run, signal, calls === 1 && started !== undefined);
     }
   } finally {
     expiry.dispose();
@@ -86,7 +87,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
 }
 
 /** One model call and what follows it (tools, status). */
-async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal): Promise<Run | undefined> {
+async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal, fresh: boolean): Promise<Run | undefined> {
   const { store, events } = deps;
   const model = deps.models.resolve(run.model, project);
   const toolCtx = { project, run, store, blobs: deps.blobs, model: model.info, signal };
@@ -94,7 +95,7 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
   let request;
   try {
     offered = await offeredTools(deps.tools, run, toolCtx);
-    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs });
+    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs, fresh });
   } catch (err) {
     const reason = incompleteReason(err);
     if (reason) return updateRun(store, events, project, run.id, (r) => (r.status === 'in_progress' ? { to: 'incomplete', patch: { incomplete_details: { reason } } } : failMove({ code: 'server_error', message: '' })(r)));
