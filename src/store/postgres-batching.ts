@@ -1,11 +1,14 @@
 import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import pg from 'pg';
+import { isUnread } from './unread-results.js';
 
 // Every statement sent to Postgres is a round trip (node-postgres does not pipeline): a socket write, a wait
 // and a read, which on a busy machine cost more than the statement itself. A run writes in a few short
 // transactions, mostly INSERTs whose answer nobody reads. Inside a transaction this driver holds back BEGIN and
 // plain INSERTs and sends them with the next statement that needs an answer (or with COMMIT) as one
 // multi-statement query: a transaction that only inserts is one round trip instead of two plus one per row.
+// Statements marked unread (unread-results.ts, e.g. an UPDATE of a row the transaction has just read) are held
+// the same way.
 // A held INSERT that fails fails the statement it was sent with, which fails the transaction, as it would
 // have anyway. The values go into the text as literals, quoted as node-postgres sends parameters (text of
 // unknown type), so Postgres types them from their context exactly as it types parameters.
@@ -33,10 +36,12 @@ function literalOf(value: unknown): string | undefined {
 }
 
 /**
- * Held back (see above): an INSERT whose answer is only its row count, or one that also wakes listeners
- * (`with ... as (insert ...) select pg_notify(...)`), whose answer is nothing.
+ * Held back (see above): a statement marked unread, an INSERT whose answer is only its row count, or one that
+ * also wakes listeners (`with ... as (insert ...) select pg_notify(...)`), whose answer is nothing.
  */
-function holdable(sql: string): boolean {
+function holdable(query: CompiledQuery): boolean {
+  if (isUnread(query)) return true;
+  const { sql } = query;
   if (sql.includes(' returning ') || sql.includes(' on conflict ')) return false;
   return sql.startsWith('insert into ') || (sql.startsWith('with ') && sql.includes(' as (insert into ') && sql.endsWith(' as "notified"') && sql.includes('select pg_notify('));
 }
@@ -56,7 +61,7 @@ class BatchingConnection implements DatabaseConnection {
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (!this.inTransaction) return resultOf(await this.client.query(query.sql, [...query.parameters]));
     const text = inlined(query);
-    if (text !== undefined && holdable(query.sql)) {
+    if (text !== undefined && holdable(query)) {
       this.held.push(text);
       // Its row count is not known yet; callers of a plain INSERT do not read it.
       return { rows: [] };
