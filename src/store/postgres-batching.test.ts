@@ -106,6 +106,20 @@ describe('postgres batching driver', () => {
     assert.equal((await db.selectFrom('items').select('n').where('id', '=', 'u').executeTakeFirstOrThrow()).n, 2);
   });
 
+  test('a statement sent with parameters is prepared once per connection and reused, also after it failed', async () => {
+    await db.insertInto('items').values({ id: 'p', n: 7 }).execute();
+    const read = (c: Kysely<any>, id: unknown) => c.selectFrom('items').select('n').where('id', '=', id as string).where('n', '>', 0).executeTakeFirst();
+    const prepared = await db.connection().execute(async (c) => {
+      assert.deepEqual(await read(c, 'p'), { n: 7 });
+      await assert.rejects(c.selectFrom('items').select('n').where('n', '=', 'x' as any).execute(), /invalid input syntax/);
+      assert.equal(await read(c, 'nothing'), undefined);
+      assert.deepEqual(await read(c, 'p'), { n: 7 });
+      const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(c);
+      return rows.map((r) => r.statement);
+    });
+    assert.equal(prepared.filter((text) => text.includes('"n" > $2')).length, 1, prepared.join('\n'));
+  });
+
   test('values that cannot be literals are sent as parameters, with the same outcome', async () => {
     await assert.rejects(db.transaction().execute((tx) => tx.insertInto('items').values({ id: 'nul', note: 'a\0b' }).execute()), /0x00|invalid byte/);
     await db.transaction().execute((tx) => tx.insertInto('items').values({ id: 'lit', note: sql`'x''y'` as any }).execute());

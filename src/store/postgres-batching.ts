@@ -52,6 +52,28 @@ function resultOf(result: pg.QueryResult): QueryResult<any> {
   return { ...(counted ? { numAffectedRows: BigInt(rowCount ?? 0) } : {}), rows: rows ?? [] };
 }
 
+// A statement sent with parameters is parsed and planned by Postgres each time unless it is prepared under a
+// name. The store sends a few hundred distinct texts (compiled once by shape), so each gets a name the first time
+// it is sent; the first use on each connection prepares it there. Texts past the cap (ad-hoc shapes, e.g. an IN
+// list of every length) go unnamed, so neither this map nor a backend's prepared statements grow without bound.
+// `select *` stays unnamed: a prepared `*` fails once another replica's migration adds a column.
+const MAX_NAMED_STATEMENTS = 500;
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string | undefined {
+  const known = statementNames.get(text);
+  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS || text.includes('*')) return known;
+  const name = `assistd_${statementNames.size + 1}`;
+  statementNames.set(text, name);
+  return name;
+}
+
+/** A statement with its parameters, prepared under its name when it has one. */
+function withParameters(query: CompiledQuery): pg.QueryConfig {
+  const name = statementName(query.sql);
+  return { text: query.sql, values: [...query.parameters], ...(name === undefined ? {} : { name }) };
+}
+
 class BatchingConnection implements DatabaseConnection {
   /** Statements of the open transaction not sent yet, BEGIN first until it is sent. */
   held: string[] = [];
@@ -59,7 +81,7 @@ class BatchingConnection implements DatabaseConnection {
   constructor(readonly client: pg.PoolClient) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (!this.inTransaction) return resultOf(await this.client.query(query.sql, [...query.parameters]));
+    if (!this.inTransaction) return resultOf(await this.client.query(withParameters(query)));
     const text = inlined(query);
     if (text !== undefined && holdable(query)) {
       this.held.push(text);
@@ -68,7 +90,7 @@ class BatchingConnection implements DatabaseConnection {
     }
     if (text !== undefined) return resultOf(await this.send(text));
     if (this.held.length > 0) await this.send();
-    return resultOf(await this.client.query(query.sql, [...query.parameters]));
+    return resultOf(await this.client.query(withParameters(query)));
   }
 
   /** Sends the held statements, then `last` if given, in one query; resolves with the last one's result. */
