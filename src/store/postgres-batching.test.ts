@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { CompiledQuery, Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { createTestDatabase } from '../../test/support/postgres.js';
-import { BatchingPostgresDialect } from './postgres-batching.js';
+import { BatchingPostgresDialect, quoted } from './postgres-batching.js';
 import { markUnread } from './unread-results.js';
 
 // The batching driver on a real Postgres: what reaches the server, in how many round trips, and that values and
@@ -118,6 +118,10 @@ describe('postgres batching driver', () => {
       return rows.map((r) => r.statement);
     });
     assert.equal(prepared.filter((text) => text.includes('"n" > $2')).length, 1, prepared.join('\n'));
+  });
+
+  test('literals are quoted exactly as pg.escapeLiteral quotes them', () => {
+    for (const text of ['', "'", "''", '\\', "a'b\\c'\\", 'plain', '{"a":"it\'s \\"x\\""}', 'é 🎉\n$1']) assert.equal(quoted(text), pg.escapeLiteral(text), text);
   });
 
   test('values that cannot be literals are sent as parameters, with the same outcome', async () => {

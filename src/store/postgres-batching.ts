@@ -32,7 +32,17 @@ function literalOf(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : undefined;
   // Postgres text cannot hold NUL; the server rejects such a parameter, so such a statement is sent as one.
   if (text === undefined || text.includes('\0')) return undefined;
-  return pg.escapeLiteral(text);
+  return quoted(text);
+}
+
+/**
+ * `text` as a string literal, written exactly as pg.escapeLiteral writes it (E'...' with doubled backslashes when
+ * it has any), but with native replaces: pg's loop appends one character at a time, which for a run's JSON of a
+ * few KB costs more than its round trip.
+ */
+export function quoted(text: string): string {
+  const doubled = text.replaceAll("'", "''");
+  return text.includes('\\') ? ` E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
 }
 
 /**
