@@ -1,4 +1,5 @@
 import { CompiledQuery, type Compilable, type DialectAdapter, type Kysely, type QueryResult } from 'kysely';
+import { markUnread } from './unread-results.js';
 
 // Keyed by the dialect's adapter, which a Kysely handle shares with its transactions, so the texts compiled
 // outside a transaction serve inside it too.
@@ -25,9 +26,10 @@ export function registerDirectExecution(adapter: DialectAdapter, direct: DirectE
  * statement on SQLite, and a statement's SQL depends only on its shape (which columns, which filters), so
  * `build` compiles it the first time a `key` is seen and later calls reuse its SQL text with fresh parameters.
  * The first compile checks that `parameters` list the values in the order the SQL binds them, so a key that
- * does not capture the whole shape fails loudly instead of binding wrongly.
+ * does not capture the whole shape fails loudly instead of binding wrongly. `unread`: the caller reads nothing of
+ * the answer (see unread-results.ts).
  */
-export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => Compilable, parameters: unknown[]): Promise<QueryResult<R>> {
+export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => Compilable, parameters: unknown[], options: { unread?: boolean } = {}): Promise<QueryResult<R>> {
   const adapter = db.getExecutor().adapter;
   let texts = textsByDialect.get(adapter);
   if (!texts) textsByDialect.set(adapter, (texts = new Map()));
@@ -39,7 +41,9 @@ export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => 
     text = compiled.sql;
     texts.set(key, text);
   }
+  // SQLite's driver takes statements directly; it has no use for `unread` (it answers at once anyway).
   const direct = directByDialect.get(adapter);
   if (direct) return direct.execute(db.isTransaction, text, parameters);
-  return db.executeQuery(CompiledQuery.raw(text, parameters));
+  const query = CompiledQuery.raw(text, parameters);
+  return db.executeQuery(options.unread ? markUnread(query) : query);
 }

@@ -41,6 +41,18 @@ async function cursor(db: Kysely<any>, table: string, project: string, id: strin
   return rows[0];
 }
 
+/** The UPDATE behind replace and overwrite: one compiled statement per shape, the same for both. */
+function update<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, project: string, doc: T, unread: boolean) {
+  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc))]);
+  return runCompiled(
+    db,
+    `${table}:replace:${shapeOf(values)}`,
+    () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project),
+    [...values.map(([, value]) => value), doc.id, project],
+    { unread },
+  );
+}
+
 // Repositories are built anew for every transaction, so the factory only closes over its arguments: the
 // helpers above live at module level and the statements they run are compiled once (compiled-statements.ts).
 
@@ -62,14 +74,11 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
     },
 
     async replace(project, doc) {
-      const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc))]);
-      const result = await runCompiled(
-        db,
-        `${table}:replace:${shapeOf(values)}`,
-        () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project),
-        [...values.map(([, value]) => value), doc.id, project],
-      );
-      return Number(result.numAffectedRows ?? 0) > 0;
+      return Number((await update(db, table, columnsOf, project, doc, false)).numAffectedRows ?? 0) > 0;
+    },
+
+    async overwrite(project, doc) {
+      await update(db, table, columnsOf, project, doc, true);
     },
 
     async delete(project, id) {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { createTestDatabase } from '../../test/support/postgres.js';
-import { BatchingPostgresDialect } from './postgres-batching.js';
+import { BatchingPostgresDialect, quoted } from './postgres-batching.js';
+import { markUnread } from './unread-results.js';
 
 // The batching driver on a real Postgres: what reaches the server, in how many round trips, and that values and
 // failures come out as they would one statement at a time.
@@ -77,6 +78,50 @@ describe('postgres batching driver', () => {
     }), /boom/);
     await db.transaction().execute(async () => {});
     assert.deepEqual(sent, []);
+  });
+
+  test('an unread update is held and sent with the next statement; a failing one fails that statement and rolls the transaction back', async () => {
+    await db.insertInto('items').values({ id: 'u', n: 1 }).execute();
+    const unread = (tx: Kysely<any>, n: number | string) => tx.executeQuery(markUnread(CompiledQuery.raw('update "items" set "n" = $1 where "id" = $2', [n, 'u'])));
+    sent.length = 0;
+    await db.transaction().execute(async (tx) => {
+      await unread(tx, 2);
+      await tx.insertInto('items').values({ id: 'u2', n: 1 }).execute();
+    });
+    assert.equal(sent.length, 1, sent.join('\n---\n'));
+    assert.match(sent[0]!, /^begin;\nupdate "items" set "n" = '2' where "id" = 'u';\ninsert into[\s\S]*;\ncommit$/);
+    assert.equal((await db.selectFrom('items').select('n').where('id', '=', 'u').executeTakeFirstOrThrow()).n, 2);
+
+    // 'x' is no integer: the held update fails the read it was sent with, and the insert before it is undone.
+    await assert.rejects(
+      db.transaction().execute(async (tx) => {
+        await tx.insertInto('items').values({ id: 'u3', n: 1 }).execute();
+        await unread(tx, 'x');
+        await tx.selectFrom('items').select('n').where('id', '=', 'u').executeTakeFirst();
+        assert.fail('the read must fail');
+      }),
+      /invalid input syntax for type integer/,
+    );
+    assert.equal(await db.selectFrom('items').select('id').where('id', '=', 'u3').executeTakeFirst(), undefined);
+    assert.equal((await db.selectFrom('items').select('n').where('id', '=', 'u').executeTakeFirstOrThrow()).n, 2);
+  });
+
+  test('a statement sent with parameters is prepared once per connection and reused, also after it failed', async () => {
+    await db.insertInto('items').values({ id: 'p', n: 7 }).execute();
+    const read = (c: Kysely<any>, id: unknown) => c.selectFrom('items').select('n').where('id', '=', id as string).where('n', '>', 0).executeTakeFirst();
+    const prepared = await db.connection().execute(async (c) => {
+      assert.deepEqual(await read(c, 'p'), { n: 7 });
+      await assert.rejects(c.selectFrom('items').select('n').where('n', '=', 'x' as any).execute(), /invalid input syntax/);
+      assert.equal(await read(c, 'nothing'), undefined);
+      assert.deepEqual(await read(c, 'p'), { n: 7 });
+      const { rows } = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(c);
+      return rows.map((r) => r.statement);
+    });
+    assert.equal(prepared.filter((text) => text.includes('"n" > $2')).length, 1, prepared.join('\n'));
+  });
+
+  test('literals are quoted exactly as pg.escapeLiteral quotes them', () => {
+    for (const text of ['', "'", "''", '\\', "a'b\\c'\\", 'plain', '{"a":"it\'s \\"x\\""}', 'é 🎉\n$1']) assert.equal(quoted(text), pg.escapeLiteral(text), text);
   });
 
   test('values that cannot be literals are sent as parameters, with the same outcome', async () => {

@@ -70,7 +70,7 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
     },
     async hold(owner, runId, until) {
       // Every run kept by the process that queues it writes this: compiled once (compiled-statements.ts).
-      await runCompiled(db, 'runs:hold', () => db.updateTable('runs').set({ previous_owner: null, lease_owner: owner, lease_until: until }).where('id', '=', runId), [null, owner, until, runId]);
+      await runCompiled(db, 'runs:hold', () => db.updateTable('runs').set({ previous_owner: null, lease_owner: owner, lease_until: until }).where('id', '=', runId), [null, owner, until, runId], { unread: true });
     },
     async renew(owner, runIds, now, leaseMs) {
       if (runIds.length === 0) return [];

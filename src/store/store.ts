@@ -38,6 +38,11 @@ export interface DocumentRepo<T extends { id: string; created_at: number }> {
   get(project: string, id: string): Promise<T | undefined>;
   /** Replaces the stored object; false when it no longer exists. */
   replace(project: string, doc: T): Promise<boolean>;
+  /**
+   * Replaces the stored object without telling whether it still existed, for a caller that knows it does (it
+   * has just read or written it): Postgres sends it with the transaction's next statement, not on its own.
+   */
+  overwrite(project: string, doc: T): Promise<void>;
   delete(project: string, id: string): Promise<boolean>;
   deleteWhere(project: string, scope: Scope): Promise<number>;
   list(project: string, page: PageQuery, scope?: Scope): Promise<Page<T>>;

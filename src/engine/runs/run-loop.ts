@@ -218,8 +218,8 @@ function finishedMessage(record: TurnOutcome, turn: ChatTurn, lastTurn: boolean)
 
 /** Writes a finished message and its step inside `tx`, returning their events. */
 async function writeMessage(tx: Store, project: string, { message, step }: FinishedMessage): Promise<RunEvent[]> {
-  await tx.messages.replace(project, message);
-  await tx.runSteps.replace(project, step);
+  await tx.messages.overwrite(project, message);
+  await tx.runSteps.overwrite(project, step);
   return [{ event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step }];
 }
 

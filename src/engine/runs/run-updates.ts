@@ -38,7 +38,7 @@ export async function updateRun(
       if (!move) return run;
       const next = transition(run, move.to, nowSeconds(), move.patch);
       const before = move.before ? await move.before(tx, next) : [];
-      await tx.runs.replace(project, next);
+      await tx.runs.overwrite(project, next);
       await events.commit(tx, project, runId, [...before, { event: `thread.run.${next.status}`, data: next }]);
       moved = true;
       return next;
