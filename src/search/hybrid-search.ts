@@ -1,7 +1,7 @@
 import type { ChunksRepo } from '../store/chunks-repo.js';
 import { matchesFilter } from './attribute-filter.js';
 import { chunkKey, fuse, normalizedRrf, type Fused, type Retrieved } from './fusion.js';
-import { contentTerms } from './query-terms.js';
+import { contentTerms, termFolder } from './query-terms.js';
 import { rerank } from './rerank.js';
 import type { AttributeFilter, SearchHit, SearchQuery } from './search-index.js';
 import { normalize, type SnapshotCache, type StoreSnapshot } from './store-snapshot.js';
@@ -78,6 +78,7 @@ export async function hybridSearch(chunks: ChunksRepo, cache: SnapshotCache, pro
       q.queries.map((query, i) => ({ terms: contentTerms(query), ...(vectors ? { vector: vectors[i] } : {}) })),
       window.map((h) => ({ text: texts.get(h.seq) ?? '', vector: byStore.get(h.vectorStoreId)!.vectorOf(h.seq) })),
       mode === 'vector' ? 'vector' : 'hybrid',
+      termFolder(chunks.language),
     );
     // A passage sharing no term with any query and pointing away from all of them is no answer at all.
     ranked = window
