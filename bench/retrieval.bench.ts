@@ -16,11 +16,13 @@ import { median, percentile, writeResults } from './support.js';
 // embedding model is configured (ASSISTD_EMBEDDING_*). Target: nDCG@10 >= 0.69 lexical on SQLite.
 //
 // BENCH_QUERIES limits the claims searched (all 809 by default); BENCH_DATABASE=postgres runs on a private
-// Postgres cluster; BENCH_RANKER picks ranking_options.ranker; BENCH_SCIFACT_DIR points at the data.
+// Postgres cluster; BENCH_RANKER picks ranking_options.ranker; BENCH_SCIFACT_DIR points at the data;
+// ASSISTD_SEARCH_LANGUAGE (like every ASSISTD_ setting) reaches the server.
 
 const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 const QUERIES = Number(process.env.BENCH_QUERIES ?? Infinity);
 const RANKER = process.env.BENCH_RANKER ?? 'auto';
+const LANGUAGE = process.env.ASSISTD_SEARCH_LANGUAGE || 'english';
 const UPLOAD_CONCURRENCY = 8;
 
 const { docs, claims } = loadScifact(scifactDir(process.env.BENCH_SCIFACT_DIR));
@@ -88,6 +90,7 @@ try {
     database: DATABASE,
     mode,
     ranker: RANKER,
+    language: LANGUAGE,
     docs: docs.length,
     claims: n,
     completed: counts.completed,
@@ -101,7 +104,7 @@ try {
     ingestSeconds: round(ingestSeconds, 1),
   };
   console.table(results);
-  writeResults(['retrieval', DATABASE === 'postgres' ? 'postgres' : '', mode === 'hybrid' ? 'hybrid' : ''].filter(Boolean).join('-'), results);
+  writeResults(['retrieval', DATABASE === 'postgres' ? 'postgres' : '', mode === 'hybrid' ? 'hybrid' : '', LANGUAGE === 'english' ? '' : LANGUAGE].filter(Boolean).join('-'), results);
 } finally {
   await server.close();
 }
