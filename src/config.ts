@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { S3Settings } from './blobs/s3-client.js';
-import { SEARCH_LANGUAGES, type SearchLanguage } from './store/search-language.js';
+import { FTS5_TOKENIZERS, SEARCH_LANGUAGES, type SearchLanguage } from './store/search-language.js';
 import { embeddingSettingsSchema, modelRouteSchema, type EmbeddingSettings } from './providers/providers-config.js';
 
 /** The code sandbox's resource limits per session (docs/sandbox.md): file keys, env names, typed values. */
@@ -33,6 +33,14 @@ function searchCache(merged: FileConfig): { maxBytes: number; maxStores: number 
 /** file_search: the language the lexical index stems in (docs/configuration.md, "Search language"). */
 const searchLanguageSchema = { search_language: z.enum(SEARCH_LANGUAGES).optional() };
 const SEARCH_LANGUAGE_ENV = { ASSISTD_SEARCH_LANGUAGE: 'search_language' } as const;
+
+/** Languages other than english and none stem on Postgres only: SQLite's FTS5 has no stemmer for them. */
+function searchLanguage(merged: FileConfig): SearchLanguage {
+  const language = merged.search_language ?? 'english';
+  const postgres = merged.database_url !== undefined && /^postgres(ql)?:\/\//.test(merged.database_url);
+  if (!postgres && !FTS5_TOKENIZERS[language]) throw new ConfigError(`search_language ${language} needs Postgres (DATABASE_URL): on SQLite it is english or none`);
+  return language;
+}
 
 export interface CodeLimits {
   memoryMb: number;
@@ -304,7 +312,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
     searchCache: searchCache(merged),
-    searchLanguage: merged.search_language ?? 'english',
+    searchLanguage: searchLanguage(merged),
     ...embeddingConfig(fromFile.embedding, env),
     pollHoldMs: merged.poll_hold_ms ?? 1000,
     upstream: upstreamSettings(merged),

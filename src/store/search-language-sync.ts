@@ -1,30 +1,33 @@
 import { sql, type Kysely } from 'kysely';
-import { FTS5_TOKENIZERS, SEARCH_LANGUAGES, TEXT_SEARCH_CONFIGS, type SearchLanguage } from './search-language.js';
+import { FTS5_TOKENIZERS, SEARCH_LANGUAGES, textSearchConfigName, type SearchLanguage } from './search-language.js';
 
 // Changing the search language rebuilds the lexical index (FTS5 table or Postgres tsvector column) in place.
 
 /** The text search configuration to name in Postgres queries, as a literal (the values are fixed above). */
-export const textSearchConfig = (language: SearchLanguage) => sql.lit(TEXT_SEARCH_CONFIGS[language]);
+export const textSearchConfig = (language: SearchLanguage) => sql.lit(textSearchConfigName(language));
 
 /** The language the index was built with, read from its definition (the schema is the record), or undefined. */
 async function builtLanguage(db: Kysely<any>, fullText: 'fts5' | 'tsvector'): Promise<SearchLanguage | undefined> {
   if (fullText === 'fts5') {
     const { rows } = await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = 'search_chunks_fts'`.execute(db);
     const definition = rows[0]?.sql ?? '';
-    return SEARCH_LANGUAGES.find((l) => definition.includes(`tokenize='${FTS5_TOKENIZERS[l]}'`));
+    return SEARCH_LANGUAGES.find((l) => FTS5_TOKENIZERS[l] && definition.includes(`tokenize='${FTS5_TOKENIZERS[l]}'`));
   }
   const { rows } = await sql<{ expr: string }>`
     select pg_get_expr(d.adbin, d.adrelid) as expr from pg_attrdef d
     join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
     where d.adrelid = to_regclass('search_chunks') and a.attname = 'tsv'`.execute(db);
   const expr = rows[0]?.expr ?? '';
-  return SEARCH_LANGUAGES.find((l) => expr.includes(`'${TEXT_SEARCH_CONFIGS[l]}'::regconfig`));
+  return SEARCH_LANGUAGES.find((l) => expr.includes(`'${textSearchConfigName(l)}'::regconfig`));
 }
 
 async function rebuildFts5(db: Kysely<any>, language: SearchLanguage) {
+  const tokenizer = FTS5_TOKENIZERS[language];
+  // The configuration refuses these languages on SQLite; this is the last guard.
+  if (!tokenizer) throw new Error(`search_language ${language} needs Postgres: SQLite stems english only`);
   // The triggers on search_chunks name the FTS table, so they keep feeding the new one.
   await sql`drop table if exists search_chunks_fts`.execute(db);
-  await sql`create virtual table search_chunks_fts using fts5(text, content='search_chunks', content_rowid='seq', tokenize=${sql.lit(FTS5_TOKENIZERS[language])})`.execute(db);
+  await sql`create virtual table search_chunks_fts using fts5(text, content='search_chunks', content_rowid='seq', tokenize=${sql.lit(tokenizer)})`.execute(db);
   await sql`insert into search_chunks_fts(search_chunks_fts) values ('rebuild')`.execute(db);
 }
 

@@ -56,3 +56,27 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('search_language on Postgres only', () => {
+  test('a Snowball language other than english stems its own words', async () => {
+    const env = { DATABASE_URL: await createTestDatabase() };
+    const english = await startTestServer(env);
+    const { dataDir } = english;
+    let storeId: string;
+    let houses: string;
+    try {
+      const client = english.openai();
+      storeId = (await client.vectorStores.create({ name: 'wörter' })).id;
+      houses = await addFile(client, storeId, 'haeuser.txt', 'Die alten Häuser stehen am Fluss.');
+      assert.deepEqual(await found(client, storeId, 'Haus'), [], 'english does not stem german plurals');
+    } finally {
+      await english.stop();
+    }
+    const german = await startTestServer({ ...env, ASSISTD_SEARCH_LANGUAGE: 'german' }, dataDir);
+    try {
+      assert.deepEqual(await found(german.openai(), storeId, 'Haus'), [houses]);
+    } finally {
+      await german.close();
+    }
+  });
+});
