@@ -25,9 +25,9 @@ export interface LexicalHit {
 
 /**
  * One dialect's full-text search over `search_chunks`; any chunk matching at least one term qualifies. `language`
- * is the one the index was built with (FTS5 knows its own; Postgres queries must name it).
+ * is the one the index was built with (FTS5 knows its own; Postgres queries name it: english by default).
  */
-export type LexicalSearch = (db: Kysely<any>, project: string, query: LexicalQuery, language: SearchLanguage) => Promise<LexicalHit[]>;
+export type LexicalSearch = (db: Kysely<any>, project: string, query: LexicalQuery, language?: SearchLanguage) => Promise<LexicalHit[]>;
 
 interface HitRow {
   seq: number;
@@ -227,7 +227,7 @@ const COMMON_CANDIDATES_PER_RESULT = 10;
  * average. Only the query's lexemes are unnested (marked with weight A, then filtered): unnesting whole tsvectors
  * costs twice as much as ts_rank_cd.
  */
-export const tsvectorSearch: LexicalSearch = async (db, project, query, language) => {
+export const tsvectorSearch: LexicalSearch = async (db, project, query, language = 'english') => {
   if (query.terms.length === 0 || query.vectorStoreIds.length === 0) return [];
   const config = textSearchConfig(language);
   const terms = await selectiveTerms(db, query.terms, tsvectorProbe(language));
