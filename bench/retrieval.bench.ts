@@ -28,7 +28,9 @@ const UPLOAD_CONCURRENCY = 8;
 // Alternatives measured on the same store after the main run (quality only), comma-separated: `ranker-none`,
 // `threshold-<0..1>` (score_threshold), `split` (each claim as two queries, each half of its keywords, as a model
 // sending several shorter queries), `rewrite` (the claim and its rewrite_query keywords as two queries),
-// `plus-short` (the claim and a short query of its first three keywords).
+// `plus-short` (the claim and a short query of its first three keywords), `files` (the first 10 and 100 distinct
+// files, each at its best passage, out of up to 5 times as many passages: what ranking files instead of passages
+// would find when files have several chunks).
 const VARIANTS = (process.env.BENCH_VARIANTS ?? '').split(',').filter(Boolean);
 // How many times each abstract's title is written above its text (1): 2 measures what weighting titles would do.
 const TITLE_REPEAT = Number(process.env.BENCH_TITLE_REPEAT ?? 1);
@@ -39,11 +41,14 @@ const CHUNK_TOKENS = process.env.BENCH_CHUNK_TOKENS ? Number(process.env.BENCH_C
 type SearchOptions = { ranker?: string; scoreThreshold?: number };
 interface Variant {
   options?: SearchOptions;
+  /** Results searched for to find 10 (and 100) distinct files, instead of 10 (100) passages. */
+  files?: boolean;
   queries?: (claim: string) => string[];
 }
 
 function variant(name: string): Variant {
   if (name === 'ranker-none') return { options: { ranker: 'none' } };
+  if (name === 'files') return { files: true };
   const threshold = /^threshold-([0-9.]+)$/.exec(name);
   if (threshold) return { options: { scoreThreshold: Number(threshold[1]) } };
   if (name === 'split') {
@@ -123,11 +128,12 @@ try {
     for (const c of asked) {
       const queries = variant.queries?.(c.claim) ?? [c.claim];
       const t = performance.now();
-      const top = await search(queries, 10, variant.options);
+      const depth = variant.files ? 5 : 1;
+      const top = (await search(queries, 10 * depth, variant.options)).slice(0, 10);
       samples.push(performance.now() - t);
       sums.ndcg10 += ndcgAt(10, top, c.relevant);
       sums.recall10 += recallAt(10, top, c.relevant);
-      sums.recall100 += recallAt(100, await search(queries, 100, variant.options), c.relevant);
+      sums.recall100 += recallAt(100, (await search(queries, 100 * depth, variant.options)).slice(0, 100), c.relevant);
     }
     const n = asked.length;
     return { ndcgAt10: round(sums.ndcg10 / n, 4), recallAt10: round(sums.recall10 / n, 4), recallAt100: round(sums.recall100 / n, 4) };
