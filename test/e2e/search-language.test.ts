@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import OpenAI, { toFile } from 'openai';
+import pg from 'pg';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer } from '../support/server.js';
 
@@ -41,6 +42,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(exact.store.chunks.language, 'none');
         assert.deepEqual(await found(client, storeId, 'gate'), [], 'none: the stem no longer matches');
         assert.deepEqual(await found(client, storeId, 'gates'), [gates], 'none: the exact word still does');
+        if (dialect === 'postgres') {
+          const db = new pg.Client({ connectionString: env.DATABASE_URL });
+          await db.connect();
+          const { rows } = await db.query(`select indexdef from pg_indexes where indexname = 'search_chunks_tsv'`).finally(() => db.end());
+          assert.match(rows[0]?.indexdef ?? '', /USING gin \(tsv\) WITH \(fastupdate='?off'?\)/, 'the GIN index is made again as it was');
+        }
         gate = await addFile(client, storeId, 'gate.txt', 'One gate stays shut.');
         assert.deepEqual(await found(client, storeId, 'gate'), [gate], 'files added after the switch are indexed without stemming');
       } finally {
