@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { S3Settings } from './blobs/s3-client.js';
+import { FTS5_TOKENIZERS, SEARCH_LANGUAGES, type SearchLanguage } from './store/search-language.js';
 import { embeddingSettingsSchema, modelRouteSchema, type EmbeddingSettings } from './providers/providers-config.js';
 
 /** The code sandbox's resource limits per session (docs/sandbox.md): file keys, env names, typed values. */
@@ -27,6 +28,18 @@ const SEARCH_CACHE_ENV = { ASSISTD_VECTOR_CACHE_MB: 'vector_cache_mb', ASSISTD_V
 
 function searchCache(merged: FileConfig): { maxBytes: number; maxStores: number } {
   return { maxBytes: Math.round((merged.vector_cache_mb ?? 256) * 1024 * 1024), maxStores: merged.vector_cache_stores ?? 1000 };
+}
+
+/** file_search: the language the lexical index stems in (docs/configuration.md, "Search language"). */
+const searchLanguageSchema = { search_language: z.enum(SEARCH_LANGUAGES).optional() };
+const SEARCH_LANGUAGE_ENV = { ASSISTD_SEARCH_LANGUAGE: 'search_language' } as const;
+
+/** Languages other than english and none stem on Postgres only: SQLite's FTS5 has no stemmer for them. */
+function searchLanguage(merged: FileConfig): SearchLanguage {
+  const language = merged.search_language ?? 'english';
+  const postgres = merged.database_url !== undefined && /^postgres(ql)?:\/\//.test(merged.database_url);
+  if (!postgres && !FTS5_TOKENIZERS[language]) throw new ConfigError(`search_language ${language} needs Postgres (DATABASE_URL): on SQLite it is english or none`);
+  return language;
 }
 
 export interface CodeLimits {
@@ -79,6 +92,7 @@ const fileSchema = z.strictObject({
   poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
   ...codeLimitsSchema,
   ...searchCacheSchema,
+  ...searchLanguageSchema,
   // Upstream model calls and run expiry: every wait bounded (docs/configuration.md, "Upstream limits").
   upstream_timeout_seconds: z.coerce.number().positive().optional(),
   upstream_idle_seconds: z.coerce.number().positive().optional(),
@@ -130,6 +144,8 @@ export interface Config {
   runCapacity: number;
   /** Bounds of file_search's in-memory copies of searched stores: bytes and number of stores. */
   searchCache: { maxBytes: number; maxStores: number };
+  /** The language file_search's lexical index stems in; a change rebuilds the index at the next start. */
+  searchLanguage: SearchLanguage;
   /** The file_search embedding model and where it is served (see docs/configuration.md). */
   embedding: EmbeddingSettings;
   /** How often chunks indexed without vectors are retried while the embedding model is unreachable. */
@@ -195,6 +211,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
   ...CODE_LIMITS_ENV,
   ...SEARCH_CACHE_ENV,
+  ...SEARCH_LANGUAGE_ENV,
   ASSISTD_UPSTREAM_TIMEOUT_SECONDS: 'upstream_timeout_seconds',
   ASSISTD_UPSTREAM_IDLE_SECONDS: 'upstream_idle_seconds',
   ASSISTD_UPSTREAM_TOTAL_SECONDS: 'upstream_total_seconds',
@@ -295,6 +312,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     shutdownGraceSeconds: merged.shutdown_grace_seconds ?? 25,
     runCapacity: merged.run_capacity ?? 512,
     searchCache: searchCache(merged),
+    searchLanguage: searchLanguage(merged),
     ...embeddingConfig(fromFile.embedding, env),
     pollHoldMs: merged.poll_hold_ms ?? 1000,
     upstream: upstreamSettings(merged),

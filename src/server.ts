@@ -64,9 +64,19 @@ interface Runtime {
   close(beforeStore?: () => Promise<void>): Promise<void>;
 }
 
+/** Rebuilds file_search's lexical index when `search_language` changed since it was built, saying so. */
+async function syncSearchLanguage(store: Store, logger?: Logger): Promise<void> {
+  const started = Date.now();
+  const log = logger?.child({ room: 'search' });
+  const to = store.chunks.language;
+  const from = await store.chunks.syncLanguage((from) => log?.info({ from, to }, `file_search's lexical index was built for search_language ${from}: rebuilding it for ${to}`));
+  if (from) log?.info({ from, to, ms: Date.now() - started }, `file_search's lexical index rebuilt for search_language ${to}`);
+}
+
 async function startRuntime(config: Config, logger?: Logger, options: ServerOptions = {}): Promise<Runtime> {
   const scripts = serverWideScripts(config);
   const store = await openStore(config);
+  await syncSearchLanguage(store, logger);
   const blobs = createBlobStore(config);
   sweepBlobs(blobs, store, config.blobSweepGraceSeconds * 1000, logger);
   const providers = providersConfig(config);

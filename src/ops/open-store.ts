@@ -14,7 +14,7 @@ export async function openStore(config: Config): Promise<Store> {
   if (!config.databaseUrl) createPrivateFile(join(config.dataDir, 'assistd.sqlite'));
   let store: Store | undefined;
   try {
-    store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    store = createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, searchLanguage: config.searchLanguage });
     await store.migrate();
     return store;
   } catch (err) {

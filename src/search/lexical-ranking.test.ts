@@ -30,6 +30,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await put('focused', 'Glioblastoma recurs after surgery. Glioblastoma resists radiotherapy. In glioblastoma, stem-like populations drive regrowth.');
       await put('mention', `${FILLER.repeat(12)}One slide mentioned glioblastoma, stem and cells in passing. ${FILLER.repeat(12)}`);
       for (let i = 0; i < 10; i++) await put(`cells-${i}`, `Cells of type ${i} divide every day in culture; the cells were counted twice.`);
+      const putOther = (fileId: string, text: string) => index.putFile('p1', 'vs2', { fileId, filename: `${fileId}.txt`, attributes: {} }, [{ index: 0, text, tokens: 0 }], null);
+      await putOther('one', 'Meteorites struck the tundra, and meteorites scarred the tundra.');
+      await putOther('both', 'Meteorites struck the tundra near the glaciers, where lichens grow on the stones beside a frozen lake.');
     });
     after(async () => {
       await store.close();
@@ -54,6 +57,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(best!.score >= 0.9, `a short passage holding every term scores near 1, got ${best!.score}`);
       const strict = await search('glioblastoma cells', 0.5);
       assert.ok(strict.length > 0 && strict.every((h) => !h.fileId.startsWith('cells-')), JSON.stringify(strict.map((h) => [h.fileId, h.score])));
+    });
+
+    test('several queries: a passage answering more of them ranks first (its score is its mean over the queries)', async () => {
+      const alone = await index.search('p1', { vectorStoreIds: ['vs2'], queries: ['meteorites tundra'], maxResults: 5 });
+      assert.equal(alone[0]?.fileId, 'one');
+      const hits = await index.search('p1', { vectorStoreIds: ['vs2'], queries: ['meteorites tundra', 'glaciers lichens'], maxResults: 5 });
+      assert.deepEqual(hits.map((h) => h.fileId), ['both', 'one'], JSON.stringify(hits.map((h) => [h.fileId, h.score])));
+      assert.ok(hits[1]!.score <= 0.5, 'a passage matching one of two queries scores at most half');
     });
   });
 }

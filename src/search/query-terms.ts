@@ -1,3 +1,5 @@
+import type { SearchLanguage } from '../store/search-language.js';
+
 // Words of queries and passages, as the lexical side of search sees them: runs of letters and digits, lowercased,
 // the way both full-text engines split text (codes like ZX-4471 become "zx" and "4471").
 
@@ -36,6 +38,11 @@ export function normalizeTerm(word: string): string {
   if (word.length > 4 && word.endsWith('ies')) return word.slice(0, -3) + 'y';
   if (word.length > 3 && word.endsWith('s') && !word.endsWith('ss') && !/\d/.test(word)) return word.slice(0, -1);
   return word;
+}
+
+/** How passages and queries are compared in memory, as the lexical index reads words: plurals folded for english. */
+export function termFolder(language: SearchLanguage): (word: string) => string {
+  return language === 'english' ? normalizeTerm : (word) => word;
 }
 
 /** The query as keywords: what the hosted API's `rewrite_query` reports in `search_query`. */

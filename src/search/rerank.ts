@@ -20,11 +20,11 @@ export type RetrievalMode = 'hybrid' | 'vector';
  * Scores candidates 0..1 against the queries, so that a threshold means the same thing for every query: the
  * share of the query's terms a passage contains, each term weighted by how rare it is among the candidates
  * (a rare code counts for more than a common word), combined with the cosine similarity when both sides have
- * vectors. A passage's score is its best over the queries.
+ * vectors. A passage's score is its best over the queries. `fold` maps words to what counts as the same word.
  */
-export function rerank(queries: RerankQuery[], candidates: RerankCandidate[], mode: RetrievalMode): number[] {
-  const bags = candidates.map((c) => new Set(words(c.text).map(normalizeTerm)));
-  const normalized = queries.map((q) => [...new Set(q.terms.map(normalizeTerm))]);
+export function rerank(queries: RerankQuery[], candidates: RerankCandidate[], mode: RetrievalMode, fold: (word: string) => string = normalizeTerm): number[] {
+  const bags = candidates.map((c) => new Set(words(c.text).map(fold)));
+  const normalized = queries.map((q) => [...new Set(q.terms.map(fold))]);
   const weight = termWeights(normalized.flat(), bags);
   return candidates.map((candidate, i) => {
     let best = 0;

@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { fts5Search, tsvectorSearch, type LexicalHit, type LexicalQuery } from './lexical-search.js';
 import type { Database } from './schema.js';
+import type { SearchLanguage } from './search-language.js';
+import { syncSearchLanguage } from './search-language-sync.js';
 
 export type { LexicalHit, LexicalQuery } from './lexical-search.js';
 
@@ -70,14 +72,21 @@ export interface ChunksRepo {
   markEmbedded(project: string, vectorStoreId: string, embeddingModel: string, version: number): Promise<boolean>;
   /** Full-text candidates, best first. */
   lexical(project: string, query: LexicalQuery): Promise<LexicalHit[]>;
+  /** The language the lexical index is searched in (see {@link SearchLanguage}). */
+  readonly language: SearchLanguage;
+  /**
+   * Rebuilds the lexical index when it was built for another language, calling `starting` first; returns that
+   * language (`unknown` when its definition is not one this version writes), or undefined when it matched.
+   */
+  syncLanguage(starting?: (from: SearchLanguage | 'unknown') => void): Promise<SearchLanguage | 'unknown' | undefined>;
   texts(project: string, seqs: number[]): Promise<Map<number, string>>;
 }
 
 // Rows per INSERT: well under SQLite's 32,766 bound parameters at 8 columns a row.
 const INSERT_BATCH = 500;
 
-/** The repository over one Kysely handle; `fullText` picks the dialect's full-text engine. */
-export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvector'): ChunksRepo {
+/** The repository over one Kysely handle; `fullText` picks the dialect's full-text engine, `language` its stemming. */
+export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvector', language: SearchLanguage = 'english'): ChunksRepo {
   const lexicalSearch = fullText === 'fts5' ? fts5Search : tsvectorSearch;
   const inTransaction = <T>(fn: (tx: Kysely<Database>) => Promise<T>) => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
 
@@ -285,7 +294,9 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
       return Number(result.numUpdatedRows) > 0;
     },
 
-    lexical: (project, query) => lexicalSearch(db, project, query),
+    lexical: (project, query) => lexicalSearch(db, project, query, language),
+    language,
+    syncLanguage: (starting) => syncSearchLanguage(db, fullText, language, starting),
 
     async texts(project, seqs) {
       if (seqs.length === 0) return new Map();

@@ -54,7 +54,7 @@ export function createKyselyStore(
     runs: createDocumentRepo<Run>(any, 'runs', runColumns),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
     keys: createKeysRepo(db),
-    chunks: createChunksRepo(db, types.fullText),
+    chunks: createChunksRepo(db, types.fullText, types.searchLanguage),
     vectorStores: createVectorStoresRepo(any),
     vectorStoreFiles: createVectorStoreFilesRepo(any, capabilities),
     vectorStoreFileBatches: createDocumentRepo<VectorStoreFileBatch>(any, 'vector_store_file_batches', (b) => ({ vector_store_id: b.vector_store_id })),

@@ -1,4 +1,6 @@
 import { sql, type Kysely } from 'kysely';
+import type { SearchLanguage } from './search-language.js';
+import { textSearchConfig } from './search-language-sync.js';
 
 /** A full-text query over the chunks of some vector stores; `terms` are plain words (letters and digits only). */
 export interface LexicalQuery {
@@ -21,8 +23,11 @@ export interface LexicalHit {
   score: number;
 }
 
-/** One dialect's full-text search over `search_chunks`; any chunk matching at least one term qualifies. */
-export type LexicalSearch = (db: Kysely<any>, project: string, query: LexicalQuery) => Promise<LexicalHit[]>;
+/**
+ * One dialect's full-text search over `search_chunks`; any chunk matching at least one term qualifies. `language`
+ * is the one the index was built with (FTS5 knows its own; Postgres queries name it: english by default).
+ */
+export type LexicalSearch = (db: Kysely<any>, project: string, query: LexicalQuery, language?: SearchLanguage) => Promise<LexicalHit[]>;
 
 interface HitRow {
   seq: number;
@@ -167,9 +172,9 @@ export const fts5Search: LexicalSearch = async (db, project, query) => {
   return rows.map((r) => ({ ...toHit(r), score: normalized(Number(r.score), ideal) }));
 };
 
-const tsvectorProbe: TermProbe = async (db, term, limit) => {
+const tsvectorProbe = (language: SearchLanguage): TermProbe => async (db, term, limit) => {
   const { rows } = await sql<{ n: number }>`
-    select count(*) as n from (select 1 from search_chunks where tsv @@ to_tsquery('english', ${term}) limit ${limit}) x`.execute(db);
+    select count(*) as n from (select 1 from search_chunks where tsv @@ to_tsquery(${textSearchConfig(language)}, ${term}) limit ${limit}) x`.execute(db);
   return Number(rows[0]?.n ?? 0);
 };
 
@@ -222,9 +227,10 @@ const COMMON_CANDIDATES_PER_RESULT = 10;
  * average. Only the query's lexemes are unnested (marked with weight A, then filtered): unnesting whole tsvectors
  * costs twice as much as ts_rank_cd.
  */
-export const tsvectorSearch: LexicalSearch = async (db, project, query) => {
+export const tsvectorSearch: LexicalSearch = async (db, project, query, language = 'english') => {
   if (query.terms.length === 0 || query.vectorStoreIds.length === 0) return [];
-  const terms = await selectiveTerms(db, query.terms, tsvectorProbe);
+  const config = textSearchConfig(language);
+  const terms = await selectiveTerms(db, query.terms, tsvectorProbe(language));
   const stats = await postgresStats(db);
   const idfs = terms.map((t) => idf(stats.rows, t.chunks));
   const common = terms.every((t) => t.chunks >= COMMON_TERM_CHUNKS);
@@ -233,12 +239,12 @@ export const tsvectorSearch: LexicalSearch = async (db, project, query) => {
   const rows = await firstEnough(matchQueries(terms, (t) => t, ' & ', ' | '), query.limit, async (match) => {
     const result = await sql<HitRow>`
     with terms as (
-      select (tsvector_to_array(to_tsvector('english', t.word)))[1] as lexeme, t.idf
+      select (tsvector_to_array(to_tsvector(${config}, t.word)))[1] as lexeme, t.idf
       from unnest(${terms.map((t) => t.term)}::text[], ${idfs}::float8[]) as t(word, idf)
     ), lexemes as (select array_agg(lexeme) as list from terms where lexeme is not null
     ), candidates as (
       select c.seq, c.vector_store_id, c.file_id, c.chunk_index, c.tsv, octet_length(c.text)::float8 as len
-      from search_chunks c, to_tsquery('english', ${match}) q
+      from search_chunks c, to_tsquery(${config}, ${match}) q
       where c.tsv @@ q and c.project = ${project} and c.vector_store_id = any(${query.vectorStoreIds}::text[]) ${files}
       ${cut}
     ), sized as (select *, len / ${stats.avgLength}::float8 as rel from candidates)

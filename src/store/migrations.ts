@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { searchIndexMigration } from './search-index-migration.js';
+import type { SearchLanguage } from './search-language.js';
 import { searchGinWriteThroughMigration } from './search-postgres-gin-migration.js';
 
 /** Column types that differ by dialect; ids compare byte-wise everywhere so they sort in creation order. */
@@ -9,6 +10,8 @@ export interface DialectTypes {
   blob: 'blob' | 'bytea';
   /** The full-text engine the search index is built on. */
   fullText: 'fts5' | 'tsvector';
+  /** The language its words are read in (default english); not used by migrations, which build english. */
+  searchLanguage?: SearchLanguage;
 }
 
 type Db = Kysely<any>;

@@ -6,12 +6,13 @@ import { InlineLimitPlugin } from './inline-limit-plugin.js';
 import { createKyselyStore } from './kysely-store.js';
 import { sqliteTypes } from './migrations.js';
 import type { Database } from './schema.js';
+import type { SearchLanguage } from './search-language.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { SqliteGroupCommitDialect } from './sqlite-group-commit.js';
 import type { Store } from './store.js';
 
 /** SQLite in WAL mode: one file, safe for the CLI and the server to open at once. */
-export function createSqliteStore(options: { path: string }): Store {
+export function createSqliteStore(options: { path: string; searchLanguage?: SearchLanguage }): Store {
   const inMemory = options.path === ':memory:';
   if (!inMemory) mkdirSync(dirname(options.path), { recursive: true });
   const writer = new BetterSqlite3(options.path);
@@ -30,5 +31,5 @@ export function createSqliteStore(options: { path: string }): Store {
   reader?.pragma('busy_timeout = 5000');
   reader?.pragma('query_only = true');
   const db = new Kysely<Database>({ dialect: new SqliteGroupCommitDialect(writer, reader, checkpointer), plugins: [new InlineLimitPlugin()] });
-  return createKyselyStore(db, { dialect: 'sqlite', skipLocked: false, notify: false }, sqliteTypes);
+  return createKyselyStore(db, { dialect: 'sqlite', skipLocked: false, notify: false }, { ...sqliteTypes, searchLanguage: options.searchLanguage ?? 'english' });
 }

@@ -1,7 +1,7 @@
 import type { Run, StepFileSearchToolCall } from '../domain/types.js';
 import type { ChatTool } from '../providers/chat-model.js';
 import type { EmbeddingModel } from '../providers/embedding-model.js';
-import { embedQueries } from '../search/embed-queries.js';
+import { createQueryVectorCache, embedQueries, type QueryVectorCache } from '../search/embed-queries.js';
 import type { SearchHit, SearchIndex, SearchQuery } from '../search/search-index.js';
 import type { BuiltinTool, MessageTouches, ToolContext } from './builtin-tool.js';
 import { citationAnnotations, openCitationFrom } from './file-citations.js';
@@ -26,6 +26,8 @@ export interface FileSearchToolOptions {
   touch?: (project: string, vectorStoreIds: string[]) => Promise<void>;
   /** How long a call waits for ingestion to finish. Default 60 s, as the hosted service did. */
   waitMs?: number;
+  /** Query vectors already asked for, so a run's repeated and parallel searches embed each query once. */
+  queryVectors?: QueryVectorCache;
 }
 
 /** What ingestion offers file_search: the embedding model, waiting for stores to be indexed, and use stamps. */
@@ -42,6 +44,7 @@ export function fileSearchOptions(index: SearchIndex, ingestion: FileSearchInges
     embeddings: () => ingestion.searchEmbeddings(),
     waitForVectorStores: (project, ids, timeoutMs) => ingestion.waitForVectorStores(project, ids, timeoutMs),
     touch: (project, ids) => ingestion.touch(project, ids),
+    queryVectors: createQueryVectorCache(),
   };
 }
 
@@ -129,7 +132,7 @@ export async function searchVectorStores(
   const ids = query.vectorStoreIds;
   const ready = options.waitForVectorStores ? await abortable(options.waitForVectorStores(project, ids, options.waitMs ?? 60_000), signal) : true;
   await options.touch?.(project, ids);
-  const embedded = await embedQueries(options.embeddings(), query.queries, signal);
+  const embedded = await embedQueries(options.embeddings(), query.queries, signal, options.queryVectors);
   const hits = await options.index.search(project, { ...query, ...embedded.query });
   return ready ? { hits } : { hits, note: 'Some files are still being processed; passages from them may be missing.' };
 }
