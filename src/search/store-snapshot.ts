@@ -1,6 +1,6 @@
 import type { ChunkVectorRow, ChunksRepo, StoreVersion, VersionedChunkFile } from '../store/chunks-repo.js';
 import type { Attributes } from './search-index.js';
-import { codeLength, encodeTernary } from './ternary-codes.js';
+import { encodeInt8, int8Memory, int8Width, type Int8Scan, type WasmMemory } from './int8-scan.js';
 
 /** An indexed file as search sees it. */
 export interface SnapshotFile {
@@ -23,8 +23,13 @@ export class StoreSnapshot {
   rowFile = new Int32Array(0);
   rowChunk = new Int32Array(0);
   rowSeq = new Float64Array(0);
-  /** Each row's ternary code (see ternary-codes.ts): what large stores are scanned with first. */
-  codes = new Int32Array(0);
+  /**
+   * Each row's int8 code (see int8-scan.ts), what large stores are scanned with first: `int8Width(dims)` bytes a
+   * row from {@link CODES_AT} in `codes.memory` (made with the first vector), `scales[row]` turning a code's dot
+   * product back into a cosine.
+   */
+  codes?: { memory: WasmMemory; scan: Int8Scan };
+  scales = new Float32Array(0);
   readonly rowBySeq = new Map<number, number>();
 
   constructor(
@@ -39,7 +44,7 @@ export class StoreSnapshot {
    * lookup and the files (a file's name and attributes counted at a flat 200 bytes).
    */
   get bytes(): number {
-    const arrays = this.data.byteLength + this.codes.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
+    const arrays = this.data.byteLength + (this.codes?.memory.buffer.byteLength ?? 0) + this.scales.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
     return arrays + this.rowBySeq.size * BYTES_PER_MAP_ENTRY + this.files.length * BYTES_PER_FILE;
   }
 
@@ -60,6 +65,8 @@ export class StoreSnapshot {
     if (rows.length === 0) return;
     if (this.dims === 0) this.dims = rows[0]!.embedding.byteLength / 4;
     this.reserve(this.count + rows.length);
+    const width = int8Width(this.dims);
+    const codes = new Int8Array(this.codes!.memory.buffer, CODES_AT);
     for (const r of rows) {
       // A vector of another size comes from another embedding model; it cannot be compared with this store's.
       if (r.embedding.byteLength !== this.dims * 4) continue;
@@ -70,7 +77,7 @@ export class StoreSnapshot {
       // Copy the bytes first: a Buffer from the driver need not be 4-byte aligned for a Float32Array view.
       new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(r.embedding);
       normalize(target);
-      encodeTernary(target, this.codes, row * codeLength(this.dims));
+      this.scales[row] = encodeInt8(target, codes.subarray(row * width, row * width + this.dims));
       this.rowFile[row] = file;
       this.rowChunk[row] = r.chunkIndex;
       this.rowSeq[row] = r.seq;
@@ -87,6 +94,10 @@ export class StoreSnapshot {
   private reserve(rows: number): void {
     if (rows * this.dims <= this.data.length) return;
     const capacity = Math.max(rows, Math.ceil((this.data.length / Math.max(1, this.dims)) * 1.5), 64);
+    const codeBytes = CODES_AT + capacity * int8Width(this.dims);
+    this.codes ??= int8Memory(Math.ceil(codeBytes / PAGE));
+    const { memory } = this.codes;
+    if (codeBytes > memory.buffer.byteLength) memory.grow(Math.ceil((codeBytes - memory.buffer.byteLength) / PAGE));
     const grow = <T extends Float32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, width: number): T => {
       const next = make(capacity * width);
       next.set(old.subarray(0, this.count * width) as never);
@@ -96,9 +107,16 @@ export class StoreSnapshot {
     this.rowFile = grow(this.rowFile, (n) => new Int32Array(n), 1);
     this.rowChunk = grow(this.rowChunk, (n) => new Int32Array(n), 1);
     this.rowSeq = grow(this.rowSeq, (n) => new Float64Array(n), 1);
-    this.codes = grow(this.codes, (n) => new Int32Array(n), codeLength(this.dims));
+    this.scales = grow(this.scales, (n) => new Float32Array(n), 1);
   }
 }
+
+// The layout of a snapshot's WebAssembly memory: a query's code at 0 (up to 8,192 dimensions), the scan's
+// output (SCAN_BLOCK rows of i32) at SCAN_OUT_AT, the rows' codes from CODES_AT on.
+const PAGE = 65_536;
+export const SCAN_OUT_AT = 8192;
+export const SCAN_BLOCK = 4096;
+export const CODES_AT = PAGE;
 
 /** Scales `v` to unit length in place (a zero vector stays zero). */
 export function normalize(v: Float32Array): Float32Array {
