@@ -6,14 +6,15 @@ import { startChatUpstream, type ChatUpstream } from '../test/support/chat-upstr
 import { createTestDatabase } from '../test/support/postgres.js';
 import { factOf, ingest, keyOf, pick, uploadCorpus, valueOf, type CorpusKind } from './search-corpus.js';
 import { rssMb, seedIndex, topicQuery } from './search-scale.js';
-import { call, median, percentile, spawnServer, writeResults } from './support.js';
+import { call, median, percentile, processCpuMs, spawnServer, writeResults } from './support.js';
 
 // file_search through the API of a server in its own process, on SQLite and Postgres, lexical and hybrid (the
 // local embeddings server: a hashed bag of words, 384 dimensions). Three kinds of store:
 // - BENCH_SEARCH_SIZES (default 1000): mixed formats and sizes uploaded and ingested through a file batch;
 // - BENCH_SEARCH_SMALL (default none; 10000 for the ingest target): plain-text files of about 1 KB, lexical only;
 // - BENCH_SEARCH_SEEDED (default 10000; add 100000 for the scale target): the index of a store written directly
-//   (see search-scale.ts). BENCH_SEARCH_DATA=<dir> keeps SQLite ones there and reuses them in later runs.
+//   (see search-scale.ts) with vectors, once for both modes. BENCH_SEARCH_DATA=<dir> keeps SQLite ones there and
+//   reuses them in later runs.
 // Searches ask for a file's fact (`What is the access key for record R…?`, recall@5 counted) and for three
 // topical words; the server's RSS is read after them. BENCH_BASELINE=<checkout> measures that checkout's server
 // too, on the same stores, alternating over BENCH_ROUNDS rounds (3; 1 without a baseline); medians are reported.
@@ -77,29 +78,40 @@ async function withServer<T>(env: Record<string, string>, dataDir: string, check
 
 const clientOf = (url: string) => new OpenAI({ baseURL: `${url}/v1`, apiKey: 'none', maxRetries: 2 });
 
-/** A seeded store, written once (with this checkout's server) and reused by every round and checkout. */
-async function prepareSeeded(c: Case, upstream: ChatUpstream | undefined): Promise<Prepared> {
-  const kept = KEEP && c.database === 'sqlite' ? join(KEEP, `${c.database}-${c.files}-${c.mode}`) : undefined;
+const seededStores = new Map<string, Promise<Prepared>>();
+
+/**
+ * A seeded store with vectors, written once per database and size (with this checkout's server) and searched by
+ * every mode, round and checkout: a server without an embedding model searches it lexically.
+ */
+function prepareSeeded(c: Case): Promise<Prepared> {
+  const key = `${c.database}-${c.files}`;
+  if (!seededStores.has(key)) seededStores.set(key, seed(c, KEEP && c.database === 'sqlite' ? join(KEEP, key) : undefined));
+  return seededStores.get(key)!;
+}
+
+async function seed(c: Case, kept: string | undefined): Promise<Prepared> {
   const dataDir = kept ?? mkdtempSync(join(tmpdir(), 'assistd-bench-'));
   const marker = join(dataDir, 'bench-store.json');
   const fileOf = (i: number) => `file-seed${String(i).padStart(7, '0')}`;
   if (kept && existsSync(marker)) return { dataDir, fileOf, ...JSON.parse(readFileSync(marker, 'utf8')) };
   mkdirSync(dataDir, { recursive: true });
   const databaseUrl = c.database === 'postgres' ? await createTestDatabase() : undefined;
-  return withServer(serverEnv(upstream, databaseUrl), dataDir, { name: 'this' }, async (url) => {
+  return withServer(serverEnv(undefined, databaseUrl), dataDir, { name: 'this' }, async (url) => {
     const storeId = (await clientOf(url).vectorStores.create({ name: `bench ${c.files}` })).id;
-    const embedding = c.mode === 'hybrid' ? { key: EMBEDDING_KEY, dimensions: DIMENSIONS } : undefined;
-    const seed = await seedIndex({ files: c.files, vectorStoreId: storeId, fact: factOf, dataDir, ...(databaseUrl ? { databaseUrl } : {}), ...(embedding ? { embedding } : {}) });
-    const stored = { storeId, info: { chunks: seed.chunks, seedSeconds: round(seed.seconds) }, ...(databaseUrl ? { databaseUrl } : {}) };
+    const embedding = { key: EMBEDDING_KEY, dimensions: DIMENSIONS };
+    const seeded = await seedIndex({ files: c.files, vectorStoreId: storeId, fact: factOf, dataDir, embedding, ...(databaseUrl ? { databaseUrl } : {}) });
+    const stored = { storeId, info: { chunks: seeded.chunks, seedSeconds: round(seeded.seconds) }, ...(databaseUrl ? { databaseUrl } : {}) };
     if (kept) writeFileSync(marker, JSON.stringify(stored));
     return { dataDir, fileOf, ...stored };
   });
 }
 
-async function timedSearches(ask: (k: number) => Promise<any>, check?: (k: number, body: any) => boolean) {
+async function timedSearches(pid: number, ask: (k: number) => Promise<any>, check?: (k: number, body: any) => boolean) {
   const samples: number[] = [];
   let found = 0;
   for (let k = 0; k < 10; k++) await ask(k + SEARCHES); // warm-up: JIT, and the store's vectors in memory
+  const cpuBefore = processCpuMs(pid) ?? 0;
   for (let k = 0; k < SEARCHES; k++) {
     const started = performance.now();
     const res = await ask(k);
@@ -107,7 +119,8 @@ async function timedSearches(ask: (k: number) => Promise<any>, check?: (k: numbe
     if (res.status !== 200) throw new Error(`search failed: ${res.status} ${JSON.stringify(res.body)}`);
     if (check?.(k, res.body)) found++;
   }
-  return { p50Ms: round(median(samples)), p95Ms: round(percentile(samples, 95)), ...(check ? { recallAt5: found / SEARCHES } : {}) };
+  const cpuMs = round(((processCpuMs(pid) ?? 0) - cpuBefore) / SEARCHES);
+  return { p50Ms: round(median(samples)), p95Ms: round(percentile(samples, 95)), cpuMs, ...(check ? { recallAt5: found / SEARCHES } : {}) };
 }
 
 /** Exact-fact searches (recall@5 of the fact's file) and topical ones, then the server's memory. */
@@ -115,10 +128,11 @@ async function searchRun(url: string, pid: number, storeId: string, size: number
   const search = (query: string) => call(`${url}/v1/vector_stores/${storeId}/search`, 'POST', { query, max_num_results: 5 });
   const record = (k: number) => pick(k, 8) % size;
   const fact = await timedSearches(
+    pid,
     (k) => search(`What is the access key for record ${keyOf(record(k))}?`),
     (k, body) => (body.data as Array<{ file_id: string; content: Array<{ text: string }> }>).some((h) => h.file_id === fileOf(record(k)) && h.content.some((c) => c.text.includes(valueOf(record(k))))),
   );
-  const topic = await timedSearches((k) => search(topicQuery(k)));
+  const topic = await timedSearches(pid, (k) => search(topicQuery(k)));
   return { fact, topic, server: rssMb(pid) };
 }
 
@@ -155,7 +169,7 @@ type Result = Awaited<ReturnType<typeof runOnce>>;
 async function runCase(c: Case): Promise<Result[]> {
   const upstream = c.mode === 'hybrid' ? await startChatUpstream({ record: false }) : undefined;
   try {
-    const seeded = c.corpus === 'seeded' ? await prepareSeeded(c, upstream) : undefined;
+    const seeded = c.corpus === 'seeded' ? await prepareSeeded(c) : undefined;
     const rounds: Result[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (const checkout of CHECKOUTS) {
@@ -164,7 +178,6 @@ async function runCase(c: Case): Promise<Result[]> {
         rounds.push(result);
       }
     }
-    if (seeded && !(KEEP && c.database === 'sqlite')) rmSync(seeded.dataDir, { recursive: true, force: true });
     return rounds;
   } finally {
     await upstream?.close();
@@ -192,6 +205,7 @@ function summarize(results: Result[]) {
       'ingest s': ingestSeconds,
       'fact p50/p95 ms': `${m((r) => r.fact.p50Ms)} / ${m((r) => r.fact.p95Ms)}`,
       'topic p50/p95 ms': `${m((r) => r.topic.p50Ms)} / ${m((r) => r.topic.p95Ms)}`,
+      'CPU ms/search fact, topic': `${m((r) => r.fact.cpuMs)}, ${m((r) => r.topic.cpuMs)}`,
       'recall@5': m((r) => r.fact.recallAt5),
       'RSS / peak MB': `${m((r) => r.server.rssMb)} / ${m((r) => r.server.peakMb)}`,
       factP50: m((r) => r.fact.p50Ms),
@@ -208,6 +222,7 @@ for (const database of DATABASES) {
 }
 const results: Result[] = [];
 for (const c of cases) results.push(...(await runCase(c)));
+for (const [key, prepared] of seededStores) if (!(KEEP && key.startsWith('sqlite'))) rmSync((await prepared).dataDir, { recursive: true, force: true });
 const summary = summarize(results);
 console.table(summary.map(({ factP50, topicP50, ...row }) => row));
 const mine = summary.filter((s) => s.checkout === 'this');

@@ -65,8 +65,6 @@ export class StoreSnapshot {
     if (rows.length === 0) return;
     if (this.dims === 0) this.dims = rows[0]!.embedding.byteLength / 4;
     this.reserve(this.count + rows.length);
-    const width = int8Width(this.dims);
-    const codes = new Int8Array(this.codes!.memory.buffer, CODES_AT);
     for (const r of rows) {
       // A vector of another size comes from another embedding model; it cannot be compared with this store's.
       if (r.embedding.byteLength !== this.dims * 4) continue;
@@ -77,12 +75,39 @@ export class StoreSnapshot {
       // Copy the bytes first: a Buffer from the driver need not be 4-byte aligned for a Float32Array view.
       new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(r.embedding);
       normalize(target);
-      this.scales[row] = encodeInt8(target, codes.subarray(row * width, row * width + this.dims));
       this.rowFile[row] = file;
       this.rowChunk[row] = r.chunkIndex;
       this.rowSeq[row] = r.seq;
       this.rowBySeq.set(r.seq, row);
     }
+    if (this.count > EXACT_ROWS) this.encode();
+  }
+
+  /** Rows with an int8 code: all of them once the store is scanned by codes, none before. */
+  get coded(): number {
+    return this.codedRows;
+  }
+
+  private codedRows = 0;
+
+  /** Gives the rows without one their int8 code, in a memory sized to the matrix' capacity. */
+  private encode(): void {
+    const width = int8Width(this.dims);
+    const bytes = CODES_AT + (this.data.length / this.dims) * width;
+    this.codes ??= int8Memory(Math.ceil(bytes / PAGE));
+    const { memory } = this.codes;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    const codes = new Int8Array(memory.buffer, CODES_AT);
+    for (let row = this.codedRows; row < this.count; row++) {
+      this.scales[row] = encodeInt8(this.data.subarray(row * this.dims, (row + 1) * this.dims), codes.subarray(row * width, row * width + this.dims));
+    }
+    this.codedRows = this.count;
+  }
+
+  /** Lets go of the room reserved for more rows (once a store is loaded: it grows by half each time). */
+  trim(): void {
+    const capacity = this.data.length / Math.max(1, this.dims);
+    if (capacity > this.count) this.resize(this.count);
   }
 
   /** The unit vector of a chunk, when it has one. */
@@ -93,11 +118,10 @@ export class StoreSnapshot {
 
   private reserve(rows: number): void {
     if (rows * this.dims <= this.data.length) return;
-    const capacity = Math.max(rows, Math.ceil((this.data.length / Math.max(1, this.dims)) * 1.5), 64);
-    const codeBytes = CODES_AT + capacity * int8Width(this.dims);
-    this.codes ??= int8Memory(Math.ceil(codeBytes / PAGE));
-    const { memory } = this.codes;
-    if (codeBytes > memory.buffer.byteLength) memory.grow(Math.ceil((codeBytes - memory.buffer.byteLength) / PAGE));
+    this.resize(Math.max(rows, Math.ceil((this.data.length / Math.max(1, this.dims)) * 1.5), 64));
+  }
+
+  private resize(capacity: number): void {
     const grow = <T extends Float32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, width: number): T => {
       const next = make(capacity * width);
       next.set(old.subarray(0, this.count * width) as never);
@@ -110,6 +134,12 @@ export class StoreSnapshot {
     this.scales = grow(this.scales, (n) => new Float32Array(n), 1);
   }
 }
+
+/**
+ * Stores up to this many vectors are compared exactly; larger ones get int8 codes to scan first (their memory
+ * is reserved address space that grows in place, so only small stores never make one).
+ */
+export const EXACT_ROWS = 20_000;
 
 // The layout of a snapshot's WebAssembly memory: a query's code at 0 (up to 8,192 dimensions), the scan's
 // output (SCAN_BLOCK rows of i32) at SCAN_OUT_AT, the rows' codes from CODES_AT on.
@@ -128,6 +158,10 @@ export function normalize(v: Float32Array): Float32Array {
   }
   return v;
 }
+
+// Store versions whose vectors are read in one query while a snapshot loads: a version is one file written (or
+// re-embedded), so a window holds a few thousand chunks, a few MB, for files of usual length.
+const VERSIONS_PER_LOAD = 2000;
 
 // What a Map entry and an indexed file (its ids, name and a few attributes) cost on V8's heap, roughly.
 const BYTES_PER_MAP_ENTRY = 40;
@@ -201,13 +235,14 @@ export class SnapshotCache {
     // Anything removed since the cached copy means rows to drop: rebuild. Otherwise append what is newer.
     const base = cached && cached.version.removals === version.removals ? cached : new StoreSnapshot(id, { version: 0, removals: version.removals }, embeddingModel);
     const after = base.version.version;
-    const [files, vectors] = await Promise.all([
-      this.chunks.filesBetween(project, id, after, version.version),
-      embeddingModel ? this.chunks.vectorsBetween(project, id, after, version.version, embeddingModel) : [],
-    ]);
-    base.addFiles(files);
-    base.addVectors(vectors);
+    base.addFiles(await this.chunks.filesBetween(project, id, after, version.version));
+    // Vectors come a window of versions at a time (files first: a chunk is added only when its file is known), so
+    // loading a large store never holds all its rows as driver objects at once beside the matrix they fill.
+    for (let from = after; embeddingModel && from < version.version; from += VERSIONS_PER_LOAD) {
+      base.addVectors(await this.chunks.vectorsBetween(project, id, from, Math.min(version.version, from + VERSIONS_PER_LOAD), embeddingModel));
+    }
     base.version = version;
+    base.trim();
     this.snapshots.delete(key);
     this.snapshots.set(key, base);
     return base;

@@ -1,5 +1,5 @@
 import { encodeInt8, int8Width } from './int8-scan.js';
-import { CODES_AT, SCAN_BLOCK, SCAN_OUT_AT, type StoreSnapshot } from './store-snapshot.js';
+import { CODES_AT, EXACT_ROWS, SCAN_BLOCK, SCAN_OUT_AT, type StoreSnapshot } from './store-snapshot.js';
 
 // A query's code is written below the scan's output: vectors of more dimensions are always compared exactly.
 const MAX_CODE_BYTES = SCAN_OUT_AT;
@@ -13,11 +13,10 @@ export interface VectorHit {
   similarity: number;
 }
 
-// Stores up to this many vectors are scanned exactly; larger ones are scanned by their int8 codes first, and
+// Stores over EXACT_ROWS vectors are scanned by their int8 codes first, and
 // the SHORTLIST_PER_RESULT x limit best of those (at least MIN_SHORTLIST) are ranked by their exact vectors. On
 // the 300,000 vectors of bench:search (a hashed bag of words, 384 dimensions) a shortlist of 50 keeps 0.995 of
 // the exact top 10; the scan reads a quarter of the bytes of an exact one, 16 dimensions per instruction.
-const EXACT_ROWS = 20_000;
 const SHORTLIST_PER_RESULT = 4;
 const MIN_SHORTLIST = 200;
 
@@ -40,7 +39,7 @@ export function vectorSearch(
     if (dims !== query.length) continue;
     const mask = allowed?.get(snapshot.vectorStoreId);
     const pass = (row: number) => !mask || mask[rowFile[row]!] === 1;
-    const scanned = count > EXACT_ROWS && int8Width(dims) <= MAX_CODE_BYTES;
+    const scanned = snapshot.coded === count && count > EXACT_ROWS && int8Width(dims) <= MAX_CODE_BYTES;
     const rows = scanned ? shortlist(snapshot, query, Math.max(MIN_SHORTLIST, limit * SHORTLIST_PER_RESULT), pass) : undefined;
     const total = rows ? rows.length : count;
     for (let i = 0; i < total; i++) {
