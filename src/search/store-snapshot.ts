@@ -64,7 +64,7 @@ export class StoreSnapshot {
   addVectors(rows: ChunkVectorRow[]): void {
     if (rows.length === 0) return;
     if (this.dims === 0) this.dims = rows[0]!.embedding.byteLength / 4;
-    this.reserve(this.count + rows.length);
+    this.reserve(Math.max(this.count + rows.length, this.expected));
     for (const r of rows) {
       // A vector of another size comes from another embedding model; it cannot be compared with this store's.
       if (r.embedding.byteLength !== this.dims * 4) continue;
@@ -81,6 +81,13 @@ export class StoreSnapshot {
       this.rowBySeq.set(r.seq, row);
     }
     if (this.count > EXACT_ROWS) this.encode();
+  }
+
+  private expected = 0;
+
+  /** Makes room for `rows` rows with the next vectors added (an upper bound: {@link trim} gives back the rest). */
+  expect(rows: number): void {
+    this.expected = rows;
   }
 
   /** Rows with an int8 code: all of them once the store is scanned by codes, none before. */
@@ -106,6 +113,7 @@ export class StoreSnapshot {
 
   /** Lets go of the room reserved for more rows (once a store is loaded: it grows by half each time). */
   trim(): void {
+    this.expected = 0;
     const capacity = this.data.length / Math.max(1, this.dims);
     if (capacity > this.count) this.resize(this.count);
   }
@@ -238,6 +246,8 @@ export class SnapshotCache {
     base.addFiles(await this.chunks.filesBetween(project, id, after, version.version));
     // Vectors come a window of versions at a time (files first: a chunk is added only when its file is known), so
     // loading a large store never holds all its rows as driver objects at once beside the matrix they fill.
+    // Room for them is made at once: growing by half at a time would hold a few old copies of a large matrix.
+    if (embeddingModel) base.expect(base.count + (await this.chunks.chunksBetween(project, id, after, version.version)));
     for (let from = after; embeddingModel && from < version.version; from += VERSIONS_PER_LOAD) {
       base.addVectors(await this.chunks.vectorsBetween(project, id, from, Math.min(version.version, from + VERSIONS_PER_LOAD), embeddingModel));
     }
