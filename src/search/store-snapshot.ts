@@ -252,7 +252,8 @@ export class SnapshotCache {
       base.addVectors(await this.chunks.vectorsBetween(project, id, from, Math.min(version.version, from + VERSIONS_PER_LOAD), embeddingModel));
     }
     base.version = version;
-    base.trim();
+    // A copy loaded whole gives back what its estimate over-reserved; one that grows keeps its room to grow.
+    if (after === 0) base.trim();
     this.snapshots.delete(key);
     this.snapshots.set(key, base);
     return base;
