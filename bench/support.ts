@@ -46,10 +46,12 @@ export interface SpawnOptions {
   cwd?: string;
   /** The server's log level (default info, where it logs its URL; below that it listens on a port picked here). */
   logLevel?: string;
+  /** A data directory to use and keep (a fresh temporary one, removed on stop, by default). */
+  dataDir?: string;
 }
 
 export async function spawnServer(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'assistd-bench-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-bench-'));
   const logLevel = options.logLevel ?? 'info';
   const port = logLevel === 'info' ? 0 : await freePort();
   const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', 'src/cli.ts', 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel], {
@@ -84,7 +86,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => {
-          rmSync(dataDir, { recursive: true, force: true });
+          if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
           resolve();
         });
         child.kill('SIGTERM');

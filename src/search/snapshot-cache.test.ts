@@ -60,6 +60,21 @@ describe('snapshot cache bounds', () => {
     assert.deepEqual(loads, ['vs_a', 'vs_b', 'vs_a']);
   });
 
+  test('a store loaded whole holds no spare room; one that grows keeps room instead of copying all on each file', async () => {
+    const put = (i: number, rows: number) =>
+      store.chunks.putFile('p1', 'vs_grow', { fileId: `file_g${i}`, filename: `g${i}.txt`, attributes: {} }, Array.from({ length: rows }, (_, r) => ({ index: r, text: `grow ${i} ${r}`, embedding: Float32Array.from({ length: 8 }, (_, d) => d + r + 1) })), MODEL);
+    await put(0, 100);
+    const cache = new SnapshotCache(chunks);
+    const loaded = (await cache.get('p1', ['vs_grow'], MODEL))[0]!;
+    assert.equal(loaded.data.length, 100 * 8, 'sized to its chunks');
+    await put(1, 1);
+    const grown = (await cache.get('p1', ['vs_grow'], MODEL))[0]!.data;
+    await put(2, 1);
+    const again = (await cache.get('p1', ['vs_grow'], MODEL))[0]!;
+    assert.equal(again.count, 102);
+    assert.equal(again.data, grown, 'the second file fits the room the first one made');
+  });
+
   test('the bounds come from vector_cache_mb / vector_cache_stores and their ASSISTD_ variables', () => {
     const config = loadConfig({}, { ASSISTD_VECTOR_CACHE_MB: '64', ASSISTD_VECTOR_CACHE_STORES: '12' });
     assert.deepEqual(config.searchCache, { maxBytes: 64 * 1024 * 1024, maxStores: 12 });

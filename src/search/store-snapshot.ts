@@ -1,6 +1,6 @@
 import type { ChunkVectorRow, ChunksRepo, StoreVersion, VersionedChunkFile } from '../store/chunks-repo.js';
 import type { Attributes } from './search-index.js';
-import { codeLength, encodeTernary } from './ternary-codes.js';
+import { encodeInt8, int8Memory, int8Width, type Int8Scan, type WasmMemory } from './int8-scan.js';
 
 /** An indexed file as search sees it. */
 export interface SnapshotFile {
@@ -23,8 +23,13 @@ export class StoreSnapshot {
   rowFile = new Int32Array(0);
   rowChunk = new Int32Array(0);
   rowSeq = new Float64Array(0);
-  /** Each row's ternary code (see ternary-codes.ts): what large stores are scanned with first. */
-  codes = new Int32Array(0);
+  /**
+   * Each row's int8 code (see int8-scan.ts), what large stores are scanned with first: `int8Width(dims)` bytes a
+   * row from {@link CODES_AT} in `codes.memory` (made with the first vector), `scales[row]` turning a code's dot
+   * product back into a cosine.
+   */
+  codes?: { memory: WasmMemory; scan: Int8Scan };
+  scales = new Float32Array(0);
   readonly rowBySeq = new Map<number, number>();
 
   constructor(
@@ -39,7 +44,7 @@ export class StoreSnapshot {
    * lookup and the files (a file's name and attributes counted at a flat 200 bytes).
    */
   get bytes(): number {
-    const arrays = this.data.byteLength + this.codes.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
+    const arrays = this.data.byteLength + (this.codes?.memory.buffer.byteLength ?? 0) + this.scales.byteLength + this.rowFile.byteLength + this.rowChunk.byteLength + this.rowSeq.byteLength;
     return arrays + this.rowBySeq.size * BYTES_PER_MAP_ENTRY + this.files.length * BYTES_PER_FILE;
   }
 
@@ -59,7 +64,7 @@ export class StoreSnapshot {
   addVectors(rows: ChunkVectorRow[]): void {
     if (rows.length === 0) return;
     if (this.dims === 0) this.dims = rows[0]!.embedding.byteLength / 4;
-    this.reserve(this.count + rows.length);
+    this.reserve(Math.max(this.count + rows.length, this.expected));
     for (const r of rows) {
       // A vector of another size comes from another embedding model; it cannot be compared with this store's.
       if (r.embedding.byteLength !== this.dims * 4) continue;
@@ -70,12 +75,47 @@ export class StoreSnapshot {
       // Copy the bytes first: a Buffer from the driver need not be 4-byte aligned for a Float32Array view.
       new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(r.embedding);
       normalize(target);
-      encodeTernary(target, this.codes, row * codeLength(this.dims));
       this.rowFile[row] = file;
       this.rowChunk[row] = r.chunkIndex;
       this.rowSeq[row] = r.seq;
       this.rowBySeq.set(r.seq, row);
     }
+    if (this.count > EXACT_ROWS) this.encode();
+  }
+
+  private expected = 0;
+
+  /** Makes room for `rows` rows with the next vectors added (an upper bound: {@link trim} gives back the rest). */
+  expect(rows: number): void {
+    this.expected = rows;
+  }
+
+  /** Rows with an int8 code: all of them once the store is scanned by codes, none before. */
+  get coded(): number {
+    return this.codedRows;
+  }
+
+  private codedRows = 0;
+
+  /** Gives the rows without one their int8 code, in a memory sized to the matrix' capacity. */
+  private encode(): void {
+    const width = int8Width(this.dims);
+    const bytes = CODES_AT + (this.data.length / this.dims) * width;
+    this.codes ??= int8Memory(Math.ceil(bytes / PAGE));
+    const { memory } = this.codes;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    const codes = new Int8Array(memory.buffer, CODES_AT);
+    for (let row = this.codedRows; row < this.count; row++) {
+      this.scales[row] = encodeInt8(this.data.subarray(row * this.dims, (row + 1) * this.dims), codes.subarray(row * width, row * width + this.dims));
+    }
+    this.codedRows = this.count;
+  }
+
+  /** Lets go of the room reserved for more rows (once a store is loaded: it grows by half each time). */
+  trim(): void {
+    this.expected = 0;
+    const capacity = this.data.length / Math.max(1, this.dims);
+    if (capacity > this.count) this.resize(this.count);
   }
 
   /** The unit vector of a chunk, when it has one. */
@@ -86,7 +126,10 @@ export class StoreSnapshot {
 
   private reserve(rows: number): void {
     if (rows * this.dims <= this.data.length) return;
-    const capacity = Math.max(rows, Math.ceil((this.data.length / Math.max(1, this.dims)) * 1.5), 64);
+    this.resize(Math.max(rows, Math.ceil((this.data.length / Math.max(1, this.dims)) * 1.5), 64));
+  }
+
+  private resize(capacity: number): void {
     const grow = <T extends Float32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T, width: number): T => {
       const next = make(capacity * width);
       next.set(old.subarray(0, this.count * width) as never);
@@ -96,9 +139,22 @@ export class StoreSnapshot {
     this.rowFile = grow(this.rowFile, (n) => new Int32Array(n), 1);
     this.rowChunk = grow(this.rowChunk, (n) => new Int32Array(n), 1);
     this.rowSeq = grow(this.rowSeq, (n) => new Float64Array(n), 1);
-    this.codes = grow(this.codes, (n) => new Int32Array(n), codeLength(this.dims));
+    this.scales = grow(this.scales, (n) => new Float32Array(n), 1);
   }
 }
+
+/**
+ * Stores up to this many vectors are compared exactly; larger ones get int8 codes to scan first (their memory
+ * is reserved address space that grows in place, so only small stores never make one).
+ */
+export const EXACT_ROWS = 20_000;
+
+// The layout of a snapshot's WebAssembly memory: a query's code at 0 (up to 8,192 dimensions), the scan's
+// output (SCAN_BLOCK rows of i32) at SCAN_OUT_AT, the rows' codes from CODES_AT on.
+const PAGE = 65_536;
+export const SCAN_OUT_AT = 8192;
+export const SCAN_BLOCK = 4096;
+export const CODES_AT = PAGE;
 
 /** Scales `v` to unit length in place (a zero vector stays zero). */
 export function normalize(v: Float32Array): Float32Array {
@@ -110,6 +166,10 @@ export function normalize(v: Float32Array): Float32Array {
   }
   return v;
 }
+
+// Store versions whose vectors are read in one query while a snapshot loads: a version is one file written (or
+// re-embedded), so a window holds a few thousand chunks, a few MB, for files of usual length.
+const VERSIONS_PER_LOAD = 2000;
 
 // What a Map entry and an indexed file (its ids, name and a few attributes) cost on V8's heap, roughly.
 const BYTES_PER_MAP_ENTRY = 40;
@@ -183,13 +243,17 @@ export class SnapshotCache {
     // Anything removed since the cached copy means rows to drop: rebuild. Otherwise append what is newer.
     const base = cached && cached.version.removals === version.removals ? cached : new StoreSnapshot(id, { version: 0, removals: version.removals }, embeddingModel);
     const after = base.version.version;
-    const [files, vectors] = await Promise.all([
-      this.chunks.filesBetween(project, id, after, version.version),
-      embeddingModel ? this.chunks.vectorsBetween(project, id, after, version.version, embeddingModel) : [],
-    ]);
-    base.addFiles(files);
-    base.addVectors(vectors);
+    base.addFiles(await this.chunks.filesBetween(project, id, after, version.version));
+    // Vectors come a window of versions at a time (files first: a chunk is added only when its file is known), so
+    // loading a large store never holds all its rows as driver objects at once beside the matrix they fill.
+    // Room for them is made at once: growing by half at a time would hold a few old copies of a large matrix.
+    if (embeddingModel) base.expect(base.count + (await this.chunks.chunksBetween(project, id, after, version.version)));
+    for (let from = after; embeddingModel && from < version.version; from += VERSIONS_PER_LOAD) {
+      base.addVectors(await this.chunks.vectorsBetween(project, id, from, Math.min(version.version, from + VERSIONS_PER_LOAD), embeddingModel));
+    }
     base.version = version;
+    // A copy loaded whole gives back what its estimate over-reserved; one that grows keeps its room to grow.
+    if (after === 0) base.trim();
     this.snapshots.delete(key);
     this.snapshots.set(key, base);
     return base;

@@ -1,5 +1,8 @@
-import type { StoreSnapshot } from './store-snapshot.js';
-import { codeLength, encodeTernary, ternarySimilarity } from './ternary-codes.js';
+import { encodeInt8, int8Width } from './int8-scan.js';
+import { CODES_AT, EXACT_ROWS, SCAN_BLOCK, SCAN_OUT_AT, type StoreSnapshot } from './store-snapshot.js';
+
+// A query's code is written below the scan's output: vectors of more dimensions are always compared exactly.
+const MAX_CODE_BYTES = SCAN_OUT_AT;
 
 /** A chunk found by vector similarity; `similarity` is the cosine, -1..1. */
 export interface VectorHit {
@@ -10,20 +13,18 @@ export interface VectorHit {
   similarity: number;
 }
 
-// Stores up to this many vectors are scanned exactly; larger ones are scanned by their ternary codes first, and
+// Stores over EXACT_ROWS vectors are scanned by their int8 codes first, and
 // the SHORTLIST_PER_RESULT x limit best of those (at least MIN_SHORTLIST) are ranked by their exact vectors. On
-// 60,000 rows of 384 dimensions a shortlist of 5,000 keeps 0.995 of the exact top 10 for dense vectors (0.97 with
-// 2,000) and 0.76 for the hashed bag of words of the benchmark's embeddings server, whose many near-ties codes
-// cannot order; the scan takes about a seventh of the exact one.
-const EXACT_ROWS = 20_000;
-const SHORTLIST_PER_RESULT = 10;
-const MIN_SHORTLIST = 5000;
+// the 300,000 vectors of bench:search (a hashed bag of words, 384 dimensions) a shortlist of 50 keeps 0.995 of
+// the exact top 10; the scan reads a quarter of the bytes of an exact one, 16 dimensions per instruction.
+const SHORTLIST_PER_RESULT = 4;
+const MIN_SHORTLIST = 200;
 
 /**
  * The `limit` chunks most similar to `query` (a unit vector) across the snapshots, by brute force over their
  * in-memory matrices: needs no extension in the database, exact for stores up to 20,000 chunks, and for larger
- * ones a scan of compact codes followed by the exact vectors of a shortlist (see ternary-codes.ts). `allowed`
- * gives, per store, which of its files may be returned (all when absent).
+ * ones a scan of int8 codes followed by the exact vectors of a shortlist (see int8-scan.ts). `allowed` gives,
+ * per store, which of its files may be returned (all when absent).
  */
 export function vectorSearch(
   snapshots: StoreSnapshot[],
@@ -33,14 +34,13 @@ export function vectorSearch(
 ): VectorHit[] {
   const best: Array<{ snapshot: StoreSnapshot; row: number; score: number }> = [];
   let floor = -Infinity;
-  let queryCode: Int32Array | undefined;
   for (const snapshot of snapshots) {
     const { dims, data, rowFile, count } = snapshot;
     if (dims !== query.length) continue;
     const mask = allowed?.get(snapshot.vectorStoreId);
     const pass = (row: number) => !mask || mask[rowFile[row]!] === 1;
-    if (count > EXACT_ROWS) queryCode ??= encode(query);
-    const rows = count > EXACT_ROWS ? shortlist(snapshot, queryCode!, Math.max(MIN_SHORTLIST, limit * SHORTLIST_PER_RESULT), pass) : undefined;
+    const scanned = snapshot.coded === count && count > EXACT_ROWS && int8Width(dims) <= MAX_CODE_BYTES;
+    const rows = scanned ? shortlist(snapshot, query, Math.max(MIN_SHORTLIST, limit * SHORTLIST_PER_RESULT), pass) : undefined;
     const total = rows ? rows.length : count;
     for (let i = 0; i < total; i++) {
       const row = rows ? rows[i]! : i;
@@ -60,39 +60,63 @@ export function vectorSearch(
   }));
 }
 
-function encode(query: Float32Array): Int32Array {
-  const code = new Int32Array(codeLength(query.length));
-  encodeTernary(query, code, 0);
-  return code;
+/**
+ * The rows (passing `pass`) with the `size` best int8 similarities, scanned a block at a time into the
+ * snapshot's memory and kept in a min-heap (few rows ever beat its floor once it is full).
+ */
+function shortlist(snapshot: StoreSnapshot, query: Float32Array, size: number, pass: (row: number) => boolean): Int32Array {
+  const { count, dims, scales } = snapshot;
+  const { memory, scan } = snapshot.codes!;
+  const width = int8Width(dims);
+  const code = new Int8Array(memory.buffer, 0, width).fill(0);
+  encodeInt8(query, code);
+  const out = new Int32Array(memory.buffer, SCAN_OUT_AT, SCAN_BLOCK);
+  const heapRows = new Int32Array(size);
+  const heapScores = new Float64Array(size);
+  let n = 0;
+  for (let start = 0; start < count; start += SCAN_BLOCK) {
+    const block = Math.min(SCAN_BLOCK, count - start);
+    scan(CODES_AT + start * width, block, width, 0, SCAN_OUT_AT);
+    for (let i = 0; i < block; i++) {
+      const score = out[i]! * scales[start + i]!;
+      if (n === size && score <= heapScores[0]!) continue;
+      const row = start + i;
+      if (!pass(row)) continue;
+      if (n < size) siftUp(heapRows, heapScores, n++, row, score);
+      else siftDown(heapRows, heapScores, n, row, score);
+    }
+  }
+  return heapRows.subarray(0, n);
 }
 
-/**
- * The rows (passing `pass`) with the `size` best code similarities. Similarities are small integers, so the cut
- * is found with a histogram instead of sorting; rows tied at the cut fill what is left in row order.
- */
-function shortlist(snapshot: StoreSnapshot, queryCode: Int32Array, size: number, pass: (row: number) => boolean): Int32Array {
-  const { codes, count, dims } = snapshot;
-  const width = codeLength(dims);
-  const scores = new Int16Array(count);
-  const histogram = new Int32Array(2 * dims + 2);
-  const NONE = -dims - 1;
-  for (let row = 0; row < count; row++) {
-    const score = pass(row) ? ternarySimilarity(codes, row * width, queryCode) : NONE;
-    scores[row] = score;
-    histogram[score + dims + 1]!++;
+/** Adds (row, score) at the end of a min-heap of n entries. */
+function siftUp(rows: Int32Array, scores: Float64Array, n: number, row: number, score: number): void {
+  let i = n;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (scores[parent]! <= score) break;
+    rows[i] = rows[parent]!;
+    scores[i] = scores[parent]!;
+    i = parent;
   }
-  let cut = histogram.length - 1;
-  let above = 0;
-  while (cut > 1 && above + histogram[cut]! < size) above += histogram[cut--]!;
-  const out = new Int32Array(Math.min(size, above + histogram[cut]!));
-  let n = 0;
-  let tiesLeft = out.length - above;
-  const cutScore = cut - dims - 1;
-  for (let row = 0; row < count && n < out.length; row++) {
-    const score = scores[row]!;
-    if (score > cutScore || (score === cutScore && tiesLeft-- > 0)) out[n++] = row;
+  rows[i] = row;
+  scores[i] = score;
+}
+
+/** Replaces a full min-heap's smallest entry with (row, score). */
+function siftDown(rows: Int32Array, scores: Float64Array, n: number, row: number, score: number): void {
+  let i = 0;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && scores[child + 1]! < scores[child]!) child++;
+    if (scores[child]! >= score) break;
+    rows[i] = rows[child]!;
+    scores[i] = scores[child]!;
+    i = child;
   }
-  return out;
+  rows[i] = row;
+  scores[i] = score;
 }
 
 /** Dot product of a matrix row and a vector, unrolled by four (the hot loop of every hybrid search). */

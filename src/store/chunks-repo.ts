@@ -60,6 +60,8 @@ export interface ChunksRepo {
   versions(project: string, vectorStoreIds: string[]): Promise<Map<string, StoreVersion>>;
   /** Files written with afterVersion < version <= upToVersion. */
   filesBetween(project: string, vectorStoreId: string, afterVersion: number, upToVersion: number): Promise<VersionedChunkFile[]>;
+  /** How many chunks were written with afterVersion < version <= upToVersion (to size a copy of their vectors). */
+  chunksBetween(project: string, vectorStoreId: string, afterVersion: number, upToVersion: number): Promise<number>;
   /** Chunks embedded by `embeddingModel` written with afterVersion < version <= upToVersion. */
   vectorsBetween(project: string, vectorStoreId: string, afterVersion: number, upToVersion: number, embeddingModel: string): Promise<ChunkVectorRow[]>;
   /** Stores with a chunk that has no vector from `embeddingModel` (or not yet known to have none). */
@@ -226,6 +228,18 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
         .where('project', '=', project)
         .execute();
       return rows.map((r) => ({ fileId: r.file_id, filename: r.filename, attributes: JSON.parse(r.attributes), version: Number(r.version) }));
+    },
+
+    async chunksBetween(project, vectorStoreId, afterVersion, upToVersion) {
+      const row = await db
+        .selectFrom('search_chunks')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('vector_store_id', '=', vectorStoreId)
+        .where('version', '>', afterVersion)
+        .where('version', '<=', upToVersion)
+        .where('project', '=', project)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
     },
 
     async vectorsBetween(project, vectorStoreId, afterVersion, upToVersion, embeddingModel) {
