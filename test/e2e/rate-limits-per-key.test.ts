@@ -37,7 +37,7 @@ describe('rate limits per key', () => {
     dir = mkdtempSync(join(tmpdir(), 'assistd-key-limits-'));
     writeFileSync(join(dir, 'assistd.yaml'), 'rate_limits:\n  per_key: { tokens_per_minute: 100, concurrent_runs: 1 }\n  default: { tokens_per_minute: 100000, concurrent_runs: 10 }\n');
     server = await startTestServer({ ASSISTD_CONFIG: join(dir, 'assistd.yaml'), ASSISTD_API_KEY: 'sk-default' });
-    for (const name of ['a', 'b', 'c', 'd']) {
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
       const secret = `sk-${name}-secret`;
       await server.store.keys.insert({ id: `key_${name}`, project: 'shared', name, hint: keyHint(secret), created_at: 1, revoked_at: null, hash: hashKey(secret) });
       keys.set(name, server.openai({ apiKey: secret }));
@@ -73,6 +73,35 @@ describe('rate limits per key', () => {
     const other = await b.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: SPENDING }] } }, { pollIntervalMs: 25 });
     assert.equal(other.status, 'completed');
   });
+
+  for (const [name, mode] of [['e', 'plain'], ['f', 'streamed'], ['g', 'background']] as const) {
+    test(`a key's tokens spent by a ${mode} response refuse its next response and run; another key goes on`, async () => {
+      await freshWindow();
+      const [spender, other] = [keys.get(name)!, keys.get('h')!];
+      const spend = { model: 'scripted', input: SPENDING };
+      if (mode === 'plain') assert.equal((await spender.responses.create(spend)).status, 'completed');
+      if (mode === 'streamed') {
+        const stream = await spender.responses.create({ ...spend, stream: true });
+        let last = '';
+        for await (const event of stream) last = event.type;
+        assert.equal(last, 'response.completed');
+      }
+      if (mode === 'background') {
+        let response = await spender.responses.create({ ...spend, background: true });
+        while (response.status === 'queued' || response.status === 'in_progress') {
+          await new Promise((r) => setTimeout(r, 25));
+          response = await spender.responses.retrieve(response.id);
+        }
+        assert.equal(response.status, 'completed');
+      }
+      const refused = await refusal(spender.responses.create({ model: 'scripted', input: 'hi' }));
+      assert.equal(refused.type, 'tokens');
+      assert.match(refused.message, /tokens per min \(TPM\) on this API key: Limit 100, Used 120/);
+      const assistant = await other.beta.assistants.create({ model: 'scripted' });
+      await refusal(spender.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }));
+      assert.equal((await other.responses.create({ model: 'scripted', input: 'hi' })).status, 'completed');
+    });
+  }
 
   test("a key's second concurrent run is refused; another key of the project may start one", async () => {
     const [c, d] = [keys.get('c')!, keys.get('d')!];
