@@ -96,6 +96,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   // Replicas sharing a database send a thread's runs to the one holding its code session.
   const sessions = store.notifications ? createSessionAffinity(store, { owner: worker, leaseMs: config.runLeaseSeconds * 1000, idleMs: config.codeSessionIdleSeconds * 1000 }) : undefined;
   await sessions?.start();
+  if (sessions) sandbox.onSessionEnd((sessionKey) => void sessions.ended(sessionKey).catch(() => undefined));
   const containers = new ContainerService({ store, blobs, sandbox, clock: options.clock ?? Date.now, maxFileBytes: config.maxFileBytes });
   const idleMinutes = Math.max(1, Math.ceil(config.codeSessionIdleSeconds / 60));
   let tools: BuiltinTools = {

@@ -8,9 +8,9 @@ import { assertThreadUnlocked } from '../engine/runs/thread-lock.js';
 import { getAssistant } from './assistants.js';
 import { checkMessageFiles } from './messages.js';
 import { queueRun } from '../engine/worker/run-handoff.js';
-import { addAttachmentsToThreadStore, fileSearchAttachments } from './thread-vector-store.js';
+import { addAttachmentsToThreadStore, withAttachmentStore } from './thread-vector-store.js';
 import { messageInputSchema, metadataSchema, reasoningEffortSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
-import { createThread, insertThread, prepareThread, threadCreateBody, type NewThread } from './threads.js';
+import { insertThread, prepareThread, threadCreateBody, type NewThread } from './threads.js';
 
 const toolChoiceSchema = z.union([
   z.enum(['none', 'auto', 'required']),
@@ -95,10 +95,9 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySe
 /**
  * Creates a run on a thread: lock check, additional messages, the run and its first events
  * (`thread.run.created`, `thread.run.queued`, after `thread.created` when the thread is new) in one
- * transaction; then the run starts. `opening`: a new thread, to store in that same transaction unless it was
- * stored already. `keyId`: the hash of the request's API key, for per-key rate limits.
+ * transaction; then the run starts. `opening`: a new thread, to store in that same transaction. `keyId`: the hash of the request's API key, for per-key rate limits.
  */
-export async function createRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, assistant?: Assistant, opening?: NewThread | 'stored'): Promise<Run> {
+export async function createRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, assistant?: Assistant, opening?: NewThread): Promise<Run> {
   const owner = assistant ?? (await getAssistant(deps.store, project, body.assistant_id));
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
@@ -108,7 +107,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   // A new run's log is empty: its numbering starts at 0.
   const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
     deps.store.transaction(async (tx) => {
-      if (typeof opening === 'object') await insertThread(tx, project, opening);
+      if (opening) await insertThread(tx, project, opening);
       else await assertThreadUnlocked(tx, project, thread.id);
       for (const message of built) await tx.messages.insert(project, message);
       // A run this process keeps starts in the same transaction: one write and one wake-up fewer.
@@ -124,9 +123,10 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   );
   deps.events.committed(run.id);
   deps.events.statusChanged(project, queued.result ?? run, true);
+  const attached = [...(opening?.messages ?? []), ...built];
   try {
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
-    if (built.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, built);
+    if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, attached);
   } finally {
     queued.start(queued.result);
   }
@@ -138,10 +138,8 @@ export async function createThreadAndRun(deps: AppDeps, project: string, keyId: 
   const assistant = await getAssistant(deps.store, project, body.assistant_id);
   const threadBody = { ...(body.thread ?? {}) };
   if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
-  const prepared = await prepareThread(deps, project, threadBody);
-  // The thread, its messages and the run share one transaction, unless files go into a thread vector store
-  // first (`thread.created` then shows the store).
-  if (fileSearchAttachments(prepared.messages).length === 0) return createRun(deps, project, keyId, prepared.thread, body, assistant, prepared);
-  const thread = await createThread(deps, project, threadBody, prepared);
-  return createRun(deps, project, keyId, thread, body, assistant, 'stored');
+  // The thread, its messages, the vector store for their file_search attachments and the run share one
+  // transaction, so a refused run leaves nothing behind; the files go into the store once it is stored.
+  const opening = await withAttachmentStore(deps, project, await prepareThread(deps, project, threadBody));
+  return createRun(deps, project, keyId, opening.thread, body, assistant, opening);
 }

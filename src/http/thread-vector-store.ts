@@ -1,4 +1,5 @@
 import type { AppDeps } from '../app-deps.js';
+import type { NewThread } from './threads.js';
 import type { Attachment, Thread } from '../domain/types.js';
 import { buildVectorStore, isExpired } from '../domain/vector-stores.js';
 
@@ -8,6 +9,26 @@ const THREAD_STORE_EXPIRY = { anchor: 'last_active_at', days: 7 } as const;
 export function fileSearchAttachments(messages: Array<{ attachments: Attachment[] | null }>): string[] {
   const ids = messages.flatMap((m) => (m.attachments ?? []).filter((a) => a.tools.some((t) => t.type === 'file_search')).map((a) => a.file_id));
   return [...new Set(ids)];
+}
+
+/**
+ * A new thread whose messages attach existing files for file_search, with the vector store they go into made
+ * and named in its tool_resources (unless it names a live one already), to be stored in the transaction that
+ * stores the thread: a create refused later (a rate limit) then leaves no store behind. The files are added
+ * once it is stored (addAttachmentsToThreadStore).
+ */
+export async function withAttachmentStore(deps: AppDeps, project: string, opening: NewThread): Promise<NewThread> {
+  const wanted = fileSearchAttachments(opening.messages);
+  const now = deps.ingestion.now();
+  let found = false;
+  for (const id of wanted) if (!found && (await deps.store.files.get(project, id))) found = true;
+  if (!found) return opening;
+  const currentId = opening.thread.tool_resources?.file_search?.vector_store_ids?.[0];
+  const current = currentId ? await deps.store.vectorStores.get(project, currentId) : undefined;
+  if (current && !isExpired(current, now)) return opening;
+  const vectorStore = buildVectorStore({ expires_after: THREAD_STORE_EXPIRY }, now);
+  const thread: Thread = { ...opening.thread, tool_resources: { ...opening.thread.tool_resources, file_search: { vector_store_ids: [vectorStore.id] } } };
+  return { ...opening, thread, vectorStore };
 }
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../domain/errors.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { buildMessage } from '../domain/messages.js';
-import type { Message, Thread } from '../domain/types.js';
+import type { Message, Thread, VectorStore } from '../domain/types.js';
 import type { Store } from '../store/store.js';
 import { checkMessageFiles } from './messages.js';
 import type { AppDeps } from '../app-deps.js';
@@ -31,6 +31,8 @@ export async function getThread(store: Store, project: string, id: string): Prom
 export interface NewThread {
   thread: Thread;
   messages: Message[];
+  /** The vector store made for its messages' file_search attachments (named in its tool_resources), stored with it. */
+  vectorStore?: VectorStore;
 }
 
 /** Checks a create request (files, tool resources) and builds the thread and its initial messages. */
@@ -48,7 +50,8 @@ export async function prepareThread(deps: AppDeps, project: string, body: z.infe
 }
 
 /** Stores a prepared thread and its messages inside the caller's transaction. */
-export async function insertThread(tx: Store, project: string, { thread, messages }: NewThread): Promise<void> {
+export async function insertThread(tx: Store, project: string, { thread, messages, vectorStore }: NewThread): Promise<void> {
+  if (vectorStore) await tx.vectorStores.insert(project, vectorStore);
   await tx.threads.insert(project, thread);
   for (const message of messages) await tx.messages.insert(project, message);
 }
@@ -57,9 +60,9 @@ export async function insertThread(tx: Store, project: string, { thread, message
  * Creates a thread and its initial messages in one transaction, so a bad message leaves nothing behind; files
  * attached for file_search then go into the thread's vector store.
  */
-export async function createThread(deps: AppDeps, project: string, body: z.infer<typeof createBody>, prepared?: NewThread): Promise<Thread> {
+export async function createThread(deps: AppDeps, project: string, body: z.infer<typeof createBody>): Promise<Thread> {
   const { store } = deps;
-  const created = prepared ?? (await prepareThread(deps, project, body));
+  const created = await prepareThread(deps, project, body);
   await store.transaction((tx) => insertThread(tx, project, created));
   if (await addAttachmentsToThreadStore(deps, project, created.thread.id, created.messages)) return getThread(store, project, created.thread.id);
   return created.thread;

@@ -1,7 +1,7 @@
 import type { ProjectLimits, RateLimitSettings } from '../config.js';
 import { ApiError } from '../domain/errors.js';
 import { ProviderError, type ChatModel } from '../providers/chat-model.js';
-import type { ModelRegistry } from '../providers/registry.js';
+import type { ModelCaller, ModelRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
 
 const WINDOW_MS = 60_000;
@@ -106,27 +106,30 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
     await check();
   }
 
-  /** The run's key, if it counts, and what the window's scopes with a token limit used. */
-  async function tokenScopes(project: string, runId: string | undefined, windowStart: number) {
+  /** The caller's key (a run's as stored), if it counts, and what the window's scopes with a token limit used. */
+  async function tokenScopes(project: string, caller: ModelCaller | undefined, windowStart: number) {
     const projectScope = `project:${project}`;
-    const { keyId, usage } = keyTracked && runId?.startsWith('run_')
-      ? await store.rateLimits.runUsage(runId, projectScope, windowStart)
-      : { keyId: undefined, usage: await store.rateLimits.usage([projectScope], windowStart) };
+    const counted = async (keyId: string | undefined) => ({ keyId, usage: await store.rateLimits.usage(keyId === undefined ? [projectScope] : [`key:${keyId}`, projectScope], windowStart) });
+    const { keyId, usage } = !keyTracked || !caller
+      ? await counted(undefined)
+      : 'keyId' in caller
+        ? await counted(caller.keyId)
+        : await store.rateLimits.runUsage(caller.runId, projectScope, windowStart);
     return scopes(project, keyId).filter((s) => s.limits.tokensPerMinute).map((s) => ({ ...s, used: usage.get(s.id)!.tokens }));
   }
 
   /**
-   * Wraps a model: a call that finds a token quota (of the run's key or its project) spent fails with
+   * Wraps a model: a call that finds a token quota (of the caller's key or its project) spent fails with
    * `rate_limit_exceeded`; the usage it reports is counted against both.
    */
-  function instrumentModel(model: ChatModel, project: string, runId: string | undefined): ChatModel {
+  function instrumentModel(model: ChatModel, project: string, caller: ModelCaller | undefined): ChatModel {
     const forward = model.forward?.bind(model);
     return {
       info: model.info,
       ...(forward ? { forward } : {}),
       async *stream(req, signal) {
         const { start, resetMs } = window();
-        const counted = await tokenScopes(project, runId, start);
+        const counted = await tokenScopes(project, caller, start);
         for (const { limits, who, used } of counted) {
           const limit = limits.tokensPerMinute!;
           if (used >= limit) {
@@ -149,15 +152,17 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
   return {
     admit,
     admitRun,
-    /** `resolve`'s third argument, the run a call is made for, lets its tokens count against the key that created it. */
+    /** Whether model calls count against the caller's key: only then is a response's key passed along (and kept with a background one). */
+    countsKeyTokens: Boolean(settings.key.tokensPerMinute),
+    /** `resolve`'s third argument, the run or response key a call is made for, lets its tokens count against that key. */
     instrumentModels(registry: ModelRegistry): ModelRegistry {
       return {
         ...registry,
-        resolve(name, project, runId) {
+        resolve(name, project, caller) {
           const model = registry.resolve(name, project);
           if (project === undefined) return model;
-          const limited = settings.project(project).tokensPerMinute || (settings.key.tokensPerMinute && runId);
-          return limited ? instrumentModel(model, project, runId) : model;
+          const limited = settings.project(project).tokensPerMinute || (settings.key.tokensPerMinute && caller);
+          return limited ? instrumentModel(model, project, caller) : model;
         },
       };
     },

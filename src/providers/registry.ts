@@ -16,12 +16,15 @@ import { DEFAULT_OLLAMA_BASE_URL, nameMatcher, substituteEnv, type EmbeddingSett
 import type { ScriptSource } from './script.js';
 import { createScriptedModel, isScriptedModelName } from './scripted.js';
 
+/** Whose model calls these are: a run (its key is stored with it) or a response's API key. */
+export type ModelCaller = { runId: string } | { keyId: string };
+
 export interface ModelRegistry {
   /**
-   * The model for a run's `model` name; `project` is the run's (named scripts belong to one); `runId`, the run
-   * the calls are for (per-key token limits count them against the key that created it).
+   * The model for a run's `model` name; `project` is the run's (named scripts belong to one); `caller`, the run
+   * the calls are for or the API key (its hash) of a response (per-key token limits count them against that key).
    */
-  resolve(name: string, project?: string, runId?: string): ChatModel;
+  resolve(name: string, project?: string, caller?: ModelCaller): ChatModel;
   /** The embedding model for file search, or undefined when none is configured (search is then lexical only). */
   embeddingModel(): EmbeddingModel | undefined;
   /** The `/embeddings` endpoint for a request's `model` name, routed like chat models. */

@@ -46,11 +46,14 @@ class BwrapSandbox implements Sandbox {
   private readonly kills = { timeout: 0, cancelled: 0, crash: 0 };
   /** Memory limits asked for sessions about to start (ExecuteRequest.memoryBytes), by session key. */
   private readonly memoryAsked = new Map<string, number>();
+  private readonly endListeners: Array<(sessionKey: string) => void> = [];
 
   constructor(private readonly options: SandboxOptions) {
     this.state = checkHost(options);
     if (this.state.available) this.state.limits = describeLimits(options);
-    this.sessions = new SessionTable(options.maxSessions, (key, evicted) => this.newSession(key, evicted));
+    this.sessions = new SessionTable(options.maxSessions, (key, evicted) => this.newSession(key, evicted), (key) => {
+      for (const listener of this.endListeners) listener(key);
+    });
     this.pool = new WarmPool(options.poolSize, () => this.startWarm(), (warm) => this.discardWarm(warm));
     if (!this.state.available) return;
     this.prepare().then(() => this.pool.fill(), () => undefined);
@@ -95,6 +98,10 @@ class BwrapSandbox implements Sandbox {
 
   async closeSession(sessionKey: string): Promise<void> {
     await this.sessions.remove(sessionKey)?.close();
+  }
+
+  onSessionEnd(listener: (sessionKey: string) => void): void {
+    this.endListeners.push(listener);
   }
 
   async close(): Promise<void> {

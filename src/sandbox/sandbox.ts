@@ -96,6 +96,8 @@ export interface Sandbox {
   closeSession(sessionKey: string): Promise<void>;
   /** Closes every session and the warm pool. */
   close(): Promise<void>;
+  /** Calls `listener` with the key of each session that ends (evicted for room, idle or too old, closed). */
+  onSessionEnd(listener: (sessionKey: string) => void): void;
 }
 
 /** Rejection of `execute` when the host cannot run the sandbox; the message says what to install. */

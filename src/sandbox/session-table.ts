@@ -20,6 +20,8 @@ export class SessionTable {
     private readonly max: number,
     /** `evicted` settles once the session whose slot this one takes is gone: start nothing before it. */
     private readonly create: (key: string, evicted: Promise<void>) => Session,
+    /** Told of each key whose session left the table (evicted, expired, removed or cleared). */
+    private readonly ended: (key: string) => void = () => {},
   ) {}
 
   get size(): number {
@@ -78,6 +80,7 @@ export class SessionTable {
     const session = this.sessions.get(key);
     if (!session) return undefined;
     this.sessions.delete(key);
+    this.ended(key);
     queueMicrotask(() => this.changed());
     return session;
   }
@@ -92,7 +95,9 @@ export class SessionTable {
   /** Removes every session; waiters get `failed`'s error. */
   clear(failed: () => Error): Session[] {
     const all = [...this.sessions.values()];
+    const keys = [...this.sessions.keys()];
     this.sessions.clear();
+    for (const key of keys) this.ended(key);
     for (const waiter of this.waiters.splice(0)) waiter.fail(failed());
     return all;
   }
@@ -102,6 +107,7 @@ export class SessionTable {
     if (!session) return undefined;
     if (session.expired(Date.now())) {
       this.sessions.delete(key);
+      this.ended(key);
       void session.close();
       return undefined;
     }
@@ -119,6 +125,7 @@ export class SessionTable {
     for (const [key, session] of this.sessions) {
       if (session.busy) continue;
       this.sessions.delete(key);
+      this.ended(key);
       return session.close().catch(() => undefined);
     }
     return undefined;

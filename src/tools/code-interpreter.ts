@@ -18,7 +18,7 @@ export interface CodeInterpreterToolOptions {
   /** Per-call limit; a longer call is stopped and its session's Python process restarted. */
   callTimeoutMs: number;
   /** Across replicas: records that this one holds the thread's session, and whether another held it before. */
-  sessions?: { take(threadId: string): Promise<{ reset: boolean }> };
+  sessions?: { take(threadId: string, sessionKey: string): Promise<{ reset: boolean }> };
 }
 
 /** Told to the model when the thread's session lived on a replica that is gone (as the hosted service did after expiry). */
@@ -150,11 +150,11 @@ export function createCodeInterpreterTool(options: CodeInterpreterToolOptions): 
         progress(outputsDelta(failed));
         return failed;
       }
-      const notes: string[] = [];
-      if ((await options.sessions?.take(ctx.run.thread_id))?.reset) notes.push(SESSION_RESET_NOTE);
-      const files = await placeable(await codeInterpreterInputs(ctx), ctx, notes);
       // SandboxUnavailableError propagates: the host cannot run code at all, which fails the run with its reason.
       const container = await containers.threadContainer(ctx.project, ctx.run.thread_id, idleMinutes);
+      const notes: string[] = [];
+      if ((await options.sessions?.take(ctx.run.thread_id, container.id))?.reset) notes.push(SESSION_RESET_NOTE);
+      const files = await placeable(await codeInterpreterInputs(ctx), ctx, notes);
       const result = await containers.execute(ctx.project, container, { code: parsed.code, files, timeoutMs: callTimeoutMs, signal: ctx.signal, saveFile: fileSaver(ctx) });
       const done = call(await storeOutputs(result, ctx, notes));
       progress(outputsDelta(done));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { toFile } from 'openai';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -37,7 +38,7 @@ describe('rate limits per key', () => {
     dir = mkdtempSync(join(tmpdir(), 'assistd-key-limits-'));
     writeFileSync(join(dir, 'assistd.yaml'), 'rate_limits:\n  per_key: { tokens_per_minute: 100, concurrent_runs: 1 }\n  default: { tokens_per_minute: 100000, concurrent_runs: 10 }\n');
     server = await startTestServer({ ASSISTD_CONFIG: join(dir, 'assistd.yaml'), ASSISTD_API_KEY: 'sk-default' });
-    for (const name of ['a', 'b', 'c', 'd']) {
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) {
       const secret = `sk-${name}-secret`;
       await server.store.keys.insert({ id: `key_${name}`, project: 'shared', name, hint: keyHint(secret), created_at: 1, revoked_at: null, hash: hashKey(secret) });
       keys.set(name, server.openai({ apiKey: secret }));
@@ -74,6 +75,35 @@ describe('rate limits per key', () => {
     assert.equal(other.status, 'completed');
   });
 
+  for (const [name, mode] of [['e', 'plain'], ['f', 'streamed'], ['g', 'background']] as const) {
+    test(`a key's tokens spent by a ${mode} response refuse its next response and run; another key goes on`, async () => {
+      await freshWindow();
+      const [spender, other] = [keys.get(name)!, keys.get('h')!];
+      const spend = { model: 'scripted', input: SPENDING };
+      if (mode === 'plain') assert.equal((await spender.responses.create(spend)).status, 'completed');
+      if (mode === 'streamed') {
+        const stream = await spender.responses.create({ ...spend, stream: true });
+        let last = '';
+        for await (const event of stream) last = event.type;
+        assert.equal(last, 'response.completed');
+      }
+      if (mode === 'background') {
+        let response = await spender.responses.create({ ...spend, background: true });
+        while (response.status === 'queued' || response.status === 'in_progress') {
+          await new Promise((r) => setTimeout(r, 25));
+          response = await spender.responses.retrieve(response.id);
+        }
+        assert.equal(response.status, 'completed');
+      }
+      const refused = await refusal(spender.responses.create({ model: 'scripted', input: 'hi' }));
+      assert.equal(refused.type, 'tokens');
+      assert.match(refused.message, /tokens per min \(TPM\) on this API key: Limit 100, Used 120/);
+      const assistant = await other.beta.assistants.create({ model: 'scripted' });
+      await refusal(spender.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }));
+      assert.equal((await other.responses.create({ model: 'scripted', input: 'hi' })).status, 'completed');
+    });
+  }
+
   test("a key's second concurrent run is refused; another key of the project may start one", async () => {
     const [c, d] = [keys.get('c')!, keys.get('d')!];
     const assistant = await c.beta.assistants.create({ model: 'scripted' });
@@ -88,6 +118,31 @@ describe('rate limits per key', () => {
     while (run.status === 'cancelling') run = await c.beta.threads.runs.retrieve(first.id, { thread_id: first.thread_id });
     const next = await c.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'hi' }] } }, { pollIntervalMs: 25 });
     assert.equal(next.status, 'completed');
+  });
+
+  test('a refused create-thread-and-run with files for file_search leaves no thread and no vector store', async () => {
+    const i = keys.get('i')!;
+    const assistant = await i.beta.assistants.create({ model: 'scripted', tools: [{ type: 'file_search' }] });
+    const file = await i.files.create({ file: await toFile(Buffer.from('the capital is Paris'), 'notes.txt'), purpose: 'assistants' });
+    const first = await i.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: SLOW }] } });
+    const counts = async () => {
+      const threads: { data: unknown[] } = await i.get('/threads', { query: { limit: 100 } });
+      return { threads: threads.data.length, vectorStores: (await i.vectorStores.list({ limit: 100 })).data.length };
+    };
+    const before = await counts();
+    const attachments = [{ file_id: file.id, tools: [{ type: 'file_search' as const }] }];
+    await refusal(i.beta.threads.createAndRun({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'where?', attachments }] } }));
+    assert.deepEqual(await counts(), before);
+    await i.beta.threads.runs.cancel(first.id, { thread_id: first.thread_id });
+    let run = await i.beta.threads.runs.retrieve(first.id, { thread_id: first.thread_id });
+    while (run.status === 'cancelling') run = await i.beta.threads.runs.retrieve(first.id, { thread_id: first.thread_id });
+    // Accepted, the same request stores its thread with the store named, and the file in it.
+    const done = await i.beta.threads.createAndRunPoll({ assistant_id: assistant.id, thread: { messages: [{ role: 'user', content: 'where?', attachments }] } }, { pollIntervalMs: 25 });
+    assert.equal(done.status, 'completed');
+    const thread = await i.beta.threads.retrieve(done.thread_id);
+    const storeId = thread.tool_resources?.file_search?.vector_store_ids?.[0];
+    assert.ok(storeId);
+    assert.deepEqual((await i.vectorStores.files.list(storeId)).data.map((f) => f.id), [file.id]);
   });
 });
 

@@ -12,6 +12,8 @@ interface ResponseJob {
   promptTokens: number;
   /** The code_interpreter calls of the context, so the worker reuses the container they ran in. */
   history: ResponseItem[];
+  /** The API key whose per-key token limit the worker's model calls count against (kept only where one is set). */
+  keyId?: string;
 }
 
 export type BackgroundDeps = ResponseEngineDeps & { events: RunEventLog };
@@ -27,7 +29,7 @@ export const RESPONSE_LEASE_LOST = Symbol('response lease lost');
 export async function queueBackgroundResponse(deps: BackgroundDeps, project: string, prepared: PreparedResponse): Promise<ResponseObject> {
   const { response } = prepared;
   const history = prepared.history.filter((item) => item.type === 'code_interpreter_call');
-  const job: ResponseJob = { request: prepared.request, include: prepared.include, promptTokens: prepared.promptTokens, history };
+  const job: ResponseJob = { request: prepared.request, include: prepared.include, promptTokens: prepared.promptTokens, history, ...(prepared.keyId === undefined ? {} : { keyId: prepared.keyId }) };
   const events: ResponseEventBody[] = [
     { type: 'response.created', response },
     { type: 'response.queued', response },
@@ -59,7 +61,8 @@ export async function runBackgroundResponse(deps: BackgroundDeps, project: strin
     await endResponse(deps, project, { response, input, model, ...job }, emit, journal);
     return;
   }
-  const prepared: PreparedResponse = { response, input, model: deps.models.resolve(response.model, project), ...job };
+  const model = deps.models.resolve(response.model, project, job.keyId === undefined ? undefined : { keyId: job.keyId });
+  const prepared: PreparedResponse = { response, input, model, ...job };
   await executeResponse(deps, project, prepared, emit, signal, journal);
 }
 

@@ -42,6 +42,8 @@ export interface PreparedResponse {
   promptTokens: number;
   /** The context and the input: where code_interpreter finds the container the conversation used. */
   history: ResponseItem[];
+  /** The API key (its hash) whose per-key token limit the model calls count against, where one is set. */
+  keyId?: string;
 }
 
 // Room kept for the reply when a response sets no max_output_tokens, as for runs.
@@ -65,8 +67,8 @@ function fitRequest(req: ResponseRequest, context: ResponseItem[], input: Respon
   return built;
 }
 
-/** Checks a request's references (chain, conversation, call outputs) and builds its model call. */
-export async function prepareResponse(deps: ResponseEngineDeps, project: string, req: ResponseRequest): Promise<PreparedResponse> {
+/** Checks a request's references (chain, conversation, call outputs) and builds its model call; `keyId`: see PreparedResponse. */
+export async function prepareResponse(deps: ResponseEngineDeps, project: string, req: ResponseRequest, keyId?: string): Promise<PreparedResponse> {
   if (req.previous_response_id && req.conversation) {
     throw new BadRequestError("Mutually exclusive parameters: provide either 'previous_response_id' or 'conversation', not both.", 'previous_response_id', 'mutually_exclusive_parameters');
   }
@@ -77,11 +79,11 @@ export async function prepareResponse(deps: ResponseEngineDeps, project: string,
       : [];
   const input = await storedCallItems(deps.store, project, context, resolveReferences(context, req.input));
   checkCallOutputs(context, input);
-  const model = deps.models.resolve(req.model, project);
+  const model = deps.models.resolve(req.model, project, keyId === undefined ? undefined : { keyId });
   const images = { store: deps.store, project, vision: model.info.supportsVision, ...(deps.blobs ? { blobs: deps.blobs } : {}) };
   const seen = await inlineStoredImages([...context, ...input], images);
   const fitted = fitRequest(req, seen.slice(0, context.length), seen.slice(context.length), model);
-  return { response: newResponseObject(req), input, model, include: req.include, history: [...context, ...input], ...fitted };
+  return { response: newResponseObject(req), input, model, include: req.include, history: [...context, ...input], ...fitted, ...(keyId === undefined ? {} : { keyId }) };
 }
 
 /** A failed model call as the response's `error`; the upstream's own words stay in the log. */

@@ -82,7 +82,7 @@ export async function streamTurn(
       events.emit(run.id, stepDelta(record.toolStep!, [call]));
     },
   };
-  const result = await streamModelCall(deps.models.resolve(run.model, project, run.id), request, builtin, sink, signal);
+  const result = await streamModelCall(deps.models.resolve(run.model, project, { runId: run.id }), request, builtin, sink, signal);
   endText();
   if ('turn' in result) return { kind: 'turn', turn: result.turn, ...record };
   if (!signal.aborted) logModelFailure(deps, project, run, result.error);

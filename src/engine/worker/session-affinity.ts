@@ -25,8 +25,8 @@ export interface SessionAffinityOptions {
 export function createSessionAffinity(store: Store, options: SessionAffinityOptions) {
   const { owner, leaseMs, idleMs } = options;
   const clock = options.clock ?? Date.now;
-  /** Threads whose session lives here, by last use. */
-  const mine = new Map<string, number>();
+  /** Threads whose session lives here: when last used, and the sandbox's key of the session. */
+  const mine = new Map<string, { usedAt: number; sessionKey: string }>();
   /** Threads whose session another replica announced, by when. */
   const elsewhere = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -35,7 +35,7 @@ export function createSessionAffinity(store: Store, options: SessionAffinityOpti
 
   async function renew(): Promise<void> {
     const now = clock();
-    const idle = [...mine].filter(([, usedAt]) => now - usedAt > idleMs).map(([threadId]) => threadId);
+    const idle = [...mine].filter(([, { usedAt }]) => now - usedAt > idleMs).map(([threadId]) => threadId);
     for (const threadId of idle) mine.delete(threadId);
     for (const [threadId, heardAt] of elsewhere) if (now - heardAt > idleMs) elsewhere.delete(threadId);
     await store.threadSessions.release(owner, idle);
@@ -62,17 +62,27 @@ export function createSessionAffinity(store: Store, options: SessionAffinityOpti
       timer.unref();
     },
     /**
-     * Before a code call on `threadId`: this replica holds the session from now on. `reset` when another replica
-     * held it before, so the state the conversation had is gone.
+     * Before a code call on `threadId` (in the sandbox session `sessionKey`): this replica holds the session from
+     * now on. `reset` when another replica held it before, so the state the conversation had is gone.
      */
-    async take(threadId: string): Promise<{ reset: boolean }> {
+    async take(threadId: string, sessionKey: string): Promise<{ reset: boolean }> {
       const firstUse = !mine.has(threadId);
-      mine.set(threadId, clock());
+      mine.set(threadId, { usedAt: clock(), sessionKey });
       elsewhere.delete(threadId);
       if (!firstUse) return { reset: false };
       const previous = await store.threadSessions.take(threadId, owner, clock() + leaseMs);
       await store.notifications?.notify(SESSIONS_CHANNEL, `${threadId} ${owner}`).catch(() => undefined);
       return { reset: previous !== undefined && previous !== owner };
+    },
+    /**
+     * The sandbox ended session `sessionKey` (evicted for room, expired, closed): its thread is no longer held
+     * here, so its next runs may go to any replica at once rather than after the idle time.
+     */
+    async ended(sessionKey: string): Promise<void> {
+      const gone = [...mine].filter(([, held]) => held.sessionKey === sessionKey).map(([threadId]) => threadId);
+      if (gone.length === 0) return;
+      for (const threadId of gone) mine.delete(threadId);
+      await store.threadSessions.release(owner, gone);
     },
     /** Whether another replica announced the thread's session (a hint: the claim's check is the authority). */
     livesElsewhere(threadId: string): boolean {

@@ -46,7 +46,7 @@ export const responseRoutes = [
       await checkImageFiles(app.store, project, req.input, 'input');
       await checkVectorStores(app, project, req);
       await checkCodeContainers(app, project, req);
-      const prepared = await prepareResponse(deps, project, req);
+      const prepared = await prepareResponse(deps, project, req, app.rateLimiter?.countsKeyTokens ? request.keyId : undefined);
       if (prepared.response.background) {
         const queued = await queueBackgroundResponse({ ...deps, events: app.events }, project, prepared);
         app.backgroundResponses.kick(queued.id);
