@@ -10,6 +10,7 @@ import { createTestDatabase } from '../support/postgres.js';
 import { startReplica, type Replica } from '../support/replica.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { script } from '../support/script.js';
+import { runPastTokenQuota } from '../support/token-quota.js';
 
 // Tokens per minute and concurrent runs per key as well as per project (whichever is reached first refuses),
 // through the SDK (maxRetries: 0, as the SDK would otherwise retry the 429s).
@@ -52,14 +53,7 @@ describe('rate limits per key', () => {
   test("a key's token quota fails its run and refuses its next one; another key of the project goes on", async () => {
     await freshWindow();
     const [a, b] = [keys.get('a')!, keys.get('b')!];
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
-    const assistant = await a.beta.assistants.create({ model: 'scripted', tools });
-    const steps = [{ tool_calls: [{ name: 'lookup', arguments: {} }], usage: { prompt_tokens: 90, completion_tokens: 30 } }, { text: 'never said' }];
-    const thread = await a.beta.threads.create({ messages: [{ role: 'user', content: script(steps) }] });
-    const paused = await a.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 25 });
-    assert.equal(paused.status, 'requires_action');
-    const call = paused.required_action!.submit_tool_outputs.tool_calls[0]!;
-    const failed = await a.beta.threads.runs.submitToolOutputsAndPoll(paused.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: 'x' }] }, { pollIntervalMs: 25 });
+    const { failed, thread, assistant } = await runPastTokenQuota(a);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.last_error?.code, 'rate_limit_exceeded');
     assert.match(failed.last_error?.message ?? '', /tokens per min \(TPM\) on this API key: Limit 100, Used 120/);

@@ -8,6 +8,7 @@ import { hashKey, keyHint } from '../../src/lib/api-keys.js';
 import { createTestDatabase } from '../support/postgres.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { script } from '../support/script.js';
+import { runPastTokenQuota } from '../support/token-quota.js';
 
 // The config file's rate_limits: through the SDK (maxRetries: 0, as the SDK would otherwise retry the 429s).
 
@@ -72,14 +73,7 @@ describe('rate limits', () => {
   test('tokens per minute: a run that finds the quota spent fails with rate_limit_exceeded, and new runs get a 429', async () => {
     await freshWindow();
     const client = await keyFor(server, 'tokens');
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
-    const assistant = await client.beta.assistants.create({ model: 'scripted', tools });
-    const steps = [{ tool_calls: [{ name: 'lookup', arguments: {} }], usage: { prompt_tokens: 90, completion_tokens: 30 } }, { text: 'never said' }];
-    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: script(steps) }] });
-    const paused = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id }, { pollIntervalMs: 25 });
-    assert.equal(paused.status, 'requires_action');
-    const call = paused.required_action!.submit_tool_outputs.tool_calls[0]!;
-    const failed = await client.beta.threads.runs.submitToolOutputsAndPoll(paused.id, { thread_id: thread.id, tool_outputs: [{ tool_call_id: call.id, output: 'x' }] }, { pollIntervalMs: 25 });
+    const { failed, thread, assistant } = await runPastTokenQuota(client);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.last_error?.code, 'rate_limit_exceeded');
     assert.match(failed.last_error?.message ?? '', /tokens per min \(TPM\).*Limit 100, Used 120/);
