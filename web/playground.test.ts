@@ -203,7 +203,8 @@ describe('playground in a browser', { skip }, () => {
     await reply.locator('.footnotes li', { hasText: 'kestrel-notes.txt' }).waitFor();
     assert.equal(await reply.locator('sup.cite').innerText(), '[1]');
     assert.doesNotMatch(await reply.innerText(), /【/);
-    const search = page.locator('.run-panel .search-results li').first();
+    // The step arrives by stream before the run's steps are read with their result content: wait for the content.
+    const search = page.locator('.run-panel .search-results li', { hasText: '7Q4-ZEBRA-19' }).first();
     await search.waitFor();
     assert.match(await search.innerText(), /kestrel-notes\.txt\s+[01]\.\d{3}[\s\S]*7Q4-ZEBRA-19/);
     await screenshot(page, 'file-search-citation');
