@@ -1,4 +1,5 @@
 import type { FileSearchCallItem, FunctionCallItem, FunctionCallOutputItem, MessageItem, ResponseObject } from '../../../src/domain/responses';
+import { upsert } from './upsert';
 
 /**
  * A code_interpreter call as openai-node spells it (`ResponseCodeInterpreterToolCall`): the code, the container it
@@ -35,14 +36,6 @@ export interface ConversationView {
 }
 
 export const emptyConversationView = (conversationId: string | null = null): ConversationView => ({ conversationId, items: [], responses: [], streamError: null });
-
-function upsert<T extends { id: string }>(list: T[], item: T): T[] {
-  const index = list.findIndex((x) => x.id === item.id);
-  if (index === -1) return [...list, item];
-  const next = list.slice();
-  next[index] = item;
-  return next;
-}
 
 /** Applies a change to an item wherever it is shown: the conversation's items and its response's output. */
 function updateItem(view: ConversationView, itemId: string, change: (item: AnyItem) => AnyItem): ConversationView {

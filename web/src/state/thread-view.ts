@@ -1,4 +1,5 @@
 import type { Message, MessageContent, Run, RunStep, StepToolCall } from '../../../src/domain/types';
+import { upsert } from './upsert';
 
 /** What the chat and the run panel show of one thread: its messages in order, its runs and their steps. */
 export interface ThreadView {
@@ -11,14 +12,6 @@ export interface ThreadView {
 }
 
 export const emptyThreadView = (threadId: string | null = null): ThreadView => ({ threadId, messages: [], runs: [], steps: {}, streamError: null });
-
-function upsert<T extends { id: string }>(list: T[], item: T): T[] {
-  const index = list.findIndex((x) => x.id === item.id);
-  if (index === -1) return [...list, item];
-  const next = list.slice();
-  next[index] = item;
-  return next;
-}
 
 interface ContentDelta {
   index: number;
