@@ -3,10 +3,8 @@ import { isTerminal } from '../domain/run-status.js';
 import { STREAM_END_EVENTS, type RunEventLog } from '../engine/events/run-events.js';
 import type { RunEventRecord } from '../store/run-events-repo.js';
 import type { Store } from '../store/store.js';
-import { MAX_UNSENT_BYTES, openEventStream, roomToWrite } from './open-streams.js';
-
-/** How long a stream waits for news before it looks at the run itself. */
-const WAIT_MS = 1000;
+import { followLog } from './follow-log.js';
+import { MAX_UNSENT_BYTES, openEventStream } from './open-streams.js';
 
 /** One SSE frame, as the hosted API wrote them. */
 function frame(event: string, data: string): string {
@@ -67,25 +65,13 @@ export async function streamRun(request: FastifyRequest, reply: FastifyReply, op
     return false;
   };
   try {
-    while (!gone.signal.aborted) {
-      await roomToWrite(reply.raw, gone.signal);
-      const records = await events.read(project, runId, after);
-      if (send(records)) return;
-      if (records.length > 0 || (await events.wait(runId, WAIT_MS, gone.signal))) continue;
-      // A quiet log: status events are stored with the status, so a settled run has nothing more to say.
+    const settled = async () => {
       const run = await store.runs.get(project, runId);
-      if (!run || isTerminal(run.status) || run.status === 'requires_action') {
-        for (;;) {
-          const rest = await events.read(project, runId, after);
-          if (send(rest)) return;
-          if (rest.length === 0 || gone.signal.aborted) break;
-          write();
-          await roomToWrite(reply.raw, gone.signal);
-        }
-        finish(reply, held);
-        return;
-      }
-    }
+      return !run || isTerminal(run.status) || run.status === 'requires_action';
+    };
+    const ended = await followLog({ events, project, id: runId, res: reply.raw, signal: gone.signal, after: () => after, send, settled });
+    // A client that left gets nothing more; a settled run with no ending event still gets `done`.
+    if (!ended && !gone.signal.aborted) finish(reply, held);
   } catch (err) {
     request.log.error({ err }, 'run stream failed');
     finish(reply, held + frame('error', JSON.stringify({ message: 'The stream failed on the server; poll the run for its status.', type: 'server_error', param: null, code: 'server_error' })));

@@ -3,7 +3,8 @@ import type { RunEventLog } from '../../engine/events/run-events.js';
 import type { ResponseEventBody } from '../../engine/responses/response-output.js';
 import type { RunEventRecord } from '../../store/run-events-repo.js';
 import type { Store } from '../../store/store.js';
-import { MAX_UNSENT_BYTES, openEventStream, roomToWrite } from '../open-streams.js';
+import { followLog } from '../follow-log.js';
+import { MAX_UNSENT_BYTES, openEventStream } from '../open-streams.js';
 
 export type EmitResponseEvent = (event: ResponseEventBody) => void;
 
@@ -32,9 +33,6 @@ export async function streamResponse(request: FastifyRequest, reply: FastifyRepl
 
 /** Events that end a response's stream. */
 const END_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
-
-/** How long a stored stream waits for news before it looks at the response itself. */
-const WAIT_MS = 1000;
 
 export interface StoredStreamOptions {
   store: Store;
@@ -68,22 +66,11 @@ export async function streamStoredResponse(request: FastifyRequest, reply: Fasti
     return false;
   };
   try {
-    while (!gone.signal.aborted) {
-      await roomToWrite(reply.raw, gone.signal);
-      const records = await events.read(project, responseId, after);
-      if (send(records)) break;
-      if (records.length > 0 || (await events.wait(responseId, WAIT_MS, gone.signal))) continue;
-      // A quiet log: the ending event is stored with the status, so an ended response has nothing more to say.
+    const settled = async () => {
       const response = await store.responses.get(project, responseId);
-      if (!response || (response.status !== 'queued' && response.status !== 'in_progress')) {
-        let rest = await events.read(project, responseId, after);
-        while (!send(rest) && rest.length > 0 && !gone.signal.aborted) {
-          await roomToWrite(reply.raw, gone.signal);
-          rest = await events.read(project, responseId, after);
-        }
-        break;
-      }
-    }
+      return !response || (response.status !== 'queued' && response.status !== 'in_progress');
+    };
+    await followLog({ events, project, id: responseId, res: reply.raw, signal: gone.signal, after: () => after, send, settled });
   } catch (err) {
     request.log.error({ err }, 'response stream failed');
     reply.raw.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The stream failed on the server; retrieve the response for its status.', param: null, sequence_number: after })}\n\n`);
