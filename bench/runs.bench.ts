@@ -1,19 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { startChatUpstream, reply } from '../test/support/chat-upstream.js';
+import { startChatUpstream, reply, type ChatUpstream } from '../test/support/chat-upstream.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { median, percentile, spawnServer, writeResults, measurePairs, sustainedRates } from './support.js';
 
 // Streamed create-thread-and-run through assistd vs the same chat request sent straight to the same local
 // upstream, interleaved: the server's per-run overhead. Then sustained runs/s at concurrency 1, 16 and 256, and
 // the server's RSS with 1,000 streams open at once. Targets (SQLite): overhead p50 <= 5 ms, >= 200 runs/s at
-// concurrency 16, 1,000 open streams under 1 GB RSS.
+// concurrency 16, 1,000 open streams under 1 GB RSS. BENCH_BASELINE=<checkout> measures that checkout's server
+// too, alternating over BENCH_ROUNDS rounds (3; 1 without a baseline); medians are reported.
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 300);
 const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? 5000);
 const OPEN_STREAMS = Number(process.env.BENCH_OPEN_STREAMS ?? 1000);
 /** `postgres` runs the same benchmark on a private Postgres cluster (the targets are for SQLite). */
 const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+/** Another checkout (built with `npm run build`) measured in alternating rounds beside this one. */
+const BASELINE = process.env.BENCH_BASELINE;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BASELINE ? 3 : 1));
 
 const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
 
@@ -46,10 +50,12 @@ function streamRequest(url: string, body: unknown, onFirstEvent?: () => void): P
 
 const question = 'Say something short about benchmarks please';
 
-async function main() {
-  const upstream = await startChatUpstream({ record: false });
-  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
-  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database });
+type Results = Awaited<ReturnType<typeof measure>>;
+
+/** Every figure of one server (the checkout at `cwd`, or this one) against the shared upstream. */
+async function measure(upstream: ChatUpstream, database: Record<string, string>, cwd?: string) {
+  const echo = upstream.fallback;
+  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database }, cwd ? { cwd } : {});
   const assistant = await fetch(`${server.url}/v1/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
   const viaAssistd = (onFirst?: () => void) =>
     streamRequest(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, onFirst);
@@ -76,9 +82,9 @@ async function main() {
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(server.pid))), 100);
   await Promise.all(streams);
   clearInterval(sampler);
-
-  const results = {
-    database: DATABASE,
+  upstream.fallback = echo;
+  await server.stop();
+  return {
     overhead_ms: { p50: median(overhead), p99: percentile(overhead, 99) },
     through_assistd_ms: { p50: median(through), p99: percentile(through, 99) },
     direct_ms: { p50: median(straight), p99: percentile(straight, 99) },
@@ -86,17 +92,47 @@ async function main() {
     runs_per_second: sustained,
     open_streams: { count: OPEN_STREAMS, rss_before_mib: rssBefore, rss_peak_mib: peak },
   };
-  console.table({
+}
+
+/** The median of each figure over the rounds. */
+function medians(rounds: Results[]): Results {
+  const of = (pick: (r: Results) => number) => median(rounds.map(pick));
+  return {
+    overhead_ms: { p50: of((r) => r.overhead_ms.p50), p99: of((r) => r.overhead_ms.p99) },
+    through_assistd_ms: { p50: of((r) => r.through_assistd_ms.p50), p99: of((r) => r.through_assistd_ms.p99) },
+    direct_ms: { p50: of((r) => r.direct_ms.p50), p99: of((r) => r.direct_ms.p99) },
+    ratio_p50: of((r) => r.ratio_p50),
+    runs_per_second: Object.fromEntries(Object.keys(rounds[0]!.runs_per_second).map((k) => [k, of((r) => r.runs_per_second[k]!)])),
+    open_streams: { count: OPEN_STREAMS, rss_before_mib: of((r) => r.open_streams.rss_before_mib), rss_peak_mib: of((r) => r.open_streams.rss_peak_mib) },
+  };
+}
+
+function row(results: Results): Record<string, string> {
+  const sustained = results.runs_per_second;
+  return {
     'overhead p50 (ms)': results.overhead_ms.p50.toFixed(2),
     'overhead p99 (ms)': results.overhead_ms.p99.toFixed(2),
     'assistd / direct (p50)': results.ratio_p50.toFixed(2),
     'runs/s c1': sustained.c1!.toFixed(0),
     'runs/s c16': sustained.c16!.toFixed(0),
     'runs/s c256': sustained.c256!.toFixed(0),
-    [`RSS with ${OPEN_STREAMS} open streams (MiB)`]: peak.toFixed(0),
-  });
+    [`RSS with ${OPEN_STREAMS} open streams (MiB)`]: results.open_streams.rss_peak_mib.toFixed(0),
+  };
+}
+
+async function main() {
+  const upstream = await startChatUpstream({ record: false });
+  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
+  const current: Results[] = [];
+  const baseline: Results[] = [];
+  // Alternating rounds put the baseline and this checkout in the same minutes of a noisy machine.
+  for (let round = 0; round < ROUNDS; round++) {
+    if (BASELINE) baseline.push(await measure(upstream, database, BASELINE));
+    current.push(await measure(upstream, database));
+  }
+  const results = { database: DATABASE, rounds: ROUNDS, ...medians(current), ...(BASELINE ? { baseline: { checkout: BASELINE, ...medians(baseline) } } : {}) };
+  console.table(BASELINE ? { current: row(results), baseline: row(results.baseline!) } : row(results));
   writeResults(DATABASE === 'postgres' ? 'runs-postgres' : 'runs', results);
-  await server.stop();
   await upstream.close();
 }
 

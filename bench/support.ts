@@ -20,6 +20,18 @@ function serverNodeArgs(): string[] {
   return (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
+/**
+ * How the server starts: `dist` (default) runs the compiled `dist/cli.js`, as `npm start` and production do;
+ * `src` runs the TypeScript through tsx, which wraps every function and costs the hot path time production
+ * does not pay. A `dist` run needs `npm run build` first in the checkout it runs (the baseline's too).
+ */
+function serverEntry(cwd: string): string[] {
+  if (process.env.BENCH_SERVER === 'src') return ['--import', 'tsx', 'src/cli.ts'];
+  const entry = join(cwd, 'dist', 'cli.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` there, or set BENCH_SERVER=src`);
+  return [entry];
+}
+
 /** A port free right now, for a server that does not log its URL (below info). */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,7 +66,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'assistd-bench-'));
   const logLevel = options.logLevel ?? 'info';
   const port = logLevel === 'info' ? 0 : await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), '--import', 'tsx', 'src/cli.ts', 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel], {
+  const child: ChildProcess = spawn(process.execPath, [...serverNodeArgs(), ...serverEntry(options.cwd ?? process.cwd()), 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
