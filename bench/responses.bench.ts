@@ -1,7 +1,6 @@
-import { Agent, request } from 'node:http';
 import { startChatUpstream } from '../test/support/chat-upstream.js';
 import { createTestDatabase } from '../test/support/postgres.js';
-import { median, percentile, spawnServer, writeResults, measurePairs, sustainedRates } from './support.js';
+import { median, percentile, spawnServer, streamPost, writeResults, measurePairs, sustainedRates } from './support.js';
 
 // A streamed response through assistd vs the same chat request sent straight to the same local upstream,
 // interleaved: the server's per-response overhead (target p50 <= 5 ms, as for streamed runs). Then sustained
@@ -11,27 +10,6 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 300);
 const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? 5000);
 const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
-function streamRequest(url: string, body: unknown, lastEvent: string): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: 'Bearer x' } }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`${url}: ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      let seen = '';
-      res.on('data', (chunk: Buffer) => (seen = (seen + chunk.toString()).slice(-4096)));
-      res.on('end', () => (seen.includes(lastEvent) ? resolve(performance.now() - started) : reject(new Error(`stream ended early: ${seen.slice(-200)}`))));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 const question = 'Say something short about benchmarks please';
 
@@ -39,9 +17,9 @@ async function main() {
   const upstream = await startChatUpstream({ record: false });
   const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
   const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database });
-  const viaAssistd = () => streamRequest(`${server.url}/v1/responses`, { model: 'gpt-4o-mini', stream: true, input: question }, 'event: response.completed');
+  const viaAssistd = () => streamPost(`${server.url}/v1/responses`, { model: 'gpt-4o-mini', stream: true, input: question }, { lastEvent: 'event: response.completed' });
   const direct = () =>
-    streamRequest(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] }, '[DONE]');
+    streamPost(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
 
   const { through, straight, overhead } = await measurePairs(() => viaAssistd(), () => direct(), PAIRS);
 

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { startChatUpstream, reply, type ChatUpstream } from '../test/support/chat-upstream.js';
 import { createTestDatabase } from '../test/support/postgres.js';
-import { median, percentile, spawnServer, writeResults, measurePairs, sustainedRates } from './support.js';
+import { median, percentile, processCpuMs, spawnServer, streamPost, writeResults, measurePairs, sustainedRates } from './support.js';
 
 // Streamed create-thread-and-run through assistd vs the same chat request sent straight to the same local
 // upstream, interleaved: the server's per-run overhead. Then sustained runs/s at concurrency 1, 16 and 256, and
@@ -20,34 +19,6 @@ const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlit
 const BASELINE = process.env.BENCH_BASELINE;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BASELINE ? 3 : 1));
 
-const agent = new Agent({ keepAlive: true, maxSockets: 2048 });
-
-/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
-function streamRequest(url: string, body: unknown, onFirstEvent?: () => void): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: 'Bearer x' } }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`${url}: ${res.statusCode}`));
-        res.resume();
-        return;
-      }
-      let first = true;
-      let tail = '';
-      res.on('data', (chunk: Buffer) => {
-        if (first) {
-          first = false;
-          onFirstEvent?.();
-        }
-        tail = (tail + chunk.toString()).slice(-64);
-      });
-      res.on('end', () => (tail.includes('[DONE]') ? resolve(performance.now() - started) : reject(new Error(`stream ended early: ${tail}`))));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 const question = 'Say something short about benchmarks please';
 
@@ -59,9 +30,9 @@ async function measure(upstream: ChatUpstream, database: Record<string, string>,
   const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database }, cwd ? { cwd } : {});
   const assistant = await fetch(`${server.url}/v1/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
   const viaAssistd = (onFirst?: () => void) =>
-    streamRequest(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, onFirst);
+    streamPost(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, { onFirstEvent: onFirst });
   const direct = () =>
-    streamRequest(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
+    streamPost(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
 
   // A server in production is warm: the optimizing compiler has seen the hot path many times. Without this the
   // first few hundred runs, still interpreted, would dominate the overhead's median.
@@ -72,11 +43,11 @@ async function measure(upstream: ChatUpstream, database: Record<string, string>,
   const sustained: Record<string, number> = {};
   const cpuPerRun: Record<string, number> = {};
   for (const concurrency of [1, 16, 256]) {
-    const before = cpuMs(server.pid);
+    const before = processCpuMs(server.pid)!;
     const started = performance.now();
     const rate = (await sustainedRates(() => viaAssistd(), [concurrency], SUSTAIN_MS))[`c${concurrency}`]!;
     sustained[`c${concurrency}`] = rate;
-    cpuPerRun[`c${concurrency}`] = (cpuMs(server.pid) - before) / ((rate * (performance.now() - started)) / 1000);
+    cpuPerRun[`c${concurrency}`] = (processCpuMs(server.pid)! - before) / ((rate * (performance.now() - started)) / 1000);
   }
 
   // Hold every stream open: the upstream answers slowly, so all of them are mid-run at once.
@@ -152,11 +123,6 @@ async function main() {
   await upstream.close();
 }
 
-/** The process's user + system CPU time so far (ms), from /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -210,18 +210,37 @@ export async function uploadRecords(url: string, n: number, vocabulary: number):
   return ids;
 }
 
-const streamAgent = new Agent({ keepAlive: true, maxSockets: 64 });
+const streamAgent = new Agent({ keepAlive: true, maxSockets: 2048 });
+
+export interface StreamPostOptions {
+  /** Text the stream must end with for the call to count (`[DONE]`, the chat and run streams' last line). */
+  lastEvent?: string;
+  /** Called when the first bytes of the answer arrive. */
+  onFirstEvent?: () => void;
+}
 
 /** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
-export function streamPost(url: string, body: unknown): Promise<number> {
+export function streamPost(url: string, body: unknown, options: StreamPostOptions = {}): Promise<number> {
+  const { lastEvent = '[DONE]', onFirstEvent } = options;
   const started = performance.now();
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), authorization: 'Bearer x' };
     const req = request(url, { method: 'POST', agent: streamAgent, headers }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
-      res.resume();
-      res.on('end', () => resolve(performance.now() - started));
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`${url}: ${res.statusCode}`));
+      }
+      let tail = '';
+      let first = true;
+      res.on('data', (chunk: Buffer) => {
+        if (first) {
+          first = false;
+          onFirstEvent?.();
+        }
+        tail = (tail + chunk.toString()).slice(-4096);
+      });
+      res.on('end', () => (tail.includes(lastEvent) ? resolve(performance.now() - started) : reject(new Error(`stream ended early: ${tail.slice(-200)}`))));
     });
     req.on('error', reject);
     req.end(payload);

@@ -1,7 +1,6 @@
-import { Agent, request } from 'node:http';
 import { startChatUpstream } from '../../test/support/chat-upstream.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
-import { call, median, percentile, processCpuMs, spawnServer, uploadRecords, writeResults } from '../support.js';
+import { call, median, percentile, processCpuMs, spawnServer, streamPost, uploadRecords, writeResults } from '../support.js';
 
 // Does a large file batch slow the API? A streamed run's overhead (through assistd minus the same request sent
 // straight to the local upstream, interleaved) and a simple GET, idle and while a batch of small files ingests
@@ -17,23 +16,6 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 200);
 const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
 const BATCH = 10_000;
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/** POSTs JSON and reads the SSE answer to its end; resolves with the time to the last byte (ms). */
-function streamRequest(url: string, body: unknown): Promise<number> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const payload = JSON.stringify(body);
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
-      let tail = '';
-      res.on('data', (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-64)));
-      res.on('end', () => (tail.includes('[DONE]') ? resolve(performance.now() - started) : reject(new Error(`stream ended early: ${tail}`))));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
 
 function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -64,8 +46,8 @@ async function main() {
   try {
     const assistant = (await call(`${server.url}/v1/assistants`, 'POST', { model: 'gpt-4o-mini' })).body as { id: string };
     const question = 'Say something short about benchmarks please';
-    const run = () => streamRequest(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } });
-    const direct = () => streamRequest(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
+    const run = () => streamPost(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } });
+    const direct = () => streamPost(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
     const get = () => timed(() => call(`${server.url}/v1/assistants/${assistant.id}`, 'GET'));
 
     console.log(`uploading ${FILES} files...`);
