@@ -464,7 +464,10 @@ function rateLimitsConfig(raw: z.infer<typeof rateLimitsSchema> | undefined): Ra
 
 // --- open streams: max_open_streams (docs/configuration.md, "Open streams") ---
 
-/** Sized from `bench:runs` (docs/deploy.md, "Sizing"): this many streams of runs in flight fit in about 1 GiB. */
+/**
+ * Sized from `bench:runs` (docs/deploy.md, "Sizing"): 2,000 streamed runs open at once cost about 120 MiB beyond
+ * the idle process; a stream whose client stops reading holds at most 1 MiB more.
+ */
 const DEFAULT_MAX_OPEN_STREAMS = 2000;
 
 // --- traces: the standard OTEL_* variables of an OTLP exporter ---
