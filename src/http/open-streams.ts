@@ -44,7 +44,8 @@ export function capOpenStreams(app: FastifyInstance, max: number): void {
     const streaming = STREAMING_ROUTES.find((r) => r.method === route.method && r.path.test(route.url));
     if (!streaming) return;
     const admit: preHandlerHookHandler = (request, reply, done) => {
-      if (!streaming.asks(request)) return done();
+      // A client already gone (while authentication read the database) would never free its place: not counted.
+      if (!streaming.asks(request) || reply.raw.destroyed) return done();
       if (admitted >= max) {
         reply.header('retry-after', '1');
         return done(new ApiError(503, `This server is serving its maximum of ${max} streams; please try again shortly.`, 'server_error', null, 'server_overloaded'));
