@@ -29,3 +29,12 @@ export function createKeyLimits(settings: RateLimitSettings) {
 export function anyKeyLimits(settings: RateLimitSettings, kind: keyof ProjectLimits): boolean {
   return Boolean(settings.key[kind]) || [...settings.keys.values()].some((limits) => Boolean(limits[kind]));
 }
+
+/**
+ * The `rate_limits.keys` entries naming no key of `keys` by id or name, to warn of at start: a mistyped entry
+ * would otherwise leave its key on `per_key` without a word (it may also name a key yet to be created).
+ */
+export function unmatchedKeyEntries(settings: RateLimitSettings, keys: ReadonlyArray<{ id: string; name: string }>): string[] {
+  const known = new Set(keys.flatMap((key) => [key.id, key.name]));
+  return [...settings.keys.keys()].filter((entry) => !known.has(entry));
+}
