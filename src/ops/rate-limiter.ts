@@ -30,8 +30,9 @@ interface Scope {
 /**
  * Per key and per project limits counted in one-minute windows in the database, so every replica sees the
  * same counts; each of requests per minute, tokens per minute and concurrent runs may be set for keys (all of
- * them, or some by id or name), for projects or both, and whichever is reached first refuses. Requests are counted as they arrive, tokens as
- * model calls report their usage, concurrent runs in the transaction that creates the run.
+ * them, and some by id or name), for projects or both, and whichever is reached first refuses. Requests are
+ * counted as they arrive, tokens as model calls report their usage, concurrent runs in the transaction that
+ * creates the run.
  */
 export function createRateLimiter(store: Store, settings: RateLimitSettings, clock: () => number = Date.now) {
   let prunedWindow = 0;
