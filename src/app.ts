@@ -9,6 +9,7 @@ import { assistantRoutes } from './http/assistants.js';
 import { chatCompletionRoutes } from './http/chat-completions.js';
 import { createAuthenticator } from './http/auth.js';
 import { enforceRateLimits } from './http/rate-limits.js';
+import { capOpenStreams } from './http/open-streams.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './http/errors.js';
 import { embeddingRoutes } from './http/embeddings.js';
 import { fileRoutes } from './http/files.js';
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   const auth = createAuthenticator(deps.store, deps.config.apiKey);
   app.decorateRequest('project', '');
   app.decorateRequest('keyId', '');
+  capOpenStreams(app, deps.config.maxOpenStreams);
 
   for (const prefix of API_PREFIXES) {
     await app.register(

@@ -108,6 +108,7 @@ const fileSchema = z.strictObject({
   blob_path_style: z.union([z.boolean(), z.stringbool()]).optional(),
   blob_cache_mb: z.coerce.number().int().min(1).optional(),
   rate_limits: z.lazy(() => rateLimitsSchema).optional(),
+  max_open_streams: z.coerce.number().int().min(1).max(1_000_000).optional(),
   /** Server-wide named scripts for the scripted model, by name (each project may still store its own). */
   scripts: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/), z.unknown()).optional(),
 });
@@ -167,6 +168,8 @@ export interface Config {
   objectStorage: ObjectStorageSettings | undefined;
   /** Per key and per project limits from the config file's `rate_limits:`; undefined: none. */
   rateLimits: RateLimitSettings | undefined;
+  /** Server-sent event streams this process serves at once; a stream asked for past it is refused (503). */
+  maxOpenStreams: number;
   /** The environment variables providers may use (OPENAI_*, AZURE_OPENAI_*, and `${ENV}` substitution). */
   env: Record<string, string | undefined>;
   /** Where OpenTelemetry spans go (OTLP/HTTP JSON); undefined: tracing is off. */
@@ -224,6 +227,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_BLOB_URL: 'blob_url',
   ASSISTD_BLOB_PATH_STYLE: 'blob_path_style',
   ASSISTD_BLOB_CACHE_MB: 'blob_cache_mb',
+  ASSISTD_MAX_OPEN_STREAMS: 'max_open_streams',
 };
 
 function readConfigFile(path: string | undefined, required: boolean): Record<string, unknown> {
@@ -320,6 +324,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,
     objectStorage: objectStorageConfig(merged, env),
     rateLimits: rateLimitsConfig(fromFile.rate_limits),
+    maxOpenStreams: merged.max_open_streams ?? DEFAULT_MAX_OPEN_STREAMS,
     scripts: merged.scripts ?? {},
     env: { ...env },
     tracing: tracingConfig(env),
@@ -406,9 +411,15 @@ function objectStorageConfig(merged: FileConfig, env: NodeJS.ProcessEnv): Object
 
 const perMinute = z.coerce.number().int().min(1).optional();
 const projectLimitsSchema = z.strictObject({ requests_per_minute: perMinute, tokens_per_minute: perMinute, concurrent_runs: perMinute });
+// A key's own entry: a field left out is per_key's, null lifts per_key's limit for this key.
+const keyLimitsSchema = z
+  .strictObject({ requests_per_minute: perMinute.nullable(), tokens_per_minute: perMinute.nullable(), concurrent_runs: perMinute.nullable() })
+  .refine((l) => Object.keys(l).length > 0, 'sets no limit: give requests_per_minute, tokens_per_minute or concurrent_runs (null lifts per_key\'s)');
 const rateLimitsSchema = z.strictObject({
   /** Each API key, whatever its project: the same three limits, counted for the key alone. */
   per_key: projectLimitsSchema.optional(),
+  /** Keys with limits of their own, by key id (`key_…`) or name; a field left out falls back to `per_key`. */
+  keys: z.record(z.string().min(1, 'a key id or name'), keyLimitsSchema).optional(),
   /** Each project without an entry of its own in `projects`. */
   default: projectLimitsSchema.optional(),
   /** By project name; a field left out falls back to `default`. */
@@ -422,23 +433,42 @@ export interface ProjectLimits {
 }
 
 export interface RateLimitSettings {
-  /** The limits of each API key; a request or run must pass both its key's and its project's. */
+  /** The limits of each API key without an entry in `keys`; a request or run must pass both its key's and its project's. */
   key: ProjectLimits;
+  /** Keys' own limits (each over `key`), by key id or name; an entry for a key's id wins over one for its name. */
+  keys: ReadonlyMap<string, ProjectLimits>;
   /** The limits of one project: its own entry over the default. */
   project(name: string): ProjectLimits;
 }
 
+type LimitsEntry = { [K in keyof z.infer<typeof projectLimitsSchema>]?: number | null };
+
 function rateLimitsConfig(raw: z.infer<typeof rateLimitsSchema> | undefined): RateLimitSettings | undefined {
   if (!raw) return undefined;
-  const limits = (l: z.infer<typeof projectLimitsSchema> | undefined): ProjectLimits => ({
-    ...(l?.requests_per_minute ? { requestsPerMinute: l.requests_per_minute } : {}),
-    ...(l?.tokens_per_minute ? { tokensPerMinute: l.tokens_per_minute } : {}),
-    ...(l?.concurrent_runs ? { concurrentRuns: l.concurrent_runs } : {}),
-  });
+  /** `base` with `l`'s fields over it: a number sets a limit, null removes it, a field left out keeps base's. */
+  const limits = (l: LimitsEntry | undefined, base: ProjectLimits = {}): ProjectLimits => {
+    const merged = { ...base };
+    const fields = [['requests_per_minute', 'requestsPerMinute'], ['tokens_per_minute', 'tokensPerMinute'], ['concurrent_runs', 'concurrentRuns']] as const;
+    for (const [file, name] of fields) {
+      if (l?.[file] === null) delete merged[name];
+      else if (l?.[file]) merged[name] = l[file];
+    }
+    return merged;
+  };
+  const key = limits(raw.per_key);
+  const keys = new Map(Object.entries(raw.keys ?? {}).map(([name, l]) => [name, limits(l, key)]));
   const fallback = limits(raw.default);
-  const projects = new Map(Object.entries(raw.projects ?? {}).map(([name, l]) => [name, { ...fallback, ...limits(l) }]));
-  return { key: limits(raw.per_key), project: (name) => projects.get(name) ?? fallback };
+  const projects = new Map(Object.entries(raw.projects ?? {}).map(([name, l]) => [name, limits(l, fallback)]));
+  return { key, keys, project: (name) => projects.get(name) ?? fallback };
 }
+
+// --- open streams: max_open_streams (docs/configuration.md, "Open streams") ---
+
+/**
+ * Sized from `bench:runs` (docs/deploy.md, "Sizing"): 2,000 streamed runs open at once cost about 120 MiB beyond
+ * the idle process; a stream whose client stops reading holds at most 1 MiB more.
+ */
+const DEFAULT_MAX_OPEN_STREAMS = 2000;
 
 // --- traces: the standard OTEL_* variables of an OTLP exporter ---
 

@@ -33,6 +33,7 @@ import { missingModelVariables, startupBanner } from './ops/banner.js';
 import { assistdVersion } from './ops/version.js';
 import { createEngineMetrics } from './ops/engine-metrics.js';
 import { createRateLimiter } from './ops/rate-limiter.js';
+import { unmatchedKeyEntries } from './ops/key-limits.js';
 import { registerRuntimeMetrics } from './ops/runtime-metrics.js';
 import type { Tracing } from './ops/tracing/tracing.js';
 import { Registry } from 'prom-client';
@@ -91,6 +92,9 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
   if (tracing) models = tracing.instrumentModels(models);
   const rateLimiter = config.rateLimits ? createRateLimiter(store, config.rateLimits) : undefined;
   if (rateLimiter) models = rateLimiter.instrumentModels(models);
+  for (const entry of config.rateLimits?.keys.size ? unmatchedKeyEntries(config.rateLimits, await store.keys.list()) : []) {
+    logger?.warn({ entry }, `rate_limits.keys has an entry "${entry}" but no key has that id or name: per_key applies until a key does`);
+  }
   const sandbox = createCodeSandbox(config, logger);
   const worker = newId('worker_');
   // Replicas sharing a database send a thread's runs to the one holding its code session.

@@ -3,6 +3,7 @@ import { ApiError } from '../domain/errors.js';
 import { ProviderError, type ChatModel } from '../providers/chat-model.js';
 import type { ModelCaller, ModelRegistry } from '../providers/registry.js';
 import type { Store } from '../store/store.js';
+import { anyKeyLimits, createKeyLimits } from './key-limits.js';
 
 const WINDOW_MS = 60_000;
 
@@ -28,9 +29,10 @@ interface Scope {
 
 /**
  * Per key and per project limits counted in one-minute windows in the database, so every replica sees the
- * same counts; each of requests per minute, tokens per minute and concurrent runs may be set for keys, for
- * projects or both, and whichever is reached first refuses. Requests are counted as they arrive, tokens as
- * model calls report their usage, concurrent runs in the transaction that creates the run.
+ * same counts; each of requests per minute, tokens per minute and concurrent runs may be set for keys (all of
+ * them, and some by id or name), for projects or both, and whichever is reached first refuses. Requests are
+ * counted as they arrive, tokens as model calls report their usage, concurrent runs in the transaction that
+ * creates the run.
  */
 export function createRateLimiter(store: Store, settings: RateLimitSettings, clock: () => number = Date.now) {
   let prunedWindow = 0;
@@ -45,16 +47,20 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
     prunedWindow = start;
     void store.rateLimits.prune(start - WINDOW_MS).catch(() => undefined);
   };
-  const scopes = (project: string, keyId: string | undefined): Scope[] => [
-    ...(keyId !== undefined ? [{ id: `key:${keyId}`, limits: settings.key, who: 'this API key' }] : []),
+  const keyLimits = createKeyLimits(settings);
+  /** The key's scope (when the key is known) with its own limits, then the project's. */
+  const scopes = (project: string, keyId: string | undefined, limits: ProjectLimits): Scope[] => [
+    ...(keyId !== undefined ? [{ id: `key:${keyId}`, limits, who: 'this API key' }] : []),
     { id: `project:${project}`, limits: settings.project(project), who: `project ${project}` },
   ];
-  const keyTracked = Boolean(settings.key.tokensPerMinute || settings.key.concurrentRuns);
+  const keyTracked = anyKeyLimits(settings, 'tokensPerMinute') || anyKeyLimits(settings, 'concurrentRuns');
+  const keyTokens = anyKeyLimits(settings, 'tokensPerMinute');
 
   async function admit(project: string, keyId: string, kind: RequestKind): Promise<Verdict> {
     const { start, resetMs } = window();
     prune(start);
-    const limited = scopes(project, keyId).filter((s) => s.limits.requestsPerMinute || s.limits.tokensPerMinute);
+    const ownLimits = keyLimits(keyId, store.rateLimits);
+    const limited = scopes(project, keyId, ownLimits instanceof Promise ? await ownLimits : ownLimits).filter((s) => s.limits.requestsPerMinute || s.limits.tokensPerMinute);
     if (limited.length === 0) return { allowed: true, headers: {} };
     const counted = limited.filter((s) => s.limits.requestsPerMinute).map((s) => ({ scope: s.id, limit: s.limits.requestsPerMinute! }));
     const taken = counted.length ? await store.rateLimits.takeRequest(counted, start) : new Map();
@@ -93,7 +99,7 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
    */
   async function admitRun(tx: Store, project: string, keyId: string, runId: string): Promise<void> {
     if (keyTracked) await tx.rateLimits.setRunKey(runId, keyId);
-    const limited = scopes(project, keyId).filter((s) => s.limits.concurrentRuns);
+    const limited = scopes(project, keyId, await keyLimits(keyId, tx.rateLimits)).filter((s) => s.limits.concurrentRuns);
     if (limited.length === 0) return;
     const check = async () => {
       const active = await tx.rateLimits.activeRuns(project, keyId);
@@ -115,7 +121,8 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
       : 'keyId' in caller
         ? await counted(caller.keyId)
         : await store.rateLimits.runUsage(caller.runId, projectScope, windowStart);
-    return scopes(project, keyId).filter((s) => s.limits.tokensPerMinute).map((s) => ({ ...s, used: usage.get(s.id)!.tokens }));
+    const limits = keyId === undefined ? settings.key : await keyLimits(keyId, store.rateLimits);
+    return scopes(project, keyId, limits).filter((s) => s.limits.tokensPerMinute).map((s) => ({ ...s, used: usage.get(s.id)!.tokens }));
   }
 
   /**
@@ -153,7 +160,7 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
     admit,
     admitRun,
     /** Whether model calls count against the caller's key: only then is a response's key passed along (and kept with a background one). */
-    countsKeyTokens: Boolean(settings.key.tokensPerMinute),
+    countsKeyTokens: keyTokens,
     /** `resolve`'s third argument, the run or response key a call is made for, lets its tokens count against that key. */
     instrumentModels(registry: ModelRegistry): ModelRegistry {
       return {
@@ -161,7 +168,7 @@ export function createRateLimiter(store: Store, settings: RateLimitSettings, clo
         resolve(name, project, caller) {
           const model = registry.resolve(name, project);
           if (project === undefined) return model;
-          const limited = settings.project(project).tokensPerMinute || (settings.key.tokensPerMinute && caller);
+          const limited = settings.project(project).tokensPerMinute || (keyTokens && caller);
           return limited ? instrumentModel(model, project, caller) : model;
         },
       };

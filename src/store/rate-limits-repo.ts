@@ -34,6 +34,8 @@ export interface RateLimitsRepo {
   lock(scopes: readonly string[]): Promise<void>;
   /** Records the key that created a run. */
   setRunKey(runId: string, keyId: string): Promise<void>;
+  /** The id and name of the key (revoked or not) whose hash is `keyHash`, for the limits given to it by id or name. */
+  keyIdentity(keyHash: string): Promise<{ id: string; name: string } | undefined>;
   /** Drops windows that started before `before`. */
   prune(before: number): Promise<void>;
 }
@@ -130,6 +132,9 @@ export function createRateLimitsRepo(db: Kysely<Database>, capabilities: StoreCa
     },
     async setRunKey(runId, keyId) {
       await runCompiled(db, 'rate_limits:set_run_key', () => db.updateTable('runs').set({ key_id: keyId }).where('id', '=', runId), [keyId, runId]);
+    },
+    async keyIdentity(keyHash) {
+      return db.selectFrom('api_keys').select(['id', 'name']).where('hash', '=', keyHash).executeTakeFirst();
     },
     async prune(before) {
       await db.deleteFrom('rate_limit_windows').where('window_start', '<', before).execute();
