@@ -27,7 +27,9 @@ type Results = Awaited<ReturnType<typeof measure>>;
 /** Every figure of one server (the checkout at `cwd`, or this one) against the shared upstream. */
 async function measure(upstream: ChatUpstream, database: Record<string, string>, cwd?: string) {
   const echo = upstream.fallback;
-  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...database }, cwd ? { cwd } : {});
+  // Room for every stream held open below, whatever max_open_streams defaults to.
+  const streamCap = { ASSISTD_MAX_OPEN_STREAMS: String(Math.max(2000, OPEN_STREAMS + 16)) };
+  const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...streamCap, ...database }, cwd ? { cwd } : {});
   const assistant = await fetch(`${server.url}/v1/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
   const viaAssistd = (onFirst?: () => void) =>
     streamPost(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, { onFirstEvent: onFirst });
