@@ -56,18 +56,51 @@ class RequestAborted extends Error {
 }
 
 /**
- * Sends the request; resolves once a 2xx answer's headers arrive, with the stream's JSON chunks. Stopping the
- * iteration early cancels the request.
+ * A 2xx answer's JSON chunks, taken in batches: everything that arrived since the last `read`. A model's chunks
+ * come several to a socket read; handing them over together spares a promise and a generator step per chunk.
  */
-export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: ChatStreamOptions): Promise<AsyncGenerator<unknown>> {
+export interface ChunkStream {
+  /** The chunks that arrived since the last call (at least one), or undefined once the reply is over. */
+  read(): Promise<unknown[] | undefined>;
+  /** Stops reading before the end: the connection is not reused. */
+  cancel(): void;
+}
+
+/** What the options of node:http's request() take from an endpoint: worked out once per endpoint, not per call. */
+interface RequestTarget {
+  secure: boolean;
+  options: { protocol: string; hostname: string; port: string; path: string; method: 'POST'; agent: HttpAgent; auth?: string };
+}
+
+const targets = new WeakMap<ChatEndpoint, RequestTarget>();
+
+function requestTarget(endpoint: ChatEndpoint): RequestTarget {
+  let target = targets.get(endpoint);
+  if (!target) {
+    const { url } = endpoint;
+    const secure = url.protocol === 'https:';
+    // An IPv6 literal comes bracketed in a URL, bare in request options.
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const options: RequestTarget['options'] = { protocol: url.protocol, hostname, port: url.port, path: url.pathname + url.search, method: 'POST', agent: secure ? agents.https : agents.http };
+    if (url.username || url.password) options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    target = { secure, options };
+    targets.set(endpoint, target);
+  }
+  return target;
+}
+
+/**
+ * Sends the request; resolves once a 2xx answer's headers arrive, with the stream's JSON chunks. Cancelling the
+ * stream before its end cancels the request.
+ */
+export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: ChatStreamOptions): Promise<ChunkStream> {
   const { signal } = options;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new RequestAborted('The request was aborted before it was sent.'));
     const payload = JSON.stringify(body);
-    const secure = endpoint.url.protocol === 'https:';
-    const req = (secure ? httpsRequest : httpRequest)(endpoint.url, {
-      method: 'POST',
-      agent: secure ? agents.https : agents.http,
+    const target = requestTarget(endpoint);
+    const req = (target.secure ? httpsRequest : httpRequest)({
+      ...target.options,
       headers: {
         ...endpoint.headers,
         'content-type': 'application/json',
@@ -89,7 +122,7 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) {
         const json = /application\/json/i.test(String(res.headers['content-type'] ?? ''));
-        return resolve(json ? readCompletion(res, toHeaders(res.headers), options.limits) : readChunks(res, toHeaders(res.headers), options.limits));
+        return resolve(new ReplyReader(res, options.limits, json));
       }
       // An error status whose body never comes must not hold the call: the body gets the same bound as the headers.
       void readErrorBody(res, options.timeoutMs).then((text) => {
@@ -101,91 +134,165 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
   });
 }
 
-/** The SSE answer's data lines as parsed JSON, until `[DONE]` or the end; an error chunk is thrown. */
-async function* readChunks(res: IncomingMessage, headers: Headers, limits: ReplyLimits): AsyncGenerator<unknown> {
-  const decoder = new StringDecoder('utf8');
-  let received = 0;
-  let buffer = '';
-  let data: string[] = [];
+/** Past this many chunks waiting for the reader, the socket is paused: a slow reader holds a bounded batch. */
+const MAX_QUEUED_CHUNKS = 1024;
+
+/**
+ * Reads a 2xx answer as it arrives: the SSE events' data lines as parsed JSON, until `[DONE]` or the end (an
+ * error chunk fails the read), or a server that ignored `stream: true`: its one JSON completion as one chunk.
+ */
+class ReplyReader implements ChunkStream {
+  private readonly decoder = new StringDecoder('utf8');
+  private received = 0;
+  private buffer = '';
+  private data: string[] = [];
   /** Characters of the current event's data lines so far (a character is at least a byte). */
-  let eventChars = 0;
-  let event: string | undefined;
-  let done = false;
-  let ended = false;
-  /** One complete SSE message: its JSON, or undefined when there is nothing to yield. */
-  const dispatch = (): unknown => {
-    const text = data.join('\n');
-    const name = event;
-    data = [];
-    eventChars = 0;
-    event = undefined;
-    if (done || text === '') return undefined;
+  private eventChars = 0;
+  private event: string | undefined;
+  private done = false;
+  private queue: unknown[] = [];
+  private failure: unknown;
+  private ended = false;
+  private waiter: { resolve: (chunks: unknown[] | undefined) => void; reject: (err: unknown) => void } | undefined;
+  /** The whole body of a JSON answer, gathered until its end. */
+  private readonly parts: Buffer[] | undefined;
+
+  constructor(private readonly res: IncomingMessage, private readonly limits: ReplyLimits, json: boolean) {
+    if (json) this.parts = [];
+    res.on('data', (bytes: Buffer) => this.guard(() => (this.parts ? this.gather(bytes) : this.parse(bytes))));
+    res.on('end', () => this.guard(() => this.finish()));
+    res.on('error', (err) => this.fail(err));
+    // A reply cut off before its end (without an error of its own) is a broken reply too.
+    res.on('close', () => {
+      if (!this.ended) this.fail(new Error('aborted'));
+    });
+  }
+
+  read(): Promise<unknown[] | undefined> {
+    if (this.queue.length > 0) return Promise.resolve(this.take());
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  cancel(): void {
+    if (!this.ended) this.res.destroy();
+  }
+
+  private take(): unknown[] {
+    const chunks = this.queue;
+    this.queue = [];
+    if (this.res.isPaused()) this.res.resume();
+    return chunks;
+  }
+
+  /** Runs a step of the reading; what it throws fails the reply (the chunks before it are still read). */
+  private guard(step: () => void): void {
+    if (this.failure !== undefined || this.ended) return;
+    try {
+      step();
+    } catch (err) {
+      return this.fail(err);
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    if (!waiter || (this.queue.length === 0 && !this.ended)) return;
+    this.waiter = undefined;
+    waiter.resolve(this.queue.length > 0 ? this.take() : undefined);
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure !== undefined || this.ended) return;
+    this.failure = err;
+    // A failed reply's connection is not reused.
+    this.res.destroy();
+    const waiter = this.waiter;
+    if (!waiter) return;
+    this.waiter = undefined;
+    if (this.queue.length > 0) waiter.resolve(this.take());
+    else waiter.reject(err);
+  }
+
+  private parse(bytes: Buffer): void {
+    const { limits } = this;
+    this.received += bytes.length;
+    if (this.received > limits.maxReplyBytes) throw new ReplyTooLargeError('reply', limits.maxReplyBytes);
+    let buffer = this.buffer + this.decoder.write(bytes);
+    let start = 0;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n', start)) >= 0) {
+      const line = buffer.charCodeAt(newline - 1) === 13 && newline > start ? buffer.slice(start, newline - 1) : buffer.slice(start, newline);
+      start = newline + 1;
+      this.line(line);
+    }
+    buffer = start === 0 ? buffer : buffer.slice(start);
+    this.buffer = buffer;
+    // An endless line, or one event spread over endless `data:` lines, must not grow memory without bound.
+    if (this.eventChars + buffer.length > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
+    if (this.queue.length >= MAX_QUEUED_CHUNKS && !this.waiter) this.res.pause();
+  }
+
+  private line(line: string): void {
+    if (line === '') return this.dispatch();
+    if (line.charCodeAt(0) === 58 /* : */) return;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
+    if (field === 'data') {
+      this.data.push(value);
+      this.eventChars += value.length + 1;
+      if (this.eventChars > this.limits.maxEventBytes) throw new ReplyTooLargeError('event', this.limits.maxEventBytes);
+    } else if (field === 'event') this.event = value;
+  }
+
+  /** One complete SSE message: its JSON is queued, unless there is nothing to pass on. */
+  private dispatch(): void {
+    const text = this.data.length === 1 ? this.data[0]! : this.data.join('\n');
+    const name = this.event;
+    this.data = [];
+    this.eventChars = 0;
+    this.event = undefined;
+    if (this.done || text === '') return;
     if (text.startsWith('[DONE]')) {
-      done = true;
-      return undefined;
+      this.done = true;
+      return;
     }
     const parsed = JSON.parse(text) as { error?: unknown; message?: string } | null;
     if (name === 'error') throw new APIError(undefined, parsed?.error ?? parsed ?? undefined, parsed?.message, undefined);
-    if (parsed && parsed.error) throw new APIError(undefined, parsed.error, undefined, headers);
-    return parsed;
-  };
-  try {
-    for await (const bytes of res as AsyncIterable<Buffer>) {
-      received += bytes.length;
-      if (received > limits.maxReplyBytes) throw new ReplyTooLargeError('reply', limits.maxReplyBytes);
-      buffer += decoder.write(bytes);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.charCodeAt(newline - 1) === 13 ? buffer.slice(0, newline - 1) : buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line === '') {
-          const value = dispatch();
-          if (value !== undefined) yield value;
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
-        if (field === 'data') {
-          data.push(value);
-          eventChars += value.length + 1;
-          if (eventChars > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
-        } else if (field === 'event') event = value;
-      }
-      // An endless line, or one event spread over endless `data:` lines, must not grow memory without bound.
-      if (eventChars + buffer.length > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
+    if (parsed && parsed.error) throw new APIError(undefined, parsed.error, undefined, toHeaders(this.res.headers));
+    this.queue.push(parsed);
+  }
+
+  private finish(): void {
+    if (this.parts) this.queue.push(completionChunk(Buffer.concat(this.parts).toString('utf8'), this.res.headers));
+    else {
+      const rest = this.buffer + this.decoder.end();
+      if (rest !== '' && rest.startsWith('data:')) this.data.push(rest.slice(rest.charCodeAt(5) === 32 ? 6 : 5));
+      this.dispatch();
     }
-    buffer += decoder.end();
-    if (buffer !== '' && buffer.startsWith('data:')) data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5));
-    const last = dispatch();
-    if (last !== undefined) yield last;
-    ended = true;
-  } finally {
-    // A consumer that stopped early, or a failure: the connection is not reused.
-    if (!ended) res.destroy();
+    this.ended = true;
+  }
+
+  private gather(bytes: Buffer): void {
+    const { limits } = this;
+    this.received += bytes.length;
+    // The one JSON body is one event: both bounds apply.
+    const limit = Math.min(limits.maxEventBytes, limits.maxReplyBytes);
+    if (this.received > limit) throw new ReplyTooLargeError(limits.maxEventBytes <= limits.maxReplyBytes ? 'event' : 'reply', limit);
+    this.parts!.push(bytes);
   }
 }
 
 /**
- * A server that ignores `stream: true` answers with one chat.completion object: it is read whole and given back
- * as a single chunk carrying the message, the finish reason and the usage.
+ * A server that ignores `stream: true` answers with one chat.completion object: it is given back as a single
+ * chunk carrying the message, the finish reason and the usage.
  */
-async function* readCompletion(res: IncomingMessage, headers: Headers, limits: ReplyLimits): AsyncGenerator<unknown> {
-  const parts: Buffer[] = [];
-  let received = 0;
-  for await (const bytes of res as AsyncIterable<Buffer>) {
-    received += bytes.length;
-    // The one JSON body is one event: both bounds apply.
-    if (received > Math.min(limits.maxEventBytes, limits.maxReplyBytes)) {
-      res.destroy();
-      throw new ReplyTooLargeError(limits.maxEventBytes <= limits.maxReplyBytes ? 'event' : 'reply', Math.min(limits.maxEventBytes, limits.maxReplyBytes));
-    }
-    parts.push(bytes);
-  }
-  const text = Buffer.concat(parts).toString('utf8');
+function completionChunk(text: string, raw: IncomingHttpHeaders): unknown {
   const body = JSON.parse(text) as { error?: unknown; choices?: Array<{ index?: number; finish_reason?: string | null; message?: { role?: string; content?: string | null; tool_calls?: object[] } }> } & Record<string, unknown>;
-  if (body.error) throw new APIError(undefined, body.error, undefined, headers);
+  if (body.error) throw new APIError(undefined, body.error, undefined, toHeaders(raw));
   const choices = (body.choices ?? []).map((choice) => ({
     index: choice.index ?? 0,
     finish_reason: choice.finish_reason ?? null,
@@ -195,7 +302,7 @@ async function* readCompletion(res: IncomingMessage, headers: Headers, limits: R
       ...(choice.message?.tool_calls ? { tool_calls: choice.message.tool_calls.map((call, index) => ({ index, ...call })) } : {}),
     },
   }));
-  yield { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, choices, usage: body.usage ?? null };
+  return { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, choices, usage: body.usage ?? null };
 }
 
 /**
