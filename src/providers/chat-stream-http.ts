@@ -66,10 +66,15 @@ export interface ChunkStream {
   cancel(): void;
 }
 
-/** What the options of node:http's request() take from an endpoint: worked out once per endpoint, not per call. */
+/**
+ * What node:http's request() takes from an endpoint, worked out once per endpoint rather than per call: the
+ * options, and the headers as name/value pairs (Host and Basic auth included), which node writes as they are
+ * instead of setting and checking them one by one.
+ */
 interface RequestTarget {
   secure: boolean;
-  options: { protocol: string; hostname: string; port: string; path: string; method: 'POST'; agent: HttpAgent; auth?: string };
+  options: { protocol: string; hostname: string; port: string; path: string; method: 'POST'; agent: HttpAgent };
+  headers: string[];
 }
 
 const targets = new WeakMap<ChatEndpoint, RequestTarget>();
@@ -81,9 +86,19 @@ function requestTarget(endpoint: ChatEndpoint): RequestTarget {
     const secure = url.protocol === 'https:';
     // An IPv6 literal comes bracketed in a URL, bare in request options.
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    const options: RequestTarget['options'] = { protocol: url.protocol, hostname, port: url.port, path: url.pathname + url.search, method: 'POST', agent: secure ? agents.https : agents.http };
-    if (url.username || url.password) options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    target = { secure, options };
+    // Names are case-insensitive: the last value set for a name wins, as with setHeader.
+    const named = new Map<string, [string, string]>();
+    const set = (name: string, value: string) => named.set(name.toLowerCase(), [name, value]);
+    set('host', url.host);
+    if (url.username || url.password) set('authorization', `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`);
+    for (const [name, value] of Object.entries(endpoint.headers)) set(name, value);
+    set('content-type', 'application/json');
+    set('accept', 'text/event-stream');
+    target = {
+      secure,
+      options: { protocol: url.protocol, hostname, port: url.port, path: url.pathname + url.search, method: 'POST', agent: secure ? agents.https : agents.http },
+      headers: [...named.values()].flat(),
+    };
     targets.set(endpoint, target);
   }
   return target;
@@ -99,15 +114,7 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
     if (signal.aborted) return reject(new RequestAborted('The request was aborted before it was sent.'));
     const payload = JSON.stringify(body);
     const target = requestTarget(endpoint);
-    const req = (target.secure ? httpsRequest : httpRequest)({
-      ...target.options,
-      headers: {
-        ...endpoint.headers,
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        'content-length': Buffer.byteLength(payload),
-      },
-    });
+    const req = (target.secure ? httpsRequest : httpRequest)({ ...target.options, headers: [...target.headers, 'content-length', String(Buffer.byteLength(payload))] });
     const onAbort = () => req.destroy(new RequestAborted('The request was aborted.'));
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => req.destroy(new APIConnectionTimeoutError()), options.timeoutMs);
