@@ -37,6 +37,22 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     return 'other';
   };
 
+  // Label sets are few (model x provider x outcome): one child per set, resolved once, spares hashing the
+  // labels on every observation.
+  const observers = new Map<string, CallObserver>();
+  function callObserver(name: string, provider: string): CallObserver {
+    const model = modelLabel(name);
+    const key = `${model}\n${provider}`;
+    let observer = observers.get(key);
+    if (!observer) {
+      const first = firstToken.labels(model, provider);
+      const ended = { ok: callSeconds.labels(model, provider, 'ok'), error: callSeconds.labels(model, provider, 'error'), aborted: callSeconds.labels(model, provider, 'aborted') };
+      observer = { firstToken: (seconds) => first.observe(seconds), ended: (outcome, seconds) => ended[outcome].observe(seconds) };
+      observers.set(key, observer);
+    }
+    return observer;
+  }
+
   function instrumentModel(model: ChatModel): ChatModel {
     const { name, provider } = model.info;
     // Everything else the model offers (the chat pass-through's `forward`) is kept as it is.
@@ -45,10 +61,7 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       info: model.info,
       ...(forward ? { forward } : {}),
       stream(req, signal) {
-        return new TimedStream(model.stream(req, signal)[Symbol.asyncIterator](), signal, {
-          firstToken: (seconds) => firstToken.labels(modelLabel(name), provider).observe(seconds),
-          ended: (outcome, seconds) => callSeconds.labels(modelLabel(name), provider, outcome).observe(seconds),
-        });
+        return new TimedStream(model.stream(req, signal)[Symbol.asyncIterator](), signal, callObserver(name, provider));
       },
     };
   }
