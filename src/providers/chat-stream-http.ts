@@ -9,6 +9,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { Abortable } from './call-signal.js';
 
 /** Sent upstream so a provider's logs show who called. */
 export const USER_AGENT = 'assistd';
@@ -21,7 +22,7 @@ export interface ChatEndpoint {
 
 export interface ChatStreamOptions {
   /** Aborting destroys the request, before or after the headers arrived. */
-  signal: AbortSignal;
+  signal: Abortable;
   /** Bound on connecting and sending, until the response headers arrive (and, for an error status, its body). */
   timeoutMs: number;
   limits: ReplyLimits;

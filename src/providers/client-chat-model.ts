@@ -13,6 +13,7 @@ import {
   type ChatModelInfo,
   type ChatRequest,
 } from './chat-model.js';
+import { CallSignal, type Abortable } from './call-signal.js';
 import { defaultReplyLimits, openChatStream, ReplyTooLargeError, type ChatEndpoint, type ChunkStream, type ReplyLimits } from './chat-stream-http.js';
 import { forwardChat } from './chat-passthrough.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
@@ -141,8 +142,8 @@ class ChatCall implements AsyncIterableIterator<ChatEvent> {
   private next_ = 0;
   private stream: ChunkStream | undefined;
   private readonly normalizer = new ChunkNormalizer();
-  // One controller per call: the caller's signal, the idle and total timers and an early `return` all cancel through it.
-  private readonly upstream = new AbortController();
+  // The caller's signal, the idle and total timers and an early `return` all cancel through it.
+  private readonly upstream = new CallSignal();
   private readonly forward = () => this.cut(this.signal.reason);
   private readonly total: NodeJS.Timeout;
   private idle: NodeJS.Timeout | undefined;
@@ -183,7 +184,7 @@ class ChatCall implements AsyncIterableIterator<ChatEvent> {
     const { target, timeouts } = this.options;
     try {
       if (!this.stream) {
-        this.stream = await openStream(this.options, this.req, this.upstream.signal);
+        this.stream = await openStream(this.options, this.req, this.upstream);
         this.idle = setTimeout(() => {
           this.idleTimedOut = true;
           this.cut();
@@ -246,7 +247,7 @@ class ChatCall implements AsyncIterableIterator<ChatEvent> {
 }
 
 /** Opens the stream, retrying; `signal` (the call's own) also cuts a wait between attempts short. */
-async function openStream(options: ClientChatModelOptions, req: ChatRequest, signal: AbortSignal) {
+async function openStream(options: ClientChatModelOptions, req: ChatRequest, signal: Abortable) {
   const { endpoint, target, timeouts } = options;
   const limits = options.limits ?? defaultReplyLimits;
   const open = (usage: boolean) =>
