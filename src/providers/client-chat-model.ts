@@ -14,7 +14,8 @@ import {
   type ChatRequest,
 } from './chat-model.js';
 import { CallSignal, type Abortable } from './call-signal.js';
-import { defaultReplyLimits, openChatStream, ReplyTooLargeError, type ChatEndpoint, type ChunkStream, type ReplyLimits } from './chat-stream-http.js';
+import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
+import { defaultReplyLimits, ReplyTooLargeError, type ChunkStream, type ReplyLimits } from './reply-reader.js';
 import { forwardChat } from './chat-passthrough.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
