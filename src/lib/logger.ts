@@ -21,3 +21,11 @@ export function createLogger(level: string, options: { pretty?: boolean } = {}):
     pretty ? prettyDestination(process.stdout) : pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }),
   );
 }
+
+/**
+ * A logger for lines of a fixed shape (ids, statuses, counts, durations; never a config, headers or an error
+ * object): the same output without the redaction walk, which costs more than the rest of such a line.
+ */
+export function fixedShapeLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}

@@ -6,7 +6,7 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { RunStatusObserver } from '../engine/events/run-events.js';
-import type { ChatModel } from '../providers/chat-model.js';
+import type { ChatEvent, ChatModel } from '../providers/chat-model.js';
 import type { ModelRegistry } from '../providers/registry.js';
 import type { BuiltinTool, BuiltinTools } from '../tools/builtin-tool.js';
 
@@ -37,6 +37,22 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     return 'other';
   };
 
+  // Label sets are few (model x provider x outcome): one child per set, resolved once, spares hashing the
+  // labels on every observation.
+  const observers = new Map<string, CallObserver>();
+  function callObserver(name: string, provider: string): CallObserver {
+    const model = modelLabel(name);
+    const key = `${model}\n${provider}`;
+    let observer = observers.get(key);
+    if (!observer) {
+      const first = firstToken.labels(model, provider);
+      const ended = { ok: callSeconds.labels(model, provider, 'ok'), error: callSeconds.labels(model, provider, 'error'), aborted: callSeconds.labels(model, provider, 'aborted') };
+      observer = { firstToken: (seconds) => first.observe(seconds), ended: (outcome, seconds) => ended[outcome].observe(seconds) };
+      observers.set(key, observer);
+    }
+    return observer;
+  }
+
   function instrumentModel(model: ChatModel): ChatModel {
     const { name, provider } = model.info;
     // Everything else the model offers (the chat pass-through's `forward`) is kept as it is.
@@ -44,22 +60,8 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
     return {
       info: model.info,
       ...(forward ? { forward } : {}),
-      async *stream(req, signal) {
-        const started = performance.now();
-        let outcome = 'error';
-        let waiting = true;
-        try {
-          for await (const event of model.stream(req, signal)) {
-            if (waiting && (event.type === 'text' || event.type === 'tool_call')) {
-              waiting = false;
-              firstToken.labels(modelLabel(name), provider).observe((performance.now() - started) / 1000);
-            }
-            yield event;
-          }
-          outcome = 'ok';
-        } finally {
-          callSeconds.labels(modelLabel(name), provider, signal.aborted ? 'aborted' : outcome).observe((performance.now() - started) / 1000);
-        }
+      stream(req, signal) {
+        return new TimedStream(model.stream(req, signal)[Symbol.asyncIterator](), signal, callObserver(name, provider));
       },
     };
   }
@@ -105,4 +107,54 @@ export function createEngineMetrics(registry: Registry): EngineMetrics {
       return out;
     },
   };
+}
+
+interface CallObserver {
+  firstToken(seconds: number): void;
+  ended(outcome: 'ok' | 'error' | 'aborted', seconds: number): void;
+}
+
+/**
+ * A model call's events passed through as they are, timed on the way: the first text or tool-call delta, and the
+ * end (read to the finish, failed, or left early). An iterator rather than an async generator, which would cost
+ * a generator step and its promises per event.
+ */
+class TimedStream implements AsyncIterableIterator<ChatEvent> {
+  private readonly started = performance.now();
+  private waiting = true;
+  private over = false;
+
+  constructor(private readonly inner: AsyncIterator<ChatEvent>, private readonly signal: AbortSignal, private readonly observer: CallObserver) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ChatEvent>> {
+    return this.inner.next().then(
+      (result) => {
+        if (result.done) this.end('ok');
+        else if (this.waiting && (result.value.type === 'text' || result.value.type === 'tool_call')) {
+          this.waiting = false;
+          this.observer.firstToken((performance.now() - this.started) / 1000);
+        }
+        return result;
+      },
+      (err: unknown) => {
+        this.end('error');
+        throw err;
+      },
+    );
+  }
+
+  return(): Promise<IteratorResult<ChatEvent>> {
+    this.end('error');
+    return this.inner.return ? this.inner.return() : Promise.resolve({ value: undefined, done: true });
+  }
+
+  private end(outcome: 'ok' | 'error'): void {
+    if (this.over) return;
+    this.over = true;
+    this.observer.ended(this.signal.aborted ? 'aborted' : outcome, (performance.now() - this.started) / 1000);
+  }
 }

@@ -2,6 +2,7 @@
  * The narrow interface between the run engine and any chat model. The engine builds a `ChatRequest` in
  * chat-completions shape and consumes a normalized `ChatEvent` stream; adapters hide every upstream quirk.
  */
+import type { Abortable } from './call-signal.js';
 import type { Readable } from 'node:stream';
 
 /** One part of a multimodal user message, as chat-completions accepts it. */
@@ -127,6 +128,6 @@ export function errorCodeForStatus(status: number): ProviderErrorCode {
 }
 
 /** The error a stream throws when its signal aborts: the caller's reason, else a standard AbortError. */
-export function abortReason(signal: AbortSignal): unknown {
+export function abortReason(signal: Abortable): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }

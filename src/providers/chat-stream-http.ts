@@ -7,8 +7,9 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { Abortable } from './call-signal.js';
+import { ReplyReader, toHeaders, type ChunkStream, type ReplyLimits } from './reply-reader.js';
 
 /** Sent upstream so a provider's logs show who called. */
 export const USER_AGENT = 'assistd';
@@ -21,28 +22,10 @@ export interface ChatEndpoint {
 
 export interface ChatStreamOptions {
   /** Aborting destroys the request, before or after the headers arrived. */
-  signal: AbortSignal;
+  signal: Abortable;
   /** Bound on connecting and sending, until the response headers arrive (and, for an error status, its body). */
   timeoutMs: number;
   limits: ReplyLimits;
-}
-
-/** How much of a reply is accepted, counted in bytes as they arrive, so a broken server cannot fill memory. */
-export interface ReplyLimits {
-  /** One SSE event (all its `data:` lines together), or the one JSON body of a server that does not stream. */
-  maxEventBytes: number;
-  /** The whole reply. */
-  maxReplyBytes: number;
-}
-
-export const defaultReplyLimits: ReplyLimits = { maxEventBytes: 16 * 1024 * 1024, maxReplyBytes: 64 * 1024 * 1024 };
-
-/** The upstream's reply went past a `ReplyLimits` bound; the call fails instead of buffering on. */
-export class ReplyTooLargeError extends Error {
-  override name = 'ReplyTooLargeError';
-  constructor(readonly what: 'event' | 'reply', readonly limit: number) {
-    super(what === 'event' ? `one event of the reply was larger than ${limit} bytes` : `the reply was larger than ${limit} bytes`);
-  }
 }
 
 const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -56,25 +39,54 @@ class RequestAborted extends Error {
 }
 
 /**
- * Sends the request; resolves once a 2xx answer's headers arrive, with the stream's JSON chunks. Stopping the
- * iteration early cancels the request.
+ * What node:http's request() takes from an endpoint, worked out once per endpoint rather than per call: the
+ * options, and the headers as name/value pairs (Host and Basic auth included), which node writes as they are
+ * instead of setting and checking them one by one.
  */
-export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: ChatStreamOptions): Promise<AsyncGenerator<unknown>> {
+interface RequestTarget {
+  secure: boolean;
+  options: { protocol: string; hostname: string; port: string; path: string; method: 'POST'; agent: HttpAgent };
+  headers: string[];
+}
+
+const targets = new WeakMap<ChatEndpoint, RequestTarget>();
+
+function requestTarget(endpoint: ChatEndpoint): RequestTarget {
+  let target = targets.get(endpoint);
+  if (!target) {
+    const { url } = endpoint;
+    const secure = url.protocol === 'https:';
+    // An IPv6 literal comes bracketed in a URL, bare in request options.
+    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    // Names are case-insensitive: the last value set for a name wins, as with setHeader.
+    const named = new Map<string, [string, string]>();
+    const set = (name: string, value: string) => named.set(name.toLowerCase(), [name, value]);
+    set('host', url.host);
+    if (url.username || url.password) set('authorization', `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`);
+    for (const [name, value] of Object.entries(endpoint.headers)) set(name, value);
+    set('content-type', 'application/json');
+    set('accept', 'text/event-stream');
+    target = {
+      secure,
+      options: { protocol: url.protocol, hostname, port: url.port, path: url.pathname + url.search, method: 'POST', agent: secure ? agents.https : agents.http },
+      headers: [...named.values()].flat(),
+    };
+    targets.set(endpoint, target);
+  }
+  return target;
+}
+
+/**
+ * Sends the request; resolves once a 2xx answer's headers arrive, with the stream's JSON chunks. Cancelling the
+ * stream before its end cancels the request.
+ */
+export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: ChatStreamOptions): Promise<ChunkStream> {
   const { signal } = options;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new RequestAborted('The request was aborted before it was sent.'));
     const payload = JSON.stringify(body);
-    const secure = endpoint.url.protocol === 'https:';
-    const req = (secure ? httpsRequest : httpRequest)(endpoint.url, {
-      method: 'POST',
-      agent: secure ? agents.https : agents.http,
-      headers: {
-        ...endpoint.headers,
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        'content-length': Buffer.byteLength(payload),
-      },
-    });
+    const target = requestTarget(endpoint);
+    const req = (target.secure ? httpsRequest : httpRequest)({ ...target.options, headers: [...target.headers, 'content-length', String(Buffer.byteLength(payload))] });
     const onAbort = () => req.destroy(new RequestAborted('The request was aborted.'));
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => req.destroy(new APIConnectionTimeoutError()), options.timeoutMs);
@@ -89,7 +101,7 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) {
         const json = /application\/json/i.test(String(res.headers['content-type'] ?? ''));
-        return resolve(json ? readCompletion(res, toHeaders(res.headers), options.limits) : readChunks(res, toHeaders(res.headers), options.limits));
+        return resolve(new ReplyReader(res, options.limits, json));
       }
       // An error status whose body never comes must not hold the call: the body gets the same bound as the headers.
       void readErrorBody(res, options.timeoutMs).then((text) => {
@@ -99,103 +111,6 @@ export function openChatStream(endpoint: ChatEndpoint, body: unknown, options: C
     });
     req.end(payload);
   });
-}
-
-/** The SSE answer's data lines as parsed JSON, until `[DONE]` or the end; an error chunk is thrown. */
-async function* readChunks(res: IncomingMessage, headers: Headers, limits: ReplyLimits): AsyncGenerator<unknown> {
-  const decoder = new StringDecoder('utf8');
-  let received = 0;
-  let buffer = '';
-  let data: string[] = [];
-  /** Characters of the current event's data lines so far (a character is at least a byte). */
-  let eventChars = 0;
-  let event: string | undefined;
-  let done = false;
-  let ended = false;
-  /** One complete SSE message: its JSON, or undefined when there is nothing to yield. */
-  const dispatch = (): unknown => {
-    const text = data.join('\n');
-    const name = event;
-    data = [];
-    eventChars = 0;
-    event = undefined;
-    if (done || text === '') return undefined;
-    if (text.startsWith('[DONE]')) {
-      done = true;
-      return undefined;
-    }
-    const parsed = JSON.parse(text) as { error?: unknown; message?: string } | null;
-    if (name === 'error') throw new APIError(undefined, parsed?.error ?? parsed ?? undefined, parsed?.message, undefined);
-    if (parsed && parsed.error) throw new APIError(undefined, parsed.error, undefined, headers);
-    return parsed;
-  };
-  try {
-    for await (const bytes of res as AsyncIterable<Buffer>) {
-      received += bytes.length;
-      if (received > limits.maxReplyBytes) throw new ReplyTooLargeError('reply', limits.maxReplyBytes);
-      buffer += decoder.write(bytes);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.charCodeAt(newline - 1) === 13 ? buffer.slice(0, newline - 1) : buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line === '') {
-          const value = dispatch();
-          if (value !== undefined) yield value;
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
-        if (field === 'data') {
-          data.push(value);
-          eventChars += value.length + 1;
-          if (eventChars > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
-        } else if (field === 'event') event = value;
-      }
-      // An endless line, or one event spread over endless `data:` lines, must not grow memory without bound.
-      if (eventChars + buffer.length > limits.maxEventBytes) throw new ReplyTooLargeError('event', limits.maxEventBytes);
-    }
-    buffer += decoder.end();
-    if (buffer !== '' && buffer.startsWith('data:')) data.push(buffer.slice(buffer.charCodeAt(5) === 32 ? 6 : 5));
-    const last = dispatch();
-    if (last !== undefined) yield last;
-    ended = true;
-  } finally {
-    // A consumer that stopped early, or a failure: the connection is not reused.
-    if (!ended) res.destroy();
-  }
-}
-
-/**
- * A server that ignores `stream: true` answers with one chat.completion object: it is read whole and given back
- * as a single chunk carrying the message, the finish reason and the usage.
- */
-async function* readCompletion(res: IncomingMessage, headers: Headers, limits: ReplyLimits): AsyncGenerator<unknown> {
-  const parts: Buffer[] = [];
-  let received = 0;
-  for await (const bytes of res as AsyncIterable<Buffer>) {
-    received += bytes.length;
-    // The one JSON body is one event: both bounds apply.
-    if (received > Math.min(limits.maxEventBytes, limits.maxReplyBytes)) {
-      res.destroy();
-      throw new ReplyTooLargeError(limits.maxEventBytes <= limits.maxReplyBytes ? 'event' : 'reply', Math.min(limits.maxEventBytes, limits.maxReplyBytes));
-    }
-    parts.push(bytes);
-  }
-  const text = Buffer.concat(parts).toString('utf8');
-  const body = JSON.parse(text) as { error?: unknown; choices?: Array<{ index?: number; finish_reason?: string | null; message?: { role?: string; content?: string | null; tool_calls?: object[] } }> } & Record<string, unknown>;
-  if (body.error) throw new APIError(undefined, body.error, undefined, headers);
-  const choices = (body.choices ?? []).map((choice) => ({
-    index: choice.index ?? 0,
-    finish_reason: choice.finish_reason ?? null,
-    delta: {
-      role: choice.message?.role ?? 'assistant',
-      content: choice.message?.content ?? null,
-      ...(choice.message?.tool_calls ? { tool_calls: choice.message.tool_calls.map((call, index) => ({ index, ...call })) } : {}),
-    },
-  }));
-  yield { id: body.id, object: 'chat.completion.chunk', created: body.created, model: body.model, choices, usage: body.usage ?? null };
 }
 
 /**
@@ -232,13 +147,4 @@ export function parseJsonObject(text: string): object | undefined {
   } catch {
     return undefined;
   }
-}
-
-function toHeaders(raw: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  return headers;
 }

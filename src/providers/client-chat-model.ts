@@ -13,7 +13,9 @@ import {
   type ChatModelInfo,
   type ChatRequest,
 } from './chat-model.js';
-import { defaultReplyLimits, openChatStream, ReplyTooLargeError, type ChatEndpoint, type ReplyLimits } from './chat-stream-http.js';
+import { CallSignal, type Abortable } from './call-signal.js';
+import { openChatStream, type ChatEndpoint } from './chat-stream-http.js';
+import { defaultReplyLimits, ReplyTooLargeError, type ChunkStream, type ReplyLimits } from './reply-reader.js';
 import { forwardChat } from './chat-passthrough.js';
 import { ChunkNormalizer } from './chunk-normalizer.js';
 import { DEFAULT_CONTEXT_WINDOW, lookupModel } from './model-catalog.js';
@@ -125,71 +127,128 @@ export function createAdapterModel(cfg: AdapterSettings, target: AdapterTarget):
 function createClientChatModel(options: ClientChatModelOptions): ChatModel {
   return {
     info: options.info,
-    stream: (req, signal) => streamChat(options, req, signal),
+    stream: (req, signal) => new ChatCall(options, req, signal),
     forward: (body, signal) => forwardChat(options, body, signal),
   };
 }
 
-async function* streamChat(
-  options: ClientChatModelOptions,
-  req: ChatRequest,
-  signal: AbortSignal,
-): AsyncGenerator<ChatEvent> {
-  const { target, timeouts } = options;
-  const where = publicWhere(target);
-  // One controller per call: the caller's signal, the idle and total timers and an early `break` all cancel through it.
-  const upstream = new AbortController();
-  const forward = () => upstream.abort(signal.reason);
-  signal.addEventListener('abort', forward, { once: true });
-  if (signal.aborted) forward();
-  let idleTimedOut = false;
-  let totalTimedOut = false;
-  // Idle silence is not the only way to hang: a server may trickle deltas forever, or retries may add up.
-  const total = setTimeout(() => {
-    totalTimedOut = true;
-    upstream.abort();
-  }, timeouts.totalMs);
-  /** Why the call ended early on our side, if it did: the caller, the idle timer or the total deadline. */
-  const cutShort = (): unknown =>
-    signal.aborted ? abortReason(signal) : idleTimedOut ? idleError(target, timeouts.idleMs) : totalTimedOut ? totalError(target, timeouts.totalMs) : undefined;
+const DONE: IteratorReturnResult<undefined> = { value: undefined, done: true };
+
+/**
+ * One streamed call, as a hand-written iterator rather than an async generator: the events of each batch of
+ * chunks are handed out from an array, which spares a generator step and its promises per event.
+ */
+class ChatCall implements AsyncIterableIterator<ChatEvent> {
+  private events: ChatEvent[] = [];
+  private next_ = 0;
+  private stream: ChunkStream | undefined;
+  private readonly normalizer = new ChunkNormalizer();
+  // The caller's signal, the idle and total timers and an early `return` all cancel through it.
+  private readonly upstream = new CallSignal();
+  private readonly forward = () => this.cut(this.signal.reason);
+  private readonly total: NodeJS.Timeout;
+  private idle: NodeJS.Timeout | undefined;
+  private idleTimedOut = false;
+  private totalTimedOut = false;
   /** The reply was read to its end: nothing is left to cancel (and aborting costs an error object per call). */
-  let drained = false;
-  try {
-    const stream = await openStream(options, req, upstream.signal);
-    const normalizer = new ChunkNormalizer();
-    const idle = setTimeout(() => {
-      idleTimedOut = true;
-      upstream.abort();
-    }, timeouts.idleMs);
+  private drained = false;
+  private closed = false;
+
+  constructor(private readonly options: ClientChatModelOptions, private readonly req: ChatRequest, private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.forward, { once: true });
+    if (signal.aborted) this.forward();
+    // Idle silence is not the only way to hang: a server may trickle deltas forever, or retries may add up.
+    this.total = setTimeout(() => {
+      this.totalTimedOut = true;
+      this.cut();
+    }, options.timeouts.totalMs);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ChatEvent>> {
+    if (this.next_ < this.events.length) return Promise.resolve({ value: this.events[this.next_++]!, done: false });
+    if (this.closed) return Promise.resolve(DONE);
+    return this.fill();
+  }
+
+  /** The consumer stopped early: the request is cancelled. */
+  return(): Promise<IteratorResult<ChatEvent>> {
+    this.close();
+    return Promise.resolve(DONE);
+  }
+
+  /** Reads until the next batch of events (or the closing ones), mapping a failure to a `ProviderError`. */
+  private async fill(): Promise<IteratorResult<ChatEvent>> {
+    const { target, timeouts } = this.options;
     try {
-      for await (const chunk of stream) {
-        const events = normalizer.push(chunk as ChatCompletionChunk);
-        for (const event of events) yield event;
+      if (!this.stream) {
+        this.stream = await openStream(this.options, this.req, this.upstream);
+        this.idle = setTimeout(() => {
+          this.idleTimedOut = true;
+          this.cut();
+        }, timeouts.idleMs);
+      } else {
         // Refreshed after the consumer took the events, so a slow consumer is not blamed on the upstream.
-        idle.refresh();
+        this.idle!.refresh();
       }
-      drained = true;
-    } finally {
-      clearTimeout(idle);
+      for (let chunks = await this.stream.read(); chunks; chunks = await this.stream.read()) {
+        this.idle!.refresh();
+        const events: ChatEvent[] = [];
+        for (const chunk of chunks) for (const event of this.normalizer.push(chunk as ChatCompletionChunk)) events.push(event);
+        if (events.length > 0) return this.hand(events);
+      }
+      this.drained = true;
+      // A reply cut short on our side can end quietly; find out why it ended.
+      const early = this.cutShort();
+      if (early) throw early;
+      const closing = this.normalizer.end(this.req, publicWhere(target));
+      this.close();
+      return this.hand(closing);
+    } catch (err) {
+      this.close();
+      const early = this.cutShort();
+      if (early) throw early;
+      if (err instanceof ReplyTooLargeError) throw tooLargeError(err);
+      throw toProviderError(err, target, timeouts.requestMs);
     }
-    // The client ends the iteration quietly when its request is aborted; find out why it ended.
-    const early = cutShort();
-    if (early) throw early;
-    yield* normalizer.end(req, where);
-  } catch (err) {
-    const early = cutShort();
-    if (early) throw early;
-    if (err instanceof ReplyTooLargeError) throw tooLargeError(err);
-    throw toProviderError(err, target, timeouts.requestMs);
-  } finally {
-    clearTimeout(total);
-    signal.removeEventListener('abort', forward);
-    if (!drained) upstream.abort();
+  }
+
+  private hand(events: ChatEvent[]): IteratorResult<ChatEvent> {
+    this.events = events;
+    this.next_ = 1;
+    return { value: events[0]!, done: false };
+  }
+
+  /** Why the call ended early on our side, if it did: the caller, the idle timer or the total deadline. */
+  private cutShort(): unknown {
+    const { target, timeouts } = this.options;
+    if (this.signal.aborted) return abortReason(this.signal);
+    if (this.idleTimedOut) return idleError(target, timeouts.idleMs);
+    if (this.totalTimedOut) return totalError(target, timeouts.totalMs);
+    return undefined;
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.total);
+    clearTimeout(this.idle);
+    this.signal.removeEventListener('abort', this.forward);
+    if (!this.drained) this.cut();
+  }
+
+  /** Cancels the request: the attempt or wait in flight, or the reply being read. */
+  private cut(reason?: unknown): void {
+    this.upstream.abort(reason);
+    this.stream?.cancel();
   }
 }
 
 /** Opens the stream, retrying; `signal` (the call's own) also cuts a wait between attempts short. */
-async function openStream(options: ClientChatModelOptions, req: ChatRequest, signal: AbortSignal) {
+async function openStream(options: ClientChatModelOptions, req: ChatRequest, signal: Abortable) {
   const { endpoint, target, timeouts } = options;
   const limits = options.limits ?? defaultReplyLimits;
   const open = (usage: boolean) =>

@@ -51,6 +51,18 @@ describe('OpenAI-compatible adapter', () => {
   });
 
 
+  test('a reply of thousands of chunks read by a slow consumer arrives whole and in order (the socket pauses, then resumes)', BOUNDED, async () => {
+    const words = Array.from({ length: 3000 }, (_, i) => `w${i} `);
+    upstream.enqueue(reply.text(words.join('')));
+    let text = '';
+    for await (const event of model().stream(hello, new AbortController().signal)) {
+      if (event.type === 'text') text += event.delta;
+      // A consumer slower than the socket: chunks pile up past the reader's queue bound while it waits.
+      if (text.length % 97 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.equal(text, words.join(''));
+  });
+
   test('streams text deltas, then upstream usage, then one finish; sends the OpenAI request format', async () => {
     upstream.enqueue(reply.text('Hello there, friend', { usage: { prompt_tokens: 11, completion_tokens: 4 } }));
     const req: ChatRequest = { ...hello, temperature: 0.2, top_p: null, max_tokens: 50, response_format: { type: 'json_object' } };

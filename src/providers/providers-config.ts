@@ -4,7 +4,7 @@
  * Nothing here reads process.env; config.ts passes the environment in.
  */
 import { z } from 'zod';
-import type { ReplyLimits } from './chat-stream-http.js';
+import type { ReplyLimits } from './reply-reader.js';
 import type { UpstreamTimeouts } from './client-chat-model.js';
 import type { RetryPolicy } from './retry.js';
 

@@ -3,6 +3,7 @@
  * abort signal (a cancelled run would sit out a long `retry-after`) and it honours any `retry-after` however
  * large (a run would hang). So adapters set the client's `maxRetries: 0` and retry here instead.
  */
+import type { Abortable } from './call-signal.js';
 import { abortReason } from './chat-model.js';
 
 export interface RetryPolicy {
@@ -31,7 +32,7 @@ export async function withRetry<T>(
   attempt: () => Promise<T>,
   classify: (err: unknown) => RetryVerdict,
   policy: RetryPolicy,
-  signal?: AbortSignal,
+  signal?: Abortable,
 ): Promise<T> {
   for (let retry = 0; ; retry++) {
     try {
@@ -65,7 +66,7 @@ export function retryAfterMs(headers: Headers | undefined): number | undefined {
 }
 
 /** Waits `ms`, or throws the abort reason as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: Abortable): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     const onAbort = () => {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { fixedShapeLogger } from '../../lib/logger.js';
 import type { Run } from '../../domain/types.js';
 import type { RunStatusObserver } from '../events/run-events.js';
 
@@ -14,7 +15,8 @@ const ENDINGS = new Set(['completed', 'failed', 'cancelled', 'expired', 'incompl
  * provider gave, cancelled, expired, incomplete): run id, project, model, duration and tokens. The steps in
  * between (in_progress, requires_action) are `debug`.
  */
-export function createRunLifecycleLog(logger: Logger): RunStatusObserver {
+export function createRunLifecycleLog(parent: Logger): RunStatusObserver {
+  const logger = fixedShapeLogger(parent);
   return (project, run, created) => {
     const base = { runId: run.id, project, model: run.model, status: run.status };
     if (created) {
