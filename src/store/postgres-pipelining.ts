@@ -1,49 +1,18 @@
+import type { Socket } from 'node:net';
 import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import pg from 'pg';
 import { isUnread } from './unread-results.js';
 
-// Every statement sent to Postgres is a round trip (node-postgres does not pipeline): a socket write, a wait
+// Every statement node-postgres sends waits for its answer before the next one goes out: a socket write, a wait
 // and a read, which on a busy machine cost more than the statement itself. A run writes in a few short
 // transactions, mostly INSERTs whose answer nobody reads. Inside a transaction this driver holds back BEGIN and
-// plain INSERTs and sends them with the next statement that needs an answer (or with COMMIT) as one
-// multi-statement query: a transaction that only inserts is one round trip instead of two plus one per row.
-// Statements marked unread (unread-results.ts, e.g. an UPDATE of a row the transaction has just read) are held
-// the same way.
-// A held INSERT that fails fails the statement it was sent with, which fails the transaction, as it would
-// have anyway. The values go into the text as literals, quoted as node-postgres sends parameters (text of
-// unknown type), so Postgres types them from their context exactly as it types parameters.
-
-/** A statement's text with its parameters as literals, or undefined when it cannot be written so. */
-function inlined(query: CompiledQuery): string | undefined {
-  // A quote in the text could put a `$n` inside a literal; such statements are sent as they are.
-  if (query.sql.includes("'") || query.sql.includes('$$')) return undefined;
-  let ok = true;
-  const text = query.sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const literal = literalOf(query.parameters[Number(n) - 1]);
-    if (literal === undefined) ok = false;
-    return literal ?? '';
-  });
-  return ok ? text : undefined;
-}
-
-/** A value as node-postgres sends it (its text), quoted; undefined for kinds sent otherwise (dates, buffers, arrays). */
-function literalOf(value: unknown): string | undefined {
-  if (value === null || value === undefined) return 'null';
-  const text = typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' ? String(value) : undefined;
-  // Postgres text cannot hold NUL; the server rejects such a parameter, so such a statement is sent as one.
-  if (text === undefined || text.includes('\0')) return undefined;
-  return quoted(text);
-}
-
-/**
- * `text` as a string literal, written exactly as pg.escapeLiteral writes it (E'...' with doubled backslashes when
- * it has any), but with native replaces: pg's loop appends one character at a time, which for a run's JSON of a
- * few KB costs more than its round trip.
- */
-export function quoted(text: string): string {
-  const doubled = text.replaceAll("'", "''");
-  return text.includes('\\') ? ` E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
-}
+// plain INSERTs and sends them with the next statement that needs an answer (or with COMMIT), pipelined: each
+// with its parameters (extended protocol, prepared once per connection, so Postgres neither parses nor plans it
+// again), all in one socket write. A transaction that only inserts is one round trip instead of two plus one per
+// row. Statements marked unread (unread-results.ts, e.g. an UPDATE of a row the transaction has just read) are
+// held the same way.
+// A held statement that fails aborts the transaction, so the statements behind it fail too; the statement it was
+// sent with (or COMMIT) fails with the held one's error, which fails the transaction, as it would have anyway.
 
 /**
  * Held back (see above): a statement marked unread, an INSERT whose answer is only its row count, or one that
@@ -84,31 +53,43 @@ function withParameters(query: CompiledQuery): pg.QueryConfig {
   return { text: query.sql, values: [...query.parameters], ...(name === undefined ? {} : { name }) };
 }
 
-class BatchingConnection implements DatabaseConnection {
+class PipeliningConnection implements DatabaseConnection {
   /** Statements of the open transaction not sent yet, BEGIN first until it is sent. */
-  held: string[] = [];
+  held: pg.QueryConfig[] = [];
   inTransaction = false;
   constructor(readonly client: pg.PoolClient) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (!this.inTransaction) return resultOf(await this.client.query(withParameters(query)));
-    const text = inlined(query);
-    if (text !== undefined && holdable(query)) {
-      this.held.push(text);
+    const statement = withParameters(query);
+    if (!this.inTransaction) return resultOf(await this.client.query(statement));
+    if (holdable(query)) {
+      this.held.push(statement);
       // Its row count is not known yet; callers of a plain INSERT do not read it.
       return { rows: [] };
     }
-    if (text !== undefined) return resultOf(await this.send(text));
-    if (this.held.length > 0) await this.send();
-    return resultOf(await this.client.query(withParameters(query)));
+    return resultOf(await this.send(statement));
   }
 
-  /** Sends the held statements, then `last` if given, in one query; resolves with the last one's result. */
-  async send(last?: string): Promise<pg.QueryResult> {
-    const texts = last === undefined ? this.held : [...this.held, last];
+  /**
+   * Sends the held statements and `last` in one write (the client pipelines them; the corked socket gathers
+   * their messages); resolves with `last`'s result, or rejects with the first failure.
+   */
+  async send(last: pg.QueryConfig): Promise<pg.QueryResult> {
+    const batch = this.held;
     this.held = [];
-    const results = (await this.client.query(texts.join(';\n'))) as pg.QueryResult | pg.QueryResult[];
-    return Array.isArray(results) ? results[results.length - 1]! : results;
+    batch.push(last);
+    const socket = (this.client as unknown as { connection: { stream: Socket } }).connection.stream;
+    socket.cork();
+    let answers: Array<Promise<pg.QueryResult>>;
+    try {
+      answers = batch.map((statement) => this.client.query(statement));
+    } finally {
+      socket.uncork();
+    }
+    const settled = await Promise.allSettled(answers);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return (settled[settled.length - 1] as PromiseFulfilledResult<pg.QueryResult>).value;
   }
 
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
@@ -116,8 +97,11 @@ class BatchingConnection implements DatabaseConnection {
   }
 }
 
-class BatchingPostgresDriver implements Driver {
-  readonly #connections = new WeakMap<pg.PoolClient, BatchingConnection>();
+/** Whether `held` still starts with the transaction's BEGIN, i.e. nothing of the transaction reached the server. */
+const beginHeld = (c: PipeliningConnection) => c.held.length > 0 && /^begin\b/.test(c.held[0]!.text);
+
+class PipeliningPostgresDriver implements Driver {
+  readonly #connections = new WeakMap<pg.PoolClient, PipeliningConnection>();
   constructor(private readonly pool: pg.Pool) {}
 
   async init(): Promise<void> {}
@@ -125,38 +109,38 @@ class BatchingPostgresDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     const client = await this.pool.connect();
     let connection = this.#connections.get(client);
-    if (!connection) this.#connections.set(client, (connection = new BatchingConnection(client)));
+    if (!connection) this.#connections.set(client, (connection = new PipeliningConnection(client)));
     return connection;
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const c = connection as BatchingConnection;
+    const c = connection as PipeliningConnection;
     let begin = 'begin';
     if (settings.isolationLevel) begin += ` isolation level ${settings.isolationLevel}`;
     if (settings.accessMode) begin += ` ${settings.accessMode}`;
-    c.held = [begin];
+    c.held = [{ text: begin }];
     c.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as BatchingConnection;
+    const c = connection as PipeliningConnection;
     c.inTransaction = false;
     // A transaction that wrote nothing has nothing to commit.
-    if (c.held.length === 1 && c.held[0]!.startsWith('begin')) c.held = [];
-    else await c.send('commit');
+    if (c.held.length === 1 && beginHeld(c)) c.held = [];
+    else await c.send({ text: 'commit' });
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as BatchingConnection;
+    const c = connection as PipeliningConnection;
     c.inTransaction = false;
     // BEGIN still held: nothing reached the server, so there is nothing to undo.
-    const begun = !(c.held.length > 0 && c.held[0]!.startsWith('begin'));
+    const begun = !beginHeld(c);
     c.held = [];
     if (begun) await c.client.query('rollback');
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const c = connection as BatchingConnection;
+    const c = connection as PipeliningConnection;
     c.held = [];
     c.inTransaction = false;
     c.client.release();
@@ -167,13 +151,16 @@ class BatchingPostgresDriver implements Driver {
   }
 }
 
-/** Kysely's Postgres dialect over a pg pool, with BEGIN and plain INSERTs of a transaction batched (see above). */
-export class BatchingPostgresDialect extends PostgresDialect {
-  constructor(private readonly batchingPool: pg.Pool) {
-    super({ pool: batchingPool });
+/**
+ * Kysely's Postgres dialect over a pg pool whose clients pipeline (`pipeline: true`), with BEGIN and plain
+ * INSERTs of a transaction held and sent with the next statement (see above).
+ */
+export class PipeliningPostgresDialect extends PostgresDialect {
+  constructor(private readonly pipeliningPool: pg.Pool) {
+    super({ pool: pipeliningPool });
   }
 
   override createDriver(): Driver {
-    return new BatchingPostgresDriver(this.batchingPool);
+    return new PipeliningPostgresDriver(this.pipeliningPool);
   }
 }
