@@ -50,7 +50,25 @@ function statementName(text: string): string | undefined {
 /** A statement with its parameters, prepared under its name when it has one. */
 function withParameters(query: CompiledQuery): pg.QueryConfig {
   const name = statementName(query.sql);
-  return { text: query.sql, values: [...query.parameters], ...(name === undefined ? {} : { name }) };
+  return { text: query.sql, values: query.parameters as unknown[], ...(name === undefined ? {} : { name }) };
+}
+
+/**
+ * Gives the client a statement. A Query built from text and values (its name set after) is taken as it is: a
+ * config object would be copied property by property for every statement, which costs more than the rest of
+ * sending it.
+ */
+function submit(client: pg.PoolClient, statement: pg.QueryConfig): Promise<pg.QueryResult> {
+  return new Promise((resolve, reject) => {
+    const query = new pg.Query(statement.text, statement.values, (err, result) => {
+      if (!err) return resolve(result as unknown as pg.QueryResult);
+      // Its stack would lead to the socket's read; this one leads back to the statement's caller.
+      Error.captureStackTrace(err);
+      reject(err);
+    });
+    if (statement.name !== undefined) (query as unknown as { name: string }).name = statement.name;
+    client.query(query);
+  });
 }
 
 class PipeliningConnection implements DatabaseConnection {
@@ -61,7 +79,7 @@ class PipeliningConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const statement = withParameters(query);
-    if (!this.inTransaction) return resultOf(await this.client.query(statement));
+    if (!this.inTransaction) return resultOf(await submit(this.client, statement));
     if (holdable(query)) {
       this.held.push(statement);
       // Its row count is not known yet; callers of a plain INSERT do not read it.
@@ -82,7 +100,7 @@ class PipeliningConnection implements DatabaseConnection {
     socket.cork();
     let answers: Array<Promise<pg.QueryResult>>;
     try {
-      answers = batch.map((statement) => this.client.query(statement));
+      answers = batch.map((statement) => submit(this.client, statement));
     } finally {
       socket.uncork();
     }
