@@ -3,8 +3,8 @@ import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driv
 import pg from 'pg';
 import { isUnread } from './unread-results.js';
 
-// Every statement node-postgres sends waits for its answer before the next one goes out: a socket write, a wait
-// and a read, which on a busy machine cost more than the statement itself. A run writes in a few short
+// A statement sent on its own and waited for costs a socket write, a wait and a read (a round trip), which on a
+// busy machine cost more than the statement itself. A run writes in a few short
 // transactions, mostly INSERTs whose answer nobody reads. Inside a transaction this driver holds back BEGIN and
 // plain INSERTs and sends them with the next statement that needs an answer (or with COMMIT), pipelined: each
 // with its parameters (extended protocol, prepared once per connection, so Postgres neither parses nor plans it
@@ -89,8 +89,9 @@ class PipeliningConnection implements DatabaseConnection {
   }
 
   /**
-   * Sends the held statements and `last` in one write (the client pipelines them; the corked socket gathers
-   * their messages); resolves with `last`'s result, or rejects with the first failure.
+   * Sends the held statements and `last` in one write: the client pipelines them (sends each without waiting for
+   * the one before), and the socket, corked around them all, gathers their messages, which pg would otherwise
+   * write one statement at a time. Resolves with `last`'s result, or rejects with the first failure.
    */
   async send(last: pg.QueryConfig): Promise<pg.QueryResult> {
     const batch = this.held;
