@@ -1,21 +1,32 @@
 // Preloaded into a benchmark's server (BENCH_SERVER_NODE_ARGS="--require ./bench/pg-round-trips.cjs"): counts what
-// it sends to Postgres (round trips = pg Client.query calls; statements, BEGINs and COMMITs inside them) and
-// prints the totals to stderr when the server exits. Divide by the runs the benchmark made for per-run costs.
+// it sends to Postgres (round trips = socket writes of pg clients, as the driver waits for the answers to one
+// write before the next; statements = Client.query calls, BEGINs and COMMITs among them) and notifications heard,
+// and prints the totals to stderr when the server exits. Divide by the runs the benchmark made for per-run costs.
 const { createRequire } = require('node:module');
 const pg = createRequire(`${process.cwd()}/package.json`)('pg');
 
-const counts = { roundTrips: 0, statements: 0, begins: 0, commits: 0 };
+const counts = { roundTrips: 0, statements: 0, begins: 0, commits: 0, notifications: 0 };
+const counted = new WeakSet();
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (config, ...rest) {
-  const text = typeof config === 'string' ? config : config?.text;
-  if (typeof text === 'string') {
-    counts.roundTrips++;
-    // The batching driver joins statements with ";\n" (postgres-batching.ts).
-    for (const statement of text.split(';\n')) {
-      counts.statements++;
-      if (/^begin\b/i.test(statement)) counts.begins++;
-      if (/^commit$/i.test(statement)) counts.commits++;
+  const socket = this.connection?.stream;
+  if (socket && !counted.has(socket)) {
+    counted.add(socket);
+    for (const method of ['_write', '_writev']) {
+      const write = socket[method];
+      socket[method] = function (...args) {
+        counts.roundTrips++;
+        return write.apply(this, args);
+      };
     }
+    this.on('notification', () => counts.notifications++);
+  }
+  const text = typeof config === 'string' ? config : config?.text;
+  // Split: the driver of earlier versions sent a transaction's statements joined with ";\n" in one query.
+  for (const statement of typeof text === 'string' ? text.split(';\n') : []) {
+    counts.statements++;
+    if (/^begin\b/i.test(statement)) counts.begins++;
+    if (/^commit$/i.test(statement)) counts.commits++;
   }
   return query.call(this, config, ...rest);
 };

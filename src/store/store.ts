@@ -63,6 +63,14 @@ export interface Notifications {
   notify(channel: string, payload: string): Promise<void>;
   /** Calls `onMessage` for each notification on `channel`; resolves with a function that stops listening. */
   listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /**
+   * Tells other processes that this one waits for `payload` on `channel` (e.g. a run id on the run events channel),
+   * so their `wanted` says yes for a while. Call it before each read of what the notification would announce: it
+   * renews itself at most every few seconds.
+   */
+  want(channel: string, payload: string): void;
+  /** Whether another process may wait for `payload` on `channel`: if not, a NOTIFY of it would wake nobody. */
+  wanted(channel: string, payload: string): boolean;
 }
 
 /** The persistence boundary: the only room that knows which database is in use. */

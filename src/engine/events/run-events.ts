@@ -159,7 +159,7 @@ export class RunEventLog {
     batch.push(...added);
     // The writer's numbering moves on only when the transaction commits (see `committed`).
     if (writer) writer.staged = added;
-    await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
+    await tx.runEvents.append(project, runId, batch, Math.floor(Date.now() / 1000), this.wake(runId));
   }
 
   /** Wakes readers after a transaction that called `commit` has committed. */
@@ -198,7 +198,7 @@ export class RunEventLog {
       const batch = writer.pending.splice(0);
       if (batch.length === 0) return;
       try {
-        await this.store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000), RUN_EVENTS_CHANNEL);
+        await this.store.runEvents.append(writer.project, runId, batch, Math.floor(Date.now() / 1000), this.wake(runId));
       } catch (err) {
         writer.pending.unshift(...batch);
         throw err;
@@ -208,8 +208,19 @@ export class RunEventLog {
     return writer.flushing;
   }
 
+  /** The channel an append to the run wakes other processes on: none when no other process follows the run. */
+  private wake(runId: string): string | undefined {
+    return this.store.notifications?.wanted(RUN_EVENTS_CHANNEL, runId) === false ? undefined : RUN_EVENTS_CHANNEL;
+  }
+
+  /** A reader of a run this process does not write hears of its appends only if the writer knows to wake it. */
+  private follow(runId: string): void {
+    if (!this.writers.has(runId)) this.store.notifications?.want(RUN_EVENTS_CHANNEL, runId);
+  }
+
   /** Events after `afterSeq`: the stored ones, then this process's not yet written ones. */
   async read(project: string, runId: string, afterSeq: number): Promise<RunEventRecord[]> {
+    this.follow(runId);
     const writer = this.writers.get(runId);
     if (writer && afterSeq + 1 >= writer.firstSeq) return writer.memory.slice(afterSeq + 1 - writer.firstSeq);
     const stored = await this.store.runEvents.read(project, runId, afterSeq, 500);
@@ -222,6 +233,7 @@ export class RunEventLog {
 
   /** Resolves true when the run's log may have grown, false after `timeoutMs` or when `signal` aborts. */
   wait(runId: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    this.follow(runId);
     return new Promise((resolve) => {
       const done = (grew: boolean) => {
         clearTimeout(timer);
