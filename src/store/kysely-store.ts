@@ -32,15 +32,31 @@ function runColumns(run: Run) {
   return WORK_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
 }
 
-/** Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle. */
+/**
+ * A dialect's own transactions, for a driver that runs one transaction at a time (SQLite's): `run` opens one,
+ * runs `fn`, and commits it (rolls it back if `fn` throws); `handle` is a Kysely transaction whose statements go
+ * to whichever transaction is open, so one handle, and one set of repositories over it, serves them all in turn
+ * without Kysely's per-transaction setup.
+ */
+export interface DirectTransactions {
+  handle: Kysely<Database>;
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle.
+ * `direct`: the dialect's own transactions, used instead of Kysely's.
+ */
 export function createKyselyStore(
   db: Kysely<Database>,
   capabilities: StoreCapabilities,
   types: DialectTypes,
   root: Kysely<Database> = db,
   notifications?: Notifications,
+  direct?: DirectTransactions,
 ): Store {
   const any = db as Kysely<any>;
+  let transactionStore: Store | undefined;
   const store: Store = {
     capabilities,
     ...(notifications ? { notifications } : {}),
@@ -87,6 +103,10 @@ export function createKyselyStore(
     idOwners: (table, ids) => idOwners(any, table, ids),
     async transaction(fn) {
       if (db.isTransaction) return fn(store);
+      if (direct) {
+        const tx = (transactionStore ??= createKyselyStore(direct.handle, capabilities, types, root, notifications));
+        return direct.run(() => fn(tx));
+      }
       return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root, notifications)));
     },
     async ping() {
