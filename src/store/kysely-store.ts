@@ -32,6 +32,9 @@ function runColumns(run: Run) {
   return WORK_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
 }
 
+/** A message, step or run never moves to another thread or run: updates leave these indexed columns alone. */
+const IN_THREAD: ReadonlySet<string> = new Set(['thread_id', 'run_id']);
+
 /**
  * A dialect's own transactions, for a driver that runs one transaction at a time (SQLite's): `run` opens one,
  * runs `fn`, and commits it (rolls it back if `fn` throws); `handle` is a Kysely transaction whose statements go
@@ -64,11 +67,11 @@ export function createKyselyStore(
     threads: createThreadsRepo(any, capabilities.dialect),
     // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
     // prompt text is written with it, so prompts over a long thread need not parse every message.
-    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) })),
+    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) }), IN_THREAD),
     threadMessages: createThreadMessages(any, capabilities.dialect),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
-    runs: createDocumentRepo<Run>(any, 'runs', runColumns),
-    runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
+    runs: createDocumentRepo<Run>(any, 'runs', runColumns, IN_THREAD),
+    runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id }), IN_THREAD),
     keys: createKeysRepo(db),
     chunks: createChunksRepo(db, types.fullText, types.searchLanguage),
     vectorStores: createVectorStoresRepo(any),

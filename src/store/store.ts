@@ -36,7 +36,10 @@ export type Scope = Record<string, string | null>;
 export interface DocumentRepo<T extends { id: string; created_at: number }> {
   insert(project: string, doc: T): Promise<void>;
   get(project: string, id: string): Promise<T | undefined>;
-  /** Replaces the stored object; false when it no longer exists. */
+  /**
+   * Replaces the stored object; false when it no longer exists. What places it (a message's, step's or run's
+   * thread and run) must be as inserted: it is not written again.
+   */
   replace(project: string, doc: T): Promise<boolean>;
   /**
    * Replaces the stored object without telling whether it still existed, for a caller that knows it does (it
