@@ -229,7 +229,12 @@ class GroupCommitDriver implements Driver, DirectExecution {
     }
     const statement = this.#writer.get(sql);
     const readOnly = statement.reader && statement.readonly;
-    if (readOnly && this.#reader) return this.#reader.run(this.#reader.get(sql), parameters);
+    if (readOnly && this.#reader) {
+      // Between batches the writer holds nothing uncommitted, and its page cache is warm: the reader's starts
+      // cold after every commit (SQLite drops a connection's cache when another one has written).
+      if (!this.#batch) return this.#writer.run(statement, parameters);
+      return this.#reader.run(this.#reader.get(sql), parameters);
+    }
     let result: QueryResult<any>;
     let batch: Batch | undefined;
     await lease.lock();
