@@ -1,7 +1,6 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { promptText } from '../domain/messages.js';
-import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
@@ -11,7 +10,7 @@ import { idOwners } from './id-owners.js';
 import { createKeysRepo } from './keys-repo.js';
 import { createResponsesRepo } from './responses-repo.js';
 import { createRunEventsRepo } from './run-events-repo.js';
-import { createRunQueue } from './run-queue.js';
+import { createRunQueue, runColumns } from './run-queue.js';
 import { createScriptsRepo } from './scripts-repo.js';
 import { createRateLimitsRepo } from './rate-limits-repo.js';
 import { createThreadSessionsRepo } from './thread-sessions-repo.js';
@@ -22,15 +21,6 @@ import { createVectorStoresRepo } from './vector-stores-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Notifications, Store, StoreCapabilities } from './store.js';
-
-/**
- * A run's columns. A run that leaves the statuses a worker drives (requires_action, or ended) gives up its lease
- * in the same write, so the worker need not write again to release it; otherwise the lease is left alone.
- */
-function runColumns(run: Run) {
-  const columns = { thread_id: run.thread_id, status: run.status, expires_at: run.expires_at };
-  return WORK_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
-}
 
 /** A message, step or run never moves to another thread or run: updates leave these indexed columns alone. */
 const IN_THREAD: ReadonlySet<string> = new Set(['thread_id', 'run_id']);

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Run } from '../domain/types.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import { buildMessage } from '../domain/messages.js';
 import { createStore } from './create-store.js';
@@ -141,6 +142,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       } finally {
         await stop();
       }
+    });
+
+    test('run queue: a run stored held is not claimed by others until released', async () => {
+      const now = Date.now();
+      const run = { id: `run_held_${dialect}`, object: 'thread.run', created_at: 1, thread_id: 'thread_held', status: 'in_progress', expires_at: Math.floor(now / 1000) + 600 } as unknown as Run;
+      await store.transaction((tx) => tx.runQueue.insertHeld('p1', run, 'w1', now + 60_000));
+      assert.deepEqual(await store.runs.get('p1', run.id), run);
+      assert.deepEqual(await store.runQueue.claim('w2', now, 60_000), []);
+      await store.runQueue.release('w1', run.id);
+      assert.deepEqual(await store.runQueue.claim('w2', now, 60_000), [{ project: 'p1', id: run.id, resumed: false }]);
+      await assert.rejects(store.runQueue.insertHeld('p1', { ...run, id: 'run_paused', status: 'requires_action' }, 'w1', now), /not held/);
     });
 
     test('api keys: insert, find active, revoke', async () => {
