@@ -126,6 +126,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(page, log.slice(0, 7));
     });
 
+    test('run events: a payload repeated by the next event is stored once and read back whole', async () => {
+      const run = JSON.stringify({ id: 'run_twice', status: 'queued', tools: [{ type: 'function' }] });
+      const log = [
+        { seq: 1, event: 'thread.run.created', data: run },
+        { seq: 2, event: 'thread.run.queued', data: run },
+        { seq: 3, event: 'thread.run.step.created', data: '{"id":"step_1"}' },
+        { seq: 4, event: 'thread.run.step.in_progress', data: '{"id":"step_1"}' },
+        { seq: 5, event: 'thread.run.step.delta', data: '{"id":"step_1"}' },
+        { seq: 6, event: 'thread.run.in_progress', data: run.replace('queued', 'in_progress') },
+      ];
+      await store.runEvents.append('p1', 'run_twice', log, 1);
+      for (const after of [0, 1, 2, 3, 4, 5]) assert.deepEqual(await store.runEvents.read('p1', 'run_twice', after, 500), log.slice(after), `after ${after}`);
+    });
+
     test('run events: an append wakes listeners on its channel when it commits, in the same statement', { skip: dialect === 'sqlite' && 'SQLite has no notifications' }, async () => {
       const heard: string[] = [];
       const stop = await store.notifications!.listen('assistd_test_wake', (payload) => heard.push(payload));
