@@ -56,6 +56,18 @@ function update<T extends { id: string }>(db: Kysely<any>, table: string, column
   );
 }
 
+/** The UPDATE behind replaceIf: update's, only where the stored JSON is still `expected`'s. */
+function updateIf<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, expected: T) {
+  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
+  const stored = JSON.stringify(expected);
+  return runCompiled(
+    db,
+    `${table}:replace-if:${shapeOf(values)}`,
+    () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project).where('data', '=', stored),
+    [...values.map(([, value]) => value), doc.id, project, stored],
+  );
+}
+
 // Repositories are built anew for every transaction, so the factory only closes over its arguments: the
 // helpers above live at module level and the statements they run are compiled once (compiled-statements.ts).
 
@@ -84,6 +96,10 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
 
     async replace(project, doc) {
       return Number((await update(db, table, columnsOf, fixed, project, doc, false)).numAffectedRows ?? 0) > 0;
+    },
+
+    async replaceIf(project, doc, expected) {
+      return Number((await updateIf(db, table, columnsOf, fixed, project, doc, expected)).numAffectedRows ?? 0) > 0;
     },
 
     async overwrite(project, doc) {
