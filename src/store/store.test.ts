@@ -43,6 +43,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.messages.get('p1', message.id), undefined);
     });
 
+    test('documents: replaceIf writes only over the copy the caller expects', async () => {
+      const message = buildMessage('thread_if', { role: 'user', content: 'hello' });
+      await store.messages.insert('p1', message);
+      const first = { ...message, metadata: { v: '1' } };
+      assert.equal(await store.messages.replaceIf('p1', first, message), true);
+      assert.equal(await store.messages.replaceIf('p1', { ...message, metadata: { v: 'stale' } }, message), false);
+      assert.equal(await store.messages.replaceIf('p2', { ...first, metadata: { v: '2' } }, first), false);
+      assert.deepEqual(await store.messages.get('p1', message.id), first);
+    });
+
     test('thread messages: pages from a position in both orders, prompt text instead of the message, token counts kept until the next write', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 25; i++) {
