@@ -82,6 +82,31 @@ describe('sqlite group commit', () => {
     assert.equal(committed(added.id).n, 1);
   });
 
+  test('the transaction that opens a batch rolls back alone, and commits with those that join it', async () => {
+    const first = message();
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.messages.insert('p', first);
+        throw new Error('first one fails');
+      }),
+      /first one fails/,
+    );
+    assert.equal(committed(first.id).n, 0);
+    const [opener, joiner, failing] = [message(), message(), message('doomed')];
+    const results = await Promise.allSettled([
+      store.transaction((tx) => tx.messages.insert('p', opener)),
+      store.transaction((tx) => tx.messages.insert('p', joiner)),
+      store.transaction(async (tx) => {
+        await tx.messages.insert('p', failing);
+        throw new Error('the joiner fails');
+      }),
+      store.messages.insert('p', first),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    for (const m of [opener, joiner, first]) assert.equal(committed(m.id).n, 1);
+    assert.equal(committed(failing.id).n, 0);
+  });
+
   test("a transaction's repositories refuse statements once it has ended", async () => {
     let leaked: Store | undefined;
     await store.transaction(async (tx) => {

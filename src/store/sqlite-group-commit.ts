@@ -9,8 +9,8 @@ import type { Database } from './schema.js';
 // the WAL. Under concurrent load each request committing alone spends most of its database time there.
 //
 // Group commit: writes of the same event-loop turn run inside one shared outer transaction, each in its own
-// savepoint (so one request's failure rolls back only its own work), and the outer transaction commits once the
-// turn ends. Nobody hears that their write succeeded before that COMMIT did, so durability is the same as one
+// savepoint (so one request's failure rolls back only its own work; the first needs none, see #begin), and the
+// outer transaction commits once the turn ends. Nobody hears that their write succeeded before that COMMIT did, so durability is the same as one
 // COMMIT per write. Reads outside a transaction go to a second connection that sees only committed data, so no
 // request observes another request's writes before they are committed.
 
@@ -87,6 +87,8 @@ class GroupCommitDriver implements Driver, DirectExecution {
   #flushScheduled = false;
   /** A transaction's savepoint is open: statements of "the transaction in progress" may run. */
   #transactionOpen = false;
+  /** The transaction in progress opened the batch it writes in (see #begin). */
+  #alone = false;
 
   constructor(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database | undefined, checkpointer: Checkpointer | undefined) {
     this.#writer = new Statements(writer);
@@ -162,22 +164,41 @@ class GroupCommitDriver implements Driver, DirectExecution {
     return lease;
   }
 
-  /** Opens a transaction's savepoint (and the batch, if none is open); the caller holds the writer. */
+  /**
+   * Opens a transaction; the caller holds the writer. A transaction that finds no batch open opens one and is
+   * alone in it until it ends (nothing else writes meanwhile): it needs no savepoint, whose undo log costs every
+   * page the transaction touches a copy. Later transactions of the batch each get their savepoint.
+   */
   #begin(): void {
-    this.#write(() => this.#writer.control(`savepoint ${SAVEPOINT}`), true);
+    if (this.#batch) this.#write(() => this.#writer.control(`savepoint ${SAVEPOINT}`), false);
+    else {
+      this.#openBatch();
+      this.#alone = true;
+    }
     this.#transactionOpen = true;
   }
 
-  /** Ends a transaction's savepoint: its work commits with the batch, returned. */
+  /** Ends a transaction: its work commits with the batch, returned. */
   #release(): Batch {
-    this.#write(() => this.#writer.control(`release ${SAVEPOINT}`), false);
+    if (this.#alone) this.#alone = false;
+    else this.#write(() => this.#writer.control(`release ${SAVEPOINT}`), false);
     this.#transactionOpen = false;
-    return this.#batch!;
+    if (!this.#batch) throw new Error('The transaction was rolled back by an earlier error.');
+    return this.#batch;
   }
 
   /** Undoes a transaction's work. */
   #undo(): void {
     this.#transactionOpen = false;
+    if (this.#alone) {
+      this.#alone = false;
+      // Alone in its batch: undoing it is undoing the batch, which nobody else waits for.
+      const batch = this.#batch;
+      this.#batch = undefined;
+      if (this.#writer.database.inTransaction) this.#writer.control('rollback');
+      batch?.resolve();
+      return;
+    }
     // An I/O or busy error can end the outer transaction by itself; then there is no savepoint left to undo.
     if (this.#writer.database.inTransaction) {
       this.#writer.control(`rollback to ${SAVEPOINT}`);
