@@ -112,8 +112,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
       for (const message of built) await tx.messages.insert(project, message);
       // A run this process keeps starts in the same transaction: one write and one wake-up fewer.
       const stored = keeper.local ? transition(run, 'in_progress', nowSeconds()) : run;
-      await tx.runs.insert(project, stored);
-      await keeper.hold(tx);
+      await keeper.insert(tx, project, stored);
       const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
       await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started]);
       // Last, so the concurrent-run lock it takes is held only until the commit.

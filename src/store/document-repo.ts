@@ -41,9 +41,12 @@ async function cursor(db: Kysely<any>, table: string, project: string, id: strin
   return rows[0];
 }
 
-/** The UPDATE behind replace and overwrite: one compiled statement per shape, the same for both. */
-function update<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, project: string, doc: T, unread: boolean) {
-  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc))]);
+/**
+ * The UPDATE behind replace and overwrite: one compiled statement per shape, the same for both. `fixed` columns
+ * are left out: SQLite rewrites an index entry for every column an UPDATE sets, changed or not.
+ */
+function update<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, unread: boolean) {
+  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
   return runCompiled(
     db,
     `${table}:replace:${shapeOf(values)}`,
@@ -53,14 +56,32 @@ function update<T extends { id: string }>(db: Kysely<any>, table: string, column
   );
 }
 
+/** The UPDATE behind replaceIf: update's, only where the stored JSON is still `expected`'s. */
+function updateIf<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, expected: T) {
+  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
+  const stored = JSON.stringify(expected);
+  return runCompiled(
+    db,
+    `${table}:replace-if:${shapeOf(values)}`,
+    () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project).where('data', '=', stored),
+    [...values.map(([, value]) => value), doc.id, project, stored],
+  );
+}
+
 // Repositories are built anew for every transaction, so the factory only closes over its arguments: the
 // helpers above live at module level and the statements they run are compiled once (compiled-statements.ts).
 
-/** One generic repository for every table shaped (id, project, created_at, data, ...columns). */
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * One generic repository for every table shaped (id, project, created_at, data, ...columns). `fixed`: columns
+ * whose value never changes once inserted (a message's thread), which replace and overwrite do not write.
+ */
 export function createDocumentRepo<T extends { id: string; created_at: number }>(
   db: Kysely<any>,
   table: string,
   columnsOf: ColumnsOf<T> = () => ({}),
+  fixed: ReadonlySet<string> = NONE,
 ): DocumentRepo<T> {
   return {
     async insert(project, doc) {
@@ -74,11 +95,15 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
     },
 
     async replace(project, doc) {
-      return Number((await update(db, table, columnsOf, project, doc, false)).numAffectedRows ?? 0) > 0;
+      return Number((await update(db, table, columnsOf, fixed, project, doc, false)).numAffectedRows ?? 0) > 0;
+    },
+
+    async replaceIf(project, doc, expected) {
+      return Number((await updateIf(db, table, columnsOf, fixed, project, doc, expected)).numAffectedRows ?? 0) > 0;
     },
 
     async overwrite(project, doc) {
-      await update(db, table, columnsOf, project, doc, true);
+      await update(db, table, columnsOf, fixed, project, doc, true);
     },
 
     async delete(project, id) {

@@ -1,7 +1,6 @@
 import { Migrator, type Kysely } from 'kysely';
 import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch } from '../domain/types.js';
 import { promptText } from '../domain/messages.js';
-import { WORK_RUN_STATUSES } from '../domain/run-status.js';
 import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
 import { createChunksRepo } from './chunks-repo.js';
@@ -11,7 +10,7 @@ import { idOwners } from './id-owners.js';
 import { createKeysRepo } from './keys-repo.js';
 import { createResponsesRepo } from './responses-repo.js';
 import { createRunEventsRepo } from './run-events-repo.js';
-import { createRunQueue } from './run-queue.js';
+import { createRunQueue, runColumns } from './run-queue.js';
 import { createScriptsRepo } from './scripts-repo.js';
 import { createRateLimitsRepo } from './rate-limits-repo.js';
 import { createThreadSessionsRepo } from './thread-sessions-repo.js';
@@ -23,24 +22,34 @@ import { migrationProvider, type DialectTypes } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Notifications, Store, StoreCapabilities } from './store.js';
 
+/** A message, step or run never moves to another thread or run: updates leave these indexed columns alone. */
+const IN_THREAD: ReadonlySet<string> = new Set(['thread_id', 'run_id']);
+
 /**
- * A run's columns. A run that leaves the statuses a worker drives (requires_action, or ended) gives up its lease
- * in the same write, so the worker need not write again to release it; otherwise the lease is left alone.
+ * A dialect's own transactions, for a driver that runs one transaction at a time (SQLite's): `run` opens one,
+ * runs `fn`, and commits it (rolls it back if `fn` throws); `handle` is a Kysely transaction whose statements go
+ * to whichever transaction is open, so one handle, and one set of repositories over it, serves them all in turn
+ * without Kysely's per-transaction setup.
  */
-function runColumns(run: Run) {
-  const columns = { thread_id: run.thread_id, status: run.status, expires_at: run.expires_at };
-  return WORK_RUN_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
+export interface DirectTransactions {
+  handle: Kysely<Database>;
+  run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle. */
+/**
+ * Builds the repositories over one Kysely handle; the dialect-specific factories only make the handle.
+ * `direct`: the dialect's own transactions, used instead of Kysely's.
+ */
 export function createKyselyStore(
   db: Kysely<Database>,
   capabilities: StoreCapabilities,
   types: DialectTypes,
   root: Kysely<Database> = db,
   notifications?: Notifications,
+  direct?: DirectTransactions,
 ): Store {
   const any = db as Kysely<any>;
+  let transactionStore: Store | undefined;
   const store: Store = {
     capabilities,
     ...(notifications ? { notifications } : {}),
@@ -48,11 +57,11 @@ export function createKyselyStore(
     threads: createThreadsRepo(any, capabilities.dialect),
     // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
     // prompt text is written with it, so prompts over a long thread need not parse every message.
-    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) })),
+    messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) }), IN_THREAD),
     threadMessages: createThreadMessages(any, capabilities.dialect),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
-    runs: createDocumentRepo<Run>(any, 'runs', runColumns),
-    runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id })),
+    runs: createDocumentRepo<Run>(any, 'runs', runColumns, IN_THREAD),
+    runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id }), IN_THREAD),
     keys: createKeysRepo(db),
     chunks: createChunksRepo(db, types.fullText, types.searchLanguage),
     vectorStores: createVectorStoresRepo(any),
@@ -87,6 +96,10 @@ export function createKyselyStore(
     idOwners: (table, ids) => idOwners(any, table, ids),
     async transaction(fn) {
       if (db.isTransaction) return fn(store);
+      if (direct) {
+        const tx = (transactionStore ??= createKyselyStore(direct.handle, capabilities, types, root, notifications));
+        return direct.run(() => fn(tx));
+      }
       return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root, notifications)));
     },
     async ping() {

@@ -336,6 +336,19 @@ function runKeys(): Migration {
   };
 }
 
+/**
+ * Two indexes of runs that no query reads (the planners find active runs through runs_work and a thread's
+ * newest run through runs_page) but every run writes, twice: once when stored, once when it ends.
+ */
+function runIndexesUnread(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema.dropIndex('runs_status').ifExists().execute();
+      await db.schema.dropIndex('runs_expiry').ifExists().execute();
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -346,7 +359,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0010_message_prompt_tokens': messagePromptTokens(), '0011_responses': responses(types),
         '0012_containers': containers(types), '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
         '0015_search_gin_write_through': searchGinWriteThroughMigration(types), '0017_message_prompt_text': messagePromptText(),
-        '0020_run_keys': runKeys() };
+        '0020_run_keys': runKeys(),
+        '0021_run_indexes_unread': runIndexesUnread() };
     },
   };
 }

@@ -32,15 +32,29 @@ export interface RunEventsRepo {
  */
 const BATCH = '*';
 
-/** A batch's data: `[[event, payload], ...]`, spliced from the payloads' JSON as they are. */
+/**
+ * A batch's data: `[[event, payload], ...]`, spliced from the payloads' JSON as they are. An entry whose payload
+ * is the one before it (a run `created` then `queued`, a step or message `created` then `in_progress`) is
+ * `[event]` alone: status events carry whole objects, and these pairs would store each twice.
+ */
 function packed(events: RunEventRecord[]): string {
-  return `[${events.map((e) => `[${JSON.stringify(e.event)},${e.data}]`).join(',')}]`;
+  let out = '[';
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (i > 0) out += ',';
+    out += i > 0 && e.data === events[i - 1]!.data ? `[${JSON.stringify(e.event)}]` : `[${JSON.stringify(e.event)},${e.data}]`;
+  }
+  return out + ']';
 }
 
 function unpacked(row: RunEventRecord): RunEventRecord[] {
-  const entries = JSON.parse(row.data) as Array<[string, unknown]>;
+  const entries = JSON.parse(row.data) as Array<[string, unknown?]>;
   const first = row.seq - entries.length + 1;
-  return entries.map(([event, data], i) => ({ seq: first + i, event, data: JSON.stringify(data) }));
+  let data = '';
+  return entries.map((entry, i) => {
+    if (entry.length > 1) data = JSON.stringify(entry[1]);
+    return { seq: first + i, event: entry[0], data };
+  });
 }
 
 /** Appends (one row per call) and reads compile once: every run does both (compiled-statements.ts). */

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { ACTIVE_RUN_STATUSES as ACTIVE_STATUSES, WORK_RUN_STATUSES as WORK_STATUSES } from '../domain/run-status.js';
+import type { Run } from '../domain/types.js';
 import { runCompiled } from './compiled-statements.js';
 import type { StoreCapabilities } from './store.js';
 
@@ -25,6 +26,8 @@ export interface RunQueue {
   oldestClaimable(owner: string, now: number): Promise<number | undefined>;
   /** Writes `owner`'s lease on a run being queued in the caller's transaction (a handoff to a local worker). */
   hold(owner: string, runId: string, until: number): Promise<void>;
+  /** Stores a new run (queued or in_progress) with `owner`'s lease on it: `runs.insert` and `hold` in one statement. */
+  insertHeld(project: string, run: Run, owner: string, until: number): Promise<void>;
   /** Extends the leases `owner` holds on `runIds`; returns the ids still held (a lost lease means stop). */
   renew(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]>;
   /** Gives the run up so another worker can take it at once (after a pause or when done). */
@@ -35,6 +38,14 @@ export interface RunQueue {
   activeRunId(project: string, threadId: string): Promise<string | undefined>;
 }
 
+/**
+ * A run's columns. A run that leaves the statuses a worker drives (requires_action, or ended) gives up its lease
+ * in the same write, so the worker need not write again to release it; otherwise the lease is left alone.
+ */
+export function runColumns(run: Run) {
+  const columns = { thread_id: run.thread_id, status: run.status, expires_at: run.expires_at };
+  return WORK_STATUSES.includes(run.status) ? columns : { ...columns, lease_owner: null, lease_until: null };
+}
 
 export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities): RunQueue {
   /** Runs `owner` may claim at `now`, in queue order. */
@@ -71,6 +82,11 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
     async hold(owner, runId, until) {
       // Every run kept by the process that queues it writes this: compiled once (compiled-statements.ts).
       await runCompiled(db, 'runs:hold', () => db.updateTable('runs').set({ previous_owner: null, lease_owner: owner, lease_until: until }).where('id', '=', runId), [null, owner, until, runId], { unread: true });
+    },
+    async insertHeld(project, run, owner, until) {
+      if (!WORK_STATUSES.includes(run.status)) throw new Error(`run ${run.id}: a ${run.status} run is not held`);
+      const row = { id: run.id, project, created_at: run.created_at, data: JSON.stringify(run), ...runColumns(run), lease_owner: owner, lease_until: until };
+      await runCompiled(db, 'runs:insert-held', () => db.insertInto('runs').values(row), Object.values(row));
     },
     async renew(owner, runIds, now, leaseMs) {
       if (runIds.length === 0) return [];

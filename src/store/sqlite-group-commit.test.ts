@@ -7,6 +7,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { buildMessage } from '../domain/messages.js';
 import { createSqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
+import type { Run } from '../domain/types.js';
 
 // Group commit must be invisible: each write is durable when its promise settles, a failed transaction takes
 // only its own work with it, and nobody reads what is not committed yet.
@@ -55,6 +56,63 @@ describe('sqlite group commit', () => {
     for (const m of good) assert.equal(committed(m.id).n, 1);
     assert.equal(committed(doomed.id).n, 0);
     assert.equal(await store.messages.get('p', doomed.id), undefined);
+  });
+
+  test('a transaction that throws undoes all it wrote: compiled statements, built queries, nested transactions', async () => {
+    const kept = message('kept');
+    await store.messages.insert('p', kept);
+    const added = message();
+    const run = { id: 'run_gc_rollback', thread_id: 'thread_gc', status: 'queued', created_at: 1, expires_at: null } as unknown as Run;
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.messages.insert('p', added);
+        await tx.runs.insert('p', run);
+        // deleteWhere goes through Kysely's executor, not a compiled statement.
+        assert.equal(await tx.messages.deleteWhere('p', { id: kept.id }), 1);
+        await tx.transaction((inner) => inner.messages.overwrite('p', { ...added, metadata: { nested: 'yes' } }));
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    assert.equal(committed(added.id).n, 0);
+    assert.equal(committed(kept.id).n, 1);
+    assert.equal(await store.runs.get('p', run.id), undefined);
+    // The writer is free again and the next transaction commits normally.
+    await store.transaction((tx) => tx.messages.insert('p', added));
+    assert.equal(committed(added.id).n, 1);
+  });
+
+  test('the transaction that opens a batch rolls back alone, and commits with those that join it', async () => {
+    const first = message();
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.messages.insert('p', first);
+        throw new Error('first one fails');
+      }),
+      /first one fails/,
+    );
+    assert.equal(committed(first.id).n, 0);
+    const [opener, joiner, failing] = [message(), message(), message('doomed')];
+    const results = await Promise.allSettled([
+      store.transaction((tx) => tx.messages.insert('p', opener)),
+      store.transaction((tx) => tx.messages.insert('p', joiner)),
+      store.transaction(async (tx) => {
+        await tx.messages.insert('p', failing);
+        throw new Error('the joiner fails');
+      }),
+      store.messages.insert('p', first),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    for (const m of [opener, joiner, first]) assert.equal(committed(m.id).n, 1);
+    assert.equal(committed(failing.id).n, 0);
+  });
+
+  test("a transaction's repositories refuse statements once it has ended", async () => {
+    let leaked: Store | undefined;
+    await store.transaction(async (tx) => {
+      leaked = tx;
+    });
+    await assert.rejects(leaked!.messages.insert('p', message()), /after the transaction ended/);
   });
 
   test('a failing statement outside a transaction fails alone', async () => {

@@ -1,14 +1,16 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Checkpointer } from './sqlite-checkpointer.js';
-import { SqliteDialect, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult } from 'kysely';
+import { SqliteDialect, Transaction, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type Kysely, type QueryResult } from 'kysely';
 import { registerDirectExecution, type DirectExecution } from './compiled-statements.js';
+import type { DirectTransactions } from './kysely-store.js';
+import type { Database } from './schema.js';
 
 // One SQLite COMMIT costs far more than the statements of a small transaction: it appends every touched page to
 // the WAL. Under concurrent load each request committing alone spends most of its database time there.
 //
 // Group commit: writes of the same event-loop turn run inside one shared outer transaction, each in its own
-// savepoint (so one request's failure rolls back only its own work), and the outer transaction commits once the
-// turn ends. Nobody hears that their write succeeded before that COMMIT did, so durability is the same as one
+// savepoint (so one request's failure rolls back only its own work; the first needs none, see #begin), and the
+// outer transaction commits once the turn ends. Nobody hears that their write succeeded before that COMMIT did, so durability is the same as one
 // COMMIT per write. Reads outside a transaction go to a second connection that sees only committed data, so no
 // request observes another request's writes before they are committed.
 
@@ -83,6 +85,10 @@ class GroupCommitDriver implements Driver, DirectExecution {
   readonly #mutex = new Mutex();
   #batch: Batch | undefined;
   #flushScheduled = false;
+  /** A transaction's savepoint is open: statements of "the transaction in progress" may run. */
+  #transactionOpen = false;
+  /** The transaction in progress opened the batch it writes in (see #begin). */
+  #alone = false;
 
   constructor(writer: BetterSqlite3.Database, reader: BetterSqlite3.Database | undefined, checkpointer: Checkpointer | undefined) {
     this.#writer = new Statements(writer);
@@ -99,15 +105,14 @@ class GroupCommitDriver implements Driver, DirectExecution {
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = connection as Lease;
     await lease.lock();
-    this.#write(() => this.#writer.control(`savepoint ${SAVEPOINT}`), true);
+    this.#begin();
     lease.inTransaction = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     const lease = connection as Lease;
-    this.#write(() => this.#writer.control(`release ${SAVEPOINT}`), false);
+    const batch = this.#release();
     lease.inTransaction = false;
-    const batch = this.#batch!;
     lease.unlock();
     await batch.committed;
   }
@@ -116,13 +121,88 @@ class GroupCommitDriver implements Driver, DirectExecution {
     const lease = connection as Lease;
     lease.inTransaction = false;
     try {
-      // An I/O or busy error can end the outer transaction by itself; then there is no savepoint left to undo.
-      if (this.#writer.database.inTransaction) {
-        this.#writer.control(`rollback to ${SAVEPOINT}`);
-        this.#writer.control(`release ${SAVEPOINT}`);
-      }
+      this.#undo();
     } finally {
       lease.unlock();
+    }
+  }
+
+  /**
+   * Runs `fn` as one transaction (see DirectTransactions in kysely-store.ts): what Kysely's transaction does
+   * with this driver, without its builders, executors and connection objects. Resolves once committed.
+   */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.#mutex.lock();
+    let result: T;
+    let batch: Batch;
+    try {
+      this.#begin();
+    } catch (err) {
+      this.#mutex.unlock();
+      throw err;
+    }
+    try {
+      result = await fn();
+      batch = this.#release();
+    } catch (err) {
+      try {
+        this.#undo();
+      } finally {
+        this.#mutex.unlock();
+      }
+      throw err;
+    }
+    this.#mutex.unlock();
+    await batch.committed;
+    return result;
+  }
+
+  /** The connection of `transaction`'s handle: its statements belong to the transaction in progress. */
+  transactionConnection(): DatabaseConnection {
+    const lease = new Lease(this);
+    lease.inTransaction = true;
+    return lease;
+  }
+
+  /**
+   * Opens a transaction; the caller holds the writer. A transaction that finds no batch open opens one and is
+   * alone in it until it ends (nothing else writes meanwhile): it needs no savepoint, whose undo log costs every
+   * page the transaction touches a copy. Later transactions of the batch each get their savepoint.
+   */
+  #begin(): void {
+    if (this.#batch) this.#write(() => this.#writer.control(`savepoint ${SAVEPOINT}`), false);
+    else {
+      this.#openBatch();
+      this.#alone = true;
+    }
+    this.#transactionOpen = true;
+  }
+
+  /** Ends a transaction: its work commits with the batch, returned. */
+  #release(): Batch {
+    if (this.#alone) this.#alone = false;
+    else this.#write(() => this.#writer.control(`release ${SAVEPOINT}`), false);
+    this.#transactionOpen = false;
+    if (!this.#batch) throw new Error('The transaction was rolled back by an earlier error.');
+    return this.#batch;
+  }
+
+  /** Undoes a transaction's work. */
+  #undo(): void {
+    this.#transactionOpen = false;
+    if (this.#alone) {
+      this.#alone = false;
+      // Alone in its batch: undoing it is undoing the batch, which nobody else waits for.
+      const batch = this.#batch;
+      this.#batch = undefined;
+      if (this.#writer.database.inTransaction) this.#writer.control('rollback');
+      batch?.resolve();
+      return;
+    }
+    // An I/O or busy error can end the outer transaction by itself; then there is no savepoint left to undo.
+    if (this.#writer.database.inTransaction) {
+      this.#writer.control(`rollback to ${SAVEPOINT}`);
+      this.#writer.control(`release ${SAVEPOINT}`);
     }
   }
 
@@ -163,10 +243,19 @@ class GroupCommitDriver implements Driver, DirectExecution {
    * batch and waits for its commit.
    */
   async run(lease: Lease | undefined, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {
-    if (!lease || lease.inTransaction) return this.#write(() => this.#writer.run(this.#writer.get(sql), parameters), false);
+    if (!lease || lease.inTransaction) {
+      // A transaction's handle used after it ended would write into whichever transaction comes next.
+      if (!this.#transactionOpen) throw new Error('A statement of a transaction ran after the transaction ended.');
+      return this.#write(() => this.#writer.run(this.#writer.get(sql), parameters), false);
+    }
     const statement = this.#writer.get(sql);
     const readOnly = statement.reader && statement.readonly;
-    if (readOnly && this.#reader) return this.#reader.run(this.#reader.get(sql), parameters);
+    if (readOnly && this.#reader) {
+      // Between batches the writer holds nothing uncommitted, and its page cache is warm: the reader's starts
+      // cold after every commit (SQLite drops a connection's cache when another one has written).
+      if (!this.#batch) return this.#writer.run(statement, parameters);
+      return this.#reader.run(this.#reader.get(sql), parameters);
+    }
     let result: QueryResult<any>;
     let batch: Batch | undefined;
     await lease.lock();
@@ -189,7 +278,7 @@ class GroupCommitDriver implements Driver, DirectExecution {
   #write<T>(work: () => T, open: boolean): T {
     if (!this.#batch) {
       if (!open) throw new Error('The transaction was rolled back by an earlier error.');
-      this.#open();
+      this.#openBatch();
     }
     try {
       return work();
@@ -199,7 +288,7 @@ class GroupCommitDriver implements Driver, DirectExecution {
     }
   }
 
-  #open(): void {
+  #openBatch(): void {
     this.#writer.control('begin immediate');
     this.#batch = new Batch();
     if (!this.#flushScheduled) {
@@ -283,6 +372,15 @@ export class SqliteGroupCommitDialect extends SqliteDialect {
   // One driver for both: the adapter carries it to runCompiled.
   override createDriver(): Driver {
     return (this.#driver ??= new GroupCommitDriver(this.writer, this.reader, this.checkpointer));
+  }
+
+  /** Transactions over `db` (a Kysely on this dialect) run by the driver itself (see DirectTransactions). */
+  directTransactions(db: Kysely<Database>): DirectTransactions {
+    const driver = this.createDriver() as GroupCommitDriver;
+    const connection = driver.transactionConnection();
+    const executor = db.getExecutor().withConnectionProvider({ provideConnection: (consume) => consume(connection) });
+    const handle = new Transaction<Database>({ config: { dialect: this }, driver, dialect: this, executor });
+    return { handle, run: (fn) => driver.transaction(fn) };
   }
 
   override createAdapter(): DialectAdapter {

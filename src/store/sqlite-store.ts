@@ -30,6 +30,8 @@ export function createSqliteStore(options: { path: string; searchLanguage?: Sear
   const reader = inMemory ? undefined : new BetterSqlite3(options.path);
   reader?.pragma('busy_timeout = 5000');
   reader?.pragma('query_only = true');
-  const db = new Kysely<Database>({ dialect: new SqliteGroupCommitDialect(writer, reader, checkpointer), plugins: [new InlineLimitPlugin()] });
-  return createKyselyStore(db, { dialect: 'sqlite', skipLocked: false, notify: false }, { ...sqliteTypes, searchLanguage: options.searchLanguage ?? 'english' });
+  const dialect = new SqliteGroupCommitDialect(writer, reader, checkpointer);
+  const db = new Kysely<Database>({ dialect, plugins: [new InlineLimitPlugin()] });
+  const types = { ...sqliteTypes, searchLanguage: options.searchLanguage ?? 'english' };
+  return createKyselyStore(db, { dialect: 'sqlite', skipLocked: false, notify: false }, types, db, undefined, dialect.directTransactions(db));
 }

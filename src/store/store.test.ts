@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Run } from '../domain/types.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import { buildMessage } from '../domain/messages.js';
 import { createStore } from './create-store.js';
@@ -29,16 +30,27 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     });
 
     test('documents: insert, get, replace, delete, confined to a project', async () => {
-      const message = buildMessage('thread_a', { role: 'user', content: 'hello' });
+      const message = { ...buildMessage('thread_a', { role: 'user', content: 'hello' }), run_id: 'run_1' };
       await store.messages.insert('p1', message);
       assert.deepEqual(await store.messages.get('p1', message.id), message);
       assert.equal(await store.messages.get('p2', message.id), undefined);
       assert.equal(await store.messages.replace('p2', { ...message, metadata: { x: 'y' } }), false);
-      assert.equal(await store.messages.replace('p1', { ...message, run_id: 'run_1' }), true);
-      assert.equal((await store.messages.list('p1', { limit: 10, order: 'asc' }, { thread_id: 'thread_a', run_id: 'run_1' })).data.length, 1);
+      assert.equal(await store.messages.replace('p1', { ...message, metadata: { x: 'z' } }), true);
+      // Its thread and run stay as inserted (they never change): the columns they are found by are not rewritten.
+      assert.deepEqual((await store.messages.list('p1', { limit: 10, order: 'asc' }, { thread_id: 'thread_a', run_id: 'run_1' })).data.map((m) => m.metadata), [{ x: 'z' }]);
       assert.equal(await store.messages.delete('p2', message.id), false);
       assert.equal(await store.messages.delete('p1', message.id), true);
       assert.equal(await store.messages.get('p1', message.id), undefined);
+    });
+
+    test('documents: replaceIf writes only over the copy the caller expects', async () => {
+      const message = buildMessage('thread_if', { role: 'user', content: 'hello' });
+      await store.messages.insert('p1', message);
+      const first = { ...message, metadata: { v: '1' } };
+      assert.equal(await store.messages.replaceIf('p1', first, message), true);
+      assert.equal(await store.messages.replaceIf('p1', { ...message, metadata: { v: 'stale' } }, message), false);
+      assert.equal(await store.messages.replaceIf('p2', { ...first, metadata: { v: '2' } }, first), false);
+      assert.deepEqual(await store.messages.get('p1', message.id), first);
     });
 
     test('thread messages: pages from a position in both orders, prompt text instead of the message, token counts kept until the next write', async () => {
@@ -124,6 +136,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(page, log.slice(0, 7));
     });
 
+    test('run events: a payload repeated by the next event is stored once and read back whole', async () => {
+      const run = JSON.stringify({ id: 'run_twice', status: 'queued', tools: [{ type: 'function' }] });
+      const log = [
+        { seq: 1, event: 'thread.run.created', data: run },
+        { seq: 2, event: 'thread.run.queued', data: run },
+        { seq: 3, event: 'thread.run.step.created', data: '{"id":"step_1"}' },
+        { seq: 4, event: 'thread.run.step.in_progress', data: '{"id":"step_1"}' },
+        { seq: 5, event: 'thread.run.step.delta', data: '{"id":"step_1"}' },
+        { seq: 6, event: 'thread.run.in_progress', data: run.replace('queued', 'in_progress') },
+      ];
+      await store.runEvents.append('p1', 'run_twice', log, 1);
+      for (const after of [0, 1, 2, 3, 4, 5]) assert.deepEqual(await store.runEvents.read('p1', 'run_twice', after, 500), log.slice(after), `after ${after}`);
+    });
+
     test('run events: an append wakes listeners on its channel when it commits, in the same statement', { skip: dialect === 'sqlite' && 'SQLite has no notifications' }, async () => {
       const heard: string[] = [];
       const stop = await store.notifications!.listen('assistd_test_wake', (payload) => heard.push(payload));
@@ -140,6 +166,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       } finally {
         await stop();
       }
+    });
+
+    test('run queue: a run stored held is not claimed by others until released', async () => {
+      const now = Date.now();
+      const run = { id: `run_held_${dialect}`, object: 'thread.run', created_at: 1, thread_id: 'thread_held', status: 'in_progress', expires_at: Math.floor(now / 1000) + 600 } as unknown as Run;
+      await store.transaction((tx) => tx.runQueue.insertHeld('p1', run, 'w1', now + 60_000));
+      assert.deepEqual(await store.runs.get('p1', run.id), run);
+      assert.deepEqual(await store.runQueue.claim('w2', now, 60_000), []);
+      await store.runQueue.release('w1', run.id);
+      assert.deepEqual(await store.runQueue.claim('w2', now, 60_000), [{ project: 'p1', id: run.id, resumed: false }]);
+      await assert.rejects(store.runQueue.insertHeld('p1', { ...run, id: 'run_paused', status: 'requires_action' }, 'w1', now), /not held/);
     });
 
     test('api keys: insert, find active, revoke', async () => {

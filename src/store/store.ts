@@ -36,8 +36,16 @@ export type Scope = Record<string, string | null>;
 export interface DocumentRepo<T extends { id: string; created_at: number }> {
   insert(project: string, doc: T): Promise<void>;
   get(project: string, id: string): Promise<T | undefined>;
-  /** Replaces the stored object; false when it no longer exists. */
+  /**
+   * Replaces the stored object; false when it no longer exists. What places it (a message's, step's or run's
+   * thread and run) must be as inserted: it is not written again.
+   */
   replace(project: string, doc: T): Promise<boolean>;
+  /**
+   * Replaces the stored object only if it is still `expected` (as this caller wrote or read it): false when
+   * someone changed it since, or it is gone. Lets a writer that keeps its own copy skip reading it first.
+   */
+  replaceIf(project: string, doc: T, expected: T): Promise<boolean>;
   /**
    * Replaces the stored object without telling whether it still existed, for a caller that knows it does (it
    * has just read or written it): Postgres sends it with the transaction's next statement, not on its own.

@@ -167,6 +167,18 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`streamed runs on ${d
     await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'the thread is free again' });
   });
 
+  test('metadata set on a run while it streams is kept when the run completes', async () => {
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: script([{ text: 'slow answer', delay_ms: 300 }]) }] });
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistantId });
+    for await (const e of stream) {
+      if (e.event === 'thread.run.in_progress') await client.beta.threads.runs.update(e.data.id, { thread_id: thread.id, metadata: { tag: 'mid-run' } });
+    }
+    const run = await stream.finalRun();
+    assert.equal(run.status, 'completed');
+    assert.deepEqual(run.metadata, { tag: 'mid-run' });
+    assert.deepEqual((await client.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })).metadata, { tag: 'mid-run' });
+  });
+
   test('an upstream error ends the stream with thread.run.failed', async () => {
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: script([{ error: { status: 429, message: 'slow down' } }]) }] });
     const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistantId });

@@ -53,6 +53,21 @@ const DELTA_FLUSH_MS = 10;
  * pending delta, so a reader on any replica sees them in order. Local readers are woken at once, others by
  * NOTIFY or by polling.
  */
+/**
+ * Events as log records numbered after `seq`. Consecutive events often carry the same object (a run created,
+ * then queued): it is serialized once, and the log stores the repeat as a reference (run-events-repo.ts).
+ */
+function records(events: RunEvent[], seq: number): RunEventRecord[] {
+  const out: RunEventRecord[] = [];
+  let previous: RunEvent | undefined;
+  for (const e of events) {
+    const data = previous !== undefined && e.data === previous.data ? out[out.length - 1]!.data : JSON.stringify(e.data);
+    out.push({ seq: ++seq, event: e.event, data });
+    previous = e;
+  }
+  return out;
+}
+
 /** Told of each run status change once it is committed (`created` for a new run): the run lifecycle log. */
 export type RunStatusObserver = (project: string, run: Run, created: boolean) => void;
 
@@ -100,11 +115,11 @@ export class RunEventLog {
   /** Appends events that need not be atomic with a state change (deltas, step progress). */
   emit(runId: string, ...events: RunEvent[]): void {
     const writer = this.requireWriter(runId);
-    for (const e of events) {
-      const record = { seq: ++writer.seq, event: e.event, data: JSON.stringify(e.data) };
+    for (const record of records(events, writer.seq)) {
       writer.pending.push(record);
       writer.memory.push(record);
     }
+    writer.seq += events.length;
     this.local.emit(runId);
     this.schedule(runId, writer);
   }
@@ -155,7 +170,7 @@ export class RunEventLog {
     } else {
       seq = await tx.runEvents.lastSeq(project, runId);
     }
-    const added = events.map((e) => ({ seq: ++seq, event: e.event, data: JSON.stringify(e.data) }));
+    const added = records(events, seq);
     batch.push(...added);
     // The writer's numbering moves on only when the transaction commits (see `committed`).
     if (writer) writer.staged = added;

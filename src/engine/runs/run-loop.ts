@@ -120,7 +120,7 @@ async function failTurn(deps: RunLoopDeps, project: string, run: Run, record: Tu
     const move = failMove(error)(r);
     if (!move) return undefined;
     return { ...move, before: async (tx) => endParts(tx, project, record, move.to === 'cancelled' ? 'cancelled' : 'failed', error) };
-  });
+  }, run);
 }
 
 /** Ends the in-progress message and steps of a turn, returning their events. */
@@ -166,7 +166,7 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
       if (r.status === 'cancelling') return { to: 'cancelled', patch: { usage: usageMove(r) }, before: async (tx) => endParts(tx, project, { kind: 'turn', turn, toolStep: result.step }, 'cancelled', { code: 'server_error', message: '' }) };
       if (r.status !== 'in_progress') return undefined;
       return { to: 'requires_action', patch: { usage: usageMove(r), required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: functionCalls } } } };
-    });
+    }, run);
   }
   const done = endStep(result.step, 'completed');
   await store.runSteps.replace(project, done);
@@ -199,6 +199,7 @@ async function endRun(deps: RunLoopDeps, project: string, run: Run, record: Turn
           ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } }, before }
           : { to: 'completed', patch: { usage: usageMove(r) }, before }
         : undefined,
+    run,
   );
   // The run moved on meanwhile (it expired): the message still completes.
   if (finished && !written) await writeFinished(store, events, project, finished);

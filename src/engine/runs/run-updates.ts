@@ -16,7 +16,9 @@ export interface RunMove {
  * Reads the run afresh, lets `decide` pick the next status (or none), and writes it with its
  * `thread.run.<status>` event in one transaction, so the worker and the API (cancel, submit) never overwrite
  * each other's changes with a stale copy and every reader sees the status in the log exactly when it is stored.
- * Called by the worker holding the run, or by the API on a run no worker holds.
+ * Called by the worker holding the run, or by the API on a run no worker holds. `known`: the run as the caller
+ * last wrote or read it; the move is decided on it and written only if the stored run is still that one,
+ * which saves the read when nobody else changed it (else the run is read afresh and decided again).
  */
 export async function updateRun(
   store: Store,
@@ -24,6 +26,7 @@ export async function updateRun(
   project: string,
   runId: string,
   decide: (run: Run) => RunMove | undefined,
+  known?: Run,
 ): Promise<Run | undefined> {
   let moved = false;
   let written = false;
@@ -32,16 +35,24 @@ export async function updateRun(
   let result: Run | undefined;
   try {
     result = await store.transaction(async (tx) => {
+      const write = async (move: RunMove, next: Run) => {
+        const before = move.before ? await move.before(tx, next) : [];
+        await events.commit(tx, project, runId, [...before, { event: `thread.run.${next.status}`, data: next }]);
+        moved = true;
+        return next;
+      };
+      const guess = known && decide(known);
+      if (known && guess) {
+        const next = transition(known, guess.to, nowSeconds(), guess.patch);
+        if (await tx.runs.replaceIf(project, next, known)) return write(guess, next);
+      }
       const run = await tx.runs.get(project, runId);
       if (!run) return undefined;
       const move = decide(run);
       if (!move) return run;
       const next = transition(run, move.to, nowSeconds(), move.patch);
-      const before = move.before ? await move.before(tx, next) : [];
       await tx.runs.overwrite(project, next);
-      await events.commit(tx, project, runId, [...before, { event: `thread.run.${next.status}`, data: next }]);
-      moved = true;
-      return next;
+      return write(move, next);
     });
     written = moved;
   } finally {

@@ -18,6 +18,8 @@ export interface Keeper {
   local: boolean;
   /** Writes the lease inside the transaction (nothing when not local). */
   hold(tx: Store): Promise<void>;
+  /** Stores a new run inside the transaction, with the lease on it when local (the same as insert, then `hold`). */
+  insert(tx: Store, project: string, run: Run): Promise<void>;
 }
 
 /**
@@ -36,12 +38,16 @@ export async function queueRun<T>(
 ): Promise<QueuedRun<T>> {
   const handoff = deps.runs.reserve(runId);
   if (!handoff) {
-    const result = await write({ local: false, hold: async () => {} });
+    const result = await write({ local: false, hold: async () => {}, insert: (tx, p, run) => tx.runs.insert(p, run) });
     return { result, start: () => deps.runs.kick(project, runId) };
   }
   try {
     await deps.events.open(project, runId, lastSeq);
-    const result = await write({ local: true, hold: (tx) => tx.runQueue.hold(handoff.owner, runId, handoff.leaseUntil) });
+    const result = await write({
+      local: true,
+      hold: (tx) => tx.runQueue.hold(handoff.owner, runId, handoff.leaseUntil),
+      insert: (tx, p, run) => tx.runQueue.insertHeld(p, run, handoff.owner, handoff.leaseUntil),
+    });
     return { result, start: (started) => handoff.start(project, runId, started) };
   } catch (err) {
     handoff.drop();
