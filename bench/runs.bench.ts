@@ -25,7 +25,9 @@ const question = 'Say something short about benchmarks please';
 type Results = Awaited<ReturnType<typeof measure>>;
 
 /** Every figure of one server (the checkout at `cwd`, or this one) against the shared upstream. */
-async function measure(upstream: ChatUpstream, database: Record<string, string>, cwd?: string) {
+async function measure(upstream: ChatUpstream, cwd?: string) {
+  // A database of its own: a baseline cannot open one that newer code has migrated.
+  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
   const echo = upstream.fallback;
   // Room for every stream held open below, whatever max_open_streams defaults to.
   const streamCap = { ASSISTD_MAX_OPEN_STREAMS: String(Math.max(2000, OPEN_STREAMS + 16)) };
@@ -111,13 +113,12 @@ function row(results: Results): Record<string, string> {
 
 async function main() {
   const upstream = await startChatUpstream({ record: false });
-  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
   const current: Results[] = [];
   const baseline: Results[] = [];
   // Alternating rounds put the baseline and this checkout in the same minutes of a noisy machine.
   for (let round = 0; round < ROUNDS; round++) {
-    if (BASELINE) baseline.push(await measure(upstream, database, BASELINE));
-    current.push(await measure(upstream, database));
+    if (BASELINE) baseline.push(await measure(upstream, BASELINE));
+    current.push(await measure(upstream));
   }
   const results = { database: DATABASE, rounds: ROUNDS, ...medians(current), ...(BASELINE ? { baseline: { checkout: BASELINE, ...medians(baseline) } } : {}) };
   console.table(BASELINE ? { current: row(results), baseline: row(results.baseline!) } : row(results));
