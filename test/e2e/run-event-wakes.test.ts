@@ -56,4 +56,23 @@ describe('run event wake-ups between replicas', () => {
     assert.ok(wants.some((w) => w.endsWith(` assistd_run_events ${run.id}`)), wants.join('\n'));
     assert.ok(woken.includes(run.id), `woken: ${woken.join(', ')}`);
   });
+
+  test('a run claimed from the queue wakes the others on every append, before any want is heard', async () => {
+    // The creating replica may follow the run (a held poll, a stream) and its want can reach the executing
+    // replica after the first appends: a run created elsewhere wakes everyone, wanted or not.
+    const assistant = await api.client.beta.assistants.create({ model: 'scripted' });
+    const thread = await api.client.beta.threads.create({ messages: [{ role: 'user', content: script([{ chunks: ['one'] }]) }] });
+    const wantsBefore = wants.length;
+    const created = await api.client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    let run = created;
+    // Polled by hand on the executing replica: nothing announces a want for this run.
+    while (run.status === 'queued' || run.status === 'in_progress') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      run = await worker.client.beta.threads.runs.retrieve(created.id, { thread_id: thread.id });
+    }
+    assert.equal(run.status, 'completed');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(wants.slice(wantsBefore).filter((w) => w.includes(run.id)), []);
+    assert.ok(woken.includes(run.id), `woken: ${woken.join(', ')}`);
+  });
 });

@@ -38,6 +38,8 @@ interface Writer {
   committing: boolean;
   flushing: Promise<void>;
   scheduled: boolean;
+  /** Every append wakes other processes, wanted or not (see `open`). */
+  wakeAll: boolean;
 }
 
 /**
@@ -92,16 +94,18 @@ export class RunEventLog {
 
   /**
    * Becomes the run's writer, continuing its numbering. Call when taking a run over (claim, handoff). `lastSeq`
-   * skips the lookup when the caller knows it (a new run's log is empty).
+   * skips the lookup when the caller knows it (a new run's log is empty). `wakeAll`: the run was claimed from the
+   * queue, so it was created or resumed by another process, which may be streaming it; that process's want
+   * (pg-notifications.ts) can arrive after the first appends, so every append wakes the others.
    */
-  async open(project: string, runId: string, lastSeq?: number): Promise<void> {
+  async open(project: string, runId: string, lastSeq?: number, wakeAll = false): Promise<void> {
     const existing = this.writers.get(runId);
     if (existing) {
       await existing.flushing;
       this.writers.delete(runId);
     }
     const seq = lastSeq ?? (await this.store.runEvents.lastSeq(project, runId));
-    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], committing: false, flushing: Promise.resolve(), scheduled: false });
+    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], committing: false, flushing: Promise.resolve(), scheduled: false, wakeAll });
   }
 
   /** Stops writing the run (after its last committed event); pending deltas are flushed first. */
@@ -225,6 +229,7 @@ export class RunEventLog {
 
   /** The channel an append to the run wakes other processes on: none when no other process follows the run. */
   private wake(runId: string): string | undefined {
+    if (this.writers.get(runId)?.wakeAll) return RUN_EVENTS_CHANNEL;
     return this.store.notifications?.wanted(RUN_EVENTS_CHANNEL, runId) === false ? undefined : RUN_EVENTS_CHANNEL;
   }
 
