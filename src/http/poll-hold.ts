@@ -41,7 +41,8 @@ export async function holdPoll<T>(hold: PollHold<T>): Promise<T> {
     const first = hold.working(value);
     if (first === undefined) return value;
     for (;;) {
-      if (!(await woke)) return value;
+      // Not woken: read once more, since a change a wake-up missed (one from another replica, say) is still news.
+      if (!(await woke)) return hold.read();
       const left = deadline - Date.now();
       if (left <= 0) return value;
       woke = hold.wait(left, stop.signal);
