@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery } from 'kysely';
-import pg from 'pg';
-import { createTestDatabase } from '../../test/support/postgres.js';
+import { openPlanProbe, type PlanProbe } from '../../test/support/query-plans.js';
 import type { Run } from '../domain/types.js';
-import { createStore } from './create-store.js';
 import { createRunQueue } from './run-queue.js';
-import type { Store } from './store.js';
 
 // The runs table keeps only the indexes its queries read (migration 0021 dropped two that none did). The queries
 // that run all the time, the worker's claim and expiry sweep and the thread lock's check, must still find their
@@ -24,48 +16,31 @@ function run(i: number, status: Run['status']): Run {
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`the run queue's plans on ${dialect}`, () => {
-    let store: Store;
-    let db: Kysely<any>;
-    const queries: CompiledQuery[] = [];
+    let probe: PlanProbe;
     before(async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'assistd-run-plan-'));
-      const url = dialect === 'postgres' ? await createTestDatabase() : undefined;
-      store = createStore({ databaseUrl: url, dataDir: dir });
-      await store.migrate();
-      await store.transaction(async (tx) => {
-        for (let i = 0; i < ENDED; i++) await tx.runs.insert('p', run(i, 'completed'));
-        for (let i = ENDED; i < ENDED + 4; i++) await tx.runs.insert('p', run(i, i % 2 ? 'queued' : 'requires_action'));
-      });
-      const dialectImpl = url ? new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) : new SqliteDialect({ database: new BetterSqlite3(join(dir, 'assistd.sqlite')) });
-      db = new Kysely({ dialect: dialectImpl, log: (event) => void queries.push(event.query) });
-      await sql`analyze`.execute(db);
-      queries.length = 0;
+      probe = await openPlanProbe(dialect, (store) =>
+        store.transaction(async (tx) => {
+          for (let i = 0; i < ENDED; i++) await tx.runs.insert('p', run(i, 'completed'));
+          for (let i = ENDED; i < ENDED + 4; i++) await tx.runs.insert('p', run(i, i % 2 ? 'queued' : 'requires_action'));
+        }),
+      );
     });
-    after(async () => {
-      await db.destroy();
-      await store.close();
-    });
+    after(() => probe.close());
 
     test('claim, expiry sweep and active-run check read an index', async (t) => {
-      const queue = createRunQueue(db, { dialect, skipLocked: dialect === 'postgres', notify: false });
+      const queue = createRunQueue(probe.db, { dialect, skipLocked: dialect === 'postgres', notify: false });
       const now = 1_700_200_000_000;
       assert.equal((await queue.claim('w', now, 60_000, { limit: 8 })).length, 2);
       // Past their expires_at: the two runs no worker holds (requires_action), not the two just claimed.
       assert.equal((await queue.expired(now, 32)).length, 2);
       assert.equal(await queue.activeRunId('p', `thread_${(ENDED + 1) % 500}`), run(ENDED + 1, 'queued').id);
-      const statements = queries.splice(0);
+      const statements = probe.queries.splice(0);
       assert.equal(statements.length, 3);
       for (const query of statements) {
-        const plan = await explain(db, dialect, query);
+        const plan = await probe.explain(query);
         t.diagnostic(plan);
         assert.doesNotMatch(plan, dialect === 'sqlite' ? /\bSCAN runs\b/ : /Seq Scan on runs/, plan);
       }
     });
   });
-}
-
-async function explain(db: Kysely<any>, dialect: 'sqlite' | 'postgres', query: CompiledQuery): Promise<string> {
-  const prefix = dialect === 'sqlite' ? 'explain query plan ' : 'explain ';
-  const result = await db.executeQuery<Record<string, unknown>>({ ...query, sql: prefix + query.sql });
-  return result.rows.map((r) => String(r.detail ?? r['QUERY PLAN'])).join('\n');
 }
