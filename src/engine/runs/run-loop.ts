@@ -192,16 +192,15 @@ async function endRun(deps: RunLoopDeps, project: string, run: Run, record: Turn
     written = true;
     return finished ? writeMessage(tx, project, finished) : [];
   };
-  const ended = await updateRun(store, events, project, run.id, (r) =>
-    r.status === 'cancelling'
-      ? { to: 'cancelled', patch: { usage: usageMove(r) }, before }
-      : r.status === 'in_progress'
-        ? length
-          ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } }, before }
-          : { to: 'completed', patch: { usage: usageMove(r) }, before }
-        : undefined,
-    run,
-  );
+  const ended = await updateRun(store, events, project, run.id, (r) => {
+    // Decided again on a fresh copy when a first try found the run changed: only the last decision counts.
+    written = false;
+    if (r.status === 'cancelling') return { to: 'cancelled', patch: { usage: usageMove(r) }, before };
+    if (r.status !== 'in_progress') return undefined;
+    return length
+      ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } }, before }
+      : { to: 'completed', patch: { usage: usageMove(r) }, before };
+  }, run);
   // The run moved on meanwhile (it expired): the message still completes.
   if (finished && !written) await writeFinished(store, events, project, finished);
   return ended;
