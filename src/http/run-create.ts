@@ -127,7 +127,8 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
     if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, attached);
   } finally {
-    queued.start(queued.result);
+    // A thread created here has only the messages just stored (the run locks it): its first prompt needs no read.
+    queued.start(queued.result, opening?.messages);
   }
   return run;
 }

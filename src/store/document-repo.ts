@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { BadRequestError } from '../domain/errors.js';
 import { runCompiled } from './compiled-statements.js';
+import { STALE_CHECK } from './stale-write.js';
 import type { DocumentRepo, Page, PageQuery, Scope } from './store.js';
 
 /**
@@ -68,6 +69,18 @@ function updateIf<T extends { id: string }>(db: Kysely<any>, table: string, colu
   );
 }
 
+/** updateIf that fails the transaction instead of answering (see DocumentRepo.replaceIfAtCommit; Postgres only). */
+function updateIfAtCommit<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, expected: T) {
+  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
+  const stored = JSON.stringify(expected);
+  const build = () =>
+    db
+      .with('changed', (qb) => qb.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project).where('data', '=', stored).returning(sql`1`.as('one')))
+      .selectFrom('changed')
+      .select(sql.raw(STALE_CHECK).as('stale'));
+  return runCompiled(db, `${table}:replace-if-at-commit:${shapeOf(values)}`, build, [...values.map(([, value]) => value), doc.id, project, stored], { unread: true });
+}
+
 // Repositories are built anew for every transaction, so the factory only closes over its arguments: the
 // helpers above live at module level and the statements they run are compiled once (compiled-statements.ts).
 
@@ -82,8 +95,17 @@ export function createDocumentRepo<T extends { id: string; created_at: number }>
   table: string,
   columnsOf: ColumnsOf<T> = () => ({}),
   fixed: ReadonlySet<string> = NONE,
+  /** Offer replaceIfAtCommit: the driver holds unread statements until the commit (Postgres). */
+  atCommit = false,
 ): DocumentRepo<T> {
   return {
+    ...(atCommit
+      ? {
+          async replaceIfAtCommit(project: string, doc: T, expected: T) {
+            await updateIfAtCommit(db, table, columnsOf, fixed, project, doc, expected);
+          },
+        }
+      : {}),
     async insert(project, doc) {
       const values = defined([['id', doc.id], ['project', project], ['created_at', doc.created_at], ['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc))]);
       await runCompiled(db, `${table}:insert:${shapeOf(values)}`, () => db.insertInto(table).values(Object.fromEntries(values)), values.map(([, value]) => value));

@@ -60,7 +60,7 @@ export function createKyselyStore(
     messages: createDocumentRepo<Message>(any, 'messages', (m) => ({ thread_id: m.thread_id, run_id: m.run_id, o200k_tokens: null, role: m.role, prompt_text: promptText(m) }), IN_THREAD),
     threadMessages: createThreadMessages(any, capabilities.dialect),
     files: createDocumentRepo<FileObject>(any, 'files', (f) => ({ purpose: f.purpose })),
-    runs: createDocumentRepo<Run>(any, 'runs', runColumns, IN_THREAD),
+    runs: createDocumentRepo<Run>(any, 'runs', runColumns, IN_THREAD, capabilities.dialect === 'postgres'),
     runSteps: createDocumentRepo<RunStep>(any, 'run_steps', (s) => ({ thread_id: s.thread_id, run_id: s.run_id }), IN_THREAD),
     keys: createKeysRepo(db),
     chunks: createChunksRepo(db, types.fullText, types.searchLanguage),

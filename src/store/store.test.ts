@@ -7,6 +7,7 @@ import type { Run } from '../domain/types.js';
 import { createTestDatabase } from '../../test/support/postgres.js';
 import { buildMessage } from '../domain/messages.js';
 import { createStore } from './create-store.js';
+import { isStaleWrite } from './stale-write.js';
 import type { Store } from './store.js';
 import type { ThreadPageQuery } from './thread-messages.js';
 
@@ -51,6 +52,27 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await store.messages.replaceIf('p1', { ...message, metadata: { v: 'stale' } }, message), false);
       assert.equal(await store.messages.replaceIf('p2', { ...first, metadata: { v: '2' } }, first), false);
       assert.deepEqual(await store.messages.get('p1', message.id), first);
+    });
+
+    test('runs: replaceIfAtCommit (Postgres) writes over the expected copy; over a changed one the whole transaction fails, writing nothing', { skip: dialect === 'sqlite' }, async () => {
+      const run = { id: 'run_at_commit', object: 'thread.run', created_at: 1, thread_id: 'thread_at_commit', status: 'in_progress', expires_at: 2_000_000_000, metadata: {} } as unknown as Run;
+      await store.runs.insert('p1', run);
+      const done = { ...run, status: 'completed' } as Run;
+      const step = { id: 'step_at_commit', object: 'thread.run.step', created_at: 1, run_id: run.id, thread_id: run.thread_id } as never;
+      await store.transaction(async (tx) => {
+        await tx.runs.replaceIfAtCommit!('p1', done, run);
+        await tx.runSteps.insert('p1', step);
+      });
+      assert.deepEqual(await store.runs.get('p1', run.id), done);
+      const failed = store.transaction(async (tx) => {
+        await tx.runs.replaceIfAtCommit!('p1', { ...done, metadata: { stale: 'yes' } }, run);
+        await tx.runSteps.insert('p1', { ...(step as object), id: 'step_at_commit_2' } as never);
+      });
+      await assert.rejects(failed, (err) => isStaleWrite(err));
+      assert.deepEqual(await store.runs.get('p1', run.id), done);
+      assert.equal(await store.runSteps.get('p1', 'step_at_commit_2'), undefined);
+      // The connection is usable afterwards.
+      assert.equal(await store.runs.replaceIf('p1', { ...done, metadata: { v: '2' } }, done), true);
     });
 
     test('thread messages: pages from a position in both orders, prompt text instead of the message, token counts kept until the next write', async () => {

@@ -47,6 +47,12 @@ export interface DocumentRepo<T extends { id: string; created_at: number }> {
    */
   replaceIf(project: string, doc: T, expected: T): Promise<boolean>;
   /**
+   * replaceIf whose answer waits for the commit (Postgres: sent with COMMIT, one round trip fewer): when the stored
+   * object is no longer `expected`, the transaction fails as it commits, with an error `isStaleWrite`
+   * (stale-write.ts) recognizes. Only on a repository whose driver holds unread statements (runs on Postgres).
+   */
+  replaceIfAtCommit?(project: string, doc: T, expected: T): Promise<void>;
+  /**
    * Replaces the stored object without telling whether it still existed, for a caller that knows it does (it
    * has just read or written it): Postgres sends it with the transaction's next statement, not on its own.
    */

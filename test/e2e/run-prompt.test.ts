@@ -80,6 +80,24 @@ describe('run prompts sent upstream', () => {
     assert.deepEqual(sent, ['Assistant', 'first', 'm3', 'm4', 'last']);
   });
 
+  test('a thread created with its run is prompted as the same thread stored first (its first prompt is built without a read)', async () => {
+    const messages: OpenAI.Beta.ThreadCreateParams.Message[] = [
+      { role: 'user', content: 'first question' },
+      { role: 'assistant', content: long('a1') },
+      { role: 'user', content: long('u2') },
+      { role: 'assistant', content: long('a3') },
+      { role: 'user', content: 'last question' },
+    ];
+    const cases: Array<Omit<OpenAI.Beta.Threads.RunCreateParamsNonStreaming, 'assistant_id'>> = [{}, { model: 'tiny-model' }, { truncation_strategy: { type: 'last_messages', last_messages: 2 } }];
+    for (const params of cases) {
+      const stored = await run((await client.beta.threads.create({ messages })).id, params);
+      const mark = upstream.requests.length;
+      const created = await client.beta.threads.createAndRunPoll({ assistant_id: assistantId, thread: { messages }, ...params }, poll);
+      assert.equal(created.status, 'completed');
+      assert.deepEqual(contents(upstream.requests[mark]!), contents(stored.requests[0]!), JSON.stringify(params));
+    }
+  });
+
   test('response_format, tool_choice and parallel_tool_calls are passed through', async () => {
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'json please' }] });
     upstream.enqueue(reply.text('{"ok": true}'));

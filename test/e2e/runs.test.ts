@@ -161,5 +161,7 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`runs on ${db}`, () =
     const thread = await client.beta.threads.create();
     await assert.rejects(client.beta.threads.runs.create(thread.id, { assistant_id: 'asst_missing' }), (e: any) => e.status === 404);
     await assert.rejects(client.beta.threads.runs.retrieve('run_missing', { thread_id: thread.id }), (e: any) => e.status === 404);
+    // Both unknown: the thread is named (the two are read at once, but the path's thread is checked first).
+    await assert.rejects(client.beta.threads.runs.create('thread_missing', { assistant_id: 'asst_missing' }), (e: any) => e.status === 404 && /thread/i.test(e.message) && !/asst_missing/.test(e.message));
   });
 });

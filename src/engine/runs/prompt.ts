@@ -30,6 +30,8 @@ export interface PromptContext {
   blobs?: BlobStore;
   /** The run has no steps yet (its first model call, just after it was created): they are not read. */
   fresh?: boolean;
+  /** The thread's every message, when this process just wrote them all (see ThreadWindowOptions.known): not read. */
+  thread?: Message[];
 }
 
 /** A chat request and what it costs. */
@@ -170,6 +172,7 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
     convert: (stored) => (stored.text !== null ? textPromptMessage(stored.role, stored.text) : promptMessage(stored.message!, contentContext, files)),
     cost: counts.cost,
     room,
+    ...(context.thread ? { known: context.thread } : {}),
   });
   counts.record(store, project);
   const cost = (i: number) => costs[i]!;

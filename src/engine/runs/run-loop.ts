@@ -50,10 +50,11 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
  * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
  * `server_error`. A run still going at its `expires_at` is stopped there and ends `expired`. Expected failures
  * end the run as `failed`; only store errors escape. `started`: the run as the transaction that queued it
- * already moved it to in_progress (a run created here). Returns the run as last written (undefined if it is
+ * already moved it to in_progress (a run created here); `thread`: its thread's every message, when that
+ * transaction created the thread too (its first prompt is built from them). Returns the run as last written (undefined if it is
  * gone).
  */
-export async function executeRun(deps: RunLoopDeps, project: string, runId: string, workerSignal: AbortSignal, resumed = false, started?: Run): Promise<Run | undefined> {
+export async function executeRun(deps: RunLoopDeps, project: string, runId: string, workerSignal: AbortSignal, resumed = false, started?: Run, thread?: Message[]): Promise<Run | undefined> {
   const { store, events } = deps;
   let run = started ?? await updateRun(store, events, project, runId, (r) => {
     // A run claimed after its `expires_at` (it waited too long, or its worker died) is not started again.
@@ -76,7 +77,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
         break;
       }
       // A run started by the transaction that created it has no steps before its first call.
-      run = await step(deps, project, run, signal, calls === 1 && started !== undefined);
+      run = await step(deps, project, run, signal, calls === 1 && started !== undefined, calls === 1 ? thread : undefined);
     }
   } finally {
     expiry.dispose();
@@ -87,7 +88,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
 }
 
 /** One model call and what follows it (tools, status). */
-async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal, fresh: boolean): Promise<Run | undefined> {
+async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal, fresh: boolean, thread?: Message[]): Promise<Run | undefined> {
   const { store, events } = deps;
   const model = deps.models.resolve(run.model, project);
   const toolCtx = { project, run, store, blobs: deps.blobs, model: model.info, signal };
@@ -95,7 +96,7 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
   let request;
   try {
     offered = await offeredTools(deps.tools, run, toolCtx);
-    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs, fresh });
+    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs, fresh, ...(thread ? { thread } : {}) });
   } catch (err) {
     const reason = incompleteReason(err);
     if (reason) return updateRun(store, events, project, run.id, (r) => (r.status === 'in_progress' ? { to: 'incomplete', patch: { incomplete_details: { reason } } } : failMove({ code: 'server_error', message: '' })(r)));
@@ -191,16 +192,15 @@ async function endRun(deps: RunLoopDeps, project: string, run: Run, record: Turn
     written = true;
     return finished ? writeMessage(tx, project, finished) : [];
   };
-  const ended = await updateRun(store, events, project, run.id, (r) =>
-    r.status === 'cancelling'
-      ? { to: 'cancelled', patch: { usage: usageMove(r) }, before }
-      : r.status === 'in_progress'
-        ? length
-          ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } }, before }
-          : { to: 'completed', patch: { usage: usageMove(r) }, before }
-        : undefined,
-    run,
-  );
+  const ended = await updateRun(store, events, project, run.id, (r) => {
+    // Decided again on a fresh copy when a first try found the run changed: only the last decision counts.
+    written = false;
+    if (r.status === 'cancelling') return { to: 'cancelled', patch: { usage: usageMove(r) }, before };
+    if (r.status !== 'in_progress') return undefined;
+    return length
+      ? { to: 'incomplete', patch: { usage: usageMove(r), incomplete_details: { reason: 'max_completion_tokens' } }, before }
+      : { to: 'completed', patch: { usage: usageMove(r) }, before };
+  }, run);
   // The run moved on meanwhile (it expired): the message still completes.
   if (finished && !written) await writeFinished(store, events, project, finished);
   return ended;

@@ -1,6 +1,7 @@
 import { nowSeconds } from '../../domain/ids.js';
 import { transition } from '../../domain/run-status.js';
 import type { Run, RunStatus, RunStep } from '../../domain/types.js';
+import { isStaleWrite } from '../../store/stale-write.js';
 import type { Store } from '../../store/store.js';
 import type { RunEvent, RunEventLog } from '../events/run-events.js';
 
@@ -18,7 +19,10 @@ export interface RunMove {
  * each other's changes with a stale copy and every reader sees the status in the log exactly when it is stored.
  * Called by the worker holding the run, or by the API on a run no worker holds. `known`: the run as the caller
  * last wrote or read it; the move is decided on it and written only if the stored run is still that one,
- * which saves the read when nobody else changed it (else the run is read afresh and decided again).
+ * which saves the read when nobody else changed it (else the run is read afresh and decided again). Where the
+ * store can check that at the commit (Postgres), the whole transaction is one round trip; when the check fails,
+ * nothing was written and the move is made again on a fresh copy. `decide` (and a move's `before`) may so run
+ * twice: the last call is the one that counts.
  */
 export async function updateRun(
   store: Store,
@@ -27,6 +31,25 @@ export async function updateRun(
   runId: string,
   decide: (run: Run) => RunMove | undefined,
   known?: Run,
+): Promise<Run | undefined> {
+  if (!known || !store.runs.replaceIfAtCommit) return moveRun(store, events, project, runId, decide, known, false);
+  try {
+    return await moveRun(store, events, project, runId, decide, known, true);
+  } catch (err) {
+    if (!isStaleWrite(err)) throw err;
+  }
+  return moveRun(store, events, project, runId, decide, undefined, false);
+}
+
+/** One try of updateRun; `atCommit`: the write over `known` is checked as the transaction commits. */
+async function moveRun(
+  store: Store,
+  events: RunEventLog,
+  project: string,
+  runId: string,
+  decide: (run: Run) => RunMove | undefined,
+  known: Run | undefined,
+  atCommit: boolean,
 ): Promise<Run | undefined> {
   let moved = false;
   let written = false;
@@ -44,6 +67,10 @@ export async function updateRun(
       const guess = known && decide(known);
       if (known && guess) {
         const next = transition(known, guess.to, nowSeconds(), guess.patch);
+        if (atCommit) {
+          await tx.runs.replaceIfAtCommit!(project, next, known);
+          return write(guess, next);
+        }
         if (await tx.runs.replaceIf(project, next, known)) return write(guess, next);
       }
       const run = await tx.runs.get(project, runId);

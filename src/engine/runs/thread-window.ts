@@ -5,7 +5,8 @@
  * truncation.ts): the tail is filled newest first and stops at the first message that does not fit, so nothing
  * older than that message is needed, except the `auto` strategy's anchor, the thread's first user message.
  */
-import type { Run } from '../../domain/types.js';
+import { promptText } from '../../domain/messages.js';
+import type { Message, Run } from '../../domain/types.js';
 import type { Store } from '../../store/store.js';
 import type { CountedMessage, ThreadPosition } from '../../store/thread-messages.js';
 
@@ -24,6 +25,31 @@ export interface ThreadWindowOptions<T> {
   cost(item: T, stored: CountedMessage): number;
   /** Tokens the thread may fill, given the newest message's cost (it always stays). */
   room(newestCost: number): number;
+  /**
+   * The thread's every message, when this process wrote them all just now (a thread created with its run): read
+   * from here as the store would page them, which saves the model call a round trip to the database.
+   */
+  known?: Message[];
+}
+
+type PageReader = (order: 'asc' | 'desc', limit: number, from?: ThreadPosition) => Promise<CountedMessage[]>;
+
+/** A message as the store's thread pages give it (prompt text, or the message where that does not say it all). */
+function counted(message: Message): CountedMessage {
+  const text = promptText(message);
+  return { id: message.id, created_at: message.created_at, role: message.role, text, message: text === null ? message : null, tokens: null };
+}
+
+/** Pages of the thread: from the store, or from `known` in the store's order ((created_at, id), as it sorts them). */
+function pageReader(store: Store, project: string, run: Run, known?: Message[]): PageReader {
+  if (!known) return (order, limit, from) => store.threadMessages.page(project, run.thread_id, { order, limit, from, exceptRun: run.id });
+  const compare = (a: ThreadPosition, b: ThreadPosition) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const all = known.filter((m) => m.run_id !== run.id).map(counted).sort(compare);
+  return async (order, limit, from) => {
+    const sign = order === 'asc' ? 1 : -1;
+    const ordered = order === 'asc' ? all : [...all].reverse();
+    return ordered.filter((m) => from === undefined || sign * compare(m, from) > 0).slice(0, limit);
+  };
 }
 
 export interface ThreadWindow<T> {
@@ -45,8 +71,9 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
   let complete = false;
   let from: ThreadPosition | undefined;
   let size = FIRST_PAGE;
+  const read = pageReader(store, project, run, options.known);
   reading: for (;;) {
-    const page = await store.threadMessages.page(project, run.thread_id, { order: 'desc', limit: size, from, exceptRun: run.id });
+    const page = await read('desc', size, from);
     for (const stored of page) {
       const converted = options.convert(stored);
       const item = converted instanceof Promise ? await converted : converted;
@@ -69,17 +96,17 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
   }
   const window: ThreadWindow<T> = { items: items.reverse(), costs: costs.reverse() };
   if (complete || lastMessages != null || items.length === 0) return window;
-  const anchor = await firstUserMessage(store, project, run, options);
+  const anchor = await firstUserMessage(read, options);
   if (!anchor || ids.includes(anchor.stored.id)) return window;
   return { items: [anchor.item, ...window.items], costs: [options.cost(anchor.item, anchor.stored), ...window.costs] };
 }
 
 /** The thread's oldest user message (not the run's own), read oldest first; usually the first message. */
-async function firstUserMessage<T>(store: Store, project: string, run: Run, options: ThreadWindowOptions<T>): Promise<{ stored: CountedMessage; item: T } | undefined> {
+async function firstUserMessage<T>(read: PageReader, options: ThreadWindowOptions<T>): Promise<{ stored: CountedMessage; item: T } | undefined> {
   let from: ThreadPosition | undefined;
   let size = FIRST_PAGE;
   for (;;) {
-    const page = await store.threadMessages.page(project, run.thread_id, { order: 'asc', limit: size, from, exceptRun: run.id });
+    const page = await read('asc', size, from);
     const found = page.find((m) => m.role === 'user');
     if (found) return { stored: found, item: await options.convert(found) };
     if (page.length < size) return undefined;

@@ -1,4 +1,4 @@
-import type { Run } from '../../domain/types.js';
+import type { Message, Run } from '../../domain/types.js';
 import type { Store } from '../../store/store.js';
 import type { RunEventLog } from '../events/run-events.js';
 import type { RunWorker } from './run-worker.js';
@@ -7,9 +7,10 @@ export interface QueuedRun<T> {
   result: T;
   /**
    * Starts the run: here at once when this process took it (`started`: the run as the transaction already
-   * moved it to in_progress), else by waking the workers.
+   * moved it to in_progress; `thread`: the messages of the thread it created with the run), else by waking the
+   * workers.
    */
-  start(started?: Run): void;
+  start(started?: Run, thread?: Message[]): void;
 }
 
 /** What the queuing transaction is told: whether this process keeps the run, and how to write its lease. */
@@ -48,7 +49,7 @@ export async function queueRun<T>(
       hold: (tx) => tx.runQueue.hold(handoff.owner, runId, handoff.leaseUntil),
       insert: (tx, p, run) => tx.runQueue.insertHeld(p, run, handoff.owner, handoff.leaseUntil),
     });
-    return { result, start: (started) => handoff.start(project, runId, started) };
+    return { result, start: (started, thread) => handoff.start(project, runId, started, thread) };
   } catch (err) {
     handoff.drop();
     await deps.events.release(runId).catch(() => {});
