@@ -93,19 +93,20 @@ export class RunEventLog {
   }
 
   /**
-   * Becomes the run's writer, continuing its numbering. Call when taking a run over (claim, handoff). `lastSeq`
-   * skips the lookup when the caller knows it (a new run's log is empty). `wakeAll`: the run was claimed from the
-   * queue, so it was created or resumed by another process, which may be streaming it; that process's want
-   * (pg-notifications.ts) can arrive after the first appends, so every append wakes the others.
+   * Becomes the run's writer, continuing its numbering. Call when taking a run over. `local`: this process created
+   * or resumed the run itself (a handoff), and `lastSeq` skips the lookup when known (a new run's log is empty).
+   * Without it the run was claimed from the queue, so another process created or resumed it and may be streaming
+   * it; that process's want (pg-notifications.ts) can arrive after the first appends, so every append wakes the
+   * others.
    */
-  async open(project: string, runId: string, lastSeq?: number, wakeAll = false): Promise<void> {
+  async open(project: string, runId: string, local?: { lastSeq?: number }): Promise<void> {
     const existing = this.writers.get(runId);
     if (existing) {
       await existing.flushing;
       this.writers.delete(runId);
     }
-    const seq = lastSeq ?? (await this.store.runEvents.lastSeq(project, runId));
-    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], committing: false, flushing: Promise.resolve(), scheduled: false, wakeAll });
+    const seq = local?.lastSeq ?? (await this.store.runEvents.lastSeq(project, runId));
+    this.writers.set(runId, { project, seq, pending: [], memory: [], firstSeq: seq + 1, staged: [], taken: [], committing: false, flushing: Promise.resolve(), scheduled: false, wakeAll: !local });
   }
 
   /** Stops writing the run (after its last committed event); pending deltas are flushed first. */

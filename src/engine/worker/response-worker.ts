@@ -24,7 +24,7 @@ export function createResponseWorker(deps: BackgroundDeps, pool: WorkPool, optio
     let failed = false;
     const body = async (flight: Flight) => {
       try {
-        await events.open(project, id, undefined, true);
+        await events.open(project, id);
         await runBackgroundResponse(deps, project, id, resumed, flight.controller.signal);
       } catch (err) {
         // The lease is left to lapse: the next claim sees the response as resumed and fails it cleanly.

@@ -43,7 +43,7 @@ export async function queueRun<T>(
     return { result, start: () => deps.runs.kick(project, runId) };
   }
   try {
-    await deps.events.open(project, runId, lastSeq);
+    await deps.events.open(project, runId, { lastSeq });
     const result = await write({
       local: true,
       hold: (tx) => tx.runQueue.hold(handoff.owner, runId, handoff.leaseUntil),

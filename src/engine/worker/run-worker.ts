@@ -58,7 +58,7 @@ export function createRunWorker(deps: RunLoopDeps, pool: WorkPool, options: RunW
     let settled = false;
     const body = async (flight: Flight) => {
       try {
-        if (!opened) await events.open(project, runId, undefined, true);
+        if (!opened) await events.open(project, runId);
         const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started, thread);
         const last = await (options.around ? options.around(project, runId, run) : run());
         settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
