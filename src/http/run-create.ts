@@ -128,7 +128,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
     if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, attached);
   } finally {
     // A thread created here has only the messages just stored (the run locks it): its first prompt needs no read.
-    queued.start(queued.result, opening?.messages);
+    queued.start(queued.result && { run: queued.result, ...(opening ? { thread: opening.messages } : {}) });
   }
   return run;
 }

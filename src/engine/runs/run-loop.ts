@@ -46,17 +46,25 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
 }
 
 /**
+ * What the transaction that created a run here already knows, so the run need not read it back: the run, moved to
+ * in_progress, and, when that transaction created the thread too, the thread's every message (its first prompt is
+ * built from them).
+ */
+export interface StartedRun {
+  run: Run;
+  thread?: Message[];
+}
+
+/**
  * Drives a run the caller holds (lease and event log) until it needs the client (requires_action) or ends.
  * A `resumed` run was in flight on a worker that died: its partial output is closed and it fails with
  * `server_error`. A run still going at its `expires_at` is stopped there and ends `expired`. Expected failures
- * end the run as `failed`; only store errors escape. `started`: the run as the transaction that queued it
- * already moved it to in_progress (a run created here); `thread`: its thread's every message, when that
- * transaction created the thread too (its first prompt is built from them). Returns the run as last written (undefined if it is
- * gone).
+ * end the run as `failed`; only store errors escape. `started`: a run created here (StartedRun). Returns the run
+ * as last written (undefined if it is gone).
  */
-export async function executeRun(deps: RunLoopDeps, project: string, runId: string, workerSignal: AbortSignal, resumed = false, started?: Run, thread?: Message[]): Promise<Run | undefined> {
+export async function executeRun(deps: RunLoopDeps, project: string, runId: string, workerSignal: AbortSignal, resumed = false, started?: StartedRun): Promise<Run | undefined> {
   const { store, events } = deps;
-  let run = started ?? await updateRun(store, events, project, runId, (r) => {
+  let run = started?.run ?? await updateRun(store, events, project, runId, (r) => {
     // A run claimed after its `expires_at` (it waited too long, or its worker died) is not started again.
     if (hasExpired(r)) return expireMove(project)(r);
     if (r.status === 'queued') return { to: 'in_progress' };
@@ -77,7 +85,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
         break;
       }
       // A run started by the transaction that created it has no steps before its first call.
-      run = await step(deps, project, run, signal, calls === 1 && started !== undefined, calls === 1 ? thread : undefined);
+      run = await step(deps, project, run, signal, calls === 1 && started !== undefined, calls === 1 ? started?.thread : undefined);
     }
   } finally {
     expiry.dispose();

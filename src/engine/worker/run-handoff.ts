@@ -1,4 +1,5 @@
-import type { Message, Run } from '../../domain/types.js';
+import type { Run } from '../../domain/types.js';
+import type { StartedRun } from '../runs/run-loop.js';
 import type { Store } from '../../store/store.js';
 import type { RunEventLog } from '../events/run-events.js';
 import type { RunWorker } from './run-worker.js';
@@ -6,11 +7,10 @@ import type { RunWorker } from './run-worker.js';
 export interface QueuedRun<T> {
   result: T;
   /**
-   * Starts the run: here at once when this process took it (`started`: the run as the transaction already
-   * moved it to in_progress; `thread`: the messages of the thread it created with the run), else by waking the
-   * workers.
+   * Starts the run: here at once when this process took it (`started`: what the creating transaction knows of
+   * it), else by waking the workers.
    */
-  start(started?: Run, thread?: Message[]): void;
+  start(started?: StartedRun): void;
 }
 
 /** What the queuing transaction is told: whether this process keeps the run, and how to write its lease. */
@@ -49,7 +49,7 @@ export async function queueRun<T>(
       hold: (tx) => tx.runQueue.hold(handoff.owner, runId, handoff.leaseUntil),
       insert: (tx, p, run) => tx.runQueue.insertHeld(p, run, handoff.owner, handoff.leaseUntil),
     });
-    return { result, start: (started, thread) => handoff.start(project, runId, started, thread) };
+    return { result, start: (started) => handoff.start(project, runId, started) };
   } catch (err) {
     handoff.drop();
     await deps.events.release(runId).catch(() => {});

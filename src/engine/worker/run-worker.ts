@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { WORK_RUN_STATUSES } from '../../domain/run-status.js';
-import type { Message, Run } from '../../domain/types.js';
-import { executeRun, LEASE_LOST, type RunLoopDeps } from '../runs/run-loop.js';
+import type { Run } from '../../domain/types.js';
+import { executeRun, LEASE_LOST, type RunLoopDeps, type StartedRun } from '../runs/run-loop.js';
 import { expireRun } from '../runs/run-expiry.js';
 import type { Flight, WorkKind, WorkPool } from './work-pool.js';
 
@@ -37,10 +37,9 @@ export interface RunHandoff {
   leaseUntil: number;
   /**
    * Executes the run, whose lease the committed transaction wrote and whose event log is open here; `started`
-   * when that transaction also moved it to in_progress; `thread` when it also created the run's thread with
-   * these messages (executeRun).
+   * when that transaction also moved it to in_progress (executeRun).
    */
-  start(project: string, runId: string, started?: Run, thread?: Message[]): void;
+  start(project: string, runId: string, started?: StartedRun): void;
   /** Frees the slot: the transaction failed. */
   drop(): void;
 }
@@ -52,14 +51,14 @@ export function createRunWorker(deps: RunLoopDeps, pool: WorkPool, options: RunW
   const loopDeps: RunLoopDeps = logger && !deps.logger ? { ...deps, logger } : deps;
 
   /** Executes a run this worker holds; `opened` when its event log was opened here already (a handoff). */
-  function execute(project: string, runId: string, resumed: boolean, opened = false, started?: Run, thread?: Message[]): void {
+  function execute(project: string, runId: string, resumed: boolean, opened = false, started?: StartedRun): void {
     let failed = false;
     // A run that stopped needing a worker gave its lease up in the write that moved it (see runColumns).
     let settled = false;
     const body = async (flight: Flight) => {
       try {
         if (!opened) await events.open(project, runId);
-        const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started, thread);
+        const run = () => executeRun(loopDeps, project, runId, flight.controller.signal, resumed, started);
         const last = await (options.around ? options.around(project, runId, run) : run());
         settled = last !== undefined && !WORK_RUN_STATUSES.includes(last.status);
       } catch (err) {
@@ -105,12 +104,12 @@ export function createRunWorker(deps: RunLoopDeps, pool: WorkPool, options: RunW
       return {
         owner,
         leaseUntil: clock() + pool.leaseMs,
-        start(project, runId, started, thread) {
+        start(project, runId, started) {
           if (!settle()) return;
           // A worker closed meanwhile leaves the lease to lapse; the next process to claim the run executes it.
           if (pool.closed) return void events.release(runId).catch(() => {});
-          if (started && options.sessions?.livesElsewhere(started.thread_id)) return void handBack(runId);
-          execute(project, runId, false, true, started, thread);
+          if (started && options.sessions?.livesElsewhere(started.run.thread_id)) return void handBack(runId);
+          execute(project, runId, false, true, started);
         },
         drop: () => void settle(),
       };
