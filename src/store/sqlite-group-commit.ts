@@ -4,6 +4,8 @@ import { SqliteDialect, Transaction, type CompiledQuery, type DatabaseConnection
 import { registerDirectExecution, type DirectExecution } from './compiled-statements.js';
 import type { DirectTransactions } from './kysely-store.js';
 import type { Database } from './schema.js';
+import { Statements } from './sqlite-statements.js';
+import { Mutex } from '../lib/mutex.js';
 
 // One SQLite COMMIT costs far more than the statements of a small transaction: it appends every touched page to
 // the WAL. Under concurrent load each request committing alone spends most of its database time there.
@@ -13,53 +15,6 @@ import type { Database } from './schema.js';
 // outer transaction commits once the turn ends. Nobody hears that their write succeeded before that COMMIT did, so durability is the same as one
 // COMMIT per write. Reads outside a transaction go to a second connection that sees only committed data, so no
 // request observes another request's writes before they are committed.
-
-/** Statements prepared once per SQL text; the set of texts is small and fixed by the code. */
-class Statements {
-  readonly #cache = new Map<string, BetterSqlite3.Statement>();
-  constructor(readonly database: BetterSqlite3.Database) {}
-
-  get(sql: string): BetterSqlite3.Statement {
-    let statement = this.#cache.get(sql);
-    if (!statement) {
-      statement = this.database.prepare(sql);
-      if (this.#cache.size > 1000) this.#cache.clear();
-      this.#cache.set(sql, statement);
-    }
-    return statement;
-  }
-
-  /** Runs a statement that takes no parameters and returns no rows (savepoints, begin, commit). */
-  control(sql: string): void {
-    this.get(sql).run();
-  }
-
-  run(statement: BetterSqlite3.Statement, parameters: readonly unknown[]): QueryResult<any> {
-    if (statement.reader) return { rows: statement.all(parameters) };
-    const { changes, lastInsertRowid } = statement.run(parameters);
-    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
-  }
-}
-
-/** A first-come, first-served lock: the writer connection is held by one transaction at a time. */
-class Mutex {
-  #held = false;
-  readonly #waiting: Array<() => void> = [];
-
-  async lock(): Promise<void> {
-    if (!this.#held) {
-      this.#held = true;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  unlock(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#held = false;
-  }
-}
 
 /** The outer transaction that the writes of one event-loop turn share; settles when its COMMIT does. */
 class Batch {
@@ -82,6 +37,7 @@ class GroupCommitDriver implements Driver, DirectExecution {
   readonly #writer: Statements;
   readonly #reader: Statements | undefined;
   readonly #checkpointer: Checkpointer | undefined;
+  /** The writer connection is held by one transaction at a time. */
   readonly #mutex = new Mutex();
   #batch: Batch | undefined;
   #flushScheduled = false;
