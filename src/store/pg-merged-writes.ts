@@ -1,0 +1,116 @@
+// Each statement sent to Postgres costs both ends CPU of its own (the client builds and parses its messages and
+// settles a promise; the server binds a portal, starts and ends an executor, answers). The writes a transaction
+// holds back (postgres-pipelining.ts) are mostly INSERTs and UPDATEs of different tables whose answer nobody
+// reads, so they can run as one statement: all but one become data-modifying CTEs of the last one
+// (`with "w1" as (insert ...), "w2" as (update ...) insert ...`), which Postgres always runs to completion.
+//
+// The statements of one WITH query see the same snapshot and run in no set order, so only writes that cannot
+// see each other are merged: no two statements of a merged one touch the same table (two INSERTs into one table
+// are fine: neither reads it), no statement of it reads a table another one writes, and a statement whose reads
+// cannot be told from its text (a subquery over an unquoted name, a recursive WITH) is left on its own. A failure
+// of any part fails the whole, as it failed the transaction before.
+
+/** A statement's text and parameters, as sent. */
+export interface Statement {
+  text: string;
+  values?: unknown[];
+}
+
+/** What a statement writes and reads, or undefined when it cannot be merged. */
+interface Shape {
+  writes: Set<string>;
+  reads: Set<string>;
+  /** Only INSERTs (into `writes`). */
+  insertsOnly: boolean;
+  /** `with ... as (...) <statement>`: its CTEs are continued, so it comes last in a merged statement. */
+  withQuery: boolean;
+}
+
+const WRITE = /(insert into|update|delete from) "([^"]+)"/g;
+const READ = / (?:from|join) "([^"]+)"/g;
+/** A read whose table is not a quoted name (a function, a subquery, raw SQL): not merged. */
+const UNKNOWN_READ = / (?:from|join) (?!")/;
+/** Postgres takes at most 65,535 parameters in a statement; far below it, merged statements stay small. */
+const MAX_VALUES = 10_000;
+
+function shapeOf(text: string): Shape | undefined {
+  // (Rows a held write returns are read by nobody, so RETURNING needs no care.)
+  if (text.startsWith('with recursive') || UNKNOWN_READ.test(text)) return undefined;
+  const withQuery = text.startsWith('with ');
+  if (!withQuery && !/^(insert into|update|delete from) "/.test(text)) return undefined;
+  // A plain write with a subquery (`in (select ...)`) reads through it; where is not worth working out.
+  if (!withQuery && text.includes('select ')) return undefined;
+  const writes = new Set<string>();
+  let insertsOnly = true;
+  for (const [, verb, table] of text.matchAll(WRITE)) {
+    writes.add(table!);
+    if (verb !== 'insert into') insertsOnly = false;
+  }
+  const reads = new Set([...text.matchAll(READ)].map(([, table]) => table!));
+  return writes.size > 0 ? { writes, reads, insertsOnly, withQuery } : undefined;
+}
+
+/** Whether `a` and `b` may run as one statement: neither reads what the other writes, or writes it too. */
+function independent(a: Shape, b: Shape): boolean {
+  for (const table of a.writes) {
+    if (b.reads.has(table)) return false;
+    if (b.writes.has(table) && !(a.insertsOnly && b.insertsOnly)) return false;
+  }
+  for (const table of b.writes) if (a.reads.has(table)) return false;
+  return true;
+}
+
+/** `text` with its parameters `$n` numbered from `offset + 1` (outside string literals). */
+function renumbered(text: string, offset: number): string {
+  if (offset === 0) return text;
+  return text
+    .split("'")
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)))
+    .join("'");
+}
+
+/** One statement doing what `group` (independent writes, at most one WITH query) does. */
+function joined(group: Array<{ statement: Statement; shape: Shape }>): Statement {
+  if (group.length === 1) return group[0]!.statement;
+  // The WITH query, if any, comes last: its CTEs continue the list.
+  const ordered = [...group.filter((g) => !g.shape.withQuery), ...group.filter((g) => g.shape.withQuery)];
+  const values: unknown[] = [];
+  const texts = ordered.map(({ statement }) => {
+    const text = renumbered(statement.text, values.length);
+    values.push(...(statement.values ?? []));
+    return text;
+  });
+  const last = texts.pop()!;
+  const ctes = texts.map((text, i) => `"assistd_w${i + 1}" as (${text})`).join(', ');
+  return { text: last.startsWith('with ') ? `with ${ctes}, ${last.slice(5)}` : `with ${ctes} ${last}`, values };
+}
+
+/**
+ * `statements` (held writes of one transaction, in order) as fewer statements with the same effect: runs of
+ * consecutive independent writes merged into one each. Statements that cannot be merged are returned as they are.
+ */
+export function mergedWrites(statements: Statement[]): Statement[] {
+  const out: Statement[] = [];
+  let group: Array<{ statement: Statement; shape: Shape }> = [];
+  let count = 0;
+  const close = () => {
+    if (group.length > 0) out.push(joined(group));
+    group = [];
+    count = 0;
+  };
+  for (const statement of statements) {
+    const shape = shapeOf(statement.text);
+    const size = statement.values?.length ?? 0;
+    if (!shape) {
+      close();
+      out.push(statement);
+      continue;
+    }
+    const fits = count + size <= MAX_VALUES && !(shape.withQuery && group.some((g) => g.shape.withQuery)) && group.every((g) => independent(g.shape, shape));
+    if (!fits) close();
+    group.push({ statement, shape });
+    count += size;
+  }
+  close();
+  return out;
+}
