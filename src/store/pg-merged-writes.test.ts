@@ -28,6 +28,8 @@ describe('merged writes: which held statements run as one', () => {
     const raw = { text: 'with "x" as (insert into "c" ("id") values ($1)) select 1 from json_each($2)', values: [1, 2] };
     assert.deepEqual(mergedWrites([raw]), [raw]);
     assert.equal(mergedWrites([a, u, insert('b')]).length, 2);
+    // A long run of writes is cut into statements of a few each.
+    assert.equal(mergedWrites(Array.from({ length: 40 }, () => insert('a'))).length, 3);
   });
 
   test('a WITH query goes last, its CTEs continuing the list; two of them are not merged; literals keep their $', () => {

@@ -10,10 +10,11 @@
 // cannot be told from its text (a subquery over an unquoted name, a recursive WITH) is left on its own. A failure
 // of any part fails the whole, as it failed the transaction before.
 
-/** A statement's text and parameters, as sent. */
+/** A statement's text and parameters, as sent, and the name it is prepared under if it has one. */
 export interface Statement {
   text: string;
   values?: unknown[];
+  name?: string;
 }
 
 /** What a statement writes and reads, or undefined when it cannot be merged. */
@@ -30,8 +31,22 @@ const WRITE = /(insert into|update|delete from) "([^"]+)"/g;
 const READ = / (?:from|join) "([^"]+)"/g;
 /** A read whose table is not a quoted name (a function, a subquery, raw SQL): not merged. */
 const UNKNOWN_READ = / (?:from|join) (?!")/;
-/** Postgres takes at most 65,535 parameters in a statement; far below it, merged statements stay small. */
+/** Postgres takes at most 65,535 parameters in a statement; merged ones stay far below, and short. */
 const MAX_VALUES = 10_000;
+const MAX_STATEMENTS = 16;
+
+// A merged statement is prepared under a name too (the same writes come together on every run), from a budget of
+// its own: rare combinations (bulk writes) must not use up the names of the statements sent on their own.
+const MAX_NAMED = 200;
+const names = new Map<string, string>();
+
+function nameOf(text: string): string | undefined {
+  const known = names.get(text);
+  if (known !== undefined || names.size >= MAX_NAMED) return known;
+  const name = `assistd_merged_${names.size + 1}`;
+  names.set(text, name);
+  return name;
+}
 
 function shapeOf(text: string): Shape | undefined {
   // (Rows a held write returns are read by nobody, so RETURNING needs no care.)
@@ -82,7 +97,9 @@ function joined(group: Array<{ statement: Statement; shape: Shape }>): Statement
   });
   const last = texts.pop()!;
   const ctes = texts.map((text, i) => `"assistd_w${i + 1}" as (${text})`).join(', ');
-  return { text: last.startsWith('with ') ? `with ${ctes}, ${last.slice(5)}` : `with ${ctes} ${last}`, values };
+  const text = last.startsWith('with ') ? `with ${ctes}, ${last.slice(5)}` : `with ${ctes} ${last}`;
+  const name = nameOf(text);
+  return { text, values, ...(name === undefined ? {} : { name }) };
 }
 
 /**
@@ -106,7 +123,7 @@ export function mergedWrites(statements: Statement[]): Statement[] {
       out.push(statement);
       continue;
     }
-    const fits = count + size <= MAX_VALUES && !(shape.withQuery && group.some((g) => g.shape.withQuery)) && group.every((g) => independent(g.shape, shape));
+    const fits = group.length < MAX_STATEMENTS && count + size <= MAX_VALUES && !(shape.withQuery && group.some((g) => g.shape.withQuery)) && group.every((g) => independent(g.shape, shape));
     if (!fits) close();
     group.push({ statement, shape });
     count += size;

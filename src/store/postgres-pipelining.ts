@@ -50,12 +50,8 @@ function statementName(text: string): string | undefined {
 
 /** A statement with its parameters, prepared under its name when it has one. */
 function withParameters(query: CompiledQuery): pg.QueryConfig {
-  return named(query.sql, query.parameters as unknown[]);
-}
-
-function named(text: string, values: unknown[]): pg.QueryConfig {
-  const name = statementName(text);
-  return { text, values, ...(name === undefined ? {} : { name }) };
+  const name = statementName(query.sql);
+  return { text: query.sql, values: query.parameters as unknown[], ...(name === undefined ? {} : { name }) };
 }
 
 /**
@@ -122,8 +118,7 @@ class PipeliningConnection implements DatabaseConnection {
     const held = this.held;
     this.held = [];
     const begin = beginHeld(held) ? held.shift()! : undefined;
-    const originals = new Set(held);
-    const writes = mergedWrites(held).map((s) => (originals.has(s as pg.QueryConfig) ? (s as pg.QueryConfig) : named(s.text, s.values ?? [])));
+    const writes = mergedWrites(held) as pg.QueryConfig[];
     return begin ? [begin, ...writes] : writes;
   }
 
