@@ -17,6 +17,10 @@ describe('merged writes: which held statements run as one', () => {
     assert.equal(rest.length, 0);
     assert.equal(one!.text, 'with "assistd_w1" as (insert into "a" ("id", "v") values ($1, $2)), "assistd_w2" as (insert into "a" ("id", "v") values ($3, $4)) update "b" set "v" = $5 where "id" = $6');
     assert.deepEqual(one!.values, ['a0', 'a1', 'a0', 'a1', 'v', 'id']);
+    // Prepared under a name, the same each time these writes come together.
+    assert.match(one!.name!, /^assistd_merged_\d+$/);
+    const again = mergedWrites([insert('a'), insert('a'), { ...update('b'), values: ['w', 'id2'] }]);
+    assert.deepEqual(again, [{ ...one, values: ['a0', 'a1', 'a0', 'a1', 'w', 'id2'] }]);
   });
 
   test('a write that could see another (same table, a read of it, a subquery) starts a new statement; order is kept', () => {

@@ -35,17 +35,23 @@ const UNKNOWN_READ = / (?:from|join) (?!")/;
 const MAX_VALUES = 10_000;
 const MAX_STATEMENTS = 16;
 
-// A merged statement is prepared under a name too (the same writes come together on every run), from a budget of
-// its own: rare combinations (bulk writes) must not use up the names of the statements sent on their own.
-const MAX_NAMED = 200;
-const names = new Map<string, string>();
+// What each text is, and the text (and prepared name) of each merge of texts, worked out once: the same few
+// statements are held, and merged alike, on every run. Past the caps (ad-hoc texts, rare merges, e.g. of bulk
+// writes) they are worked out each time, and merges go unnamed, so neither map nor the names a backend
+// prepares grow without bound.
+const MAX_TEXTS = 1000;
+const MAX_MERGES = 200;
+const known = new Map<string, { id: number; shape: Shape | undefined }>();
+const merges = new Map<string, Statement>();
 
-function nameOf(text: string): string | undefined {
-  const known = names.get(text);
-  if (known !== undefined || names.size >= MAX_NAMED) return known;
-  const name = `assistd_merged_${names.size + 1}`;
-  names.set(text, name);
-  return name;
+function knownOf(text: string): { id: number; shape: Shape | undefined } {
+  let entry = known.get(text);
+  if (!entry) {
+    entry = { id: known.size + 1, shape: shapeOf(text) };
+    if (known.size < MAX_TEXTS) known.set(text, entry);
+    else entry.id = 0;
+  }
+  return entry;
 }
 
 function shapeOf(text: string): Shape | undefined {
@@ -76,7 +82,7 @@ function independent(a: Shape, b: Shape): boolean {
 }
 
 /** `text` with its parameters `$n` numbered from `offset + 1` (outside string literals). */
-function renumbered(text: string, offset: number): string {
+function renumberedFrom(text: string, offset: number): string {
   if (offset === 0) return text;
   return text
     .split("'")
@@ -84,22 +90,33 @@ function renumbered(text: string, offset: number): string {
     .join("'");
 }
 
+/** The text of `ordered` as one statement, and its name if it has one. */
+function mergedText(ordered: Statement[]): Statement {
+  let offset = 0;
+  const texts = ordered.map(({ text, values }) => {
+    const renumbered = renumberedFrom(text, offset);
+    offset += values?.length ?? 0;
+    return renumbered;
+  });
+  const last = texts.pop()!;
+  const ctes = texts.map((text, i) => `"assistd_w${i + 1}" as (${text})`).join(', ');
+  return { text: last.startsWith('with ') ? `with ${ctes}, ${last.slice(5)}` : `with ${ctes} ${last}` };
+}
+
 /** One statement doing what `group` (independent writes, at most one WITH query) does. */
-function joined(group: Array<{ statement: Statement; shape: Shape }>): Statement {
+function joined(group: Array<{ statement: Statement; shape: Shape; id: number }>): Statement {
   if (group.length === 1) return group[0]!.statement;
   // The WITH query, if any, comes last: its CTEs continue the list.
   const ordered = [...group.filter((g) => !g.shape.withQuery), ...group.filter((g) => g.shape.withQuery)];
   const values: unknown[] = [];
-  const texts = ordered.map(({ statement }) => {
-    const text = renumbered(statement.text, values.length);
-    values.push(...(statement.values ?? []));
-    return text;
-  });
-  const last = texts.pop()!;
-  const ctes = texts.map((text, i) => `"assistd_w${i + 1}" as (${text})`).join(', ');
-  const text = last.startsWith('with ') ? `with ${ctes}, ${last.slice(5)}` : `with ${ctes} ${last}`;
-  const name = nameOf(text);
-  return { text, values, ...(name === undefined ? {} : { name }) };
+  for (const { statement } of ordered) if (statement.values) for (const value of statement.values) values.push(value);
+  const key = ordered.some((g) => g.id === 0) ? undefined : ordered.map((g) => g.id).join(',');
+  let merged = key === undefined ? undefined : merges.get(key);
+  if (!merged) {
+    merged = mergedText(ordered.map((g) => g.statement));
+    if (key !== undefined && merges.size < MAX_MERGES) merges.set(key, (merged = { ...merged, name: `assistd_merged_${merges.size + 1}` }));
+  }
+  return { ...merged, values };
 }
 
 /**
@@ -108,7 +125,7 @@ function joined(group: Array<{ statement: Statement; shape: Shape }>): Statement
  */
 export function mergedWrites(statements: Statement[]): Statement[] {
   const out: Statement[] = [];
-  let group: Array<{ statement: Statement; shape: Shape }> = [];
+  let group: Array<{ statement: Statement; shape: Shape; id: number }> = [];
   let count = 0;
   const close = () => {
     if (group.length > 0) out.push(joined(group));
@@ -116,7 +133,7 @@ export function mergedWrites(statements: Statement[]): Statement[] {
     count = 0;
   };
   for (const statement of statements) {
-    const shape = shapeOf(statement.text);
+    const { id, shape } = knownOf(statement.text);
     const size = statement.values?.length ?? 0;
     if (!shape) {
       close();
@@ -125,7 +142,7 @@ export function mergedWrites(statements: Statement[]): Statement[] {
     }
     const fits = group.length < MAX_STATEMENTS && count + size <= MAX_VALUES && !(shape.withQuery && group.some((g) => g.shape.withQuery)) && group.every((g) => independent(g.shape, shape));
     if (!fits) close();
-    group.push({ statement, shape });
+    group.push({ statement, shape, id });
     count += size;
   }
   close();
