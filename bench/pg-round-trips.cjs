@@ -6,6 +6,8 @@ const { createRequire } = require('node:module');
 const pg = createRequire(`${process.cwd()}/package.json`)('pg');
 
 const counts = { roundTrips: 0, statements: 0, begins: 0, commits: 0, notifications: 0 };
+// BENCH_PG_STATEMENTS=1 also prints how often each statement (its first 160 characters) was sent, most first.
+const byText = process.env.BENCH_PG_STATEMENTS ? new Map() : undefined;
 const counted = new WeakSet();
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (config, ...rest) {
@@ -25,9 +27,13 @@ pg.Client.prototype.query = function (config, ...rest) {
   // Split: the driver of earlier versions sent a transaction's statements joined with ";\n" in one query.
   for (const statement of typeof text === 'string' ? text.split(';\n') : []) {
     counts.statements++;
+    if (byText) byText.set(statement.slice(0, 160), (byText.get(statement.slice(0, 160)) ?? 0) + 1);
     if (/^begin\b/i.test(statement)) counts.begins++;
     if (/^commit$/i.test(statement)) counts.commits++;
   }
   return query.call(this, config, ...rest);
 };
-process.on('exit', () => process.stderr.write(`postgres ${JSON.stringify(counts)}\n`));
+process.on('exit', () => {
+  process.stderr.write(`postgres ${JSON.stringify(counts)}\n`);
+  if (byText) for (const [text, n] of [...byText].sort((a, b) => b[1] - a[1])) process.stderr.write(`${String(n).padStart(8)}  ${text}\n`);
+});

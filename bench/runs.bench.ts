@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { startChatUpstream, reply, type ChatUpstream } from '../test/support/chat-upstream.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { median, percentile, processCpuMs, spawnServer, streamPost, writeResults, measurePairs, sustainedRates } from './support.js';
@@ -46,12 +47,16 @@ async function measure(upstream: ChatUpstream, cwd?: string) {
   // Server CPU per run (user + system, all threads) is steadier than wall-clock rates on a shared machine.
   const sustained: Record<string, number> = {};
   const cpuPerRun: Record<string, number> = {};
+  let postgresCpuPerRun = 0;
   for (const concurrency of [1, 16, 256]) {
     const before = processCpuMs(server.pid)!;
+    const backendsBefore = concurrency === 16 && database.DATABASE_URL ? await backendCpuMs(database.DATABASE_URL) : 0;
     const started = performance.now();
     const rate = (await sustainedRates(() => viaAssistd(), [concurrency], SUSTAIN_MS))[`c${concurrency}`]!;
     sustained[`c${concurrency}`] = rate;
-    cpuPerRun[`c${concurrency}`] = (processCpuMs(server.pid)! - before) / ((rate * (performance.now() - started)) / 1000);
+    const runs = (rate * (performance.now() - started)) / 1000;
+    cpuPerRun[`c${concurrency}`] = (processCpuMs(server.pid)! - before) / runs;
+    if (concurrency === 16 && database.DATABASE_URL) postgresCpuPerRun = ((await backendCpuMs(database.DATABASE_URL)) - backendsBefore) / runs;
   }
 
   // Hold every stream open: the upstream answers slowly, so all of them are mid-run at once.
@@ -79,8 +84,24 @@ async function measure(upstream: ChatUpstream, cwd?: string) {
     ratio_p50: median(through) / median(straight),
     runs_per_second: sustained,
     server_cpu_ms_per_run: cpuPerRun,
+    postgres_cpu_ms_per_run_c16: postgresCpuPerRun,
     open_streams: { count: OPEN_STREAMS, rss_before_mib: rssBefore, rss_peak_mib: peak },
   };
+}
+
+/**
+ * CPU (ms) used so far by the Postgres backends serving the server's database (its pool stays connected, so
+ * the same backends are counted before and after a phase); the bench's cluster runs on this machine.
+ */
+async function backendCpuMs(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    return rows.reduce((sum, { pid }) => sum + (processCpuMs(pid) ?? 0), 0);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The median of each figure over the rounds. */
@@ -93,6 +114,7 @@ function medians(rounds: Results[]): Results {
     ratio_p50: of((r) => r.ratio_p50),
     runs_per_second: Object.fromEntries(Object.keys(rounds[0]!.runs_per_second).map((k) => [k, of((r) => r.runs_per_second[k]!)])),
     server_cpu_ms_per_run: Object.fromEntries(Object.keys(rounds[0]!.server_cpu_ms_per_run).map((k) => [k, of((r) => r.server_cpu_ms_per_run[k]!)])),
+    postgres_cpu_ms_per_run_c16: of((r) => r.postgres_cpu_ms_per_run_c16),
     open_streams: { count: OPEN_STREAMS, rss_before_mib: of((r) => r.open_streams.rss_before_mib), rss_peak_mib: of((r) => r.open_streams.rss_peak_mib) },
   };
 }
@@ -107,6 +129,7 @@ function row(results: Results): Record<string, string> {
     'runs/s c16': sustained.c16!.toFixed(0),
     'runs/s c256': sustained.c256!.toFixed(0),
     'server CPU/run c16 (ms)': results.server_cpu_ms_per_run.c16!.toFixed(3),
+    ...(DATABASE === 'postgres' ? { 'postgres CPU/run c16 (ms)': results.postgres_cpu_ms_per_run_c16.toFixed(3) } : {}),
     [`RSS with ${OPEN_STREAMS} open streams (MiB)`]: results.open_streams.rss_peak_mib.toFixed(0),
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notFound } from '../domain/errors.js';
 import { buildMessage } from '../domain/messages.js';
 import type { Message } from '../domain/types.js';
-import { assertThreadUnlocked } from '../engine/runs/thread-lock.js';
+import { assertThreadUnlocked, refusedIfLocked } from '../engine/runs/thread-lock.js';
 import type { Store } from '../store/store.js';
 import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
@@ -43,10 +43,13 @@ export const messageRoutes = [
       const thread = await getThread(store, project, params.thread_id!);
       await checkMessageFiles(store, project, body);
       const message = buildMessage(thread.id, body);
-      await store.transaction(async (tx) => {
-        await assertThreadUnlocked(tx, project, thread.id, 'shared');
-        await tx.messages.insert(project, message);
-      });
+      await refusedIfLocked(
+        thread.id,
+        store.transaction(async (tx) => {
+          await assertThreadUnlocked(tx, project, thread.id, 'shared');
+          await tx.messages.insert(project, message);
+        }),
+      );
       if (message.attachments?.length) await addAttachmentsToThreadStore(deps, project, thread.id, [message]);
       return messageView(message, shape);
     },

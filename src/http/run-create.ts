@@ -4,7 +4,7 @@ import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { transition } from '../domain/run-status.js';
 import { buildMessage } from '../domain/messages.js';
 import type { Assistant, Run, Thread, ToolChoice } from '../domain/types.js';
-import { assertThreadUnlocked } from '../engine/runs/thread-lock.js';
+import { assertThreadUnlocked, refusedIfLocked } from '../engine/runs/thread-lock.js';
 import { getAssistant } from './assistants.js';
 import { checkMessageFiles } from './messages.js';
 import { queueRun } from '../engine/worker/run-handoff.js';
@@ -106,7 +106,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
   // A new run's log is empty: its numbering starts at 0.
   const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
-    deps.store.transaction(async (tx) => {
+    refusedIfLocked(thread.id, deps.store.transaction(async (tx) => {
       if (opening) await insertThread(tx, project, opening);
       else await assertThreadUnlocked(tx, project, thread.id);
       for (const message of built) await tx.messages.insert(project, message);
@@ -118,7 +118,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
       // Last, so the concurrent-run lock it takes is held only until the commit.
       await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
       return keeper.local ? stored : undefined;
-    }),
+    })),
   );
   deps.events.committed(run.id);
   deps.events.statusChanged(project, queued.result ?? run, true);

@@ -21,6 +21,7 @@ import { createVectorStoresRepo } from './vector-stores-repo.js';
 import { migrationProvider, type DialectTypes } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Notifications, Store, StoreCapabilities } from './store.js';
+import { markUnread } from './unread-results.js';
 
 /** A message, step or run never moves to another thread or run: updates leave these indexed columns alone. */
 const IN_THREAD: ReadonlySet<string> = new Set(['thread_id', 'run_id']);
@@ -81,7 +82,8 @@ export function createKyselyStore(
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
       if (!capabilities.skipLocked) return;
       const query = any.selectFrom('threads').select('id').where('id', '=', threadId).where('project', '=', project);
-      await (mode === 'shared' ? query.forShare() : query.forUpdate()).execute();
+      // Its answer is not read: the driver sends it with the transaction's next statement, which runs after it.
+      await any.executeQuery(markUnread((mode === 'shared' ? query.forShare() : query.forUpdate()).compile()));
     },
     async knownFileIds(ids) {
       if (ids.length === 0) return new Set();

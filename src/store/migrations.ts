@@ -349,6 +349,26 @@ function runIndexesUnread(): Migration {
   };
 }
 
+/** The run path's columns of large JSON documents: a run's event batches, and the documents each run writes. */
+const RUN_DOCUMENTS = [['run_events', 'data'], ['runs', 'data'], ['run_steps', 'data'], ['messages', 'data'], ['threads', 'data']] as const;
+
+/**
+ * Postgres compresses a value over about 2 kB before storing it (TOAST), with pglz by default, which costs its
+ * backend several times the CPU of lz4 on every write of a run's event batch. New values of these columns use lz4
+ * where the server is built with it (it lists lz4 among default_toast_compression's values); stored values keep
+ * their pglz compression, which reads as before. Nothing is rewritten. SQLite does not compress.
+ */
+function runDocumentsLz4(types: DialectTypes): Migration {
+  return {
+    async up(db: Db) {
+      if (types.fullText !== 'tsvector') return;
+      const { rows } = await sql<{ lz4: boolean }>`select 'lz4' = any(enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`.execute(db);
+      if (!rows[0]?.lz4) return;
+      for (const [table, column] of RUN_DOCUMENTS) await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} set compression lz4`.execute(db);
+    },
+  };
+}
+
 /** Forward-only migrations, applied in name order. Never edit one that has shipped: add the next. */
 export function migrationProvider(types: DialectTypes): MigrationProvider {
   return {
@@ -360,7 +380,8 @@ export function migrationProvider(types: DialectTypes): MigrationProvider {
         '0012_containers': containers(types), '0013_rate_limits_and_sessions': rateLimits(types), '0014_response_queue': responseQueue(types),
         '0015_search_gin_write_through': searchGinWriteThroughMigration(types), '0017_message_prompt_text': messagePromptText(),
         '0020_run_keys': runKeys(),
-        '0021_run_indexes_unread': runIndexesUnread() };
+        '0021_run_indexes_unread': runIndexesUnread(),
+        '0022_run_documents_lz4': runDocumentsLz4(types) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import pg from 'pg';
+import { mergedWrites } from './pg-merged-writes.js';
 import { isUnread } from './unread-results.js';
 
 // A statement sent on its own and waited for costs a socket write, a wait and a read (a round trip), which on a
@@ -94,9 +95,10 @@ class PipeliningConnection implements DatabaseConnection {
    * write one statement at a time. Resolves with `last`'s result, or rejects with the first failure.
    */
   async send(last: pg.QueryConfig): Promise<pg.QueryResult> {
-    const batch = this.held;
-    this.held = [];
-    batch.push(last);
+    return this.sendAll([...this.takeHeld(), last]);
+  }
+
+  async sendAll(batch: pg.QueryConfig[]): Promise<pg.QueryResult> {
     const socket = (this.client as unknown as { connection: { stream: Socket } }).connection.stream;
     socket.cork();
     let answers: Array<Promise<pg.QueryResult>>;
@@ -111,13 +113,32 @@ class PipeliningConnection implements DatabaseConnection {
     return (settled[settled.length - 1] as PromiseFulfilledResult<pg.QueryResult>).value;
   }
 
+  /** The held statements, their writes merged (pg-merged-writes.ts), BEGIN first if it is held. */
+  takeHeld(): pg.QueryConfig[] {
+    const held = this.held;
+    this.held = [];
+    const begin = beginHeld(held) ? held.shift()! : undefined;
+    const writes = mergedWrites(held) as pg.QueryConfig[];
+    return begin ? [begin, ...writes] : writes;
+  }
+
+  /**
+   * Commits a transaction none of which reached the server yet (a plain BEGIN still held): when its writes merge
+   * into one statement, that statement is sent alone, which Postgres runs as a transaction of its own.
+   */
+  async commitHeld(): Promise<void> {
+    const statements = this.takeHeld();
+    if (statements.length === 2) await submit(this.client, statements[1]!);
+    else await this.sendAll([...statements, { text: 'commit' }]);
+  }
+
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not supported');
   }
 }
 
 /** Whether `held` still starts with the transaction's BEGIN, i.e. nothing of the transaction reached the server. */
-const beginHeld = (c: PipeliningConnection) => c.held.length > 0 && /^begin\b/.test(c.held[0]!.text);
+const beginHeld = (held: pg.QueryConfig[]) => held.length > 0 && /^begin\b/.test(held[0]!.text);
 
 class PipeliningPostgresDriver implements Driver {
   readonly #connections = new WeakMap<pg.PoolClient, PipeliningConnection>();
@@ -145,7 +166,8 @@ class PipeliningPostgresDriver implements Driver {
     const c = connection as PipeliningConnection;
     c.inTransaction = false;
     // A transaction that wrote nothing has nothing to commit.
-    if (c.held.length === 1 && beginHeld(c)) c.held = [];
+    if (c.held.length === 1 && beginHeld(c.held)) c.held = [];
+    else if (c.held[0]?.text === 'begin') await c.commitHeld();
     else await c.send({ text: 'commit' });
   }
 
@@ -153,7 +175,7 @@ class PipeliningPostgresDriver implements Driver {
     const c = connection as PipeliningConnection;
     c.inTransaction = false;
     // BEGIN still held: nothing reached the server, so there is nothing to undo.
-    const begun = !beginHeld(c);
+    const begun = !beginHeld(c.held);
     c.held = [];
     if (begun) await c.client.query('rollback');
   }

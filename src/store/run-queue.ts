@@ -36,6 +36,19 @@ export interface RunQueue {
   expired(now: number, limit: number): Promise<Array<{ project: string; id: string }>>;
   /** The active run holding a thread, if any (one indexed lookup). */
   activeRunId(project: string, threadId: string): Promise<string | undefined>;
+  /**
+   * Postgres: `activeRunId` as a check that needs no answer. Its statement is sent with the transaction's next
+   * one, and fails the transaction when the thread has an active run (`activeRunOf` reads its id from the error).
+   */
+  refuseActiveRun?(project: string, threadId: string): Promise<void>;
+}
+
+const ACTIVE_MARK = 'assistd_active_run_';
+
+/** The active run named by the failure of `refuseActiveRun`'s check, if `err` is one. */
+export function activeRunOf(err: unknown): string | undefined {
+  if (!(err instanceof Error) || (err as { code?: unknown }).code !== '22P02') return undefined;
+  return new RegExp(`${ACTIVE_MARK}([A-Za-z0-9_]+)`).exec(err.message)?.[1];
 }
 
 /**
@@ -58,6 +71,9 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
       .$if(capabilities.skipLocked, (q) => q.where(({ not, exists, selectFrom }) => not(exists(selectFrom('thread_sessions as s').select('s.owner').whereRef('s.thread_id', '=', 'runs.thread_id').where('s.owner', '<>', owner).where('s.until', '>=', now)))))
       .orderBy('created_at')
       .orderBy('id');
+  /** The thread's newest run (see activeRunId), as a subquery. */
+  const newestRun = (project: string, threadId: string) =>
+    db.selectFrom('runs').select(['id', 'status']).where('thread_id', '=', threadId).where('project', '=', project).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1);
   return {
     async oldestClaimable(owner, now) {
       const row = await claimable(owner, now).select('created_at').limit(1).executeTakeFirst();
@@ -116,16 +132,19 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
     async activeRunId(project, threadId) {
       // Only the newest run of a thread can be active (no run starts while another holds the thread), so one
       // step down the (thread_id, created_at, id) index answers it.
-      const row = await db
-        .selectFrom('runs')
-        .select(['id', 'status'])
-        .where('thread_id', '=', threadId)
-        .where('project', '=', project)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      const row = await newestRun(project, threadId).executeTakeFirst();
       return row && ACTIVE_STATUSES.includes(row.status) ? (row.id as string) : undefined;
     },
+    ...(capabilities.skipLocked && {
+      async refuseActiveRun(project, threadId) {
+        // SQL cannot raise an error outside PL/pgSQL: a cast of a marked text fails, naming the run (as in
+        // stale-write.ts). The status is tested above the LIMIT, so it is the newest run's.
+        const check = db
+          .selectFrom(newestRun(project, threadId).as('newest'))
+          .select(sql<number>`(${sql.lit(ACTIVE_MARK)} || id)::integer`.as('active'))
+          .where('status', 'in', ACTIVE_STATUSES);
+        await runCompiled(db, 'runs:refuse-active', () => check, [threadId, project, 1, ...ACTIVE_STATUSES], { unread: true });
+      },
+    }),
   };
 }

@@ -138,6 +138,26 @@ for (const db of ['sqlite', 'postgres'] as const) describe(`runs on ${db}`, () =
     assert.notEqual(next.status, 'queued');
   });
 
+  test('runs created at once on one thread: one wins, the others and a message create are refused naming it', async () => {
+    const content = script([{ tool_calls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }] }]);
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content }] });
+    const settled = await Promise.allSettled(Array.from({ length: 6 }, () => client.beta.threads.runs.create(thread.id, { assistant_id: assistantId })));
+    const won = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    assert.equal(won.length, 1, JSON.stringify(settled.map((s) => s.status)));
+    for (const s of settled) if (s.status === 'rejected') assert.ok(s.reason.status === 400 && s.reason.message.includes(won[0]!.id), String(s.reason));
+    await assert.rejects(client.beta.threads.messages.create(thread.id, { role: 'user', content: 'more' }), (e: any) => e.status === 400 && e.message.includes(won[0]!.id));
+    const stopped = await client.beta.threads.runs.poll(won[0]!.id, { thread_id: thread.id }, { pollIntervalMs: 20 });
+    assert.equal(stopped.status, 'requires_action');
+    await client.beta.threads.runs.cancel(won[0]!.id, { thread_id: thread.id });
+    await client.beta.threads.runs.poll(won[0]!.id, { thread_id: thread.id }, { pollIntervalMs: 20 });
+    // Freed: a message and a run go in, and nothing of the refused creates was kept.
+    await client.beta.threads.messages.create(thread.id, { role: 'user', content: 'hello' });
+    const next = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistantId }, { pollIntervalMs: 20 });
+    assert.notEqual(next.status, 'queued');
+    const runs = await client.beta.threads.runs.list(thread.id);
+    assert.deepEqual(runs.data.map((r) => r.id).sort(), [won[0]!.id, next.id].sort());
+  });
+
   test('an upstream error fails the run with last_error', async () => {
     const content = script([{ error: { status: 429, message: 'slow down' } }]);
     const thread = await client.beta.threads.create({ messages: [{ role: 'user', content }] });

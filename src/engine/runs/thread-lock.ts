@@ -1,13 +1,30 @@
 import { BadRequestError } from '../../domain/errors.js';
+import { activeRunOf } from '../../store/run-queue.js';
 import type { Store } from '../../store/store.js';
 
+const locked = (threadId: string, runId: string) => new BadRequestError(`Thread ${threadId} already has an active run ${runId}.`, null, 'thread_locked');
+
 /**
- * Throws the hosted API's 400 when a run holds the thread (queued, in_progress, requires_action or
+ * Refuses with the hosted API's 400 when a run holds the thread (queued, in_progress, requires_action or
  * cancelling). Call it inside the transaction that writes: it locks the thread first, so two concurrent
  * creates cannot both see it free. Message creates take the lock shared: they only need to exclude run creates.
+ * On Postgres the lock and the check are sent with the transaction's next statement, and a held thread fails the
+ * transaction: run the transaction through `refusedIfLocked`, which turns that failure into the 400.
  */
 export async function assertThreadUnlocked(store: Store, project: string, threadId: string, mode: 'exclusive' | 'shared' = 'exclusive'): Promise<void> {
   await store.lockThread(project, threadId, mode);
+  // Checked after the lock is taken (statements run in order, each seeing what committed before it).
+  if (store.runQueue.refuseActiveRun) return store.runQueue.refuseActiveRun(project, threadId);
   const runId = await store.runQueue.activeRunId(project, threadId);
-  if (runId) throw new BadRequestError(`Thread ${threadId} already has an active run ${runId}.`, null, 'thread_locked');
+  if (runId) throw locked(threadId, runId);
+}
+
+/** `transaction` (one that calls assertThreadUnlocked), its failure over an active run answered as the 400. */
+export async function refusedIfLocked<T>(threadId: string, transaction: Promise<T>): Promise<T> {
+  try {
+    return await transaction;
+  } catch (err) {
+    const runId = activeRunOf(err);
+    throw runId === undefined ? err : locked(threadId, runId);
+  }
 }
