@@ -146,6 +146,30 @@ class PipeliningConnection implements DatabaseConnection {
 /** Whether `held` still starts with the transaction's BEGIN, i.e. nothing of the transaction reached the server. */
 const beginHeld = (c: PipeliningConnection) => c.held.length > 0 && /^begin\b/.test(c.held[0]!.text);
 
+// Opening, committing and releasing are plain functions, so that transactions the driver runs itself (see
+// transaction below) wait only where the server is asked something.
+
+function open(c: PipeliningConnection, begin: string): void {
+  c.held = [{ text: begin }];
+  c.inTransaction = true;
+}
+
+/** Undefined when there is nothing to wait for: a transaction that wrote nothing has nothing to commit. */
+function commit(c: PipeliningConnection): Promise<unknown> | undefined {
+  c.inTransaction = false;
+  if (c.held.length === 1 && beginHeld(c)) {
+    c.held = [];
+    return undefined;
+  }
+  return c.send({ text: 'commit' });
+}
+
+function release(c: PipeliningConnection): void {
+  c.held = [];
+  c.inTransaction = false;
+  c.client.release();
+}
+
 class PipeliningPostgresDriver implements Driver, DirectExecution {
   readonly #connections = new WeakMap<pg.PoolClient, PipeliningConnection>();
   /** The connection under each handle that direct transactions hand out. */
@@ -158,27 +182,18 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const client = await this.pool.connect();
-    let connection = this.#connections.get(client);
-    if (!connection) this.#connections.set(client, (connection = new PipeliningConnection(client)));
-    return connection;
+    return this.#connectionOf(await this.pool.connect());
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const c = connection as PipeliningConnection;
     let begin = 'begin';
     if (settings.isolationLevel) begin += ` isolation level ${settings.isolationLevel}`;
     if (settings.accessMode) begin += ` ${settings.accessMode}`;
-    c.held = [{ text: begin }];
-    c.inTransaction = true;
+    open(connection as PipeliningConnection, begin);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as PipeliningConnection;
-    c.inTransaction = false;
-    // A transaction that wrote nothing has nothing to commit.
-    if (c.held.length === 1 && beginHeld(c)) c.held = [];
-    else await c.send({ text: 'commit' });
+    await commit(connection as PipeliningConnection);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -191,10 +206,13 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const c = connection as PipeliningConnection;
-    c.held = [];
-    c.inTransaction = false;
-    c.client.release();
+    release(connection as PipeliningConnection);
+  }
+
+  #connectionOf(client: pg.PoolClient): PipeliningConnection {
+    let connection = this.#connections.get(client);
+    if (!connection) this.#connections.set(client, (connection = new PipeliningConnection(client)));
+    return connection;
   }
 
   async destroy(): Promise<void> {
@@ -230,20 +248,21 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
    * transaction, and the store a set of repositories over each.
    */
   async transaction<T>(db: Kysely<Database>, fn: (handle: Kysely<Database>) => Promise<T>): Promise<T> {
-    const connection = (await this.acquireConnection()) as PipeliningConnection;
+    const connection = this.#connectionOf(await this.pool.connect());
     try {
-      await this.beginTransaction(connection, {});
+      open(connection, 'begin');
       let result: T;
       try {
         result = await fn(this.#handleOf(db, connection));
-        await this.commitTransaction(connection);
+        const committed = commit(connection);
+        if (committed) await committed;
       } catch (err) {
         await this.rollbackTransaction(connection);
         throw err;
       }
       return result;
     } finally {
-      await this.releaseConnection(connection);
+      release(connection);
     }
   }
 
