@@ -7,11 +7,12 @@ const textsByDialect = new WeakMap<DialectAdapter, Map<string, string>>();
 
 /**
  * A driver that runs a compiled statement itself, without Kysely's executor: its connection provider, plugin
- * and promise layers cost several times what a small indexed statement costs on SQLite. `inTransaction`: the
- * statement belongs to the transaction in progress (which the driver knows, as it runs one at a time).
+ * and promise layers cost several times what a small indexed statement costs. `db`: the handle the statement was
+ * run on (a transaction's, or the root); undefined: the driver cannot tell its connection, Kysely runs it.
+ * `unread`: the caller reads nothing of the answer (see unread-results.ts).
  */
 export interface DirectExecution {
-  execute(inTransaction: boolean, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>>;
+  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[], unread: boolean): Promise<QueryResult<any>> | undefined;
 }
 
 const directByDialect = new WeakMap<DialectAdapter, DirectExecution>();
@@ -41,9 +42,8 @@ export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => 
     text = compiled.sql;
     texts.set(key, text);
   }
-  // SQLite's driver takes statements directly; it has no use for `unread` (it answers at once anyway).
-  const direct = directByDialect.get(adapter);
-  if (direct) return direct.execute(db.isTransaction, text, parameters);
+  const direct = directByDialect.get(adapter)?.execute(db, text, parameters, options.unread === true);
+  if (direct) return direct;
   const query = CompiledQuery.raw(text, parameters);
   return db.executeQuery(options.unread ? markUnread(query) : query);
 }

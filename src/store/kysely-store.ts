@@ -27,14 +27,14 @@ import { markUnread } from './unread-results.js';
 const IN_THREAD: ReadonlySet<string> = new Set(['thread_id', 'run_id']);
 
 /**
- * A dialect's own transactions, for a driver that runs one transaction at a time (SQLite's): `run` opens one,
- * runs `fn`, and commits it (rolls it back if `fn` throws); `handle` is a Kysely transaction whose statements go
- * to whichever transaction is open, so one handle, and one set of repositories over it, serves them all in turn
- * without Kysely's per-transaction setup.
+ * A dialect's own transactions, run by its driver without Kysely's per-transaction builders, executors and
+ * connection providers: `run` opens one, runs `fn` with a Kysely transaction handle whose statements go to it, and
+ * commits it (rolls it back if `fn` throws). A driver hands out the same few handles again and again (SQLite's one,
+ * as it runs one transaction at a time; Postgres's one per pooled connection), so the store builds the
+ * repositories over each handle once.
  */
 export interface DirectTransactions {
-  handle: Kysely<Database>;
-  run<T>(fn: () => Promise<T>): Promise<T>;
+  run<T>(fn: (handle: Kysely<Database>) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -50,7 +50,12 @@ export function createKyselyStore(
   direct?: DirectTransactions,
 ): Store {
   const any = db as Kysely<any>;
-  let transactionStore: Store | undefined;
+  const transactionStores = direct ? new WeakMap<Kysely<Database>, Store>() : undefined;
+  const storeOver = (handle: Kysely<Database>) => {
+    let tx = transactionStores!.get(handle);
+    if (!tx) transactionStores!.set(handle, (tx = createKyselyStore(handle, capabilities, types, root, notifications)));
+    return tx;
+  };
   const store: Store = {
     capabilities,
     ...(notifications ? { notifications } : {}),
@@ -98,10 +103,7 @@ export function createKyselyStore(
     idOwners: (table, ids) => idOwners(any, table, ids),
     async transaction(fn) {
       if (db.isTransaction) return fn(store);
-      if (direct) {
-        const tx = (transactionStore ??= createKyselyStore(direct.handle, capabilities, types, root, notifications));
-        return direct.run(() => fn(tx));
-      }
+      if (direct) return direct.run((handle) => fn(storeOver(handle)));
       return db.transaction().execute((trx) => fn(createKyselyStore(trx, capabilities, types, root, notifications)));
     },
     async ping() {

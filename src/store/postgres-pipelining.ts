@@ -1,7 +1,10 @@
 import type { Socket } from 'node:net';
-import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import { PostgresDialect, Transaction, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type Kysely, type QueryResult, type TransactionSettings } from 'kysely';
 import pg from 'pg';
+import { registerDirectExecution, type DirectExecution } from './compiled-statements.js';
+import type { DirectTransactions } from './kysely-store.js';
 import { mergedWrites } from './pg-merged-writes.js';
+import type { Database } from './schema.js';
 import { isUnread } from './unread-results.js';
 
 // A statement sent on its own and waited for costs a socket write, a wait and a read (a round trip), which on a
@@ -16,12 +19,10 @@ import { isUnread } from './unread-results.js';
 // sent with (or COMMIT) fails with the held one's error, which fails the transaction, as it would have anyway.
 
 /**
- * Held back (see above): a statement marked unread, an INSERT whose answer is only its row count, or one that
- * also wakes listeners (`with ... as (insert ...) select pg_notify(...)`), whose answer is nothing.
+ * Held back (see above) whatever its caller says: an INSERT whose answer is only its row count, or one that also
+ * wakes listeners (`with ... as (insert ...) select pg_notify(...)`), whose answer is nothing.
  */
-function holdable(query: CompiledQuery): boolean {
-  if (isUnread(query)) return true;
-  const { sql } = query;
+function insertOnly(sql: string): boolean {
   if (sql.includes(' returning ') || sql.includes(' on conflict ')) return false;
   return sql.startsWith('insert into ') || (sql.startsWith('with ') && sql.includes(' as (insert into ') && sql.endsWith(' as "notified"') && sql.includes('select pg_notify('));
 }
@@ -38,98 +39,119 @@ function resultOf(result: pg.QueryResult): QueryResult<any> {
 // list of every length) go unnamed, so neither this map nor a backend's prepared statements grow without bound.
 // `select *` stays unnamed: a prepared `*` fails once another replica's migration adds a column.
 const MAX_NAMED_STATEMENTS = 500;
-const statementNames = new Map<string, string>();
 
-function statementName(text: string): string | undefined {
-  const known = statementNames.get(text);
-  if (known !== undefined || statementNames.size >= MAX_NAMED_STATEMENTS || text.includes('*')) return known;
-  const name = `assistd_${statementNames.size + 1}`;
-  statementNames.set(text, name);
-  return name;
+/** What is known of a statement text once: its prepared name (if any) and whether it is insert-only. */
+interface Shape {
+  name: string | undefined;
+  insertOnly: boolean;
+}
+const shapes = new Map<string, Shape>();
+
+function shapeOf(text: string): Shape {
+  let shape = shapes.get(text);
+  if (shape) return shape;
+  shape = { name: undefined, insertOnly: insertOnly(text) };
+  if (shapes.size >= MAX_NAMED_STATEMENTS) return shape;
+  if (!text.includes('*')) shape.name = `assistd_${shapes.size + 1}`;
+  shapes.set(text, shape);
+  return shape;
 }
 
-/** A statement with its parameters, prepared under its name when it has one. */
-function withParameters(query: CompiledQuery): pg.QueryConfig {
-  const name = statementName(query.sql);
-  return { text: query.sql, values: query.parameters as unknown[], ...(name === undefined ? {} : { name }) };
+interface Statement {
+  text: string;
+  values?: readonly unknown[];
+  name?: string | undefined;
 }
+type MergeableStatement = Parameters<typeof mergedWrites>[0][number];
+
+type Answer = (err: Error | undefined, result: pg.QueryResult | undefined) => void;
 
 /**
  * Gives the client a statement. A Query built from text and values (its name set after) is taken as it is: a
  * config object would be copied property by property for every statement, which costs more than the rest of
  * sending it.
  */
-function submit(client: pg.PoolClient, statement: pg.QueryConfig): Promise<pg.QueryResult> {
-  return new Promise((resolve, reject) => {
-    const query = new pg.Query(statement.text, statement.values, (err, result) => {
-      if (!err) return resolve(result as unknown as pg.QueryResult);
-      // Its stack would lead to the socket's read; this one leads back to the statement's caller.
-      Error.captureStackTrace(err);
-      reject(err);
-    });
-    if (statement.name !== undefined) (query as unknown as { name: string }).name = statement.name;
-    client.query(query);
-  });
+function submit(client: pg.PoolClient, statement: Statement, answer: Answer): void {
+  const query = new pg.Query(statement.text, statement.values as unknown[], answer as (err: Error | undefined, result: unknown) => void);
+  if (statement.name !== undefined) (query as unknown as { name: string }).name = statement.name;
+  client.query(query);
+}
+
+function sendAlone(client: pg.PoolClient, statement: Statement): Promise<QueryResult<any>> {
+  return new Promise((resolve, reject) => submit(client, statement, (err, result) => (err ? reject(err) : resolve(resultOf(result!)))));
 }
 
 class PipeliningConnection implements DatabaseConnection {
   /** Statements of the open transaction not sent yet, BEGIN first until it is sent. */
-  held: pg.QueryConfig[] = [];
+  held: Statement[] = [];
   inTransaction = false;
+  /** The Kysely transaction over this connection that direct transactions hand out, made once (see handleOf). */
+  handle: Kysely<Database> | undefined;
   constructor(readonly client: pg.PoolClient) {}
 
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const statement = withParameters(query);
-    if (!this.inTransaction) return resultOf(await submit(this.client, statement));
-    if (holdable(query)) {
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.run(query.sql, query.parameters, isUnread(query));
+  }
+
+  /** Runs a statement; held (answered with no rows) when inside a transaction its answer is not read. */
+  run(text: string, values: readonly unknown[], unread: boolean): Promise<QueryResult<any>> {
+    const shape = shapeOf(text);
+    const statement: Statement = { text, values, name: shape.name };
+    if (!this.inTransaction) return sendAlone(this.client, statement);
+    if (unread || shape.insertOnly) {
       this.held.push(statement);
       // Its row count is not known yet; callers of a plain INSERT do not read it.
-      return { rows: [] };
+      return Promise.resolve({ rows: [] });
     }
-    return resultOf(await this.send(statement));
+    return this.send(statement);
   }
 
   /**
    * Sends the held statements and `last` in one write: the client pipelines them (sends each without waiting for
    * the one before), and the socket, corked around them all, gathers their messages, which pg would otherwise
-   * write one statement at a time. Resolves with `last`'s result, or rejects with the first failure.
+   * write one statement at a time. Resolves with `last`'s result, or rejects with the first failure, once every
+   * statement of the batch is answered.
    */
-  async send(last: pg.QueryConfig): Promise<pg.QueryResult> {
-    return this.sendAll([...this.takeHeld(), last]);
+  send(last: Statement): Promise<QueryResult<any>> {
+    const batch = this.takeHeld();
+    batch.push(last);
+    return this.sendAll(batch);
   }
 
-  async sendAll(batch: pg.QueryConfig[]): Promise<pg.QueryResult> {
-    const socket = (this.client as unknown as { connection: { stream: Socket } }).connection.stream;
-    socket.cork();
-    let answers: Array<Promise<pg.QueryResult>>;
-    try {
-      answers = batch.map((statement) => submit(this.client, statement));
-    } finally {
-      socket.uncork();
-    }
-    const settled = await Promise.allSettled(answers);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    return (settled[settled.length - 1] as PromiseFulfilledResult<pg.QueryResult>).value;
+  /** Sends `batch` as `send` does; resolves with the last statement's result. */
+  sendAll(batch: Statement[]): Promise<QueryResult<any>> {
+    return new Promise((resolve, reject) => {
+      let waiting = batch.length;
+      let failure: Error | undefined;
+      let answer: pg.QueryResult | undefined;
+      const settle = (err: Error | undefined, result: pg.QueryResult | undefined, isLast: boolean) => {
+        if (err && !failure) failure = err;
+        if (isLast) answer = result;
+        if (--waiting > 0) return;
+        if (failure) reject(failure);
+        else resolve(resultOf(answer!));
+      };
+      const socket = (this.client as unknown as { connection: { stream: Socket } }).connection.stream;
+      socket.cork();
+      try {
+        for (let i = 0; i < batch.length; i++) {
+          const isLast = i === batch.length - 1;
+          submit(this.client, batch[i]!, (err, result) => settle(err, result, isLast));
+        }
+      } finally {
+        socket.uncork();
+      }
+    });
   }
 
   /** The held statements, their writes merged (pg-merged-writes.ts), BEGIN first if it is held. */
-  takeHeld(): pg.QueryConfig[] {
+  takeHeld(): Statement[] {
     const held = this.held;
     this.held = [];
     const begin = beginHeld(held) ? held.shift()! : undefined;
-    const writes = mergedWrites(held) as pg.QueryConfig[];
-    return begin ? [begin, ...writes] : writes;
-  }
-
-  /**
-   * Commits a transaction none of which reached the server yet (a plain BEGIN still held): when its writes merge
-   * into one statement, that statement is sent alone, which Postgres runs as a transaction of its own.
-   */
-  async commitHeld(): Promise<void> {
-    const statements = this.takeHeld();
-    if (statements.length === 2) await submit(this.client, statements[1]!);
-    else await this.sendAll([...statements, { text: 'commit' }]);
+    const writes = mergedWrites(held as MergeableStatement[]);
+    if (begin) writes.unshift(begin as MergeableStatement);
+    return writes;
   }
 
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
@@ -138,37 +160,62 @@ class PipeliningConnection implements DatabaseConnection {
 }
 
 /** Whether `held` still starts with the transaction's BEGIN, i.e. nothing of the transaction reached the server. */
-const beginHeld = (held: pg.QueryConfig[]) => held.length > 0 && /^begin\b/.test(held[0]!.text);
+const beginHeld = (held: Statement[]) => held.length > 0 && /^begin\b/.test(held[0]!.text);
 
-class PipeliningPostgresDriver implements Driver {
+// Opening, committing and releasing are plain functions, so that transactions the driver runs itself (see
+// transaction below) wait only where the server is asked something.
+
+function open(c: PipeliningConnection, begin: string): void {
+  c.held = [{ text: begin }];
+  c.inTransaction = true;
+}
+
+/** Undefined when there is nothing to wait for: a transaction that wrote nothing has nothing to commit. */
+function commit(c: PipeliningConnection): Promise<unknown> | undefined {
+  c.inTransaction = false;
+  if (c.held.length === 1 && beginHeld(c.held)) {
+    c.held = [];
+    return undefined;
+  }
+  if (c.held[0]?.text !== 'begin') return c.send({ text: 'commit' });
+  // Nothing of the transaction reached the server yet (a plain BEGIN is held): when its writes merge into one
+  // statement, that statement is sent alone, which Postgres runs as a transaction of its own.
+  const statements = c.takeHeld();
+  if (statements.length === 2) return sendAlone(c.client, statements[1]!);
+  statements.push({ text: 'commit' });
+  return c.sendAll(statements);
+}
+
+function release(c: PipeliningConnection): void {
+  c.held = [];
+  c.inTransaction = false;
+  c.client.release();
+}
+
+class PipeliningPostgresDriver implements Driver, DirectExecution {
   readonly #connections = new WeakMap<pg.PoolClient, PipeliningConnection>();
-  constructor(private readonly pool: pg.Pool) {}
+  /** The connection under each handle that direct transactions hand out. */
+  readonly #handles = new WeakMap<Kysely<any>, PipeliningConnection>();
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly dialect: PipeliningPostgresDialect,
+  ) {}
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const client = await this.pool.connect();
-    let connection = this.#connections.get(client);
-    if (!connection) this.#connections.set(client, (connection = new PipeliningConnection(client)));
-    return connection;
+    return this.#connectionOf(await this.pool.connect());
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const c = connection as PipeliningConnection;
     let begin = 'begin';
     if (settings.isolationLevel) begin += ` isolation level ${settings.isolationLevel}`;
     if (settings.accessMode) begin += ` ${settings.accessMode}`;
-    c.held = [{ text: begin }];
-    c.inTransaction = true;
+    open(connection as PipeliningConnection, begin);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as PipeliningConnection;
-    c.inTransaction = false;
-    // A transaction that wrote nothing has nothing to commit.
-    if (c.held.length === 1 && beginHeld(c.held)) c.held = [];
-    else if (c.held[0]?.text === 'begin') await c.commitHeld();
-    else await c.send({ text: 'commit' });
+    await commit(connection as PipeliningConnection);
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
@@ -181,14 +228,72 @@ class PipeliningPostgresDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const c = connection as PipeliningConnection;
-    c.held = [];
-    c.inTransaction = false;
-    c.client.release();
+    release(connection as PipeliningConnection);
+  }
+
+  #connectionOf(client: pg.PoolClient): PipeliningConnection {
+    let connection = this.#connections.get(client);
+    if (!connection) this.#connections.set(client, (connection = new PipeliningConnection(client)));
+    return connection;
   }
 
   async destroy(): Promise<void> {
     await this.pool.end();
+  }
+
+  /**
+   * A compiled statement run without Kysely's executor (compiled-statements.ts): on the connection of a direct
+   * transaction's handle, or on a pooled connection outside transactions. Another transaction's handle is left
+   * to Kysely, whose executor knows its connection.
+   */
+  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[], unread: boolean): Promise<QueryResult<any>> | undefined {
+    if (!db.isTransaction) return this.#alone(sql, parameters);
+    const connection = this.#handles.get(db);
+    if (!connection) return undefined;
+    // A handle used after its transaction ended would write into whichever transaction its connection carries next.
+    if (!connection.inTransaction) return Promise.reject(new Error('A statement of a transaction ran after the transaction ended.'));
+    return connection.run(sql, parameters, unread);
+  }
+
+  async #alone(sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {
+    const client = await this.pool.connect();
+    try {
+      return await sendAlone(client, { text: sql, values: parameters, name: shapeOf(sql).name });
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction on a pooled connection, as Kysely's transaction does, handing it the one handle
+   * of that connection (see DirectTransactions): Kysely makes a handle, executor and connection provider per
+   * transaction, and the store a set of repositories over each.
+   */
+  async transaction<T>(db: Kysely<Database>, fn: (handle: Kysely<Database>) => Promise<T>): Promise<T> {
+    const connection = this.#connectionOf(await this.pool.connect());
+    try {
+      open(connection, 'begin');
+      let result: T;
+      try {
+        result = await fn(this.#handleOf(db, connection));
+        const committed = commit(connection);
+        if (committed) await committed;
+      } catch (err) {
+        await this.rollbackTransaction(connection);
+        throw err;
+      }
+      return result;
+    } finally {
+      release(connection);
+    }
+  }
+
+  #handleOf(db: Kysely<Database>, connection: PipeliningConnection): Kysely<Database> {
+    if (connection.handle) return connection.handle;
+    const executor = db.getExecutor().withConnectionProvider({ provideConnection: (consume) => consume(connection) });
+    const handle = new Transaction<Database>({ config: { dialect: this.dialect }, driver: this, dialect: this.dialect, executor });
+    this.#handles.set(handle, connection);
+    return (connection.handle = handle);
   }
 }
 
@@ -197,11 +302,25 @@ class PipeliningPostgresDriver implements Driver {
  * INSERTs of a transaction held and sent with the next statement (see above).
  */
 export class PipeliningPostgresDialect extends PostgresDialect {
+  #driver: PipeliningPostgresDriver | undefined;
   constructor(private readonly pipeliningPool: pg.Pool) {
     super({ pool: pipeliningPool });
   }
 
+  // One driver for Kysely and for runCompiled, which the adapter leads to.
   override createDriver(): Driver {
-    return new PipeliningPostgresDriver(this.pipeliningPool);
+    return (this.#driver ??= new PipeliningPostgresDriver(this.pipeliningPool, this));
+  }
+
+  override createAdapter(): DialectAdapter {
+    const adapter = super.createAdapter();
+    registerDirectExecution(adapter, this.createDriver() as PipeliningPostgresDriver);
+    return adapter;
+  }
+
+  /** Transactions over `db` (a Kysely on this dialect) run by the driver itself (see DirectTransactions). */
+  directTransactions(db: Kysely<Database>): DirectTransactions {
+    const driver = this.createDriver() as PipeliningPostgresDriver;
+    return { run: (fn) => driver.transaction(db, fn) };
   }
 }

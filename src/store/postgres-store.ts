@@ -16,9 +16,10 @@ export function createPostgresStore(options: { url: string; poolSize?: number; s
   const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, pipeline: true });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PipeliningPostgresDialect(pool) });
+  const dialect = new PipeliningPostgresDialect(pool);
+  const db = new Kysely<Database>({ dialect });
   const notifications = createPgNotifications(pool, options.url);
-  const store = createKyselyStore(db, { dialect: 'postgres', skipLocked: true, notify: true }, { ...postgresTypes, searchLanguage: options.searchLanguage ?? 'english' }, db, notifications);
+  const store = createKyselyStore(db, { dialect: 'postgres', skipLocked: true, notify: true }, { ...postgresTypes, searchLanguage: options.searchLanguage ?? 'english' }, db, notifications, dialect.directTransactions(db));
   return {
     ...store,
     async close() {

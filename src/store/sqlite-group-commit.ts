@@ -190,8 +190,9 @@ class GroupCommitDriver implements Driver, DirectExecution {
    * A compiled statement run without Kysely's executor (compiled-statements.ts). One transaction at a time holds
    * the writer, so a statement of a transaction runs there.
    */
-  execute(inTransaction: boolean, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {
-    return this.run(inTransaction ? undefined : new Lease(this), sql, parameters);
+  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {
+    // It has no use for `unread`: it answers at once anyway.
+    return this.run(db.isTransaction ? undefined : new Lease(this), sql, parameters);
   }
 
   /**
@@ -336,7 +337,7 @@ export class SqliteGroupCommitDialect extends SqliteDialect {
     const connection = driver.transactionConnection();
     const executor = db.getExecutor().withConnectionProvider({ provideConnection: (consume) => consume(connection) });
     const handle = new Transaction<Database>({ config: { dialect: this }, driver, dialect: this, executor });
-    return { handle, run: (fn) => driver.transaction(fn) };
+    return { run: (fn) => driver.transaction(() => fn(handle)) };
   }
 
   override createAdapter(): DialectAdapter {
