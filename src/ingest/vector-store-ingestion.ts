@@ -96,8 +96,8 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
   const retryMs = opts.embeddingRetryMs ?? 30_000;
   // Chunks indexed without vectors get them from the backfill: at start (left from before), and while the model is down.
   const embedder = opts.embeddings ? createChunkEmbedder({ model: opts.embeddings, retryMs, logger, onMissing: () => backfill?.later() }) : undefined;
-  const backfill = embedder ? createEmbeddingBackfill({ store, embedder, retryMs, logger }) : undefined;
   const gate = createBackgroundGate({ intervalMs: opts.yieldMs ?? 10 });
+  const backfill = embedder ? createEmbeddingBackfill({ store, embedder, retryMs, logger, gate }) : undefined;
   const jobDeps = { store, blobs: opts.blobs, index, ingestor, gate, ...(embedder ? { embedder } : {}), logger };
   const inFlight = new Map<string, { claim: ClaimedVectorStoreFile; done: Promise<void> }>();
   const abort = new AbortController();
