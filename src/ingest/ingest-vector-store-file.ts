@@ -2,9 +2,9 @@
 // them in the search index and record the outcome. Whatever happens to the file meanwhile (removed, re-added,
 // its batch cancelled) wins over this attempt: the outcome is only recorded if the attempt is still current.
 import type { Logger } from 'pino';
-import type { BackgroundGate } from '../lib/background-gate.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { chunkingOf } from '../domain/vector-stores.js';
+import type { BackgroundGate } from '../lib/background-gate.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { Store } from '../store/store.js';
 import type { ClaimedVectorStoreFile, IngestOutcome } from '../store/vector-store-files-repo.js';

@@ -3,11 +3,11 @@
 // a time, a crashed process's files are picked up once their lease lapses, and files released at shutdown are
 // picked up at the next start. Work happens in the background with bounded concurrency, parsing on worker threads.
 import type { Logger } from 'pino';
-import { createBackgroundGate } from '../lib/background-gate.js';
-import { parked } from '../lib/foreground-work.js';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { VectorStoreAttributes, VectorStoreFile } from '../domain/types.js';
 import { buildVectorStoreFile, touchVectorStore, type RequestedChunking } from '../domain/vector-stores.js';
+import { createBackgroundGate } from '../lib/background-gate.js';
+import { parked } from '../lib/foreground-work.js';
 import type { EmbeddingModel } from '../providers/embedding-model.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { Store } from '../store/store.js';
@@ -210,7 +210,8 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
         if ([...usage.values()].every((u) => u.in_progress === 0)) return true;
         const left = deadline - Date.now();
         if (left <= 0) return false;
-        // Local completions wake the wait at once; the timeout catches work done by other processes.
+        // Local completions wake the wait at once; the timeout catches work done by other processes. A run waiting
+        // here is parked (not foreground work), or it would hold back the ingestion it waits for.
         await parked(waiters.wait(Math.min(left, 500)));
       }
     },
