@@ -33,6 +33,7 @@ import { vectorStoreFileRoutes } from './http/vector-store-files.js';
 import { vectorStoreRoutes } from './http/vector-stores.js';
 import { vectorStoreSearchRoutes } from './http/vector-store-search.js';
 import { installWebAssets } from './http/web-assets.js';
+import { countForegroundRequests } from './http/foreground-requests.js';
 
 /** Every route prefix clients use: OpenAI style, Azure style, and Azure's OpenAI-compatible v1. */
 export const API_PREFIXES = ['/v1', '/openai', '/openai/v1'];
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     logController: new LogController({ disableRequestLogging: true }),
   });
   options.tracing?.installHttp(app);
+  countForegroundRequests(app);
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
       done(null, parseJsonBody(body as Buffer));

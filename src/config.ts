@@ -90,6 +90,7 @@ const fileSchema = z.strictObject({
   run_capacity: z.coerce.number().int().min(0).max(100_000).optional(),
   embedding: z.lazy(() => embeddingBlockSchema).optional(),
   poll_hold_ms: z.coerce.number().int().min(0).max(30_000).optional(),
+  ingest_yield_ms: z.coerce.number().int().min(0).max(10_000).optional(),
   ...codeLimitsSchema,
   ...searchCacheSchema,
   ...searchLanguageSchema,
@@ -156,6 +157,11 @@ export interface Config {
    * before answering, so `createAndPoll` returns when the run does; 0 answers at once.
    */
   pollHoldMs: number;
+  /**
+   * While requests or runs are in flight, file ingestion takes at most one main-thread step per this many
+   * milliseconds (it yields to them); 0 never holds it back.
+   */
+  ingestYieldMs: number;
   /** Bounds on every upstream model call. */
   upstream: UpstreamSettings;
   /** Seconds from a run's creation to its `expires_at`; a run not finished by then ends `expired`. */
@@ -212,6 +218,7 @@ const ENV_KEYS: Record<string, keyof FileConfig> = {
   ASSISTD_SHUTDOWN_GRACE_SECONDS: 'shutdown_grace_seconds',
   ASSISTD_RUN_CAPACITY: 'run_capacity',
   ASSISTD_POLL_HOLD_MS: 'poll_hold_ms',
+  ASSISTD_INGEST_YIELD_MS: 'ingest_yield_ms',
   ...CODE_LIMITS_ENV,
   ...SEARCH_CACHE_ENV,
   ...SEARCH_LANGUAGE_ENV,
@@ -319,6 +326,7 @@ export function loadConfig(flags: Partial<FileConfig> = {}, env: NodeJS.ProcessE
     searchLanguage: searchLanguage(merged),
     ...embeddingConfig(fromFile.embedding, env),
     pollHoldMs: merged.poll_hold_ms ?? 1000,
+    ingestYieldMs: merged.ingest_yield_ms ?? 10,
     upstream: upstreamSettings(merged),
     runExpirySeconds: merged.run_expiry_seconds ?? 600,
     blobSweepGraceSeconds: merged.blob_sweep_grace_seconds ?? 900,

@@ -113,6 +113,7 @@ async function startRuntime(config: Config, logger?: Logger, options: ServerOpti
     index: searchIndex,
     embeddings: models.embeddingModel(),
     embeddingRetryMs: config.embeddingRetrySeconds * 1000,
+    yieldMs: config.ingestYieldMs,
     logger: logger?.child({ room: 'ingest' }),
     ...(options.clock ? { clock: options.clock } : {}),
   });

@@ -5,6 +5,7 @@
  * held until the object changes or a bound passes, and then tells them to ask again at once.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parked } from '../lib/foreground-work.js';
 
 /** How soon a client polling by hand should ask again. */
 const POLL_AFTER_MS = '200';
@@ -41,8 +42,9 @@ export async function holdPoll<T>(hold: PollHold<T>): Promise<T> {
     const first = hold.working(value);
     if (first === undefined) return value;
     for (;;) {
+      // Parked while it waits: a client polling its own upload (`uploadAndPoll`) must not hold back its ingestion.
       // Not woken: read once more, since a change a wake-up missed (one from another replica, say) is still news.
-      if (!(await woke)) return hold.read();
+      if (!(await parked(woke))) return hold.read();
       const left = deadline - Date.now();
       if (left <= 0) return value;
       woke = hold.wait(left, stop.signal);

@@ -2,6 +2,7 @@
 // model's (the configured model changed), store by store, so every store ends up searchable by vector with the
 // current model. A store whose vectors all come from the current model is marked and never scanned again.
 import type { Logger } from 'pino';
+import type { BackgroundGate } from '../lib/background-gate.js';
 import type { Store } from '../store/store.js';
 import type { ChunkEmbedder } from './chunk-embedder.js';
 
@@ -32,6 +33,8 @@ export interface EmbeddingBackfillOptions {
   retryMs: number;
   /** Chunks per embedding call. Default 256. */
   batch?: number;
+  /** Each read, embedding call and write waits here while requests or runs are in flight (lib/background-gate.ts). */
+  gate?: BackgroundGate;
 }
 
 const STORES_PER_QUERY = 100;
@@ -56,12 +59,14 @@ export function createEmbeddingBackfill(opts: EmbeddingBackfillOptions): Embeddi
   async function embedStore(project: string, vectorStoreId: string, counter: { chunks: number }): Promise<boolean> {
     let after = 0;
     for (;;) {
+      await opts.gate?.pass();
       const stale = await store.chunks.staleChunks(project, vectorStoreId, key, after, batch);
       if (stale.length === 0) break;
       const vectors = await embedder.model.embed(stale.map((c) => c.text), abort.signal).catch((err: unknown) => {
         throw new ModelFailure(err);
       });
       embedder.markUp();
+      await opts.gate?.pass();
       const rows = stale.map((c, i) => ({ seq: c.seq, embedding: Float32Array.from(vectors[i]!) }));
       await store.chunks.setEmbeddings(project, vectorStoreId, key, rows);
       counter.chunks += stale.length;

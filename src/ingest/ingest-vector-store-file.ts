@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import { chunkingOf } from '../domain/vector-stores.js';
+import type { BackgroundGate } from '../lib/background-gate.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { Store } from '../store/store.js';
 import type { ClaimedVectorStoreFile, IngestOutcome } from '../store/vector-store-files-repo.js';
@@ -15,6 +16,8 @@ export interface FileJobDeps {
   blobs: BlobStore;
   index: SearchIndex;
   ingestor: Ingestor;
+  /** Each step on the main thread (store reads and writes, index writes, starting a parse or an embedding) waits here. */
+  gate: BackgroundGate;
   /** Absent: lexical search only. */
   embedder?: ChunkEmbedder;
   logger?: Logger;
@@ -27,6 +30,7 @@ export async function ingestVectorStoreFile(deps: FileJobDeps, claim: ClaimedVec
   const { store, index } = deps;
   const { project, vectorStoreId, fileId } = claim;
   try {
+    await deps.gate.pass();
     const file = await store.files.get(project, fileId);
     if (!file) return finish(deps, claim, { status: 'failed', error: { code: 'invalid_file', message: `The file '${fileId}' no longer exists.` } });
     const path = await deps.blobs.localPath(file.id);
@@ -35,10 +39,12 @@ export async function ingestVectorStoreFile(deps: FileJobDeps, claim: ClaimedVec
     if (!result.ok) return finish(deps, claim, { status: 'failed', error: result.error });
 
     // Still wanted? A removed or cancelled file is not worth embedding.
+    await deps.gate.pass();
     const current = await store.vectorStoreFiles.get(project, vectorStoreId, fileId);
     if (!current || current.status !== 'in_progress') return 'discarded';
     // Without vectors (no model, or it is down) the file is still searchable by its words.
     const embedded = deps.embedder ? await deps.embedder.embed(result.chunks, signal) : { chunks: result.chunks, embeddingModel: null };
+    await deps.gate.pass();
     await index.putFile(project, vectorStoreId, { fileId, filename: file.filename, attributes: current.attributes }, embedded.chunks, embedded.embeddingModel);
     const outcome = await finish(deps, claim, { status: 'completed', usageBytes: result.bytes });
     if (outcome === 'discarded') await dropOrphanedChunks(deps, claim);
@@ -53,6 +59,7 @@ export async function ingestVectorStoreFile(deps: FileJobDeps, claim: ClaimedVec
 }
 
 async function finish(deps: FileJobDeps, claim: ClaimedVectorStoreFile, outcome: IngestOutcome): Promise<FileJobResult> {
+  await deps.gate.pass();
   return (await deps.store.vectorStoreFiles.finish(claim, outcome)) ? outcome.status : 'discarded';
 }
 

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { BlobStore } from '../blobs/blob-store.js';
 import type { VectorStoreAttributes, VectorStoreFile } from '../domain/types.js';
 import { buildVectorStoreFile, touchVectorStore, type RequestedChunking } from '../domain/vector-stores.js';
+import { createBackgroundGate } from '../lib/background-gate.js';
+import { parked } from '../lib/foreground-work.js';
 import type { EmbeddingModel } from '../providers/embedding-model.js';
 import type { SearchIndex } from '../search/search-index.js';
 import type { Store } from '../store/store.js';
@@ -68,6 +70,11 @@ export interface VectorStoreIngestionOptions {
   logger?: Logger;
   /** Files processed at once; a few more than parser threads, so embedding and writes overlap parsing. Default 8. */
   concurrency?: number;
+  /**
+   * While requests or runs are in flight, ingestion takes at most one main-thread step per this many
+   * milliseconds (see lib/background-gate.ts); 0 never holds it back. Default 10.
+   */
+  yieldMs?: number;
   /** How long a claim holds a file without renewal. Default 60 s. */
   leaseMs?: number;
   /** How often to look for work another process queued or abandoned. Default 2 s. */
@@ -89,8 +96,9 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
   const retryMs = opts.embeddingRetryMs ?? 30_000;
   // Chunks indexed without vectors get them from the backfill: at start (left from before), and while the model is down.
   const embedder = opts.embeddings ? createChunkEmbedder({ model: opts.embeddings, retryMs, logger, onMissing: () => backfill?.later() }) : undefined;
-  const backfill = embedder ? createEmbeddingBackfill({ store, embedder, retryMs, logger }) : undefined;
-  const jobDeps = { store, blobs: opts.blobs, index, ingestor, ...(embedder ? { embedder } : {}), logger };
+  const gate = createBackgroundGate({ intervalMs: opts.yieldMs ?? 10 });
+  const backfill = embedder ? createEmbeddingBackfill({ store, embedder, retryMs, logger, gate }) : undefined;
+  const jobDeps = { store, blobs: opts.blobs, index, ingestor, gate, ...(embedder ? { embedder } : {}), logger };
   const inFlight = new Map<string, { claim: ClaimedVectorStoreFile; done: Promise<void> }>();
   const abort = new AbortController();
   const waiters = createWaiters();
@@ -113,6 +121,7 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
         do {
           again = false;
           while (!abort.signal.aborted && inFlight.size < concurrency) {
+            await gate.pass();
             const at = clock();
             const claims = await store.vectorStoreFiles.claim(at, at + leaseMs, concurrency - inFlight.size);
             if (claims.length === 0) break;
@@ -201,8 +210,9 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
         if ([...usage.values()].every((u) => u.in_progress === 0)) return true;
         const left = deadline - Date.now();
         if (left <= 0) return false;
-        // Local completions wake the wait at once; the timeout catches work done by other processes.
-        await waiters.wait(Math.min(left, 500));
+        // Local completions wake the wait at once; the timeout catches work done by other processes. A run waiting
+        // here is parked (not foreground work), or it would hold back the ingestion it waits for.
+        await parked(waiters.wait(Math.min(left, 500)));
       }
     },
     async touch(project, vectorStoreIds) {
@@ -221,6 +231,8 @@ export function createVectorStoreIngestion(opts: VectorStoreIngestionOptions): V
       if (abort.signal.aborted) return;
       abort.abort();
       for (const t of [renewTimer, pollTimer, sweepTimer]) clearInterval(t);
+      // Jobs waiting at the gate go on to see the abort and hand their files back.
+      gate.close();
       await backfill?.close();
       // A claim already on its way still starts its files; they see the abort and release them.
       await pumpDone;

@@ -52,6 +52,23 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await store.chunks.fileChunks('p1', 'vs_1', 'file-a'), []);
     });
 
+    // On Postgres every INSERT is a network round trip: the event loop turns meanwhile anyway.
+    test("a large file's chunks are written in slices, the event loop turning between them", { skip: dialect !== 'sqlite' }, async () => {
+      const chunks = Array.from({ length: 1000 }, (_, i) => ({ index: i, text: `part ${i} of the long file`, embedding: null }));
+      let turns = 0;
+      let counting = true;
+      const count = () => {
+        turns++;
+        if (counting) setImmediate(count);
+      };
+      setImmediate(count);
+      await store.chunks.putFile('p1', 'vs_big', { fileId: 'file-big', filename: 'big.txt', attributes: {} }, chunks, null);
+      counting = false;
+      // Ten INSERTs of 100 rows with a turn between each (a write of it all at once would leave a turn or two).
+      assert.ok(turns >= 9, `the event loop turned ${turns} times`);
+      assert.equal((await store.chunks.fileChunks('p1', 'vs_big', 'file-big')).length, 1000);
+    });
+
     test('vectors are keyed by model: read per model, stale chunks found, re-embedded, the store marked', async () => {
       const file = (id: string) => ({ fileId: id, filename: `${id}.txt`, attributes: {} });
       // Other tests' stores share the database.

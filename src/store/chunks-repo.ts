@@ -84,8 +84,10 @@ export interface ChunksRepo {
   texts(project: string, seqs: number[]): Promise<Map<number, string>>;
 }
 
-// Rows per INSERT: well under SQLite's 32,766 bound parameters at 8 columns a row.
-const INSERT_BATCH = 500;
+// Rows per INSERT: well under SQLite's 32,766 bound parameters at 8 columns a row, and few enough that one
+// INSERT (full-text indexing included: ~10 ms for 100 chunks of a large file on SQLite, where it blocks the event
+// loop) is short; a large file's write lets the event loop turn between them (see putFile).
+const INSERT_BATCH = 100;
 
 /** The repository over one Kysely handle; `fullText` picks the dialect's full-text engine, `language` its stemming. */
 export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvector', language: SearchLanguage = 'english'): ChunksRepo {
@@ -136,6 +138,8 @@ export function createChunksRepo(db: Kysely<Database>, fullText: 'fts5' | 'tsvec
           .onConflict((oc) => oc.columns(['vector_store_id', 'file_id']).doUpdateSet(fileRow))
           .execute();
         for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
+          // Requests and runs go on between the INSERTs of a large file (their writes wait for this one's end).
+          if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
           const rows = chunks.slice(i, i + INSERT_BATCH).map((c) => ({
             project,
             vector_store_id: vectorStoreId,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { newId } from '../../domain/ids.js';
+import { beginForeground, endForeground } from '../../lib/foreground-work.js';
 import type { Notifications } from '../../store/store.js';
 
 /** Work of some kind claimed by this process: its lease is held here from now on. */
@@ -250,8 +251,14 @@ export function createWorkPool(options: WorkPoolOptions = {}): WorkPool {
     add(kind, id, body, settle) {
       const flight: Flight = { kind, controller: new AbortController(), again: false, done: Promise.resolve() };
       flights.set(id, flight);
+      beginForeground();
       flight.done = body(flight).finally(async () => {
-        await settle(flight);
+        try {
+          await settle(flight);
+        } finally {
+          // Executing work is foreground work: background ingestion yields to it (lib/background-gate.ts).
+          endForeground();
+        }
         flights.delete(id);
         // Asked for again meanwhile (new tool outputs, a cancel): it is queued now and taken in its turn.
         if (flight.again) heardOf(queue(kind));
