@@ -92,6 +92,7 @@ describe('postgres direct transactions', () => {
       kept = handle as Kysely<any>;
     });
     await assert.rejects(insert(kept!, 'd1', 1), /after the transaction ended/);
+    await assert.rejects(kept!.insertInto('items').values({ id: 'd1', n: 1 }).execute(), /after the transaction ended/);
     assert.equal(await read(db, 'd1'), undefined);
   });
 });

@@ -192,6 +192,8 @@ function release(c: PipeliningConnection): void {
   c.client.release();
 }
 
+const ended = () => new Error('A statement of a transaction ran after the transaction ended.');
+
 class PipeliningPostgresDriver implements Driver, DirectExecution {
   readonly #connections = new WeakMap<pg.PoolClient, PipeliningConnection>();
   /** The connection under each handle that direct transactions hand out. */
@@ -250,8 +252,9 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
     if (!db.isTransaction) return this.#alone(sql, parameters);
     const connection = this.#handles.get(db);
     if (!connection) return undefined;
-    // A handle used after its transaction ended would write into whichever transaction its connection carries next.
-    if (!connection.inTransaction) return Promise.reject(new Error('A statement of a transaction ran after the transaction ended.'));
+    // A handle kept past its transaction is refused while its connection is idle; like SQLite's one handle, it
+    // cannot be told apart once the connection carries another transaction: handles must not outlive theirs.
+    if (!connection.inTransaction) return Promise.reject(ended());
     return connection.run(sql, parameters, unread);
   }
 
@@ -290,7 +293,7 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
 
   #handleOf(db: Kysely<Database>, connection: PipeliningConnection): Kysely<Database> {
     if (connection.handle) return connection.handle;
-    const executor = db.getExecutor().withConnectionProvider({ provideConnection: (consume) => consume(connection) });
+    const executor = db.getExecutor().withConnectionProvider({ provideConnection: (consume) => (connection.inTransaction ? consume(connection) : Promise.reject(ended())) });
     const handle = new Transaction<Database>({ config: { dialect: this.dialect }, driver: this, dialect: this.dialect, executor });
     this.#handles.set(handle, connection);
     return (connection.handle = handle);
