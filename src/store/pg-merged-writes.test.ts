@@ -32,6 +32,8 @@ describe('merged writes: which held statements run as one', () => {
     const raw = { text: 'with "x" as (insert into "c" ("id") values ($1)) select 1 from json_each($2)', values: [1, 2] };
     assert.deepEqual(mergedWrites([raw]), [raw]);
     assert.equal(mergedWrites([a, u, insert('b')]).length, 2);
+    const upsert = { text: 'insert into "a" ("id", "v") values ($1, $2) on conflict ("id") do update set "v" = excluded."v"', values: [1, 2] };
+    assert.deepEqual(mergedWrites([upsert, upsert]), [upsert, upsert]);
     // A long run of writes is cut into statements of a few each.
     assert.equal(mergedWrites(Array.from({ length: 40 }, () => insert('a'))).length, 3);
   });

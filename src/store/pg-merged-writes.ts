@@ -21,7 +21,7 @@ export interface Statement {
 interface Shape {
   writes: Set<string>;
   reads: Set<string>;
-  /** Only INSERTs (into `writes`). */
+  /** Only INSERTs (into `writes`), none of them an upsert. */
   insertsOnly: boolean;
   /** `with ... as (...) <statement>`: its CTEs are continued, so it comes last in a merged statement. */
   withQuery: boolean;
@@ -62,7 +62,8 @@ function shapeOf(text: string): Shape | undefined {
   // A plain write with a subquery (`in (select ...)`) reads through it; where is not worth working out.
   if (!withQuery && text.includes('select ')) return undefined;
   const writes = new Set<string>();
-  let insertsOnly = true;
+  // An upsert updates rows too: two of one table in a statement could meet on a row, which Postgres refuses.
+  let insertsOnly = !text.includes(' on conflict ');
   for (const [, verb, table] of text.matchAll(WRITE)) {
     writes.add(table!);
     if (verb !== 'insert into') insertsOnly = false;
