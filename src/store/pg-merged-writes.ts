@@ -13,8 +13,8 @@
 /** A statement's text and parameters, as sent, and the name it is prepared under if it has one. */
 export interface Statement {
   text: string;
-  values?: unknown[];
-  name?: string;
+  values?: readonly unknown[];
+  name?: string | undefined;
 }
 
 /** What a statement writes and reads, or undefined when it cannot be merged. */

@@ -3,7 +3,7 @@ import { PostgresDialect, Transaction, type CompiledQuery, type DatabaseConnecti
 import pg from 'pg';
 import { registerDirectExecution, type DirectExecution } from './compiled-statements.js';
 import type { DirectTransactions } from './kysely-store.js';
-import { mergedWrites } from './pg-merged-writes.js';
+import { mergedWrites, type Statement } from './pg-merged-writes.js';
 import type { Database } from './schema.js';
 import { isUnread } from './unread-results.js';
 
@@ -57,12 +57,6 @@ function shapeOf(text: string): Shape {
   return shape;
 }
 
-interface Statement {
-  text: string;
-  values?: readonly unknown[];
-  name?: string | undefined;
-}
-type MergeableStatement = Parameters<typeof mergedWrites>[0][number];
 
 type Answer = (err: Error | undefined, result: pg.QueryResult | undefined) => void;
 
@@ -149,8 +143,8 @@ class PipeliningConnection implements DatabaseConnection {
     const held = this.held;
     this.held = [];
     const begin = beginHeld(held) ? held.shift()! : undefined;
-    const writes = mergedWrites(held as MergeableStatement[]);
-    if (begin) writes.unshift(begin as MergeableStatement);
+    const writes = mergedWrites(held);
+    if (begin) writes.unshift(begin);
     return writes;
   }
 
