@@ -14,8 +14,12 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 300);
 const SUSTAIN_MS = Number(process.env.BENCH_SUSTAIN_MS ?? 5000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3000);
 const OPEN_STREAMS = Number(process.env.BENCH_OPEN_STREAMS ?? 1000);
-/** `postgres` runs the same benchmark on a private Postgres cluster (the targets are for SQLite). */
-const DATABASE = process.env.BENCH_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+type Database = 'sqlite' | 'postgres';
+/**
+ * `postgres` runs the same benchmark on a private Postgres cluster (the targets are for SQLite); `both` runs
+ * SQLite and Postgres in alternating rounds and prints Postgres's overhead over SQLite's, measured in one run.
+ */
+const DATABASES: Database[] = process.env.BENCH_DATABASE === 'both' ? ['sqlite', 'postgres'] : process.env.BENCH_DATABASE === 'postgres' ? ['postgres'] : ['sqlite'];
 /** Another checkout (built with `npm run build`) measured in alternating rounds beside this one. */
 const BASELINE = process.env.BENCH_BASELINE;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BASELINE ? 3 : 1));
@@ -26,9 +30,9 @@ const question = 'Say something short about benchmarks please';
 type Results = Awaited<ReturnType<typeof measure>>;
 
 /** Every figure of one server (the checkout at `cwd`, or this one) against the shared upstream. */
-async function measure(upstream: ChatUpstream, cwd?: string) {
+async function measure(upstream: ChatUpstream, db: Database, cwd?: string) {
   // A database of its own: a baseline cannot open one that newer code has migrated.
-  const database: Record<string, string> = DATABASE === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
+  const database: Record<string, string> = db === 'postgres' ? { DATABASE_URL: await createTestDatabase() } : {};
   const echo = upstream.fallback;
   // Room for every stream held open below, whatever max_open_streams defaults to.
   const streamCap = { ASSISTD_MAX_OPEN_STREAMS: String(Math.max(2000, OPEN_STREAMS + 16)) };
@@ -119,7 +123,7 @@ function medians(rounds: Results[]): Results {
   };
 }
 
-function row(results: Results): Record<string, string> {
+function row(results: Results, db: Database): Record<string, string> {
   const sustained = results.runs_per_second;
   return {
     'overhead p50 (ms)': results.overhead_ms.p50.toFixed(2),
@@ -129,23 +133,35 @@ function row(results: Results): Record<string, string> {
     'runs/s c16': sustained.c16!.toFixed(0),
     'runs/s c256': sustained.c256!.toFixed(0),
     'server CPU/run c16 (ms)': results.server_cpu_ms_per_run.c16!.toFixed(3),
-    ...(DATABASE === 'postgres' ? { 'postgres CPU/run c16 (ms)': results.postgres_cpu_ms_per_run_c16.toFixed(3) } : {}),
+    ...(db === 'postgres' ? { 'postgres CPU/run c16 (ms)': results.postgres_cpu_ms_per_run_c16.toFixed(3) } : {}),
     [`RSS with ${OPEN_STREAMS} open streams (MiB)`]: results.open_streams.rss_peak_mib.toFixed(0),
   };
 }
 
 async function main() {
   const upstream = await startChatUpstream({ record: false });
-  const current: Results[] = [];
-  const baseline: Results[] = [];
-  // Alternating rounds put the baseline and this checkout in the same minutes of a noisy machine.
+  const current = new Map<Database, Results[]>(DATABASES.map((db) => [db, []]));
+  const baseline = new Map<Database, Results[]>(DATABASES.map((db) => [db, []]));
+  // Alternating rounds put the baseline and this checkout, and both databases, in the same minutes of a noisy machine.
   for (let round = 0; round < ROUNDS; round++) {
-    if (BASELINE) baseline.push(await measure(upstream, BASELINE));
-    current.push(await measure(upstream));
+    for (const db of DATABASES) {
+      if (BASELINE) baseline.get(db)!.push(await measure(upstream, db, BASELINE));
+      current.get(db)!.push(await measure(upstream, db));
+    }
   }
-  const results = { database: DATABASE, rounds: ROUNDS, ...medians(current), ...(BASELINE ? { baseline: { checkout: BASELINE, ...medians(baseline) } } : {}) };
-  console.table(BASELINE ? { current: row(results), baseline: row(results.baseline!) } : row(results));
-  writeResults(DATABASE === 'postgres' ? 'runs-postgres' : 'runs', results);
+  const table: Record<string, Record<string, string>> = {};
+  for (const db of DATABASES) {
+    const results = { database: db, rounds: ROUNDS, ...medians(current.get(db)!), ...(BASELINE ? { baseline: { checkout: BASELINE, ...medians(baseline.get(db)!) } } : {}) };
+    table[`${db}${BASELINE ? ' current' : ''}`] = row(results, db);
+    if (BASELINE) table[`${db} baseline`] = row(results.baseline!, db);
+    writeResults(db === 'postgres' ? 'runs-postgres' : 'runs', results);
+  }
+  console.table(table);
+  if (DATABASES.length === 2) {
+    // The issue's figure: a Postgres run's overhead over a SQLite run's, p50 over p50 (medians of the rounds).
+    const ratio = (runs: Map<Database, Results[]>) => (medians(runs.get('postgres')!).overhead_ms.p50 / medians(runs.get('sqlite')!).overhead_ms.p50).toFixed(2);
+    console.log(`postgres / sqlite overhead p50: ${ratio(current)}${BASELINE ? ` (baseline ${ratio(baseline)})` : ''}`);
+  }
   await upstream.close();
 }
 
