@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { ACTIVE_RUN_STATUSES as ACTIVE_STATUSES, WORK_RUN_STATUSES as WORK_STATUSES } from '../domain/run-status.js';
 import type { Run } from '../domain/types.js';
 import { runCompiled } from './compiled-statements.js';
+import { failedCast, failingCast } from './failing-cast.js';
 import type { StoreCapabilities } from './store.js';
 
 /** A run a worker now holds; `resumed` when a previous holder's lease lapsed (it crashed or stalled). */
@@ -46,10 +47,7 @@ export interface RunQueue {
 const ACTIVE_MARK = 'assistd_active_run_';
 
 /** The active run named by the failure of `refuseActiveRun`'s check, if `err` is one. */
-export function activeRunOf(err: unknown): string | undefined {
-  if (!(err instanceof Error) || (err as { code?: unknown }).code !== '22P02') return undefined;
-  return new RegExp(`${ACTIVE_MARK}([A-Za-z0-9_]+)`).exec(err.message)?.[1];
-}
+export const activeRunOf = (err: unknown): string | undefined => failedCast(err, ACTIVE_MARK) || undefined;
 
 /**
  * A run's columns. A run that leaves the statuses a worker drives (requires_action, or ended) gives up its lease
@@ -137,11 +135,10 @@ export function createRunQueue(db: Kysely<any>, capabilities: StoreCapabilities)
     },
     ...(capabilities.skipLocked && {
       async refuseActiveRun(project, threadId) {
-        // SQL cannot raise an error outside PL/pgSQL: a cast of a marked text fails, naming the run (as in
-        // stale-write.ts). The status is tested above the LIMIT, so it is the newest run's.
+        // It fails naming the run (failing-cast.ts). The status is tested above the LIMIT, so it is the newest run's.
         const check = db
           .selectFrom(newestRun(project, threadId).as('newest'))
-          .select(sql<number>`(${sql.lit(ACTIVE_MARK)} || id)::integer`.as('active'))
+          .select(sql.raw<number>(failingCast(ACTIVE_MARK, '"id"')).as('active'))
           .where('status', 'in', ACTIVE_STATUSES);
         await runCompiled(db, 'runs:refuse-active', () => check, [threadId, project, 1, ...ACTIVE_STATUSES], { unread: true });
       },
