@@ -158,8 +158,8 @@ export interface Config {
    */
   pollHoldMs: number;
   /**
-   * While requests or runs are in flight, file ingestion takes at most one main-thread step per this many
-   * milliseconds (it yields to them); 0 never holds it back.
+   * While requests or runs are in flight and the event loop is busy, file ingestion takes at most one
+   * main-thread step per this many milliseconds (it yields to them); 0 never holds it back.
    */
   ingestYieldMs: number;
   /** Bounds on every upstream model call. */

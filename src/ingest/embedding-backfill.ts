@@ -33,7 +33,7 @@ export interface EmbeddingBackfillOptions {
   retryMs: number;
   /** Chunks per embedding call. Default 256. */
   batch?: number;
-  /** Each read, embedding call and write waits here while requests or runs are in flight (lib/background-gate.ts). */
+  /** Each read, embedding call and write waits here while requests or runs compete for the event loop (lib/background-gate.ts). */
   gate?: BackgroundGate;
 }
 

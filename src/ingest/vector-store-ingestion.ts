@@ -71,8 +71,8 @@ export interface VectorStoreIngestionOptions {
   /** Files processed at once; a few more than parser threads, so embedding and writes overlap parsing. Default 8. */
   concurrency?: number;
   /**
-   * While requests or runs are in flight, ingestion takes at most one main-thread step per this many
-   * milliseconds (see lib/background-gate.ts); 0 never holds it back. Default 10.
+   * While requests or runs are in flight and the event loop is busy, ingestion takes at most one main-thread
+   * step per this many milliseconds (see lib/background-gate.ts); 0 never holds it back. Default 10.
    */
   yieldMs?: number;
   /** How long a claim holds a file without renewal. Default 60 s. */

@@ -15,6 +15,8 @@ import { isUnread } from './unread-results.js';
 // again), all in one socket write. A transaction that only inserts is one round trip instead of two plus one per
 // row. Statements marked unread (unread-results.ts, e.g. an UPDATE of a row the transaction has just read) are
 // held the same way.
+// Held writes are merged into as few statements as keep their meaning (pg-merged-writes.ts); a transaction whose
+// writes become one statement is sent without BEGIN and COMMIT.
 // A held statement that fails aborts the transaction, so the statements behind it fail too; the statement it was
 // sent with (or COMMIT) fails with the held one's error, which fails the transaction, as it would have anyway.
 
@@ -56,7 +58,6 @@ function shapeOf(text: string): Shape {
   shapes.set(text, shape);
   return shape;
 }
-
 
 type Answer = (err: Error | undefined, result: pg.QueryResult | undefined) => void;
 
