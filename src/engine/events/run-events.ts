@@ -49,13 +49,6 @@ interface Writer {
 const DELTA_FLUSH_MS = 10;
 
 /**
- * The run event log. Exactly one writer appends to a run at a time (the API while no worker holds the run,
- * else the worker holding its lease), numbering events per run. Deltas are written in small batches off the hot
- * path; events that change the run's status are written in the same transaction as the run itself, after every
- * pending delta, so a reader on any replica sees them in order. Local readers are woken at once, others by
- * NOTIFY or by polling.
- */
-/**
  * Events as log records numbered after `seq`. Consecutive events often carry the same object (a run created,
  * then queued): it is serialized once, and the log stores the repeat as a reference (run-events-repo.ts).
  */
@@ -73,6 +66,13 @@ function records(events: RunEvent[], seq: number): RunEventRecord[] {
 /** Told of each run status change once it is committed (`created` for a new run): the run lifecycle log. */
 export type RunStatusObserver = (project: string, run: Run, created: boolean) => void;
 
+/**
+ * The run event log. Exactly one writer appends to a run at a time (the API while no worker holds the run,
+ * else the worker holding its lease), numbering events per run. Deltas are written in small batches off the hot
+ * path; events that change the run's status are written in the same transaction as the run itself, after every
+ * pending delta, so a reader on any replica sees them in order. Local readers are woken at once, others by
+ * NOTIFY or by polling.
+ */
 export class RunEventLog {
   private readonly writers = new Map<string, Writer>();
   private readonly local = new EventEmitter();
