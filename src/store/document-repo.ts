@@ -43,46 +43,50 @@ async function cursor(db: Kysely<any>, table: string, project: string, id: strin
 }
 
 /**
- * The UPDATE behind replace and overwrite: one compiled statement per shape, the same for both. `fixed` columns
- * are left out: SQLite rewrites an index entry for every column an UPDATE sets, changed or not.
+ * What an UPDATE of `doc` sets: its JSON and its columns, but for the `fixed` ones (SQLite rewrites an index
+ * entry for every column an UPDATE sets, changed or not).
  */
+function updatedValues<T>(columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, doc: T): Array<[string, unknown]> {
+  return defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
+}
+
+/** The UPDATE of one document, only where its stored JSON is still `stored` when that is given. */
+function updating(db: Kysely<any>, table: string, values: Array<[string, unknown]>, project: string, id: string, stored?: string) {
+  const query = db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', id).where('project', '=', project);
+  return stored === undefined ? query : query.where('data', '=', stored);
+}
+
+/** The UPDATE behind replace and overwrite: one compiled statement per shape, the same for both. */
 function update<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, unread: boolean) {
-  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
-  return runCompiled(
-    db,
-    `${table}:replace:${shapeOf(values)}`,
-    () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project),
-    [...values.map(([, value]) => value), doc.id, project],
-    { unread },
-  );
+  const values = updatedValues(columnsOf, fixed, doc);
+  const parameters = [...values.map(([, value]) => value), doc.id, project];
+  return runCompiled(db, `${table}:replace:${shapeOf(values)}`, () => updating(db, table, values, project, doc.id), parameters, { unread });
 }
 
 /** The UPDATE behind replaceIf: update's, only where the stored JSON is still `expected`'s. */
 function updateIf<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, expected: T) {
-  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
+  const values = updatedValues(columnsOf, fixed, doc);
   const stored = JSON.stringify(expected);
-  return runCompiled(
-    db,
-    `${table}:replace-if:${shapeOf(values)}`,
-    () => db.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project).where('data', '=', stored),
-    [...values.map(([, value]) => value), doc.id, project, stored],
-  );
+  const parameters = [...values.map(([, value]) => value), doc.id, project, stored];
+  return runCompiled(db, `${table}:replace-if:${shapeOf(values)}`, () => updating(db, table, values, project, doc.id, stored), parameters);
 }
 
 /** updateIf that fails the transaction instead of answering (see DocumentRepo.replaceIfAtCommit; Postgres only). */
 function updateIfAtCommit<T extends { id: string }>(db: Kysely<any>, table: string, columnsOf: ColumnsOf<T>, fixed: ReadonlySet<string>, project: string, doc: T, expected: T) {
-  const values = defined([['data', JSON.stringify(doc)], ...Object.entries(columnsOf(doc)).filter(([column]) => !fixed.has(column))]);
+  const values = updatedValues(columnsOf, fixed, doc);
   const stored = JSON.stringify(expected);
+  const parameters = [...values.map(([, value]) => value), doc.id, project, stored];
   const build = () =>
     db
-      .with('changed', (qb) => qb.updateTable(table).set(Object.fromEntries(values)).where('id', '=', doc.id).where('project', '=', project).where('data', '=', stored).returning(sql`1`.as('one')))
+      .with('changed', () => updating(db, table, values, project, doc.id, stored).returning(sql`1`.as('one')))
       .selectFrom('changed')
       .select(sql.raw(STALE_CHECK).as('stale'));
-  return runCompiled(db, `${table}:replace-if-at-commit:${shapeOf(values)}`, build, [...values.map(([, value]) => value), doc.id, project, stored], { unread: true });
+  return runCompiled(db, `${table}:replace-if-at-commit:${shapeOf(values)}`, build, parameters, { unread: true });
 }
 
-// Repositories are built anew for every transaction, so the factory only closes over its arguments: the
-// helpers above live at module level and the statements they run are compiled once (compiled-statements.ts).
+// A repository may be built for every transaction (Kysely's own; direct transactions keep theirs), so the
+// factory only closes over its arguments: the helpers above live at module level and the statements they run
+// are compiled once (compiled-statements.ts).
 
 const NONE: ReadonlySet<string> = new Set();
 
