@@ -8,11 +8,14 @@ import type { MessageTouches } from '../../tools/builtin-tool.js';
 import { MessageDeltas, type ContentDelta } from './message-deltas.js';
 import { assistantMessage, callsSinceLastMessage, finalContent, messageTouches, NO_TOUCHES } from './run-messages.js';
 import { newStep } from './run-updates.js';
+import { MessageStart } from './message-start.js';
 
 /** What one model call left behind: the in-progress message and steps it created, and the turn if it finished. */
 export interface TurnRecord {
   message?: Message;
   messageStep?: RunStep;
+  /** The message and its step as they are written: they and the run's events after them may still be held. */
+  start?: MessageStart;
   toolStep?: RunStep;
   /** What the built-in calls before the message add to it (parts, annotations), fixed when it starts. */
   touches?: MessageTouches;
@@ -58,7 +61,7 @@ export async function streamTurn(
   const record: TurnRecord = {};
   let deltas: MessageDeltas | undefined;
   const send = (part: ContentDelta | undefined) => {
-    if (part) events.emit(run.id, { event: 'thread.message.delta', data: { id: record.message!.id, object: 'thread.message.delta', delta: { content: [part] } } });
+    if (part) record.start!.emit({ event: 'thread.message.delta', data: { id: record.message!.id, object: 'thread.message.delta', delta: { content: [part] } } });
   };
   // Held-back text reaches the stream unless the call was interrupted: then nothing more is written (the worker
   // may have lost the run), and the message keeps exactly what was streamed.
@@ -95,31 +98,26 @@ export function stepDelta(step: RunStep, toolCalls: object[]) {
   return { event: 'thread.run.step.delta', data: { id: step.id, object: 'thread.run.step.delta', delta: { step_details: { type: 'tool_calls', tool_calls: toolCalls } } } };
 }
 
-/** Creates the turn's message and its step; returns what the built-in calls before it add to it. */
+/**
+ * Opens the turn's message and its step (written shortly after, see MessageStart); returns what the built-in
+ * calls before it add to it.
+ */
 async function startMessage(deps: RunLoopDeps, project: string, run: Run, record: TurnRecord): Promise<MessageTouches> {
   // Only built-in tools touch messages; a run without them skips the lookup.
   const builtin = run.tools.some((t) => t.type !== 'function');
   const touches = builtin ? messageTouches(deps.tools, await callsSinceLastMessage(deps.store, project, run)) : NO_TOUCHES;
   const message = assistantMessage(run);
   const step = newStep(run, newId(ID_PREFIX.step), { type: 'message_creation', message_creation: { message_id: message.id } });
-  await deps.store.transaction(async (tx) => {
-    await tx.runSteps.insert(project, step);
-    await tx.messages.insert(project, message);
-  });
+  record.start = new MessageStart(deps.store, deps.events, project, message, step);
   record.message = message;
   record.messageStep = step;
   record.touches = touches;
-  deps.events.emit(
-    run.id,
-    { event: 'thread.run.step.created', data: step },
-    { event: 'thread.run.step.in_progress', data: step },
-    { event: 'thread.message.created', data: message },
-    { event: 'thread.message.in_progress', data: message },
-  );
   return touches;
 }
 
 async function startToolStep(deps: RunLoopDeps, project: string, run: Run, record: TurnRecord): Promise<void> {
+  // The step's events come after the message's, which wait for its rows.
+  await record.start?.write();
   const step = newStep(run, newId(ID_PREFIX.step), { type: 'tool_calls', tool_calls: [] });
   await deps.store.runSteps.insert(project, step);
   record.toolStep = step;

@@ -114,11 +114,19 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
   }
   const outcome = await streamTurn(deps, project, run, request, offered.names, signal);
   if (signal.aborted) {
-    // Cancelled or stopping: the message that `interrupted` closes keeps the text already streamed.
-    if (signal.reason !== LEASE_LOST && outcome.message && outcome.content) await store.messages.replace(project, { ...outcome.message, content: outcome.content });
+    // Another worker owns the run now: what this one has not written stays unwritten.
+    if (signal.reason === LEASE_LOST) outcome.start?.take();
+    else {
+      // Cancelled or stopping: the message that `interrupted` closes keeps the text already streamed.
+      await outcome.start?.write();
+      if (outcome.message && outcome.content) await store.messages.replace(project, { ...outcome.message, content: outcome.content });
+    }
     return run;
   }
-  if (outcome.kind === 'error') return failTurn(deps, project, run, outcome, outcome.error);
+  if (outcome.kind === 'error') {
+    await outcome.start?.write();
+    return failTurn(deps, project, run, outcome, outcome.error);
+  }
   return settleTurn(deps, project, run, outcome, outcome.turn, offered, toolCtx);
 }
 
@@ -155,7 +163,10 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
   const calls = turn.tool_calls;
   const usageMove = (r: Run) => addUsage(r.usage, turn.usage);
   if (calls.length === 0) return endRun(deps, project, run, record, turn, usageMove);
-  if (record.message && record.messageStep) await writeFinished(store, events, project, finishedMessage(record, turn, false));
+  if (record.message && record.messageStep) {
+    await record.start?.write();
+    await writeFinished(store, events, project, finishedMessage(record, turn, false));
+  }
   const toolStep = record.toolStep ?? newStep(run, newId(ID_PREFIX.step), { type: 'tool_calls', tool_calls: [] });
   let stepCalls: StepToolCall[] = calls.map((c) => pendingCall(c.id, c.function.name, offered.names, c.function.arguments));
   const unknown = calls.find((c, i) => stepCalls[i]!.type === 'function' && !run.tools.some((t) => t.type === 'function' && t.function.name === c.function.name));
@@ -193,6 +204,10 @@ async function settleTurn(deps: RunLoopDeps, project: string, run: Run, record: 
 async function endRun(deps: RunLoopDeps, project: string, run: Run, record: TurnOutcome, turn: ChatTurn, usageMove: (r: Run) => Usage): Promise<Run | undefined> {
   const { store, events } = deps;
   const finished = record.message && record.messageStep ? finishedMessage(record, turn, true) : undefined;
+  // Not written yet (the model answered at once): the message and step are inserted as they end. Else their
+  // write (and the events it shows) must be done before the run's last transaction.
+  if (finished) finished.opening = record.start?.take();
+  if (finished && !finished.opening) await record.start?.write();
   if (!finished) await writeToolOnlyMessage(deps, project, run);
   const length = turn.finish_reason === 'length';
   let written = false;
@@ -217,6 +232,8 @@ async function endRun(deps: RunLoopDeps, project: string, run: Run, record: Turn
 interface FinishedMessage {
   message: Message;
   step: RunStep;
+  /** The message's opening events when its rows were never written (MessageStart.take). */
+  opening?: RunEvent[] | undefined;
 }
 
 /** The turn's message completed with the tools' touches (annotations, images), and its step; not yet written. */
@@ -226,10 +243,16 @@ function finishedMessage(record: TurnOutcome, turn: ChatTurn, lastTurn: boolean)
 }
 
 /** Writes a finished message and its step inside `tx`, returning their events. */
-async function writeMessage(tx: Store, project: string, { message, step }: FinishedMessage): Promise<RunEvent[]> {
-  await tx.messages.overwrite(project, message);
-  await tx.runSteps.overwrite(project, step);
-  return [{ event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step }];
+async function writeMessage(tx: Store, project: string, { message, step, opening }: FinishedMessage): Promise<RunEvent[]> {
+  const done = [{ event: 'thread.message.completed', data: message }, { event: 'thread.run.step.completed', data: step }];
+  if (!opening) {
+    await tx.messages.overwrite(project, message);
+    await tx.runSteps.overwrite(project, step);
+    return done;
+  }
+  await tx.runSteps.insert(project, step);
+  await tx.messages.insert(project, message);
+  return [...opening, ...done];
 }
 
 /** Writes a finished message on its own (the run goes on: tools follow). */
