@@ -149,9 +149,12 @@ async function queueNewRun(deps: AppDeps, project: string, keyId: string, thread
 
 /** Create thread and run: the assistant is checked first so a bad id leaves no thread behind. */
 export async function createThreadAndRun(deps: AppDeps, project: string, keyId: string, body: z.infer<typeof createThreadAndRunBody>): Promise<Run> {
-  const assistant = await runAssistant(deps.store, project, body.assistant_id);
   const threadBody = { ...(body.thread ?? {}) };
   if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
+  // A vector store helper is created before the transaction: with one the assistant is read rather than taken as
+  // kept, so one deleted through another replica still leaves no store behind.
+  const helpers = threadBody.tool_resources?.file_search?.vector_stores ?? [];
+  const assistant = await runAssistant(deps.store, project, body.assistant_id, helpers.length > 0);
   // The thread, its messages, the vector store for their file_search attachments and the run share one
   // transaction, so a refused run leaves nothing behind; the files go into the store once it is stored.
   const opening = await withAttachmentStore(deps, project, await prepareThread(deps, project, threadBody));

@@ -37,7 +37,7 @@ const READ = / (?:from|join) "([^"]+)"/g;
 /** A read whose table is not a quoted name (a function, a subquery, raw SQL): not merged. */
 const UNKNOWN_READ = / (?:from|join) (?!")/;
 /** A held SELECT with no subquery that locks no row: a check (see above). */
-const CHECK = /^select (?!.*(?:select |\bfor (?:update|no key update|share|key share)\b))/;
+const CHECK = /^select (?!.*(?:select |\bfor (?:update|no key update|share|key share)\b))/s;
 /** Postgres takes at most 65,535 parameters in a statement; merged ones stay far below, and short. */
 const MAX_VALUES = 10_000;
 const MAX_STATEMENTS = 16;

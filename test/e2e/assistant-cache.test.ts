@@ -90,4 +90,14 @@ describe('assistants kept by a replica (Postgres)', () => {
     // The thread is free: no run was created on it.
     assert.equal((await a.beta.threads.runs.list(thread.id)).data.length, 0);
   });
+
+  test('a 404 for an assistant deleted through another replica leaves no vector store a thread helper asked for', async () => {
+    const assistant = await a.beta.assistants.create({ model: 'scripted' });
+    await a.beta.threads.createAndRun({ assistant_id: assistant.id });
+    await b.beta.assistants.delete(assistant.id);
+    const stores = (await a.vectorStores.list()).data.length;
+    const helper = { tool_resources: { file_search: { vector_stores: [{ file_ids: [] }] } } };
+    await assert.rejects(a.beta.threads.createAndRun({ assistant_id: assistant.id, thread: helper }), OpenAI.NotFoundError);
+    assert.equal((await a.vectorStores.list()).data.length, stores);
+  });
 });
