@@ -67,6 +67,15 @@ describe('assistants kept by a replica (Postgres)', () => {
     assert.equal(count(ASSISTANT_READS), 0);
   });
 
+  test('the same on a replica that executes no runs (its create also wakes the others)', async () => {
+    const assistant = await b.beta.assistants.create({ model: 'scripted', instructions: 'Old.' });
+    assert.equal((await b.beta.threads.createAndRun({ assistant_id: assistant.id })).instructions, 'Old.');
+    await a.beta.assistants.update(assistant.id, { instructions: 'New.' });
+    assert.equal((await b.beta.threads.createAndRun({ assistant_id: assistant.id })).instructions, 'New.');
+    await a.beta.assistants.delete(assistant.id);
+    await assert.rejects(b.beta.threads.createAndRun({ assistant_id: assistant.id }), OpenAI.NotFoundError);
+  });
+
   test('an assistant changed through this replica is dropped at once, with no failed create', async () => {
     const assistant = await a.beta.assistants.create({ model: 'scripted', instructions: 'Old.' });
     await a.beta.threads.createAndRun({ assistant_id: assistant.id });
