@@ -9,6 +9,7 @@ import { modify } from './modify.js';
 import { listQuery, pageQuery, toListPage } from './pagination.js';
 import { resolveToolResources } from './references.js';
 import { route } from './route.js';
+import { forgetAssistant } from './run-assistant.js';
 import { syncRetrievalFiles } from './v1-retrieval.js';
 import {
   metadataSchema,
@@ -120,7 +121,9 @@ export const assistantRoutes = [
       const current = await getAssistant(deps.store, project, params.assistant_id!);
       const { file_ids: _legacy, tool_resources: _resources, reasoning_effort: _effort, ...changes } = body;
       const tool_resources = await modifiedToolResources(deps, project, { ...current, ...changes }, body, shape);
-      return assistantView(await modify(deps.store, project, 'assistant', current.id, { ...changes, tool_resources }), shape);
+      const modified = await modify(deps.store, project, 'assistant', current.id, { ...changes, tool_resources });
+      forgetAssistant(deps.store, project, current.id);
+      return assistantView(modified, shape);
     },
   }),
   route({
@@ -128,7 +131,9 @@ export const assistantRoutes = [
     path: '/assistants/:assistant_id',
     summary: 'Delete assistant',
     async handler({ params, project }, { store }) {
-      if (!(await store.assistants.delete(project, params.assistant_id!))) throw notFound('assistant', params.assistant_id!);
+      const deleted = await store.assistants.delete(project, params.assistant_id!);
+      forgetAssistant(store, project, params.assistant_id!);
+      if (!deleted) throw notFound('assistant', params.assistant_id!);
       return { id: params.assistant_id, object: 'assistant.deleted', deleted: true };
     },
   }),

@@ -3,9 +3,10 @@ import type { AppDeps } from '../app-deps.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { transition } from '../domain/run-status.js';
 import { buildMessage } from '../domain/messages.js';
-import type { Assistant, Run, Thread, ToolChoice } from '../domain/types.js';
+import type { Assistant, Message, Run, Thread, ToolChoice } from '../domain/types.js';
 import { assertThreadUnlocked, refusedIfLocked } from '../engine/runs/thread-lock.js';
-import { getAssistant } from './assistants.js';
+import { refuseStaleAssistant, runAssistant, type RunAssistant } from './run-assistant.js';
+import { isStaleAssistant } from '../store/assistants-repo.js';
 import { checkMessageFiles } from './messages.js';
 import { queueRun } from '../engine/worker/run-handoff.js';
 import { addAttachmentsToThreadStore, withAttachmentStore } from './thread-vector-store.js';
@@ -97,29 +98,18 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySe
  * (`thread.run.created`, `thread.run.queued`, after `thread.created` when the thread is new) in one
  * transaction; then the run starts. `opening`: a new thread, to store in that same transaction. `keyId`: the hash of the request's API key, for per-key rate limits.
  */
-export async function createRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, assistant?: Assistant, opening?: NewThread): Promise<Run> {
-  const owner = assistant ?? (await getAssistant(deps.store, project, body.assistant_id));
+export async function createRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, assistant?: RunAssistant, opening?: NewThread): Promise<Run> {
+  const owner = assistant ?? (await runAssistant(deps.store, project, body.assistant_id));
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
-  const run = newRun(thread, owner, body, deps.config.runExpirySeconds);
   const built = additional.map((message) => buildMessage(thread.id, message));
-  const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
-  // A new run's log is empty: its numbering starts at 0.
-  const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
-    refusedIfLocked(thread.id, deps.store.transaction(async (tx) => {
-      if (opening) await insertThread(tx, project, opening);
-      else await assertThreadUnlocked(tx, project, thread.id);
-      for (const message of built) await tx.messages.insert(project, message);
-      // A run this process keeps starts in the same transaction: one write and one wake-up fewer.
-      const stored = keeper.local ? transition(run, 'in_progress', nowSeconds()) : run;
-      await keeper.insert(tx, project, stored);
-      const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
-      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started]);
-      // Last, so the concurrent-run lock it takes is held only until the commit.
-      await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
-      return keeper.local ? stored : undefined;
-    })),
-  );
+  const { run, queued } = await queueNewRun(deps, project, keyId, thread, body, owner, built, opening).catch(async (err: unknown) => {
+    if (!isStaleAssistant(err)) throw err;
+    // The assistant kept by this process was changed or deleted through another replica: the run is made again
+    // from it as it is now (or answered 404), with no version to check, as where nothing is kept: at most once.
+    const fresh = await runAssistant(deps.store, project, body.assistant_id, true);
+    return queueNewRun(deps, project, keyId, thread, body, { assistant: fresh.assistant }, built, opening);
+  });
   deps.events.committed(run.id);
   deps.events.statusChanged(project, queued.result ?? run, true);
   const attached = [...(opening?.messages ?? []), ...built];
@@ -133,11 +123,38 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   return run;
 }
 
+/** The run built from `owner` and queued: its creating transaction, which checks `owner` is still as read. */
+async function queueNewRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, owner: RunAssistant, built: Message[], opening?: NewThread) {
+  const run = newRun(thread, owner.assistant, body, deps.config.runExpirySeconds);
+  const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
+  // A new run's log is empty: its numbering starts at 0.
+  const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
+    refusedIfLocked(thread.id, deps.store.transaction(async (tx) => {
+      if (opening) await insertThread(tx, project, opening);
+      else await assertThreadUnlocked(tx, project, thread.id);
+      await refuseStaleAssistant(tx, project, owner);
+      for (const message of built) await tx.messages.insert(project, message);
+      // A run this process keeps starts in the same transaction: one write and one wake-up fewer.
+      const stored = keeper.local ? transition(run, 'in_progress', nowSeconds()) : run;
+      await keeper.insert(tx, project, stored);
+      const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
+      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started]);
+      // Last, so the concurrent-run lock it takes is held only until the commit.
+      await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
+      return keeper.local ? stored : undefined;
+    })),
+  );
+  return { run, queued };
+}
+
 /** Create thread and run: the assistant is checked first so a bad id leaves no thread behind. */
 export async function createThreadAndRun(deps: AppDeps, project: string, keyId: string, body: z.infer<typeof createThreadAndRunBody>): Promise<Run> {
-  const assistant = await getAssistant(deps.store, project, body.assistant_id);
   const threadBody = { ...(body.thread ?? {}) };
   if (body.tool_resources && !threadBody.tool_resources) threadBody.tool_resources = body.tool_resources;
+  // A vector store helper is created before the transaction: with one the assistant is read rather than taken as
+  // kept, so one deleted through another replica still leaves no store behind.
+  const helpers = threadBody.tool_resources?.file_search?.vector_stores ?? [];
+  const assistant = await runAssistant(deps.store, project, body.assistant_id, helpers.length > 0);
   // The thread, its messages, the vector store for their file_search attachments and the run share one
   // transaction, so a refused run leaves nothing behind; the files go into the store once it is stored.
   const opening = await withAttachmentStore(deps, project, await prepareThread(deps, project, threadBody));

@@ -18,7 +18,7 @@ import { streamRun } from './sse.js';
 import type { ApiShape } from './api-version.js';
 import { runView, v1FileIds, v1StepView } from './v1-shapes.js';
 import { getThread } from './threads.js';
-import { getAssistant } from './assistants.js';
+import { runAssistant } from './run-assistant.js';
 import { holdPoll, holdsPoll, pollAfter } from './poll-hold.js';
 import { runHold } from './run-hold.js';
 
@@ -75,7 +75,7 @@ export const runRoutes = [
     query: includeQuery,
     async handler(input, deps) {
       // Read at once (on Postgres each is a round trip); an unknown thread is still reported before the assistant.
-      const [thread, assistant] = await Promise.allSettled([getThread(deps.store, input.project, input.params.thread_id!), getAssistant(deps.store, input.project, input.body.assistant_id)]);
+      const [thread, assistant] = await Promise.allSettled([getThread(deps.store, input.project, input.params.thread_id!), runAssistant(deps.store, input.project, input.body.assistant_id)]);
       if (thread.status === 'rejected') throw thread.reason;
       if (assistant.status === 'rejected') throw assistant.reason;
       const run = await createRun(deps, input.project, input.request.keyId, thread.value, input.body, assistant.value);

@@ -3,6 +3,7 @@ import { BadRequestError, notFound } from '../domain/errors.js';
 import type { Assistant } from '../domain/types.js';
 import type { AppDeps } from '../app-deps.js';
 import { getAssistant } from './assistants.js';
+import { forgetAssistant } from './run-assistant.js';
 import { getMessage } from './messages.js';
 import { modify } from './modify.js';
 import { listQuery } from './pagination.js';
@@ -49,6 +50,7 @@ async function setFiles(deps: AppDeps, project: string, assistant: Assistant, fi
   const next = { ...assistant, tool_resources: { ...assistant.tool_resources, code_interpreter: { file_ids: fileIds } } };
   const { tool_resources } = await syncRetrievalFiles(deps, project, next, fileIds);
   await modify(deps.store, project, 'assistant', assistant.id, { tool_resources });
+  forgetAssistant(deps.store, project, assistant.id);
 }
 
 export const v1FileRoutes = [

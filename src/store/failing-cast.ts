@@ -1,7 +1,8 @@
 // Postgres: a statement that must fail the transaction in some case, and say why. SQL has no RAISE outside
 // PL/pgSQL, so the statement casts a marked text to an integer in that case; the cast's error (22P02) carries the
-// text, mark and value, and `failedCast` reads the value back. Used by the stale-write check (stale-write.ts) and
-// the active-run check of a thread (run-queue.ts), both sent held, with no answer to look at.
+// text, mark and value, and `failedCast` reads the value back. Used by the stale-write check (stale-write.ts), the
+// active-run check of a thread (run-queue.ts) and the version check of an assistant (assistants-repo.ts), all sent
+// held, with no answer to look at.
 
 /** SQL that fails naming `mark` followed by the value of `valueSql` (marks are fixed identifiers, never input). */
 export const failingCast = (mark: string, valueSql: string): string => `('${mark}' || ${valueSql})::integer`;

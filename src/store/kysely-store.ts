@@ -3,6 +3,7 @@ import type { Assistant, FileObject, Message, Run, RunStep, VectorStoreFileBatch
 import { promptText } from '../domain/messages.js';
 import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
+import { createAssistantsRepo } from './assistants-repo.js';
 import { createChunksRepo } from './chunks-repo.js';
 import { createConversationItemsRepo } from './conversations-repo.js';
 import { createDocumentRepo } from './document-repo.js';
@@ -59,7 +60,7 @@ export function createKyselyStore(
   const store: Store = {
     capabilities,
     ...(notifications ? { notifications } : {}),
-    assistants: createDocumentRepo<Assistant>(any, 'assistants'),
+    assistants: createAssistantsRepo(any, capabilities.dialect === 'postgres'),
     threads: createThreadsRepo(any, capabilities.dialect),
     // A write may change what the message costs in a prompt: its count is cleared, to be counted again, and its
     // prompt text is written with it, so prompts over a long thread need not parse every message.

@@ -45,6 +45,21 @@ describe('merged writes: which held statements run as one', () => {
     assert.equal(one!.text, `with "assistd_w1" as (insert into "a" ("id", "v") values ($1, $2)), "changed" as (update "runs" set "v" = $3 where "id" = $4 returning 1) select '$1' || count(*) from "changed"`);
     assert.equal(mergedWrites([check, { ...check, text: check.text.replace('"runs"', '"other"') }]).length, 2);
   });
+
+  test('a held SELECT that locks nothing (a check) goes last, as a WITH query does; one with a lock stays alone', () => {
+    const check = { text: `select case when count("id") = 0 then ('x' || count("id"))::integer end as "stale" from "c" where "id" = $1`, values: ['c1'] };
+    const [one, ...rest] = mergedWrites([insert('a'), check, insert('b')]);
+    assert.equal(rest.length, 0);
+    assert.equal(one!.text, `with "assistd_w1" as (insert into "a" ("id", "v") values ($1, $2)), "assistd_w2" as (insert into "b" ("id", "v") values ($3, $4)) ${check.text.replace('$1', '$5')}`);
+    assert.deepEqual(one!.values, ['a0', 'a1', 'b0', 'b1', 'c1']);
+    // Not with a write of what it reads, nor with a WITH query or another check: both would have to come last.
+    assert.equal(mergedWrites([insert('c'), check]).length, 2);
+    const withQuery = { text: `with "changed" as (update "runs" set "v" = $1 where "id" = $2 returning 1) select count(*) from "changed"`, values: [1, 2] };
+    assert.equal(mergedWrites([check, withQuery]).length, 2);
+    assert.equal(mergedWrites([check, check]).length, 2);
+    const lock = { text: 'select "id" from "c" where "id" = $1 for update', values: ['c1'] };
+    assert.deepEqual(mergedWrites([insert('a'), lock]), [insert('a'), lock]);
+  });
 });
 
 // Through the driver on a real Postgres: effects, failures and what reaches the server.
@@ -79,6 +94,24 @@ describe('merged writes on postgres', () => {
     assert.match(sent[2]!, /^with "assistd_w1" as \(update "a"/);
     assert.deepEqual(await db.selectFrom('a').select(['id', 'v']).execute(), [{ id: 'r1', v: 'updated' }]);
     assert.deepEqual(await db.selectFrom('b').select(['id', 'v']).execute(), [{ id: 'r1', v: 'b' }]);
+  });
+
+  test('a check merged with the writes: they take effect when it passes, nothing does when it fails', async () => {
+    const check = (id: string) => db.selectFrom('a').select(sql.raw(`case when count("id") = 0 then ('assistd_test_' || count("id"))::integer end`).as('stale')).where('id', '=', id).compile();
+    sent.length = 0;
+    await db.transaction().execute(async (t) => {
+      await t.insertInto('b').values({ id: 'c1', v: 'b' }).execute();
+      await t.executeQuery(markUnread(check('r1')));
+    });
+    // One statement, sent without BEGIN and COMMIT.
+    assert.equal(sent.length, 1, sent.join('\n'));
+    assert.equal((await db.selectFrom('b').select('id').where('id', '=', 'c1').executeTakeFirst())?.id, 'c1');
+    const failed = db.transaction().execute(async (t) => {
+      await t.insertInto('b').values({ id: 'c2', v: 'b' }).execute();
+      await t.executeQuery(markUnread(check('missing')));
+    });
+    await assert.rejects(failed, (err) => (err as { code?: string }).code === '22P02' && /assistd_test_0/.test(String(err)));
+    assert.equal(await db.selectFrom('b').select('id').where('id', '=', 'c2').executeTakeFirst(), undefined);
   });
 
   test('a merged write that fails (a stale check, a duplicate key) fails the transaction and keeps nothing of it', async () => {

@@ -9,6 +9,8 @@
 // are fine: neither reads it), no statement of it reads a table another one writes, and a statement whose reads
 // cannot be told from its text (a subquery over an unquoted name, a recursive WITH) is left on its own. A failure
 // of any part fails the whole, as it failed the transaction before.
+// A held SELECT that locks nothing is a check (failing-cast.ts: it fails the transaction in some case): it joins
+// as the last statement, since a SELECT in a CTE runs only if the statement reads it.
 
 /** A statement's text and parameters, as sent, and the name it is prepared under if it has one. */
 export interface Statement {
@@ -23,14 +25,19 @@ interface Shape {
   reads: Set<string>;
   /** Only INSERTs (into `writes`), none of them an upsert. */
   insertsOnly: boolean;
-  /** `with ... as (...) <statement>`: its CTEs are continued, so it comes last in a merged statement. */
-  withQuery: boolean;
+  /**
+   * Comes last in a merged statement: a WITH query (`with ... as (...) <statement>`, its CTEs are continued) or a
+   * check (a SELECT).
+   */
+  last: boolean;
 }
 
 const WRITE = /(insert into|update|delete from) "([^"]+)"/g;
 const READ = / (?:from|join) "([^"]+)"/g;
 /** A read whose table is not a quoted name (a function, a subquery, raw SQL): not merged. */
 const UNKNOWN_READ = / (?:from|join) (?!")/;
+/** A held SELECT with no subquery that locks no row: a check (see above). */
+const CHECK = /^select (?!.*(?:select |\bfor (?:update|no key update|share|key share)\b))/s;
 /** Postgres takes at most 65,535 parameters in a statement; merged ones stay far below, and short. */
 const MAX_VALUES = 10_000;
 const MAX_STATEMENTS = 16;
@@ -58,9 +65,10 @@ function shapeOf(text: string): Shape | undefined {
   // (Rows a held write returns are read by nobody, so RETURNING needs no care.)
   if (text.startsWith('with recursive') || UNKNOWN_READ.test(text)) return undefined;
   const withQuery = text.startsWith('with ');
-  if (!withQuery && !/^(insert into|update|delete from) "/.test(text)) return undefined;
+  const check = CHECK.test(text);
+  if (!withQuery && !check && !/^(insert into|update|delete from) "/.test(text)) return undefined;
   // A plain write with a subquery (`in (select ...)`) reads through it; where is not worth working out.
-  if (!withQuery && text.includes('select ')) return undefined;
+  if (!withQuery && !check && text.includes('select ')) return undefined;
   const writes = new Set<string>();
   // An upsert updates rows too: two of one table in a statement could meet on a row, which Postgres refuses.
   let insertsOnly = !text.includes(' on conflict ');
@@ -69,7 +77,7 @@ function shapeOf(text: string): Shape | undefined {
     if (verb !== 'insert into') insertsOnly = false;
   }
   const reads = new Set([...text.matchAll(READ)].map(([, table]) => table!));
-  return writes.size > 0 ? { writes, reads, insertsOnly, withQuery } : undefined;
+  return writes.size > 0 || check ? { writes, reads, insertsOnly, last: withQuery || check } : undefined;
 }
 
 /** Whether `a` and `b` may run as one statement: neither reads what the other writes, or writes it too. */
@@ -104,11 +112,11 @@ function mergedText(ordered: Statement[]): Statement {
   return { text: last.startsWith('with ') ? `with ${ctes}, ${last.slice(5)}` : `with ${ctes} ${last}` };
 }
 
-/** One statement doing what `group` (independent writes, at most one WITH query) does. */
+/** One statement doing what `group` (independent writes, at most one WITH query or check) does. */
 function joined(group: Array<{ statement: Statement; shape: Shape; id: number }>): Statement {
   if (group.length === 1) return group[0]!.statement;
-  // The WITH query, if any, comes last: its CTEs continue the list.
-  const ordered = [...group.filter((g) => !g.shape.withQuery), ...group.filter((g) => g.shape.withQuery)];
+  // The WITH query or check, if any, comes last: a WITH query's CTEs continue the list.
+  const ordered = [...group.filter((g) => !g.shape.last), ...group.filter((g) => g.shape.last)];
   const values: unknown[] = [];
   for (const { statement } of ordered) if (statement.values) for (const value of statement.values) values.push(value);
   const key = ordered.some((g) => g.id === 0) ? undefined : ordered.map((g) => g.id).join(',');
@@ -141,7 +149,7 @@ export function mergedWrites(statements: Statement[]): Statement[] {
       out.push(statement);
       continue;
     }
-    const fits = group.length < MAX_STATEMENTS && count + size <= MAX_VALUES && !(shape.withQuery && group.some((g) => g.shape.withQuery)) && group.every((g) => independent(g.shape, shape));
+    const fits = group.length < MAX_STATEMENTS && count + size <= MAX_VALUES && !(shape.last && group.some((g) => g.shape.last)) && group.every((g) => independent(g.shape, shape));
     if (!fits) close();
     group.push({ statement, shape, id });
     count += size;

@@ -1,6 +1,7 @@
-import type { Assistant, FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
+import type { FileObject, Message, Run, RunStep, Thread, VectorStoreFileBatch } from '../domain/types.js';
 import type { ContainerFileObject, StoredContainer } from '../domain/containers.js';
 import type { Conversation } from '../domain/responses.js';
+import type { AssistantsRepo } from './assistants-repo.js';
 import type { ChunksRepo } from './chunks-repo.js';
 import type { ConversationItemsRepo } from './conversations-repo.js';
 import type { IdTable } from './id-owners.js';
@@ -90,7 +91,7 @@ export interface Notifications {
 /** The persistence boundary: the only room that knows which database is in use. */
 export interface Store {
   readonly capabilities: StoreCapabilities;
-  readonly assistants: DocumentRepo<Assistant>;
+  readonly assistants: AssistantsRepo;
   readonly threads: ThreadsRepo;
   readonly messages: DocumentRepo<Message>;
   /** Thread messages as prompts read them, with their stored prompt token counts. */
