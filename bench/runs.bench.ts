@@ -161,6 +161,9 @@ async function main() {
     // The issue's figure: a Postgres run's overhead over a SQLite run's, p50 over p50 (medians of the rounds).
     const ratio = (runs: Map<Database, Results[]>) => (medians(runs.get('postgres')!).overhead_ms.p50 / medians(runs.get('sqlite')!).overhead_ms.p50).toFixed(2);
     console.log(`postgres / sqlite overhead p50: ${ratio(current)}${BASELINE ? ` (baseline ${ratio(baseline)})` : ''}`);
+    // Each round's own ratio (its two databases measured minutes apart at most): the spread behind the median.
+    const each = (runs: Map<Database, Results[]>) => runs.get('postgres')!.map((r, i) => (r.overhead_ms.p50 / runs.get('sqlite')![i]!.overhead_ms.p50).toFixed(2)).join(', ');
+    if (ROUNDS > 1) console.log(`  by round: ${each(current)}${BASELINE ? ` (baseline ${each(baseline)})` : ''}`);
   }
   await upstream.close();
 }
