@@ -138,7 +138,7 @@ async function queueNewRun(deps: AppDeps, project: string, keyId: string, thread
       const stored = keeper.local ? transition(run, 'in_progress', nowSeconds()) : run;
       await keeper.insert(tx, project, stored);
       const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
-      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started]);
+      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started], 0);
       // Last, so the concurrent-run lock it takes is held only until the commit.
       await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
       return keeper.local ? stored : undefined;

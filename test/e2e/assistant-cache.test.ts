@@ -110,3 +110,24 @@ describe('assistants kept by a replica (Postgres)', () => {
     assert.equal((await a.vectorStores.list()).data.length, stores);
   });
 });
+
+describe('a run created on a replica that executes none (Postgres)', () => {
+  let api: TestServer;
+  before(async () => {
+    // Alone on its database: nobody claims its runs, so every statement sent is the API's own.
+    api = await startTestServer({ DATABASE_URL: await createTestDatabase(), ASSISTD_RUN_CAPACITY: '0' });
+  });
+  after(() => api?.close());
+
+  test('is created in one statement: its empty event log is numbered from 0 without a read', async () => {
+    const client = api.openai();
+    const assistant = await client.beta.assistants.create({ model: 'scripted' });
+    await client.beta.threads.createAndRun({ assistant_id: assistant.id });
+    sent.splice(0);
+    const run = await client.beta.threads.createAndRun({ assistant_id: assistant.id });
+    assert.equal(run.status, 'queued');
+    assert.equal(count(/from "run_events"/), 0, 'no read of the new run log');
+    assert.equal(count(/^begin\b/), 0, 'the create is one statement, sent without BEGIN');
+    assert.equal(count(/insert into "runs"/), 1);
+  });
+});

@@ -160,9 +160,10 @@ export class RunEventLog {
   /**
    * Appends events inside the caller's transaction `tx`, after every pending event. Without an open writer
    * (the API acting on a run no worker holds: create, submit, expiry) the numbering continues from the stored
-   * log. Call `committed` once the transaction has committed, to wake readers.
+   * log, or from `lastSeq` when the caller knows it (a new run's log is empty). Call `committed` once the
+   * transaction has committed, to wake readers.
    */
-  async commit(tx: Store, project: string, runId: string, events: RunEvent[]): Promise<void> {
+  async commit(tx: Store, project: string, runId: string, events: RunEvent[], lastSeq?: number): Promise<void> {
     const writer = this.writers.get(runId);
     let batch: RunEventRecord[] = [];
     let seq: number;
@@ -173,7 +174,7 @@ export class RunEventLog {
       writer.taken = [...batch];
       seq = writer.seq;
     } else {
-      seq = await tx.runEvents.lastSeq(project, runId);
+      seq = lastSeq ?? (await tx.runEvents.lastSeq(project, runId));
     }
     const added = records(events, seq);
     batch.push(...added);
