@@ -91,8 +91,8 @@ export async function runAssistant(store: Store, project: string, id: string, fr
   }
   const cache = cacheOf(store);
   const key = keyOf(project, id);
-  const kept = fresh ? undefined : cache.get(key);
-  if (kept) return { assistant: JSON.parse(kept.json) as Assistant, version: kept.version };
+  const kept = fresh ? undefined : keptAssistant(store, project, id);
+  if (kept) return kept;
   const read = await repo.getVersioned(project, id);
   if (!read) {
     cache.delete(key);
@@ -100,6 +100,12 @@ export async function runAssistant(store: Store, project: string, id: string, fr
   }
   cache.set(key, { json: read.json, version: read.version });
   return { assistant: read.assistant, version: read.version };
+}
+
+/** The assistant as this process keeps it (checked by the create transaction), or undefined: none is kept. */
+export function keptAssistant(store: Store, project: string, id: string): RunAssistant | undefined {
+  const kept = store.assistants.getVersioned ? caches.get(store)?.get(keyOf(project, id)) : undefined;
+  return kept && { assistant: JSON.parse(kept.json) as Assistant, version: kept.version };
 }
 
 /** Inside the create transaction: fails it (`isStaleAssistant`) when the assistant is no longer as kept. */

@@ -57,7 +57,7 @@ type RunOptions = z.infer<typeof createRunBody>;
 
 /** The run object as created: the request's overrides over the assistant's settings. */
 /** `expirySeconds`: a run not finished by then ends `expired` (ten minutes by default, as the hosted API's did). */
-function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySeconds: number): Run {
+function newRun(threadId: string, assistant: Assistant, body: RunOptions, expirySeconds: number): Run {
   const now = nowSeconds();
   const instructions = [body.instructions ?? assistant.instructions ?? '', body.additional_instructions ?? '']
     .filter((s) => s !== '')
@@ -66,7 +66,7 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySe
     id: newId(ID_PREFIX.run),
     object: 'thread.run',
     created_at: now,
-    thread_id: thread.id,
+    thread_id: threadId,
     assistant_id: assistant.id,
     status: 'queued',
     required_action: null,
@@ -96,26 +96,28 @@ function newRun(thread: Thread, assistant: Assistant, body: RunOptions, expirySe
 /**
  * Creates a run on a thread: lock check, additional messages, the run and its first events
  * (`thread.run.created`, `thread.run.queued`, after `thread.created` when the thread is new) in one
- * transaction; then the run starts. `opening`: a new thread, to store in that same transaction. `keyId`: the hash of the request's API key, for per-key rate limits.
+ * transaction; then the run starts. `opening`: a new thread, to store in that same transaction. `keyId`: the hash
+ * of the request's API key, for per-key rate limits. `unread`: the caller has not read the thread: the transaction
+ * checks it is there (a 404 if not), as it takes the thread's lock.
  */
-export async function createRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, assistant?: RunAssistant, opening?: NewThread): Promise<Run> {
+export async function createRun(deps: AppDeps, project: string, keyId: string, threadId: string, body: RunOptions, assistant?: RunAssistant, opening?: NewThread, unread = false): Promise<Run> {
   const owner = assistant ?? (await runAssistant(deps.store, project, body.assistant_id));
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
-  const built = additional.map((message) => buildMessage(thread.id, message));
-  const { run, queued } = await queueNewRun(deps, project, keyId, thread, body, owner, built, opening).catch(async (err: unknown) => {
+  const built = additional.map((message) => buildMessage(threadId, message));
+  const { run, queued } = await queueNewRun(deps, project, keyId, threadId, body, owner, built, opening, unread).catch(async (err: unknown) => {
     if (!isStaleAssistant(err)) throw err;
     // The assistant kept by this process was changed or deleted through another replica: the run is made again
     // from it as it is now (or answered 404), with no version to check, as where nothing is kept: at most once.
     const fresh = await runAssistant(deps.store, project, body.assistant_id, true);
-    return queueNewRun(deps, project, keyId, thread, body, { assistant: fresh.assistant }, built, opening);
+    return queueNewRun(deps, project, keyId, threadId, body, { assistant: fresh.assistant }, built, opening, unread);
   });
   deps.events.committed(run.id);
   deps.events.statusChanged(project, queued.result ?? run, true);
   const attached = [...(opening?.messages ?? []), ...built];
   try {
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
-    if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, thread.id, attached);
+    if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, threadId, attached);
   } finally {
     // A thread created here has only the messages just stored (the run locks it): its first prompt needs no read.
     queued.start(queued.result && { run: queued.result, ...(opening ? { thread: opening.messages } : {}) });
@@ -124,21 +126,21 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
 }
 
 /** The run built from `owner` and queued: its creating transaction, which checks `owner` is still as read. */
-async function queueNewRun(deps: AppDeps, project: string, keyId: string, thread: Thread, body: RunOptions, owner: RunAssistant, built: Message[], opening?: NewThread) {
-  const run = newRun(thread, owner.assistant, body, deps.config.runExpirySeconds);
+async function queueNewRun(deps: AppDeps, project: string, keyId: string, threadId: string, body: RunOptions, owner: RunAssistant, built: Message[], opening: NewThread | undefined, unread: boolean) {
+  const run = newRun(threadId, owner.assistant, body, deps.config.runExpirySeconds);
   const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
   // A new run's log is empty: its numbering starts at 0.
   const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
-    refusedIfLocked(thread.id, deps.store.transaction(async (tx) => {
+    refusedIfLocked(threadId, deps.store.transaction(async (tx) => {
       if (opening) await insertThread(tx, project, opening);
-      else await assertThreadUnlocked(tx, project, thread.id);
+      else await assertThreadUnlocked(tx, project, threadId, 'exclusive', unread);
       await refuseStaleAssistant(tx, project, owner);
       for (const message of built) await tx.messages.insert(project, message);
       // A run this process keeps starts in the same transaction: one write and one wake-up fewer.
       const stored = keeper.local ? transition(run, 'in_progress', nowSeconds()) : run;
       await keeper.insert(tx, project, stored);
       const started = keeper.local ? [{ event: 'thread.run.in_progress', data: stored }] : [];
-      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: thread }] : []), ...first, ...started], 0);
+      await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: opening.thread }] : []), ...first, ...started], 0);
       // Last, so the concurrent-run lock it takes is held only until the commit.
       await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
       return keeper.local ? stored : undefined;
@@ -158,5 +160,5 @@ export async function createThreadAndRun(deps: AppDeps, project: string, keyId: 
   // The thread, its messages, the vector store for their file_search attachments and the run share one
   // transaction, so a refused run leaves nothing behind; the files go into the store once it is stored.
   const opening = await withAttachmentStore(deps, project, await prepareThread(deps, project, threadBody));
-  return createRun(deps, project, keyId, opening.thread, body, assistant, opening);
+  return createRun(deps, project, keyId, opening.thread.id, body, assistant, opening);
 }

@@ -18,7 +18,7 @@ import { streamRun } from './sse.js';
 import type { ApiShape } from './api-version.js';
 import { runView, v1FileIds, v1StepView } from './v1-shapes.js';
 import { getThread } from './threads.js';
-import { runAssistant } from './run-assistant.js';
+import { keptAssistant, runAssistant } from './run-assistant.js';
 import { holdPoll, holdsPoll, pollAfter } from './poll-hold.js';
 import { runHold } from './run-hold.js';
 
@@ -74,12 +74,19 @@ export const runRoutes = [
     body: createRunBody,
     query: includeQuery,
     async handler(input, deps) {
+      const { project, params, body } = input;
+      // With the assistant kept (Postgres), the create checks both it and the thread: nothing is read first.
+      const kept = keptAssistant(deps.store, project, body.assistant_id);
+      if (kept) {
+        const run = await createRun(deps, project, input.request.keyId, params.thread_id!, body, kept, undefined, true);
+        return respond(deps, input, run, body.stream, 0, includes(input.query));
+      }
       // Read at once (on Postgres each is a round trip); an unknown thread is still reported before the assistant.
-      const [thread, assistant] = await Promise.allSettled([getThread(deps.store, input.project, input.params.thread_id!), runAssistant(deps.store, input.project, input.body.assistant_id)]);
+      const [thread, assistant] = await Promise.allSettled([getThread(deps.store, project, params.thread_id!), runAssistant(deps.store, project, body.assistant_id)]);
       if (thread.status === 'rejected') throw thread.reason;
       if (assistant.status === 'rejected') throw assistant.reason;
-      const run = await createRun(deps, input.project, input.request.keyId, thread.value, input.body, assistant.value);
-      return respond(deps, input, run, input.body.stream, 0, includes(input.query));
+      const run = await createRun(deps, project, input.request.keyId, thread.value.id, body, assistant.value);
+      return respond(deps, input, run, body.stream, 0, includes(input.query));
     },
   }),
   route({

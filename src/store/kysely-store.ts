@@ -23,6 +23,7 @@ import { migrationProvider, type DialectTypes } from './migrations.js';
 import type { Database } from './schema.js';
 import type { Notifications, Store, StoreCapabilities } from './store.js';
 import { markUnread } from './unread-results.js';
+import { lockedOrFail, missingThread } from './missing-thread.js';
 
 /** A message, step or run never moves to another thread or run: updates leave these indexed columns alone. */
 const IN_THREAD: ReadonlySet<string> = new Set(['thread_id', 'run_id']);
@@ -84,12 +85,16 @@ export function createKyselyStore(
     threadSessions: createThreadSessionsRepo(db),
     containers: createDocumentRepo<StoredContainer>(any, 'containers', (c) => ({ name: c.name, thread_id: c.thread_id ?? null })),
     containerFiles: createDocumentRepo<ContainerFileObject>(any, 'container_files', (f) => ({ container_id: f.container_id, path: f.path })),
-    async lockThread(project, threadId, mode = 'exclusive') {
+    async lockThread(project, threadId, mode = 'exclusive', mustExist = false) {
       // SQLite runs one write transaction at a time already; Postgres needs the row lock to serialize.
-      if (!capabilities.skipLocked) return;
+      if (!capabilities.skipLocked) {
+        if (mustExist && !(await store.threads.get(project, threadId))) throw missingThread();
+        return;
+      }
       const query = any.selectFrom('threads').select('id').where('id', '=', threadId).where('project', '=', project);
+      const locking = mode === 'shared' ? query.forShare() : query.forUpdate();
       // Its answer is not read: the driver sends it with the transaction's next statement, which runs after it.
-      await any.executeQuery(markUnread((mode === 'shared' ? query.forShare() : query.forUpdate()).compile()));
+      await any.executeQuery(markUnread((mustExist ? lockedOrFail(any, locking) : locking).compile()));
     },
     async knownFileIds(ids) {
       if (ids.length === 0) return new Set();

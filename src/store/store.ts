@@ -122,9 +122,10 @@ export interface Store {
   readonly containerFiles: DocumentRepo<ContainerFileObject>;
   /**
    * Inside a transaction: holds the thread until commit, so checks like the thread lock cannot race. `shared`
-   * holders (message creates) do not block each other, only an exclusive holder (a run create).
+   * holders (message creates) do not block each other, only an exclusive holder (a run create). `mustExist`: a
+   * thread that is not there fails the transaction (`isMissingThread`), so the caller need not read it first.
    */
-  lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared'): Promise<void>;
+  lockThread(project: string, threadId: string, mode?: 'exclusive' | 'shared', mustExist?: boolean): Promise<void>;
   /** Which of `ids` are files or container files of any project (the blob sweep removes the bytes of the others). */
   knownFileIds(ids: string[]): Promise<Set<string>>;
   /** Which project holds each of `ids` in any project (ids are global); for imports that keep ids. */

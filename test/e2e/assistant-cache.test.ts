@@ -51,6 +51,24 @@ describe('assistants kept by a replica (Postgres)', () => {
     assert.equal(sent.filter((text) => CHECKS.test(text) && /^with .*insert into "runs"/.test(text)).length, 3);
   });
 
+  test('a run on an existing thread with its assistant kept reads neither: the create checks the thread too', async () => {
+    const assistant = await a.beta.assistants.create({ model: 'scripted' });
+    const thread = await a.beta.threads.create({ messages: [{ role: 'user', content: 'hi' }] });
+    await a.beta.threads.createAndRun({ assistant_id: assistant.id });
+    sent.splice(0);
+    const run = await a.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id });
+    assert.equal(run.status, 'completed');
+    assert.equal(sent.filter((text) => /^select "data" from "(threads|assistants)"/.test(text)).length, 0, 'neither the thread nor the assistant is read');
+    await assert.rejects(a.beta.threads.runs.create('thread_unknown', { assistant_id: assistant.id }), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.NotFoundError, String(err));
+      assert.equal(err.message, "404 No thread found with id 'thread_unknown'.");
+      return true;
+    });
+    // Deleted through the other replica: this one answers 404 too, and creates nothing.
+    await b.beta.threads.delete(thread.id);
+    await assert.rejects(a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }), OpenAI.NotFoundError);
+  });
+
   test('an assistant changed through another replica is what the next run uses', async () => {
     const assistant = await a.beta.assistants.create({ model: 'scripted', instructions: 'Old.' });
     assert.equal((await a.beta.threads.createAndRun({ assistant_id: assistant.id })).instructions, 'Old.');
