@@ -9,6 +9,8 @@ import { refuseStaleAssistant, runAssistant, type RunAssistant } from './run-ass
 import { isStaleAssistant } from '../store/assistants-repo.js';
 import { checkMessageFiles } from './messages.js';
 import { queueRun } from '../engine/worker/run-handoff.js';
+import { FIRST_PAGE } from '../engine/runs/thread-window.js';
+import type { CountedMessage } from '../store/thread-messages.js';
 import { addAttachmentsToThreadStore, withAttachmentStore } from './thread-vector-store.js';
 import { messageInputSchema, metadataSchema, reasoningEffortSchema, responseFormatSchema, temperatureSchema, toolResourcesSchema, toolsSchema, topPSchema } from './schemas.js';
 import { insertThread, prepareThread, threadCreateBody, type NewThread } from './threads.js';
@@ -105,7 +107,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   const additional = body.additional_messages ?? [];
   for (const [index, message] of additional.entries()) await checkMessageFiles(deps.store, project, message, `additional_messages[${index}]`);
   const built = additional.map((message) => buildMessage(threadId, message));
-  const { run, queued } = await queueNewRun(deps, project, keyId, threadId, body, owner, built, opening, unread).catch(async (err: unknown) => {
+  const { run, queued, firstPageRead } = await queueNewRun(deps, project, keyId, threadId, body, owner, built, opening, unread).catch(async (err: unknown) => {
     if (!isStaleAssistant(err)) throw err;
     // The assistant kept by this process was changed or deleted through another replica: the run is made again
     // from it as it is now (or answered 404), with no version to check, as where nothing is kept: at most once.
@@ -115,12 +117,14 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   deps.events.committed(run.id);
   deps.events.statusChanged(project, queued.result ?? run, true);
   const attached = [...(opening?.messages ?? []), ...built];
+  // Read by the create on Postgres (see queueNewRun); a failed read is read again by the prompt.
+  const firstPage = await firstPageRead?.catch(() => undefined);
   try {
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
     if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, threadId, attached);
   } finally {
     // A thread created here has only the messages just stored (the run locks it): its first prompt needs no read.
-    queued.start(queued.result && { run: queued.result, ...(opening ? { thread: opening.messages } : {}) });
+    queued.start(queued.result && { run: queued.result, ...(opening ? { thread: opening.messages } : {}), ...(firstPage ? { firstPage } : {}) });
   }
   return run;
 }
@@ -129,6 +133,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
 async function queueNewRun(deps: AppDeps, project: string, keyId: string, threadId: string, body: RunOptions, owner: RunAssistant, built: Message[], opening: NewThread | undefined, unread: boolean) {
   const run = newRun(threadId, owner.assistant, body, deps.config.runExpirySeconds);
   const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
+  let firstPageRead: Promise<CountedMessage[]> | undefined;
   // A new run's log is empty: its numbering starts at 0.
   const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
     refusedIfLocked(threadId, deps.store.transaction(async (tx) => {
@@ -143,10 +148,17 @@ async function queueNewRun(deps: AppDeps, project: string, keyId: string, thread
       await deps.events.commit(tx, project, run.id, [...(opening ? [{ event: 'thread.created', data: opening.thread }] : []), ...first, ...started], 0);
       // Last, so the concurrent-run lock it takes is held only until the commit.
       await deps.rateLimiter?.admitRun(tx, project, keyId, run.id);
+      // On Postgres the first prompt's read of an existing thread goes with the commit: a round trip fewer.
+      // (The run holds the thread from here on, so the messages it reads are still the thread's when it starts.)
+      if (keeper.local && !opening && deps.store.capabilities.dialect === 'postgres') {
+        firstPageRead = tx.threadMessages.page(project, threadId, { order: 'desc', limit: FIRST_PAGE, exceptRun: run.id }, true);
+        // Waited for after the commit; a transaction that fails fails it too, and nothing waits for it then.
+        firstPageRead.catch(() => {});
+      }
       return keeper.local ? stored : undefined;
     })),
   );
-  return { run, queued };
+  return { run, queued, firstPageRead };
 }
 
 /** Create thread and run: the assistant is checked first so a bad id leaves no thread behind. */

@@ -9,10 +9,11 @@ const textsByDialect = new WeakMap<DialectAdapter, Map<string, string>>();
  * A driver that runs a compiled statement itself, without Kysely's executor: its connection provider, plugin
  * and promise layers cost several times what a small indexed statement costs. `db`: the handle the statement was
  * run on (a transaction's, or the root); undefined: the driver cannot tell its connection, Kysely runs it.
- * `unread`: the caller reads nothing of the answer (see unread-results.ts).
+ * `unread`: the caller reads nothing of the answer (see unread-results.ts). `atCommit`: inside a transaction, the
+ * caller waits for the answer only once the transaction has committed (see runCompiled).
  */
 export interface DirectExecution {
-  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[], unread: boolean): Promise<QueryResult<any>> | undefined;
+  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[], unread: boolean, atCommit?: boolean): Promise<QueryResult<any>> | undefined;
 }
 
 const directByDialect = new WeakMap<DialectAdapter, DirectExecution>();
@@ -28,9 +29,10 @@ export function registerDirectExecution(adapter: DialectAdapter, direct: DirectE
  * `build` compiles it the first time a `key` is seen and later calls reuse its SQL text with fresh parameters.
  * The first compile checks that `parameters` list the values in the order the SQL binds them, so a key that
  * does not capture the whole shape fails loudly instead of binding wrongly. `unread`: the caller reads nothing of
- * the answer (see unread-results.ts).
+ * the answer (see unread-results.ts). `atCommit`: a read inside a transaction whose answer the caller waits for
+ * only after the commit; a driver that pipelines (Postgres) sends it with the commit, others run it at once.
  */
-export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => Compilable, parameters: unknown[], options: { unread?: boolean } = {}): Promise<QueryResult<R>> {
+export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => Compilable, parameters: unknown[], options: { unread?: boolean; atCommit?: boolean } = {}): Promise<QueryResult<R>> {
   const adapter = db.getExecutor().adapter;
   let texts = textsByDialect.get(adapter);
   if (!texts) textsByDialect.set(adapter, (texts = new Map()));
@@ -42,7 +44,7 @@ export async function runCompiled<R>(db: Kysely<any>, key: string, build: () => 
     text = compiled.sql;
     texts.set(key, text);
   }
-  const direct = directByDialect.get(adapter)?.execute(db, text, parameters, options.unread === true);
+  const direct = directByDialect.get(adapter)?.execute(db, text, parameters, options.unread === true, options.atCommit === true);
   if (direct) return direct;
   const query = CompiledQuery.raw(text, parameters);
   return db.executeQuery(options.unread ? markUnread(query) : query);

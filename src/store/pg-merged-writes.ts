@@ -17,6 +17,8 @@ export interface Statement {
   text: string;
   values?: readonly unknown[];
   name?: string | undefined;
+  /** A held read's caller, told the answer when it comes (postgres-pipelining.ts); such a read is never merged. */
+  answer?: (err: Error | undefined, result: unknown) => void;
 }
 
 /** What a statement writes and reads, or undefined when it cannot be merged. */
@@ -142,7 +144,7 @@ export function mergedWrites(statements: Statement[]): Statement[] {
     count = 0;
   };
   for (const statement of statements) {
-    const { id, shape } = knownOf(statement.text);
+    const { id, shape } = statement.answer ? { id: 0, shape: undefined } : knownOf(statement.text);
     const size = statement.values?.length ?? 0;
     if (!shape) {
       close();

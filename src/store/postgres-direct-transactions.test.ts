@@ -95,4 +95,38 @@ describe('postgres direct transactions', () => {
     await assert.rejects(kept!.insertInto('items').values({ id: 'd1', n: 1 }).execute(), /after the transaction ended/);
     assert.equal(await read(db, 'd1'), undefined);
   });
+
+  test('a read answered at commit goes with the commit, sees the writes before it, and fails with its transaction', async () => {
+    const later = (handle: Kysely<any>, id: string) =>
+      runCompiled<{ n: number }>(handle, 'items:get', () => handle.selectFrom('items').select('n').where('id', '=', id), [id], { atCommit: true });
+    let answered = false;
+    let read: Promise<unknown> | undefined;
+    await direct.run(async (handle) => {
+      await insert(handle, 'e1', 7);
+      read = later(handle, 'e1').then((result) => ((answered = true), result.rows[0]));
+    });
+    assert.deepEqual(await read, { n: 7 });
+    assert.ok(answered);
+    // The transaction fails (a duplicate key): the read fails too, and nothing waits forever.
+    let failed: Promise<unknown> | undefined;
+    await assert.rejects(
+      direct.run(async (handle) => {
+        await insert(handle, 'e1', 8);
+        failed = later(handle, 'e1');
+        failed.catch(() => {});
+      }),
+    );
+    await assert.rejects(failed!);
+    // A transaction given up before anything is sent fails its held read as well.
+    let dropped: Promise<unknown> | undefined;
+    await assert.rejects(
+      direct.run(async (handle) => {
+        dropped = later(handle, 'e1');
+        dropped.catch(() => {});
+        throw new Error('give up');
+      }),
+      /give up/,
+    );
+    await assert.rejects(dropped!, /ended before this statement was sent/);
+  });
 });

@@ -67,7 +67,9 @@ type Answer = (err: Error | undefined, result: pg.QueryResult | undefined) => vo
  * sending it.
  */
 function submit(client: pg.PoolClient, statement: Statement, answer: Answer): void {
-  const query = new pg.Query(statement.text, statement.values as unknown[], answer as (err: Error | undefined, result: unknown) => void);
+  const told = statement.answer;
+  const settle = told ? (err: Error | undefined, result: pg.QueryResult | undefined) => (told(err, result && resultOf(result)), answer(err, result)) : answer;
+  const query = new pg.Query(statement.text, statement.values as unknown[], settle as (err: Error | undefined, result: unknown) => void);
   if (statement.name !== undefined) (query as unknown as { name: string }).name = statement.name;
   client.query(query);
 }
@@ -88,11 +90,20 @@ class PipeliningConnection implements DatabaseConnection {
     return this.run(query.sql, query.parameters, isUnread(query));
   }
 
-  /** Runs a statement; held (answered with no rows) when inside a transaction its answer is not read. */
-  run(text: string, values: readonly unknown[], unread: boolean): Promise<QueryResult<any>> {
+  /**
+   * Runs a statement; held (answered with no rows) when inside a transaction its answer is not read, or held and
+   * answered when its batch is (`atCommit`: the caller waits for it only after the commit).
+   */
+  run(text: string, values: readonly unknown[], unread: boolean, atCommit = false): Promise<QueryResult<any>> {
     const shape = shapeOf(text);
     const statement: Statement = { text, values, name: shape.name };
     if (!this.inTransaction) return sendAlone(this.client, statement);
+    if (atCommit) {
+      return new Promise((resolve, reject) => {
+        statement.answer = (err, result) => (err ? reject(err) : resolve(result as QueryResult<any>));
+        this.held.push(statement);
+      });
+    }
     if (unread || shape.insertOnly) {
       this.held.push(statement);
       // Its row count is not known yet; callers of a plain INSERT do not read it.
@@ -157,6 +168,12 @@ class PipeliningConnection implements DatabaseConnection {
 /** Whether `held` still starts with the transaction's BEGIN, i.e. nothing of the transaction reached the server. */
 const beginHeld = (held: Statement[]) => held.length > 0 && /^begin\b/.test(held[0]!.text);
 
+/** Drops statements never sent, failing the held reads among them (their callers wait for an answer). */
+function dropHeld(c: PipeliningConnection): void {
+  for (const statement of c.held) statement.answer?.(new Error('The transaction ended before this statement was sent.'), undefined);
+  c.held = [];
+}
+
 // Opening, committing and releasing are plain functions, so that transactions the driver runs itself (see
 // transaction below) wait only where the server is asked something.
 
@@ -169,7 +186,7 @@ function open(c: PipeliningConnection, begin: string): void {
 function commit(c: PipeliningConnection): Promise<unknown> | undefined {
   c.inTransaction = false;
   if (c.held.length === 1 && beginHeld(c.held)) {
-    c.held = [];
+    dropHeld(c);
     return undefined;
   }
   if (c.held[0]?.text !== 'begin') return c.send({ text: 'commit' });
@@ -182,7 +199,7 @@ function commit(c: PipeliningConnection): Promise<unknown> | undefined {
 }
 
 function release(c: PipeliningConnection): void {
-  c.held = [];
+  dropHeld(c);
   c.inTransaction = false;
   c.client.release();
 }
@@ -220,7 +237,7 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
     c.inTransaction = false;
     // BEGIN still held: nothing reached the server, so there is nothing to undo.
     const begun = !beginHeld(c.held);
-    c.held = [];
+    dropHeld(c);
     if (begun) await c.client.query('rollback');
   }
 
@@ -243,14 +260,14 @@ class PipeliningPostgresDriver implements Driver, DirectExecution {
    * transaction's handle, or on a pooled connection outside transactions. Another transaction's handle is left
    * to Kysely, whose executor knows its connection.
    */
-  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[], unread: boolean): Promise<QueryResult<any>> | undefined {
+  execute(db: Kysely<any>, sql: string, parameters: readonly unknown[], unread: boolean, atCommit = false): Promise<QueryResult<any>> | undefined {
     if (!db.isTransaction) return this.#alone(sql, parameters);
     const connection = this.#handles.get(db);
     if (!connection) return undefined;
     // A handle kept past its transaction is refused while its connection is idle; like SQLite's one handle, it
     // cannot be told apart once the connection carries another transaction: handles must not outlive theirs.
     if (!connection.inTransaction) return Promise.reject(ended());
-    return connection.run(sql, parameters, unread);
+    return connection.run(sql, parameters, unread, atCommit);
   }
 
   async #alone(sql: string, parameters: readonly unknown[]): Promise<QueryResult<any>> {

@@ -38,8 +38,11 @@ export interface ThreadPageQuery {
  * lookup, and the prompt token counts the engine stores so that a long thread is not re-tokenized on every run.
  */
 export interface ThreadMessages {
-  /** Up to `limit` messages of the thread, newest (`desc`) or oldest (`asc`) first. */
-  page(project: string, threadId: string, query: ThreadPageQuery): Promise<CountedMessage[]>;
+  /**
+   * Up to `limit` messages of the thread, newest (`desc`) or oldest (`asc`) first. `atCommit`: read inside a
+   * transaction that writes, and waited for only after it commits (see runCompiled).
+   */
+  page(project: string, threadId: string, query: ThreadPageQuery, atCommit?: boolean): Promise<CountedMessage[]>;
   /** Stores the counts of messages not written since they were read (a count is only kept where none is). */
   recordTokens(project: string, counts: Array<{ id: string; tokens: number }>): Promise<void>;
 }
@@ -77,7 +80,7 @@ export function createThreadMessages(db: Kysely<any>, dialect: StoreCapabilities
       ? sql<string | PageEntry[]>`coalesce(json_agg(json_build_array(id, created_at, role, o200k_tokens, prompt_text, data)), '[]'::json)`
       : sql<string | PageEntry[]>`json_group_array(json_array(id, created_at, role, o200k_tokens, prompt_text, data))`;
   return {
-    async page(project, threadId, { order, limit, from, exceptRun }) {
+    async page(project, threadId, { order, limit, from, exceptRun }, atCommit = false) {
       const past = order === 'desc' ? '<' : '>';
       const build = () => {
         // The message itself only where its prompt text does not say it all (images, attachments, old rows).
@@ -94,7 +97,7 @@ export function createThreadMessages(db: Kysely<any>, dialect: StoreCapabilities
       };
       const key = `messages:thread-page:${order}:${Math.trunc(limit)}${from ? ':from' : ''}${exceptRun !== undefined ? ':except' : ''}`;
       const parameters = [threadId, project, ...(from ? [from.created_at, from.id] : []), ...(exceptRun !== undefined ? [exceptRun] : [])];
-      const { rows } = await runCompiled<{ entries: string | PageEntry[] }>(db, key, build, parameters);
+      const { rows } = await runCompiled<{ entries: string | PageEntry[] }>(db, key, build, parameters, { atCommit });
       const page = rows[0]!.entries;
       return inOrder(typeof page === 'string' ? (JSON.parse(page) as PageEntry[]) : page, order).map(counted);
     },

@@ -69,6 +69,23 @@ describe('assistants kept by a replica (Postgres)', () => {
     await assert.rejects(a.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }), OpenAI.NotFoundError);
   });
 
+  test("a run on an existing thread reads the thread's first page with its create, before the commit", async () => {
+    const assistant = await a.beta.assistants.create({ model: 'scripted' });
+    const thread = await a.beta.threads.create({ messages: [{ role: 'user', content: 'first' }, { role: 'user', content: 'second' }] });
+    await a.beta.threads.createAndRun({ assistant_id: assistant.id });
+    sent.splice(0);
+    const run = await a.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id, additional_messages: [{ role: 'user', content: 'third, added with the run' }] });
+    assert.equal(run.status, 'completed');
+    const create = sent.findIndex((text) => /insert into "runs"/.test(text));
+    const page = sent.findIndex((text) => /from "messages" where "thread_id"/.test(text));
+    assert.ok(create >= 0 && page > create, 'the page is read after the create writes');
+    assert.equal(sent[page + 1], 'commit', 'and before its commit, in the same round trip');
+    assert.equal(sent.filter((text) => /from "messages" where "thread_id"/.test(text)).length, 1, 'the prompt reads it no more');
+    // The prompt saw the thread and the message added with the run.
+    const [reply] = (await a.beta.threads.messages.list(thread.id, { limit: 1 })).data;
+    assert.match(JSON.stringify(reply!.content), /You said: third, added with the run/);
+  });
+
   test('an assistant changed through another replica is what the next run uses', async () => {
     const assistant = await a.beta.assistants.create({ model: 'scripted', instructions: 'Old.' });
     assert.equal((await a.beta.threads.createAndRun({ assistant_id: assistant.id })).instructions, 'Old.');

@@ -32,6 +32,8 @@ export interface PromptContext {
   fresh?: boolean;
   /** The thread's every message, when this process just wrote them all (see ThreadWindowOptions.known): not read. */
   thread?: Message[];
+  /** The thread's first page, read by the run's create (see ThreadWindowOptions.firstPage). */
+  firstPage?: CountedMessage[];
 }
 
 /** A chat request and what it costs. */
@@ -173,6 +175,7 @@ export async function buildPrompt(store: Store, project: string, run: Run, built
     cost: counts.cost,
     room,
     ...(context.thread ? { known: context.thread } : {}),
+    ...(context.firstPage ? { firstPage: context.firstPage } : {}),
   });
   counts.record(store, project);
   const cost = (i: number) => costs[i]!;

@@ -6,6 +6,7 @@ import { ProviderError } from '../../providers/chat-model.js';
 import type { ChatTurn } from '../../providers/collect-chat.js';
 import type { ModelRegistry } from '../../providers/registry.js';
 import type { Store } from '../../store/store.js';
+import type { CountedMessage } from '../../store/thread-messages.js';
 import type { BuiltinTools } from '../../tools/builtin-tool.js';
 import { addUsage } from '../loop/model-call.js';
 import { executeBuiltinCalls, offeredTools, type OfferedTools } from './builtin-calls.js';
@@ -53,6 +54,8 @@ function failMove(error: RunError, extra: Partial<Run> = {}): (r: Run) => RunMov
 export interface StartedRun {
   run: Run;
   thread?: Message[];
+  /** The thread's first page as the creating transaction read it (a run on an existing thread, on Postgres). */
+  firstPage?: CountedMessage[];
 }
 
 /**
@@ -85,7 +88,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
         break;
       }
       // A run started by the transaction that created it has no steps before its first call.
-      run = await step(deps, project, run, signal, calls === 1 && started !== undefined, calls === 1 ? started?.thread : undefined);
+      run = await step(deps, project, run, signal, calls === 1 && started !== undefined, calls === 1 ? started : undefined);
     }
   } finally {
     expiry.dispose();
@@ -96,7 +99,7 @@ export async function executeRun(deps: RunLoopDeps, project: string, runId: stri
 }
 
 /** One model call and what follows it (tools, status). */
-async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal, fresh: boolean, thread?: Message[]): Promise<Run | undefined> {
+async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortSignal, fresh: boolean, started?: StartedRun): Promise<Run | undefined> {
   const { store, events } = deps;
   const model = deps.models.resolve(run.model, project);
   const toolCtx = { project, run, store, blobs: deps.blobs, model: model.info, signal };
@@ -104,7 +107,8 @@ async function step(deps: RunLoopDeps, project: string, run: Run, signal: AbortS
   let request;
   try {
     offered = await offeredTools(deps.tools, run, toolCtx);
-    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs, fresh, ...(thread ? { thread } : {}) });
+    const known = { ...(started?.thread ? { thread: started.thread } : {}), ...(started?.firstPage ? { firstPage: started.firstPage } : {}) };
+    request = await buildChatRequest(store, project, run, offered.prompt, { model: model.info, blobs: deps.blobs, fresh, ...known });
   } catch (err) {
     const reason = incompleteReason(err);
     if (reason) return updateRun(store, events, project, run.id, (r) => (r.status === 'in_progress' ? { to: 'incomplete', patch: { incomplete_details: { reason } } } : failMove({ code: 'server_error', message: '' })(r)));

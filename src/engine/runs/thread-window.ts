@@ -14,7 +14,7 @@ import type { CountedMessage, ThreadPosition } from '../../store/thread-messages
  * Messages in the first page read; further pages double up to MAX_PAGE, so a long thread takes few reads and
  * little is read past where the window stops.
  */
-const FIRST_PAGE = 100;
+export const FIRST_PAGE = 100;
 const MAX_PAGE = 800;
 const nextPage = (size: number) => Math.min(size * 2, MAX_PAGE);
 
@@ -30,6 +30,8 @@ export interface ThreadWindowOptions<T> {
    * from here as the store would page them, which saves the model call a round trip to the database.
    */
   known?: Message[];
+  /** The first page this would read (newest first, FIRST_PAGE long), when the run's create read it already. */
+  firstPage?: CountedMessage[];
 }
 
 type PageReader = (order: 'asc' | 'desc', limit: number, from?: ThreadPosition) => Promise<CountedMessage[]>;
@@ -40,9 +42,20 @@ function counted(message: Message): CountedMessage {
   return { id: message.id, created_at: message.created_at, role: message.role, text, message: text === null ? message : null, tokens: null };
 }
 
-/** Pages of the thread: from the store, or from `known` in the store's order ((created_at, id), as it sorts them). */
-function pageReader(store: Store, project: string, run: Run, known?: Message[]): PageReader {
-  if (!known) return (order, limit, from) => store.threadMessages.page(project, run.thread_id, { order, limit, from, exceptRun: run.id });
+/**
+ * Pages of the thread: from the store (its first page from `firstPage` if given), or from `known` in the store's
+ * order ((created_at, id), as it sorts them).
+ */
+function pageReader(store: Store, project: string, run: Run, known?: Message[], firstPage?: CountedMessage[]): PageReader {
+  if (!known) {
+    let first = firstPage;
+    return async (order, limit, from) => {
+      const given = first;
+      first = undefined;
+      if (given && order === 'desc' && limit === FIRST_PAGE && from === undefined) return given;
+      return store.threadMessages.page(project, run.thread_id, { order, limit, from, exceptRun: run.id });
+    };
+  }
   const compare = (a: ThreadPosition, b: ThreadPosition) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   const all = known.filter((m) => m.run_id !== run.id).map(counted).sort(compare);
   return async (order, limit, from) => {
@@ -71,7 +84,7 @@ export async function readThreadWindow<T>(store: Store, project: string, run: Ru
   let complete = false;
   let from: ThreadPosition | undefined;
   let size = FIRST_PAGE;
-  const read = pageReader(store, project, run, options.known);
+  const read = pageReader(store, project, run, options.known, options.firstPage);
   reading: for (;;) {
     const page = await read('desc', size, from);
     for (const stored of page) {
