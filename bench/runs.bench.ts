@@ -20,6 +20,11 @@ type Database = 'sqlite' | 'postgres';
  * SQLite and Postgres in alternating rounds and prints Postgres's overhead over SQLite's, measured in one run.
  */
 const DATABASES: Database[] = process.env.BENCH_DATABASE === 'both' ? ['sqlite', 'postgres'] : process.env.BENCH_DATABASE === 'postgres' ? ['postgres'] : ['sqlite'];
+/**
+ * `thread` times a run created on an existing thread (made, with the question, just before and not timed) instead
+ * of create-thread-and-run: the flow of apps that add a message, then run. Its runs/s count the thread creates too.
+ */
+const FLOW = process.env.BENCH_FLOW === 'thread' ? 'thread' : 'create-thread-and-run';
 /** Another checkout (built with `npm run build`) measured in alternating rounds beside this one. */
 const BASELINE = process.env.BENCH_BASELINE;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (BASELINE ? 3 : 1));
@@ -37,9 +42,13 @@ async function measure(upstream: ChatUpstream, db: Database, cwd?: string) {
   // Room for every stream held open below, whatever max_open_streams defaults to.
   const streamCap = { ASSISTD_MAX_OPEN_STREAMS: String(Math.max(2000, OPEN_STREAMS + 16)) };
   const server = await spawnServer({ OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'bench', ASSISTD_CODE_POOL_SIZE: '0', ...streamCap, ...database }, cwd ? { cwd } : {});
-  const assistant = await fetch(`${server.url}/v1/assistants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
-  const viaAssistd = (onFirst?: () => void) =>
-    streamPost(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, { onFirstEvent: onFirst });
+  const json = { method: 'POST', headers: { 'content-type': 'application/json' } };
+  const assistant = await fetch(`${server.url}/v1/assistants`, { ...json, body: JSON.stringify({ model: 'gpt-4o-mini' }) }).then((r) => r.json() as Promise<{ id: string }>);
+  const viaAssistd = async (onFirst?: () => void) => {
+    if (FLOW === 'create-thread-and-run') return streamPost(`${server.url}/v1/threads/runs`, { assistant_id: assistant.id, stream: true, thread: { messages: [{ role: 'user', content: question }] } }, { onFirstEvent: onFirst });
+    const thread = await fetch(`${server.url}/v1/threads`, { ...json, body: JSON.stringify({ messages: [{ role: 'user', content: question }] }) }).then((r) => r.json() as Promise<{ id: string }>);
+    return streamPost(`${server.url}/v1/threads/${thread.id}/runs`, { assistant_id: assistant.id, stream: true }, { onFirstEvent: onFirst });
+  };
   const direct = () =>
     streamPost(`${upstream.baseURL}/chat/completions`, { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] });
 
@@ -151,11 +160,12 @@ async function main() {
   }
   const table: Record<string, Record<string, string>> = {};
   for (const db of DATABASES) {
-    const results = { database: db, rounds: ROUNDS, ...medians(current.get(db)!), ...(BASELINE ? { baseline: { checkout: BASELINE, ...medians(baseline.get(db)!) } } : {}) };
+    const results = { database: db, flow: FLOW, rounds: ROUNDS, ...medians(current.get(db)!), ...(BASELINE ? { baseline: { checkout: BASELINE, ...medians(baseline.get(db)!) } } : {}) };
     table[`${db}${BASELINE ? ' current' : ''}`] = row(results, db);
     if (BASELINE) table[`${db} baseline`] = row(results.baseline!, db);
-    writeResults(db === 'postgres' ? 'runs-postgres' : 'runs', results);
+    writeResults(`runs${FLOW === 'thread' ? '-thread' : ''}${db === 'postgres' ? '-postgres' : ''}`, results);
   }
+  if (FLOW === 'thread') console.log('flow: a run on an existing thread (runs/s include its thread create)');
   console.table(table);
   if (DATABASES.length === 2) {
     // The issue's figure: a Postgres run's overhead over a SQLite run's, p50 over p50 (medians of the rounds).
