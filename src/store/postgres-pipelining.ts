@@ -14,7 +14,8 @@ import { isUnread } from './unread-results.js';
 // with its parameters (extended protocol, prepared once per connection, so Postgres neither parses nor plans it
 // again), all in one socket write. A transaction that only inserts is one round trip instead of two plus one per
 // row. Statements marked unread (unread-results.ts, e.g. an UPDATE of a row the transaction has just read) are
-// held the same way.
+// held the same way, and so are reads whose caller waits for them only after the commit (runCompiled's
+// `atCommit`), answered when their batch is.
 // Held writes are merged into as few statements as keep their meaning (pg-merged-writes.ts); a transaction whose
 // writes become one statement is sent without BEGIN and COMMIT.
 // A held statement that fails aborts the transaction, so the statements behind it fail too; the statement it was
