@@ -3,7 +3,7 @@ import type { AppDeps } from '../app-deps.js';
 import { ID_PREFIX, newId, nowSeconds } from '../domain/ids.js';
 import { transition } from '../domain/run-status.js';
 import { buildMessage } from '../domain/messages.js';
-import type { Assistant, Message, Run, Thread, ToolChoice } from '../domain/types.js';
+import type { Assistant, Message, Run, ToolChoice } from '../domain/types.js';
 import { assertThreadUnlocked, refusedIfLocked } from '../engine/runs/thread-lock.js';
 import { refuseStaleAssistant, runAssistant, type RunAssistant } from './run-assistant.js';
 import { isStaleAssistant } from '../store/assistants-repo.js';
