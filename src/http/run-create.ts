@@ -117,8 +117,8 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
   deps.events.committed(run.id);
   deps.events.statusChanged(project, queued.result ?? run, true);
   const attached = [...(opening?.messages ?? []), ...built];
-  // Read by the create on Postgres (see queueNewRun); a failed read is read again by the prompt.
-  const firstPage = await firstPageRead?.catch(() => undefined);
+  // Read by the create on Postgres (see queueNewRun); without it the prompt reads the thread itself.
+  const firstPage = await firstPageRead;
   try {
     // Files attached for file_search go into the thread's vector store; the run waits for it to be ready.
     if (attached.length > 0) await addAttachmentsToThreadStore(deps, project, threadId, attached);
@@ -133,7 +133,7 @@ export async function createRun(deps: AppDeps, project: string, keyId: string, t
 async function queueNewRun(deps: AppDeps, project: string, keyId: string, threadId: string, body: RunOptions, owner: RunAssistant, built: Message[], opening: NewThread | undefined, unread: boolean) {
   const run = newRun(threadId, owner.assistant, body, deps.config.runExpirySeconds);
   const first = [{ event: 'thread.run.created', data: run }, { event: 'thread.run.queued', data: run }];
-  let firstPageRead: Promise<CountedMessage[]> | undefined;
+  let firstPageRead: Promise<CountedMessage[] | undefined> | undefined;
   // A new run's log is empty: its numbering starts at 0.
   const queued = await queueRun(deps, project, run.id, 0, (keeper) =>
     refusedIfLocked(threadId, deps.store.transaction(async (tx) => {
@@ -151,9 +151,9 @@ async function queueNewRun(deps: AppDeps, project: string, keyId: string, thread
       // On Postgres the first prompt's read of an existing thread goes with the commit: a round trip fewer.
       // (The run holds the thread from here on, so the messages it reads are still the thread's when it starts.)
       if (keeper.local && !opening && deps.store.capabilities.dialect === 'postgres') {
-        firstPageRead = tx.threadMessages.page(project, threadId, { order: 'desc', limit: FIRST_PAGE, exceptRun: run.id }, true);
-        // Waited for after the commit; a transaction that fails fails it too, and nothing waits for it then.
-        firstPageRead.catch(() => {});
+        // Waited for after the commit. A transaction that fails fails it too (nothing waits for it then), and a
+        // failed read is only a read the prompt makes again.
+        firstPageRead = tx.threadMessages.page(project, threadId, { order: 'desc', limit: FIRST_PAGE, exceptRun: run.id }, true).catch(() => undefined);
       }
       return keeper.local ? stored : undefined;
     })),

@@ -56,6 +56,17 @@ const submitBody = z.object({
   stream: z.boolean().nullable().optional(),
 });
 
+/**
+ * The assistant of a run on an existing thread, read with the thread at once (on Postgres each read is a round
+ * trip); an unknown thread is still reported before the assistant.
+ */
+async function readThreadAndAssistant(deps: AppDeps, project: string, threadId: string, assistantId: string) {
+  const [thread, assistant] = await Promise.allSettled([getThread(deps.store, project, threadId), runAssistant(deps.store, project, assistantId)]);
+  if (thread.status === 'rejected') throw thread.reason;
+  if (assistant.status === 'rejected') throw assistant.reason;
+  return assistant.value;
+}
+
 export const runRoutes = [
   route({
     method: 'POST',
@@ -77,15 +88,8 @@ export const runRoutes = [
       const { project, params, body } = input;
       // With the assistant kept (Postgres), the create checks both it and the thread: nothing is read first.
       const kept = keptAssistant(deps.store, project, body.assistant_id);
-      if (kept) {
-        const run = await createRun(deps, project, input.request.keyId, params.thread_id!, body, kept, undefined, true);
-        return respond(deps, input, run, body.stream, 0, includes(input.query));
-      }
-      // Read at once (on Postgres each is a round trip); an unknown thread is still reported before the assistant.
-      const [thread, assistant] = await Promise.allSettled([getThread(deps.store, project, params.thread_id!), runAssistant(deps.store, project, body.assistant_id)]);
-      if (thread.status === 'rejected') throw thread.reason;
-      if (assistant.status === 'rejected') throw assistant.reason;
-      const run = await createRun(deps, project, input.request.keyId, thread.value.id, body, assistant.value);
+      const owner = kept ?? (await readThreadAndAssistant(deps, project, params.thread_id!, body.assistant_id));
+      const run = await createRun(deps, project, input.request.keyId, params.thread_id!, body, owner, undefined, kept !== undefined);
       return respond(deps, input, run, body.stream, 0, includes(input.query));
     },
   }),

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Assistant } from '../domain/types.js';
 import { runCompiled } from './compiled-statements.js';
 import { createDocumentRepo } from './document-repo.js';
-import { failedCast, failingCast } from './failing-cast.js';
+import { failedCast, failWhenNone } from './failing-cast.js';
 import type { DocumentRepo } from './store.js';
 
 /** An assistant as read, with the version of its row (any write of the row changes it). */
@@ -33,9 +33,8 @@ export const isStaleAssistant = (err: unknown): boolean => failedCast(err, MARK)
 
 // The row version is Postgres's xmin, the transaction that wrote the row's current version: every UPDATE writes a
 // new one, and a row deleted and inserted again gets a new one too. A frozen row keeps its xmin (Postgres >= 9.4).
-// `count("id")`, not `count(*)`: the driver leaves texts with `*` unprepared (postgres-pipelining.ts). An aggregate
-// cannot be folded at plan time, so the failing cast runs only when no row is at the version.
-const STALE = `case when count("id") = 0 then ${failingCast(MARK, 'count("id")')} end`;
+// The failing cast runs only when no row is at the version (failWhenNone).
+const STALE = failWhenNone(MARK, '"id"');
 
 /** `versioned`: offer getVersioned and refuseStale (Postgres, whose driver holds unread statements). */
 export function createAssistantsRepo(db: Kysely<any>, versioned: boolean): AssistantsRepo {

@@ -7,6 +7,13 @@
 /** SQL that fails naming `mark` followed by the value of `valueSql` (marks are fixed identifiers, never input). */
 export const failingCast = (mark: string, valueSql: string): string => `('${mark}' || ${valueSql})::integer`;
 
+/**
+ * A select expression that fails naming `mark` when the rows it aggregates are none: a CASE over the count of
+ * `column`, which Postgres cannot fold at plan time. A column, not `*`: the driver prepares no text with `*`
+ * (postgres-pipelining.ts).
+ */
+export const failWhenNone = (mark: string, column: string): string => `case when count(${column}) = 0 then ${failingCast(mark, `count(${column})`)} end`;
+
 /** The value a failing cast with `mark` named, when `err` is its failure. */
 export function failedCast(err: unknown, mark: string): string | undefined {
   if (!(err instanceof Error) || (err as { code?: unknown }).code !== '22P02') return undefined;
